@@ -1,0 +1,184 @@
+//! The outcome of evaluating one request, with a deterministic reason string.
+//!
+//! Reason grammar (stable: logs, tests and the CLI rely on it):
+//! ```text
+//! allow:rule[<rule>]:role[<role>]          allowed; first rule (policy order) that allows, first role (rule's allow order) held
+//! allow:rule[<rule>]:public                allowed by a rule that allows `public`
+//! bad_request:<path_error>                 400, path cannot be normalised unambiguously (PathError::code)
+//! bad_request:invalid_method               400, method is not an RFC 9110 token
+//! unauthenticated:<identity_error>         401, no usable identity and no `public` rule matched
+//! forbidden:no_rule_matched                403, identity ok but no rule matches method + path
+//! forbidden:rule[<rule>]:role_not_held     403, first matching rule (policy order) not satisfied: no allowed role
+//! forbidden:rule[<rule>]:bind_failed[<param>]  403, role held but the bind of <param> failed
+//! ```
+//! `<identity_error>` is one of: `no_certificate`, `certificate_unverified`,
+//! `certificate_parse_error`, `certificate_too_large`, `certificate_expired`,
+//! `certificate_not_yet_valid`, `revoked_serial`, `revoked_fingerprint`,
+//! `missing_client_auth_eku`, `ca_certificate`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::path::PathError;
+
+/// Allow or deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Forward the request upstream.
+    Allow,
+    /// Answer locally with [`Decision::status`].
+    Deny,
+}
+
+/// HTTP status of the decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// 200: allowed (the upstream answers).
+    Ok = 200,
+    /// 400: the request path cannot be normalised unambiguously.
+    BadRequest = 400,
+    /// 401: no usable identity.
+    Unauthenticated = 401,
+    /// 403: identity not permitted.
+    Forbidden = 403,
+}
+
+impl Status {
+    /// Numeric HTTP status code.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::Ok => 200,
+            Status::BadRequest => 400,
+            Status::Unauthenticated => 401,
+            Status::Forbidden => 403,
+        }
+    }
+}
+
+/// Why the client has no usable identity.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityRejection {
+    /// No certificate presented.
+    NoCertificate,
+    /// The host reports that the chain did not verify.
+    CertificateUnverified,
+    /// Not parseable.
+    CertificateParseError,
+    /// Over the size cap.
+    CertificateTooLarge,
+    /// `now` is after notAfter.
+    CertificateExpired,
+    /// `now` is before notBefore.
+    CertificateNotYetValid,
+    /// Serial is in `revoked.serials`.
+    RevokedSerial,
+    /// Fingerprint is in `revoked.fingerprints_sha256`.
+    RevokedFingerprint,
+    /// `require_client_auth_eku` and no clientAuth EKU.
+    MissingClientAuthEku,
+    /// basicConstraints cA = TRUE.
+    CaCertificate,
+}
+
+impl IdentityRejection {
+    /// The stable code used in reason strings.
+    pub fn code(self) -> &'static str {
+        match self {
+            IdentityRejection::NoCertificate => "no_certificate",
+            IdentityRejection::CertificateUnverified => "certificate_unverified",
+            IdentityRejection::CertificateParseError => "certificate_parse_error",
+            IdentityRejection::CertificateTooLarge => "certificate_too_large",
+            IdentityRejection::CertificateExpired => "certificate_expired",
+            IdentityRejection::CertificateNotYetValid => "certificate_not_yet_valid",
+            IdentityRejection::RevokedSerial => "revoked_serial",
+            IdentityRejection::RevokedFingerprint => "revoked_fingerprint",
+            IdentityRejection::MissingClientAuthEku => "missing_client_auth_eku",
+            IdentityRejection::CaCertificate => "ca_certificate",
+        }
+    }
+}
+
+/// The deterministic reason for a decision. `Display` renders the reason string above.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Allowed by `rule` because the identity holds `role`.
+    AllowedByRole {
+        /// Rule name.
+        rule: String,
+        /// Role held.
+        role: String,
+    },
+    /// Allowed by a `public` rule.
+    AllowedPublic {
+        /// Rule name.
+        rule: String,
+    },
+    /// The path cannot be normalised.
+    BadPath(PathError),
+    /// The method is not a token.
+    InvalidMethod,
+    /// No usable identity.
+    Unauthenticated(IdentityRejection),
+    /// No rule matches method and path.
+    NoRuleMatched,
+    /// The first matching rule's roles are not held.
+    RoleNotHeld {
+        /// Rule name.
+        rule: String,
+    },
+    /// A bind of the first matching rule (whose role is held) failed.
+    BindFailed {
+        /// Rule name.
+        rule: String,
+        /// The path parameter whose bind failed.
+        param: String,
+    },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::AllowedByRole { rule, role } => write!(f, "allow:rule[{rule}]:role[{role}]"),
+            Reason::AllowedPublic { rule } => write!(f, "allow:rule[{rule}]:public"),
+            Reason::BadPath(e) => write!(f, "bad_request:{}", e.code()),
+            Reason::InvalidMethod => f.write_str("bad_request:invalid_method"),
+            Reason::Unauthenticated(r) => write!(f, "unauthenticated:{}", r.code()),
+            Reason::NoRuleMatched => f.write_str("forbidden:no_rule_matched"),
+            Reason::RoleNotHeld { rule } => write!(f, "forbidden:rule[{rule}]:role_not_held"),
+            Reason::BindFailed { rule, param } => {
+                write!(f, "forbidden:rule[{rule}]:bind_failed[{param}]")
+            }
+        }
+    }
+}
+
+/// The result of [`crate::Policy::evaluate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// Allow or deny. In shadow mode the filter still forwards; this is the enforce verdict.
+    pub outcome: Outcome,
+    /// HTTP status.
+    pub status: Status,
+    /// Why.
+    pub reason: Reason,
+    /// Name of the rule that allowed, or of the first matching rule that denied.
+    pub rule: Option<String>,
+    /// Index of [`Decision::rule`] in the policy's `rules` (for per-rule counters).
+    pub rule_index: Option<usize>,
+    /// Every role the identity holds (policy `roles` order; `authenticated` last when held).
+    /// Empty when there is no usable identity.
+    pub roles: Vec<String>,
+    /// The normalised path plus the original `?query` — what the upstream must receive.
+    /// `None` when the path was rejected.
+    pub upstream_path: Option<String>,
+}
+
+impl Decision {
+    /// True when the request may proceed.
+    pub fn is_allowed(&self) -> bool {
+        self.outcome == Outcome::Allow
+    }
+}

@@ -1,0 +1,1 @@
+//! Rendering identity values into header-safe `forward_headers` values.

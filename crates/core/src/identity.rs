@@ -1,0 +1,142 @@
+//! The typed identity of a client certificate: every attribute a policy can select on.
+//!
+//! Built only by [`Identity::from_der`] / [`Identity::from_pem`] (see the `x509` adapter);
+//! never from a proxy-formatted subject string.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::dn::DistinguishedName;
+use crate::time::UnixTime;
+
+/// Largest certificate (DER bytes) accepted. Real client certificates are 0.5–4 KiB; a cap
+/// bounds the work an attacker-supplied certificate (e.g. via XFCC) can cause.
+pub const MAX_CERT_DER_LEN: usize = 16 * 1024;
+/// Largest PEM text accepted (base64 of [`MAX_CERT_DER_LEN`] plus headers and line breaks).
+pub const MAX_CERT_PEM_LEN: usize = 24 * 1024;
+
+/// A parsed client certificate, reduced to what policies select on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Subject DN.
+    pub subject: DistinguishedName,
+    /// Issuer DN.
+    pub issuer: DistinguishedName,
+    /// Every `dNSName` SAN, in certificate order.
+    pub san_dns: Vec<String>,
+    /// Every `uniformResourceIdentifier` SAN, in certificate order.
+    pub san_uri: Vec<String>,
+    /// Every `rfc822Name` SAN, in certificate order.
+    pub san_email: Vec<String>,
+    /// Every `iPAddress` SAN as text (`192.0.2.1`, RFC 5952 IPv6), in certificate order.
+    pub san_ip: Vec<String>,
+    /// The SPIFFE ID: set only when there is exactly one URI SAN and it is a valid SPIFFE ID.
+    pub spiffe_id: Option<String>,
+    /// Lowercase hex of the serial's content octets with leading zero octets removed.
+    pub serial: String,
+    /// SHA-256 of the whole DER certificate.
+    pub fingerprint_sha256: [u8; 32],
+    /// Lowercase hex of [`Identity::fingerprint_sha256`].
+    pub fingerprint_sha256_hex: String,
+    /// Extended key usages: each dotted OID, plus its name for well-known ones
+    /// (`clientAuth`, `serverAuth`, `codeSigning`, `emailProtection`, `timeStamping`,
+    /// `OCSPSigning`, `anyExtendedKeyUsage`). Empty when the extension is absent.
+    pub eku: Vec<String>,
+    /// Whether the EKU extension is present at all.
+    pub eku_present: bool,
+    /// Extensions other than the ones decoded above, as (dotted OID, value): the string when
+    /// the extension value is a DER string type, else lowercase hex of the extension value.
+    pub extensions: Vec<(String, String)>,
+    /// Lowercase hex of the Authority Key Identifier's keyIdentifier, when present.
+    pub authority_key_id: Option<String>,
+    /// Start of the validity window.
+    pub not_before: UnixTime,
+    /// End of the validity window (inclusive, RFC 5280 §4.1.2.5).
+    pub not_after: UnixTime,
+    /// basicConstraints cA = TRUE.
+    pub is_ca: bool,
+}
+
+/// Why bytes could not become an [`Identity`]. Each variant maps to a deterministic
+/// `unauthenticated:` reason (see [`CertError::reason_code`]).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertError {
+    /// No bytes at all.
+    Empty,
+    /// More than [`MAX_CERT_DER_LEN`] DER bytes or [`MAX_CERT_PEM_LEN`] PEM bytes.
+    TooLarge {
+        /// Length received.
+        len: usize,
+        /// Cap that was exceeded.
+        max: usize,
+    },
+    /// PEM armour or base64 is malformed, or the label is not `CERTIFICATE`.
+    Pem(String),
+    /// The text holds more than one certificate where one leaf was expected.
+    MultiplePem,
+    /// The DER does not decode as an X.509 certificate (strict DER).
+    Der(String),
+    /// Bytes follow the certificate.
+    TrailingData {
+        /// How many bytes follow.
+        extra: usize,
+    },
+    /// A field decoded but its content is invalid (duplicate extension, bad SAN, bad time...).
+    Invalid {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl CertError {
+    /// Stable machine-readable code used in reason strings (`unauthenticated:<code>`).
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            CertError::Empty => "no_certificate",
+            CertError::TooLarge { .. } => "certificate_too_large",
+            CertError::Pem(_) | CertError::MultiplePem => "certificate_parse_error",
+            CertError::Der(_) | CertError::TrailingData { .. } | CertError::Invalid { .. } => {
+                "certificate_parse_error"
+            }
+        }
+    }
+}
+
+impl fmt::Display for CertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertError::Empty => f.write_str("certificate is empty"),
+            CertError::TooLarge { len, max } => {
+                write!(f, "certificate is {len} bytes, more than the {max}-byte cap")
+            }
+            CertError::Pem(d) => write!(f, "certificate PEM is malformed: {d}"),
+            CertError::MultiplePem => f.write_str("expected one certificate, found several"),
+            CertError::Der(d) => write!(f, "certificate DER is malformed: {d}"),
+            CertError::TrailingData { extra } => {
+                write!(f, "{extra} bytes of trailing data after the certificate")
+            }
+            CertError::Invalid { field, detail } => {
+                write!(f, "certificate field {field} is invalid: {detail}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for CertError {}
+
+/// What the evaluator knows about the client certificate of a request.
+#[derive(Clone, Copy, Debug)]
+pub enum ClientCert<'a> {
+    /// No certificate was presented (or the source is not trusted).
+    Absent,
+    /// The host reports the certificate failed verification (e.g. NGINX `FAILED:<reason>`).
+    Unverified,
+    /// A certificate was presented but could not be parsed.
+    Invalid(&'a CertError),
+    /// A parsed certificate. Identity checks (validity, revocation, EKU, CA) still apply.
+    Present(&'a Identity),
+}

@@ -1,0 +1,37 @@
+//! mtls-authz-core: turns a client certificate into a typed [`Identity`] and decides, with a
+//! compiled default-deny [`Policy`], whether a request may proceed.
+//!
+//! The crate is `no_std` + `alloc`, never touches a host and never reads a clock: the caller
+//! passes the certificate bytes, the request line and the current [`UnixTime`]. Every input
+//! error becomes a typed error or a deny [`Decision`] with a deterministic reason string.
+//!
+//! ```text
+//! cert bytes --Identity::from_pem_or_der--> Identity --+
+//! policy JSON --Policy::from_json-----------> Policy --+--> Policy::evaluate(request, now) --> Decision
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod decision;
+pub mod dn;
+pub mod forward;
+pub mod identity;
+pub mod path;
+pub mod pattern;
+pub mod policy;
+pub mod selector;
+pub mod time;
+mod x509;
+pub mod xfcc;
+
+pub use decision::{Decision, Outcome, Reason, Status};
+pub use identity::{CertError, ClientCert, Identity};
+pub use path::{normalize_path, NormalizedPath, PathError};
+pub use policy::{Mode, Policy, PolicyError, Request, Source};
+pub use selector::Selector;
+pub use time::UnixTime;

@@ -1,0 +1,1 @@
+//! String patterns of role matchers: exact, `prefix`, `suffix`, `glob`.

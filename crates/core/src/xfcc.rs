@@ -1,0 +1,1 @@
+//! Quote-aware parsing of `x-forwarded-client-cert` (XFCC).

@@ -1,0 +1,1 @@
+//! mtls-authz proxy-wasm filter.
