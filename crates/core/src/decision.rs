@@ -168,8 +168,8 @@ pub struct Decision {
     pub rule: Option<String>,
     /// Index of [`Decision::rule`] in the policy's `rules` (for per-rule counters).
     pub rule_index: Option<usize>,
-    /// Every role the identity holds (policy `roles` order; `authenticated` last when held).
-    /// Empty when there is no usable identity.
+    /// Every role defined in the policy that the identity holds, in policy `roles` order
+    /// (the reserved `authenticated`/`public` are not listed). Empty without a usable identity.
     pub roles: Vec<String>,
     /// The normalised path plus the original `?query` — what the upstream must receive.
     /// `None` when the path was rejected.
