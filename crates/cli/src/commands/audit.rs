@@ -1,0 +1,233 @@
+//! `audit --policy P --openapi SPEC`: every API operation against the compiled policy.
+//!
+//! Approach (probe paths): each OpenAPI template becomes a concrete path, every `{param}`
+//! replaced by `__param__`, normalised by the core and routed by the core's compiled rules
+//! (`engine::matching_rules`), so the audit uses exactly the filter's matching. A rule covers an
+//! operation when it matches the probe: rules that accept only some literal values of a
+//! parameter (`/tenants/acme/orders` for `/tenants/{tenant}/orders`) do not count as covering it.
+//! The roles that may call an operation are the allow lists of every matching rule (the filter
+//! allows when any of them is satisfied); `bind`s narrow them further and are listed.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use mtls_authz_core::normalize_path;
+use serde::Serialize;
+
+use crate::document::{is_write_method, AUTHENTICATED, PUBLIC};
+use crate::engine;
+use crate::error::CliError;
+use crate::load;
+use crate::openapi::{self, probe_path};
+use crate::output::{self, Exit, Format, Report, Table};
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Policy document (v1 JSON).
+    #[arg(long)]
+    policy: PathBuf,
+    /// OpenAPI 3.x document, YAML or JSON.
+    #[arg(long)]
+    openapi: PathBuf,
+    /// Prefix every OpenAPI path with this (when the proxy sees e.g. /v1/... for a server URL
+    /// ending in /v1).
+    #[arg(long, value_name = "PATH")]
+    base_path: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// What is wrong with an operation. `uncovered` and `write_open` make the audit fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Issue {
+    /// No rule matches: every call is denied (403), a broken deploy.
+    Uncovered,
+    /// A write method any authenticated (or anonymous) client may call.
+    WriteOpen,
+    /// A read any authenticated (or anonymous) client may call; listed, not failing.
+    ReadOpen,
+}
+
+#[derive(Debug, Serialize)]
+struct OperationAudit {
+    method: String,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation_id: Option<String>,
+    probe: String,
+    rules: Vec<String>,
+    roles: Vec<String>,
+    binds: Vec<String>,
+    issues: Vec<Issue>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonAudit<'a> {
+    policy: String,
+    openapi: String,
+    title: Option<&'a str>,
+    operations: &'a [OperationAudit],
+    uncovered: usize,
+    write_open: usize,
+    read_open: usize,
+    rules_matching_no_operation: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+}
+
+pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
+    let loaded = load::policy(&args.policy)?;
+    let spec = openapi::load(&args.openapi)?;
+    let base = match &args.base_path {
+        Some(b) if !b.starts_with('/') => {
+            return Err(CliError::argument(
+                "--base-path",
+                format!("`{b}` must start with `/`"),
+            ))
+        }
+        Some(b) => b.trim_end_matches('/').to_owned(),
+        None => String::new(),
+    };
+    let mut notes = Vec::new();
+    if args.base_path.is_none() && !spec.server_base_paths.is_empty() {
+        notes.push(format!(
+            "servers declare base path(s) {}; if the proxy sees them, rerun with --base-path",
+            spec.server_base_paths.join(", ")
+        ));
+    }
+    let mut used = vec![false; loaded.doc.rules.len()];
+    let mut audits = Vec::new();
+    for op in &spec.operations {
+        let probe = format!("{base}{}", probe_path(&op.template));
+        let normalized = normalize_path(&probe).map_err(|e| CliError::OpenApi {
+            file: args.openapi.clone(),
+            detail: format!(
+                "at paths.{}: probe path `{probe}` is rejected by the filter ({e})",
+                op.template
+            ),
+        })?;
+        let matching = engine::matching_rules(&loaded.policy, &op.method, &normalized);
+        let mut rules = Vec::new();
+        let mut roles: Vec<String> = Vec::new();
+        let mut binds = Vec::new();
+        for index in matching {
+            let Some(rule) = loaded.doc.rules.get(index) else {
+                continue;
+            };
+            if let Some(flag) = used.get_mut(index) {
+                *flag = true;
+            }
+            rules.push(rule.name.clone());
+            for role in &rule.allow {
+                if !roles.contains(role) {
+                    roles.push(role.clone());
+                }
+            }
+            for (param, selector) in &rule.bind {
+                binds.push(format!("{}: {{{param}}}={selector}", rule.name));
+            }
+        }
+        let open = roles.iter().any(|r| r == AUTHENTICATED || r == PUBLIC);
+        let mut issues = Vec::new();
+        if rules.is_empty() {
+            issues.push(Issue::Uncovered);
+        } else if open && is_write_method(&op.method) {
+            issues.push(Issue::WriteOpen);
+        } else if open {
+            issues.push(Issue::ReadOpen);
+        }
+        audits.push(OperationAudit {
+            method: op.method.clone(),
+            path: op.template.clone(),
+            operation_id: op.operation_id.clone(),
+            probe,
+            rules,
+            roles,
+            binds,
+            issues,
+        });
+    }
+    let unused: Vec<String> = loaded
+        .doc
+        .rules
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(r, _)| r.name.clone())
+        .collect();
+    let count = |issue: Issue| audits.iter().filter(|a| a.issues.contains(&issue)).count();
+    let (uncovered, write_open, read_open) = (
+        count(Issue::Uncovered),
+        count(Issue::WriteOpen),
+        count(Issue::ReadOpen),
+    );
+    let stdout = match args.format {
+        Format::Json => output::json(&JsonAudit {
+            policy: args.policy.display().to_string(),
+            openapi: args.openapi.display().to_string(),
+            title: spec.title.as_deref(),
+            operations: &audits,
+            uncovered,
+            write_open,
+            read_open,
+            rules_matching_no_operation: &unused,
+            notes,
+        }),
+        Format::Text => {
+            let mut table = Table::new(&["METHOD", "PATH", "RULES", "ROLES", "ISSUE"]);
+            for a in &audits {
+                let issue = match a.issues.first() {
+                    Some(Issue::Uncovered) => String::from("UNCOVERED: always denied (403)"),
+                    Some(Issue::WriteOpen) => String::from("WRITE OPEN to any client"),
+                    Some(Issue::ReadOpen) => String::from("read open to any client"),
+                    None => String::new(),
+                };
+                let or_dash = |v: &[String]| {
+                    if v.is_empty() {
+                        String::from("-")
+                    } else {
+                        v.join(",")
+                    }
+                };
+                let mut roles = or_dash(&a.roles);
+                if !a.binds.is_empty() {
+                    roles.push_str(" (bound)");
+                }
+                table.row(vec![
+                    a.method.clone(),
+                    a.path.clone(),
+                    or_dash(&a.rules),
+                    roles,
+                    issue,
+                ]);
+            }
+            let mut out = table.render();
+            for a in audits.iter().filter(|a| !a.binds.is_empty()) {
+                let _ = writeln!(out, "bind {} {}: {}", a.method, a.path, a.binds.join("; "));
+            }
+            if !unused.is_empty() {
+                let _ = writeln!(out, "rules matching no operation: {}", unused.join(", "));
+            }
+            for note in &notes {
+                let _ = writeln!(out, "note: {note}");
+            }
+            let _ = writeln!(
+                out,
+                "{} operations: {uncovered} uncovered, {write_open} write open, {read_open} read open, {} rule(s) matching no operation",
+                audits.len(),
+                unused.len()
+            );
+            out
+        }
+    };
+    Ok(Report {
+        stdout,
+        exit: if uncovered + write_open > 0 {
+            Exit::Finding
+        } else {
+            Exit::Ok
+        },
+    })
+}

@@ -1,0 +1,209 @@
+//! `inspect CERT`: the identity exactly as policies see it. Values are printed as JSON string
+//! literals so trailing spaces, look-alikes and control characters are visible and the value
+//! can be pasted into a policy unchanged.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use mtls_authz_core::dn::{name_for_oid, DistinguishedName};
+use mtls_authz_core::{Identity, UnixTime};
+use serde::Serialize;
+
+use crate::clock;
+use crate::error::CliError;
+use crate::load;
+use crate::output::{self, Exit, Format, Report};
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// Certificate file, PEM or DER.
+    cert: PathBuf,
+    /// Judge the validity window at this time (RFC 3339) instead of now.
+    #[arg(long)]
+    time: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Every selector of the identity with its values, in the order a reader expects:
+/// subject, its attributes, issuer, its attributes, SANs, then the rest.
+pub(crate) fn selector_values(identity: &Identity) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    out.push((
+        String::from("subject"),
+        vec![identity.subject.rfc4514.clone()],
+    ));
+    push_attributes(&mut out, "subject", &identity.subject);
+    out.push((
+        String::from("issuer"),
+        vec![identity.issuer.rfc4514.clone()],
+    ));
+    push_attributes(&mut out, "issuer", &identity.issuer);
+    out.push((String::from("san.dns"), identity.san_dns.clone()));
+    out.push((String::from("san.uri"), identity.san_uri.clone()));
+    out.push((String::from("san.email"), identity.san_email.clone()));
+    out.push((String::from("san.ip"), identity.san_ip.clone()));
+    out.push((
+        String::from("spiffe_id"),
+        identity.spiffe_id.iter().cloned().collect(),
+    ));
+    out.push((String::from("serial"), vec![identity.serial.clone()]));
+    out.push((
+        String::from("fingerprint_sha256"),
+        vec![identity.fingerprint_sha256_hex.clone()],
+    ));
+    out.push((String::from("eku"), identity.eku.clone()));
+    for (oid, value) in &identity.extensions {
+        let selector = format!("ext.{oid}");
+        match out.iter_mut().find(|(s, _)| *s == selector) {
+            Some((_, values)) => values.push(value.clone()),
+            None => out.push((selector, vec![value.clone()])),
+        }
+    }
+    out
+}
+
+/// `subject.CN`, `subject.OU`... one entry per distinct attribute, in certificate order.
+fn push_attributes(out: &mut Vec<(String, Vec<String>)>, prefix: &str, dn: &DistinguishedName) {
+    let mut seen: Vec<&str> = Vec::new();
+    for attribute in dn.rdns.iter().flatten() {
+        if seen.contains(&attribute.oid.as_str()) {
+            continue;
+        }
+        seen.push(&attribute.oid);
+        let name = name_for_oid(&attribute.oid).unwrap_or(&attribute.oid);
+        let values = dn.values(&attribute.oid).map(String::from).collect();
+        out.push((format!("{prefix}.{name}"), values));
+    }
+}
+
+/// Where `now` falls in the validity window.
+fn validity_status(identity: &Identity, now: UnixTime) -> &'static str {
+    if now < identity.not_before {
+        "not yet valid"
+    } else if now > identity.not_after {
+        "expired"
+    } else {
+        "valid"
+    }
+}
+
+/// Serialises selector -> values as a JSON object in our order.
+struct SelectorMap<'a>(&'a [(String, Vec<String>)]);
+
+impl Serialize for SelectorMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (selector, values) in self.0 {
+            map.serialize_entry(selector, values)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct JsonInspect<'a> {
+    file: String,
+    selectors: SelectorMap<'a>,
+    validity: JsonValidity,
+    is_ca: bool,
+    eku_present: bool,
+    authority_key_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonValidity {
+    not_before: String,
+    not_after: String,
+    at: String,
+    status: &'static str,
+}
+
+pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
+    let now = clock::now_or(args.time.as_deref())?;
+    let identity = load::certificate(&args.cert)?;
+    let selectors = selector_values(&identity);
+    let status = validity_status(&identity, now);
+    let stdout = match args.format {
+        Format::Json => output::json(&JsonInspect {
+            file: args.cert.display().to_string(),
+            selectors: SelectorMap(&selectors),
+            validity: JsonValidity {
+                not_before: clock::format_rfc3339(identity.not_before),
+                not_after: clock::format_rfc3339(identity.not_after),
+                at: clock::format_rfc3339(now),
+                status,
+            },
+            is_ca: identity.is_ca,
+            eku_present: identity.eku_present,
+            authority_key_id: identity.authority_key_id.as_deref(),
+        }),
+        Format::Text => render_text(args, &identity, &selectors, now, status),
+    };
+    Ok(Report {
+        stdout,
+        exit: Exit::Ok,
+    })
+}
+
+fn render_text(
+    args: &InspectArgs,
+    identity: &Identity,
+    selectors: &[(String, Vec<String>)],
+    now: UnixTime,
+    status: &str,
+) -> String {
+    let width = selectors
+        .iter()
+        .map(|(s, _)| s.len())
+        .chain([16])
+        .max()
+        .unwrap_or(16);
+    let mut out = String::new();
+    let _ = writeln!(out, "certificate: {}", args.cert.display());
+    let _ = writeln!(
+        out,
+        "selectors (values as JSON strings, as a policy must write them):"
+    );
+    for (selector, values) in selectors {
+        if values.is_empty() {
+            let _ = writeln!(out, "  {selector:<width$}  (none)");
+        }
+        for (i, value) in values.iter().enumerate() {
+            let label = if i == 0 { selector.as_str() } else { "" };
+            let _ = writeln!(out, "  {label:<width$}  {}", output::quote(value));
+        }
+    }
+    let _ = writeln!(out, "identity checks:");
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {} .. {} ({status} at {})",
+        "validity",
+        clock::format_rfc3339(identity.not_before),
+        clock::format_rfc3339(identity.not_after),
+        clock::format_rfc3339(now),
+    );
+    let eku = if !identity.eku_present {
+        "extension absent (fails require_client_auth_eku)"
+    } else if identity.eku.iter().any(|e| e == "clientAuth") {
+        "clientAuth present"
+    } else {
+        "clientAuth missing (fails require_client_auth_eku)"
+    };
+    let _ = writeln!(out, "  {:<width$}  {eku}", "client_auth_eku");
+    let ca = if identity.is_ca {
+        "true (CA certificates are rejected as clients)"
+    } else {
+        "false"
+    };
+    let _ = writeln!(out, "  {:<width$}  {ca}", "ca");
+    let aki = identity.authority_key_id.as_deref().unwrap_or("(none)");
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {aki}  (compared with issuers.*.key_id)",
+        "authority_key_id"
+    );
+    out
+}

@@ -1,0 +1,472 @@
+//! `lint POLICY`: constructs that compile but open a hole or cannot do what their author meant.
+//!
+//! | id    | severity        | finding |
+//! |-------|-----------------|---------|
+//! | MA001 | error           | write methods (or every method) open to `authenticated` |
+//! | MA002 | warning / error | `public` beyond health/readiness paths (error with write methods) |
+//! | MA003 | warning         | role on subject names without `issuer_pin` while several issuers exist |
+//! | MA004 | error           | `prefix`/`suffix`/`glob` on a whole `subject`/`issuer` DN |
+//! | MA005 | warning         | rule shadowed by an earlier one (duplicate or broader) |
+//! | MA006 | warning         | rule without `methods` (matches every method) |
+//! | MA007 | info            | role defined but never allowed by any rule |
+//! | MA008 | warning         | `{param}` route with no `bind` and no `forward_headers` |
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::error::CliError;
+use crate::load;
+use crate::output::{self, Exit, Format, Report};
+use crate::path_pattern;
+
+use crate::document::{is_write_method, Document, Rule, AUTHENTICATED, PUBLIC};
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Policy document (v1 JSON).
+    policy: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// How bad a finding is. Only `error` makes `lint` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One lint result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Finding {
+    pub(crate) id: &'static str,
+    pub(crate) severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) role: Option<String>,
+    pub(crate) message: String,
+    pub(crate) fix: String,
+}
+
+impl Finding {
+    fn on_rule(
+        id: &'static str,
+        severity: Severity,
+        rule: &Rule,
+        message: String,
+        fix: &str,
+    ) -> Self {
+        Finding {
+            id,
+            severity,
+            rule: Some(rule.name.clone()),
+            role: None,
+            message,
+            fix: String::from(fix),
+        }
+    }
+
+    fn on_role(
+        id: &'static str,
+        severity: Severity,
+        role: &str,
+        message: String,
+        fix: &str,
+    ) -> Self {
+        Finding {
+            id,
+            severity,
+            rule: None,
+            role: Some(String::from(role)),
+            message,
+            fix: String::from(fix),
+        }
+    }
+
+    fn location(&self) -> String {
+        match (&self.rule, &self.role) {
+            (Some(rule), _) => format!("rule[{rule}]"),
+            (None, Some(role)) => format!("role[{role}]"),
+            (None, None) => String::from("policy"),
+        }
+    }
+}
+
+/// Last path segments that mark a liveness/readiness probe, the only routes `public` suits.
+const HEALTH_SEGMENTS: &[&str] = &[
+    "health",
+    "healthz",
+    "healthcheck",
+    "livez",
+    "live",
+    "liveness",
+    "readyz",
+    "ready",
+    "readiness",
+    "ping",
+];
+
+/// Subject-name selectors any issuer can put in a certificate.
+fn is_subject_name_selector(selector: &str) -> bool {
+    selector == "subject" || selector.starts_with("subject.")
+}
+
+fn writes(rule: &Rule) -> Vec<&str> {
+    match &rule.methods {
+        None => vec!["every method"],
+        Some(methods) => methods
+            .iter()
+            .map(String::as_str)
+            .filter(|m| is_write_method(m))
+            .collect(),
+    }
+}
+
+fn is_health_path(pattern: &str) -> bool {
+    let segments: Vec<&str> = pattern.trim_end_matches('/').split('/').skip(1).collect();
+    let all_literal = segments
+        .iter()
+        .all(|s| !s.contains('*') && !s.starts_with('{'));
+    all_literal
+        && segments
+            .last()
+            .is_some_and(|last| HEALTH_SEGMENTS.contains(last))
+}
+
+/// Runs every lint over a document, in id order, then document order.
+pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in &doc.rules {
+        let write = writes(rule);
+        if rule.allow.iter().any(|a| a == AUTHENTICATED) && !write.is_empty() {
+            findings.push(Finding::on_rule(
+                "MA001",
+                Severity::Error,
+                rule,
+                format!(
+                    "{} open to `authenticated`: any certificate the CA ever signed may change data",
+                    write.join("/")
+                ),
+                "allow only the roles that may write, or restrict `methods` to GET/HEAD",
+            ));
+        }
+    }
+    for rule in &doc.rules {
+        if !rule.allow.iter().any(|a| a == PUBLIC) {
+            continue;
+        }
+        let write = writes(rule);
+        let not_health: Vec<&str> = rule
+            .paths
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !is_health_path(p))
+            .collect();
+        if !write.is_empty() {
+            findings.push(Finding::on_rule(
+                "MA002",
+                Severity::Error,
+                rule,
+                format!(
+                    "{} open to `public`: no certificate needed to change data",
+                    write.join("/")
+                ),
+                "require a role, or restrict `methods` to GET/HEAD on health paths",
+            ));
+        } else if !not_health.is_empty() {
+            findings.push(Finding::on_rule(
+                "MA002",
+                Severity::Warning,
+                rule,
+                format!(
+                    "`public` on {} beyond health/readiness probes: no certificate needed",
+                    not_health.join(", ")
+                ),
+                "keep `public` for probe paths such as /healthz; require a role elsewhere",
+            ));
+        }
+    }
+    if doc.issuers.len() > 1 {
+        for (role, matchers) in &doc.roles {
+            for (index, matcher) in matchers.iter().enumerate() {
+                if matcher.contains_key("issuer_pin") {
+                    continue;
+                }
+                let names: Vec<&str> = matcher
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|s| is_subject_name_selector(s))
+                    .collect();
+                if !names.is_empty() {
+                    findings.push(Finding::on_role(
+                        "MA003",
+                        Severity::Warning,
+                        role,
+                        format!(
+                            "matcher {index} trusts {} from any of the {} issuers: each CA can mint those names",
+                            names.join(", "),
+                            doc.issuers.len()
+                        ),
+                        "add \"issuer_pin\": [\"<issuer>\"] to the matcher",
+                    ));
+                }
+            }
+        }
+    }
+    for (role, matchers) in &doc.roles {
+        for (index, matcher) in matchers.iter().enumerate() {
+            for selector in ["subject", "issuer"] {
+                let partial = matcher
+                    .get(selector)
+                    .into_iter()
+                    .flatten()
+                    .find(|p| p.partial_kind().is_some());
+                if let Some(pattern) = partial {
+                    findings.push(Finding::on_role(
+                        "MA004",
+                        Severity::Error,
+                        role,
+                        format!(
+                            "matcher {index} matches the whole {selector} DN with {}: a CN such as `x,OU=Admins` or an extra RDN satisfies it",
+                            pattern.as_written()
+                        ),
+                        &format!("match one attribute exactly, e.g. \"{selector}.OU\": [\"Admins\"]"),
+                    ));
+                }
+            }
+        }
+    }
+    for (later_index, later) in doc.rules.iter().enumerate() {
+        let shadow = doc
+            .rules
+            .iter()
+            .take(later_index)
+            .find(|earlier| shadows(earlier, later));
+        if let Some(earlier) = shadow {
+            let duplicate = earlier.methods == later.methods
+                && earlier.paths == later.paths
+                && earlier.allow == later.allow
+                && earlier.bind == later.bind;
+            let how = if duplicate {
+                format!("duplicates earlier rule `{}`", earlier.name)
+            } else {
+                format!(
+                    "is shadowed by earlier rule `{}` ({} {} covers it with the same or broader allow)",
+                    earlier.name,
+                    earlier.methods.as_ref().map_or_else(|| String::from("every method"), |m| m.join("/")),
+                    earlier.paths.join(", ")
+                )
+            };
+            findings.push(Finding::on_rule(
+                "MA005",
+                Severity::Warning,
+                later,
+                format!("{how}: it never decides a request"),
+                "delete it, or move the narrower rule before the broader one and narrow the broader one",
+            ));
+        }
+    }
+    for rule in &doc.rules {
+        if rule.methods.is_none() {
+            findings.push(Finding::on_rule(
+                "MA006",
+                Severity::Warning,
+                rule,
+                String::from("no `methods`: the rule matches every method, including writes"),
+                "list the methods explicitly, e.g. \"methods\": [\"GET\", \"HEAD\"]",
+            ));
+        }
+    }
+    for role in doc.roles.keys() {
+        if !doc.rules.iter().any(|r| r.allow.contains(role)) {
+            findings.push(Finding::on_role(
+                "MA007",
+                Severity::Info,
+                role,
+                String::from("defined but no rule allows it"),
+                "remove the role or add it to a rule's `allow`",
+            ));
+        }
+    }
+    if doc.forward_headers.is_empty() {
+        for rule in &doc.rules {
+            let params: Vec<&str> = rule
+                .paths
+                .iter()
+                .flat_map(|p| p.split('/'))
+                .filter(|s| s.starts_with('{') && s.ends_with('}'))
+                .collect();
+            if rule.bind.is_empty() && !params.is_empty() && !rule.allow.iter().any(|a| a == PUBLIC)
+            {
+                findings.push(Finding::on_rule(
+                    "MA008",
+                    Severity::Warning,
+                    rule,
+                    format!(
+                        "{} selects an object but nothing ties it to the caller: any allowed client reaches every one",
+                        params.join(", ")
+                    ),
+                    "add \"bind\": {\"<param>\": \"<selector>\"}, or forward_headers so the upstream can check ownership",
+                ));
+            }
+        }
+    }
+    findings
+}
+
+/// `earlier` makes `later` unreachable: it matches every request `later` matches and allows
+/// at least the same identities.
+fn shadows(earlier: &Rule, later: &Rule) -> bool {
+    let methods = path_pattern::methods_cover(earlier.methods.as_deref(), later.methods.as_deref());
+    let paths = later.paths.iter().all(|n| {
+        earlier
+            .paths
+            .iter()
+            .any(|b| path_pattern::path_covers(b, n))
+    });
+    let allow = later
+        .allow
+        .iter()
+        .all(|role| allows_at_least(earlier, role));
+    let bind = earlier
+        .bind
+        .iter()
+        .all(|(param, selector)| later.bind.get(param) == Some(selector));
+    methods && paths && allow && bind && !later.paths.is_empty()
+}
+
+/// Whether `rule` admits every identity holding `role`.
+fn allows_at_least(rule: &Rule, role: &str) -> bool {
+    rule.allow
+        .iter()
+        .any(|a| a == role || a == PUBLIC || (a == AUTHENTICATED && role != PUBLIC))
+}
+
+#[derive(Serialize)]
+struct JsonLint<'a> {
+    file: String,
+    findings: &'a [Finding],
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+pub(crate) fn run(args: &LintArgs) -> Result<Report, CliError> {
+    let loaded = load::policy(&args.policy)?;
+    let findings = lint(&loaded.doc);
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let (errors, warnings, infos) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    let stdout = match args.format {
+        Format::Json => output::json(&JsonLint {
+            file: args.policy.display().to_string(),
+            findings: &findings,
+            errors,
+            warnings,
+            infos,
+        }),
+        Format::Text => {
+            let mut out = String::new();
+            for f in &findings {
+                let _ = writeln!(
+                    out,
+                    "{:<7}  {}  {}: {}\n{:<7}  fix: {}",
+                    f.severity.as_str(),
+                    f.id,
+                    f.location(),
+                    f.message,
+                    "",
+                    f.fix
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{}: {errors} error(s), {warnings} warning(s), {infos} info",
+                args.policy.display()
+            );
+            out
+        }
+    };
+    Ok(Report {
+        stdout,
+        exit: if errors > 0 { Exit::Finding } else { Exit::Ok },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(json: &str) -> Vec<(&'static str, Severity)> {
+        let doc: Document = serde_json::from_str(json).unwrap();
+        lint(&doc).into_iter().map(|f| (f.id, f.severity)).collect()
+    }
+
+    #[test]
+    fn clean_policy_has_no_findings() {
+        let json = r#"{
+            "issuers": {"a": {"subject": "CN=A"}},
+            "roles": {"reader": [{"subject.OU": ["Readers"]}]},
+            "rules": [
+                {"name": "read", "methods": ["GET"], "paths": ["/items/{id}"], "allow": ["reader"], "bind": {"id": "subject.CN"}},
+                {"name": "health", "methods": ["GET"], "paths": ["/healthz"], "allow": ["public"]}
+            ]
+        }"#;
+        assert_eq!(ids(json), vec![]);
+    }
+
+    #[test]
+    fn shadowing_respects_order_methods_and_allow() {
+        let json = r#"{
+            "roles": {"a": [{"san.dns": ["a"]}], "b": [{"san.dns": ["b"]}]},
+            "forward_headers": {"x-r": "roles"},
+            "rules": [
+                {"name": "narrow", "methods": ["GET"], "paths": ["/x/y"], "allow": ["a"]},
+                {"name": "broad", "methods": ["GET"], "paths": ["/x/**"], "allow": ["a"]},
+                {"name": "other-role", "methods": ["GET"], "paths": ["/x/z"], "allow": ["b"]},
+                {"name": "more-methods", "methods": ["GET", "HEAD"], "paths": ["/x/z"], "allow": ["a"]},
+                {"name": "dup", "methods": ["GET"], "paths": ["/x/**"], "allow": ["a"]}
+            ]
+        }"#;
+        let doc: Document = serde_json::from_str(json).unwrap();
+        let shadowed: Vec<(String, String)> = lint(&doc)
+            .into_iter()
+            .filter(|f| f.id == "MA005")
+            .map(|f| (f.rule.unwrap(), f.message))
+            .collect();
+        assert_eq!(
+            shadowed,
+            vec![(
+                "dup".to_string(),
+                "duplicates earlier rule `broad`: it never decides a request".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn health_paths() {
+        assert!(is_health_path("/healthz"));
+        assert!(is_health_path("/api/readyz/"));
+        assert!(!is_health_path("/healthz/**"));
+        assert!(!is_health_path("/patients"));
+    }
+}

@@ -1,0 +1,58 @@
+//! Reading the inputs every command shares: policy documents and certificates. Each error
+//! names the file; policy errors also carry the core's JSON path.
+
+use std::path::Path;
+
+use mtls_authz_core::{Identity, Policy, PolicyError};
+
+use crate::document::Document;
+
+use crate::error::CliError;
+
+fn read_bytes(file: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(file).map_err(|source| CliError::Read {
+        file: file.to_path_buf(),
+        source,
+    })
+}
+
+fn read_text(file: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(file).map_err(|source| CliError::Read {
+        file: file.to_path_buf(),
+        source,
+    })
+}
+
+/// A compiled policy plus the document as written (lint and the explanations read it).
+#[derive(Debug)]
+pub(crate) struct LoadedPolicy {
+    pub(crate) policy: Policy,
+    pub(crate) doc: Document,
+}
+
+/// Reads and compiles a v1 policy document exactly as the filter does.
+pub(crate) fn policy(file: &Path) -> Result<LoadedPolicy, CliError> {
+    let text = read_text(file)?;
+    let policy = Policy::from_json(&text).map_err(|source| CliError::Policy {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    // The core accepted the text, so this only fails if the view and the core disagree.
+    let doc = serde_json::from_str(&text).map_err(|e| CliError::Policy {
+        file: file.to_path_buf(),
+        source: PolicyError::Syntax {
+            path: String::from("$"),
+            detail: format!("compiled, but the CLI cannot read it: {e}"),
+        },
+    })?;
+    Ok(LoadedPolicy { policy, doc })
+}
+
+/// Reads a certificate file (PEM or DER) and parses it with the core.
+pub(crate) fn certificate(file: &Path) -> Result<Identity, CliError> {
+    let bytes = read_bytes(file)?;
+    crate::engine::parse_certificate(&bytes).map_err(|source| CliError::Certificate {
+        file: file.to_path_buf(),
+        source,
+    })
+}
