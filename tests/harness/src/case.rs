@@ -1,0 +1,142 @@
+//! The case-table types: one [`Case`] is one request with its expected outcome
+//! (format documented in `docs/DECISIONS.md`, "Test case table").
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// Where a case can be replayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// `Policy::evaluate` called directly (no headers, no host).
+    Core,
+    /// The filter's request path on the mock host.
+    Mock,
+    /// The release `.wasm` in a real Envoy over real mTLS.
+    Envoy,
+}
+
+impl Layer {
+    /// Every layer, the default of a case without `layers`.
+    pub const ALL: [Layer; 3] = [Layer::Core, Layer::Mock, Layer::Envoy];
+}
+
+/// One table file: `{"cases": [...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Table {
+    pub(crate) cases: Vec<Case>,
+}
+
+/// One request and what every layer must observe.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Unique across all tables.
+    pub id: String,
+    /// File stem under `tests/fixtures/policies/`.
+    pub policy: String,
+    /// Certificate path under `tests/fixtures/certs/` without extension; `None` = no certificate.
+    /// For XFCC policies this is the TLS peer (e.g. the edge proxy), not the forwarded client.
+    pub cert: Option<String>,
+    /// `:method`, exactly as sent.
+    pub method: String,
+    /// `:path` (request-target), exactly as sent.
+    pub path: String,
+    /// Extra request headers, in order (a name may repeat).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// Template of an `x-forwarded-client-cert` header appended to the request:
+    /// `{cert:<name>}` becomes the URL-encoded PEM of that fixture (Envoy's `Cert=` encoding),
+    /// `{hash:<name>}` the lowercase SHA-256 hex of its DER. See [`crate::xfcc`].
+    #[serde(default)]
+    pub xfcc: Option<String>,
+    /// RFC 3339 UTC time of the request; `None` = [`crate::DEFAULT_TIME`].
+    #[serde(default)]
+    pub time: Option<String>,
+    /// Layers that replay this case; `None` = all.
+    #[serde(default)]
+    pub layers: Option<Vec<Layer>>,
+    /// Why `layers` is restricted (required when it is).
+    #[serde(default)]
+    pub why_not_everywhere: Option<String>,
+    /// What the case demonstrates, when the id is not enough.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Expected outcome on every layer (unless overridden).
+    pub expect: Expect,
+    /// Replaces `expect` on the Envoy layer, for outcomes decided outside the filter
+    /// (TLS handshake, Envoy's HTTP codec). Requires `envoy_why`.
+    #[serde(default)]
+    pub envoy_expect: Option<Expect>,
+    /// Why Envoy differs.
+    #[serde(default)]
+    pub envoy_why: Option<String>,
+    /// File stem of the table the case came from (set by the loader).
+    #[serde(skip)]
+    pub table: String,
+}
+
+/// An expected outcome.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// HTTP status the client receives (200 = forwarded to the upstream).
+    #[serde(default)]
+    pub status: u16,
+    /// Exact reason string (grammar in `crates/core/src/decision.rs`). Required in `expect`;
+    /// `None` in an `envoy_expect` whose outcome is not the filter's.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Shadow mode only: the status enforce mode would have returned (the core's
+    /// `Decision::status`), while `status` is what the client receives.
+    #[serde(default)]
+    pub enforce_status: Option<u16>,
+    /// Every role held, in policy `roles` order (checked when given).
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+    /// `:path` the upstream receives (checked when given, allowed requests only).
+    #[serde(default)]
+    pub upstream_path: Option<String>,
+    /// Upstream request headers: a value = exact value; `null` = absent. Mock and Envoy only.
+    #[serde(default)]
+    pub upstream_headers: BTreeMap<String, Option<String>>,
+    /// Exact JSON body of a local (deny) response. Mock and Envoy only.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// Envoy only: the TLS handshake itself fails (no HTTP response at all).
+    #[serde(default)]
+    pub tls_rejected: bool,
+}
+
+impl Expect {
+    /// The status the core's `Decision::status` must have: [`Expect::enforce_status`] in
+    /// shadow mode, else [`Expect::status`].
+    pub fn decision_status(&self) -> u16 {
+        self.enforce_status.unwrap_or(self.status)
+    }
+}
+
+impl Case {
+    /// Whether `layer` replays this case.
+    pub fn runs_on(&self, layer: Layer) -> bool {
+        match &self.layers {
+            Some(layers) => layers.contains(&layer),
+            None => true,
+        }
+    }
+
+    /// The expectation for `layer`: `envoy_expect` on Envoy when present, else `expect`.
+    pub fn expect_for(&self, layer: Layer) -> &Expect {
+        match (&self.envoy_expect, layer) {
+            (Some(envoy), Layer::Envoy) => envoy,
+            _ => &self.expect,
+        }
+    }
+
+    /// `table/id`, for failure messages.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.table, self.id)
+    }
+}

@@ -1,0 +1,351 @@
+//! Loader for the ONE shared fixture set under `tests/fixtures`: case tables, policies and
+//! certificates, used by the core driver, the mock-host driver and the Envoy e2e driver alike
+//! (so the three layers cannot drift apart).
+//!
+//! A broken fixture is a bug in the test suite, not an input to handle: the `load_*` functions
+//! panic with a message naming the file and what is wrong, after collecting every problem.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::panic,
+    reason = "test-support crate: a broken fixture must stop the test run with a message"
+)]
+
+mod case;
+pub mod time;
+pub mod xfcc;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub use case::{Case, Expect, Layer};
+
+/// Request time of a case without `time`.
+pub const DEFAULT_TIME: &str = "2026-11-23T00:00:00Z";
+
+/// The header that carries forwarded client certificates.
+pub const XFCC_HEADER: &str = "x-forwarded-client-cert";
+
+/// `tests/fixtures` of this checkout.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+/// `tests/fixtures/certs/<name>.pem` when it exists, else `<name>.der`, else `None`.
+pub fn cert_path(name: &str) -> Option<PathBuf> {
+    let base = fixtures_dir().join("certs");
+    ["pem", "der"]
+        .iter()
+        .map(|ext| base.join(format!("{name}.{ext}")))
+        .find(|path| path.is_file())
+}
+
+/// The bytes of a fixture certificate exactly as stored (PEM text or raw DER).
+pub fn cert_bytes(name: &str) -> Option<Vec<u8>> {
+    std::fs::read(cert_path(name)?).ok()
+}
+
+/// `tests/fixtures/certs/<name>.pem` (for TLS clients: curl `--cert`).
+pub fn cert_pem_path(name: &str) -> PathBuf {
+    fixtures_dir().join("certs").join(format!("{name}.pem"))
+}
+
+/// `tests/fixtures/certs/<name>.key`: the PKCS#8 PEM key beside a certificate.
+pub fn key_path(name: &str) -> PathBuf {
+    fixtures_dir().join("certs").join(format!("{name}.key"))
+}
+
+/// `tests/fixtures/certs/ca/bundle.pem`: the CAs a TLS server must trust.
+pub fn ca_bundle_path() -> PathBuf {
+    fixtures_dir().join("certs/ca/bundle.pem")
+}
+
+/// `tests/fixtures/policies/<name>.json`.
+pub fn policy_path(name: &str) -> PathBuf {
+    fixtures_dir().join("policies").join(format!("{name}.json"))
+}
+
+/// The text of `tests/fixtures/policies/<name>.json`.
+pub fn load_policy(name: &str) -> String {
+    let path = policy_path(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read policy {}: {e}", path.display()))
+}
+
+/// The request time of a case, in Unix seconds (its `time`, else [`DEFAULT_TIME`]).
+pub fn case_time(case: &Case) -> u64 {
+    let text = case.time.as_deref().unwrap_or(DEFAULT_TIME);
+    time::parse_rfc3339_utc(text).unwrap_or_else(|e| panic!("case {}: {e}", case.label()))
+}
+
+impl Case {
+    /// The request headers to send: [`Case::headers`] in order, then the expanded
+    /// [`Case::xfcc`] template as `x-forwarded-client-cert` when present.
+    pub fn request_headers(&self) -> Vec<(String, String)> {
+        let mut headers = self.headers.clone();
+        if let Some(template) = &self.xfcc {
+            let value =
+                xfcc::expand(template).unwrap_or_else(|e| panic!("case {}: {e}", self.label()));
+            headers.push((String::from(XFCC_HEADER), value));
+        }
+        headers
+    }
+}
+
+/// Every case of every `tests/fixtures/cases/*.json`, tables in file-name order, after
+/// checking them (unique ids, existing policies and certificates, valid times, restricted
+/// layers explained, ...). Panics listing every problem found.
+pub fn load_cases() -> Vec<Case> {
+    let dir = fixtures_dir().join("cases");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+
+    let mut cases = Vec::new();
+    let mut problems = Vec::new();
+    for file in &files {
+        let table_name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(format!("{}: {e}", file.display()));
+                continue;
+            }
+        };
+        match serde_json::from_str::<case::Table>(&text) {
+            Ok(table) => cases.extend(table.cases.into_iter().map(|mut c| {
+                c.table.clone_from(&table_name);
+                c
+            })),
+            Err(e) => problems.push(format!("{}: {e}", file.display())),
+        }
+    }
+    problems.extend(check_cases(&cases));
+    if !problems.is_empty() {
+        panic!(
+            "{} problem(s) in the case tables under {}:\n  {}",
+            problems.len(),
+            dir.display(),
+            problems.join("\n  ")
+        );
+    }
+    cases
+}
+
+/// Consistency checks that serde cannot express. Returns one message per problem.
+pub fn check_cases(cases: &[Case]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut ids = HashSet::new();
+    for case in cases {
+        let mut problem = |what: String| problems.push(format!("case {}: {what}", case.label()));
+        if !ids.insert(case.id.as_str()) {
+            problem(String::from("duplicate id"));
+        }
+        if !policy_path(&case.policy).is_file() {
+            problem(format!("policy `{}` does not exist", case.policy));
+        }
+        if let Some(cert) = &case.cert {
+            if cert_path(cert).is_none() {
+                problem(format!("certificate `{cert}` does not exist"));
+            }
+        }
+        if let Some(text) = &case.time {
+            if let Err(e) = time::parse_rfc3339_utc(text) {
+                problem(e);
+            }
+            if case.runs_on(Layer::Envoy) {
+                problem(String::from(
+                    "a case with `time` cannot run on envoy (real clock)",
+                ));
+            }
+        }
+        if let Some(template) = &case.xfcc {
+            if let Err(e) = xfcc::expand(template) {
+                problem(e);
+            }
+        }
+        match &case.layers {
+            Some(layers) if layers.is_empty() => problem(String::from("`layers` is empty")),
+            Some(layers)
+                if layers.len() < Layer::ALL.len() && case.why_not_everywhere.is_none() =>
+            {
+                problem(String::from(
+                    "restricted `layers` need `why_not_everywhere`",
+                ))
+            }
+            _ => {}
+        }
+        check_expect(&case.expect, &mut problem);
+        if case.expect.tls_rejected {
+            problem(String::from("`tls_rejected` belongs in `envoy_expect`"));
+        }
+        match (&case.envoy_expect, &case.envoy_why) {
+            (Some(_), None) => problem(String::from("`envoy_expect` needs `envoy_why`")),
+            (None, Some(_)) => problem(String::from("`envoy_why` without `envoy_expect`")),
+            (Some(_), Some(_)) if !case.runs_on(Layer::Envoy) => problem(String::from(
+                "`envoy_expect` on a case that does not run on envoy",
+            )),
+            (Some(envoy), Some(_)) => {
+                if !envoy.tls_rejected && envoy.status == 0 {
+                    problem(String::from(
+                        "`envoy_expect` needs a status or tls_rejected",
+                    ))
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    problems
+}
+
+fn check_expect(expect: &Expect, problem: &mut impl FnMut(String)) {
+    if !matches!(expect.status, 200 | 400 | 401 | 403) {
+        problem(format!(
+            "expect.status {} is not 200/400/401/403",
+            expect.status
+        ));
+    }
+    let Some(reason) = &expect.reason else {
+        problem(String::from("expect.reason is required"));
+        return;
+    };
+    let decided = expect.decision_status();
+    let prefix_ok = match decided {
+        200 => reason.starts_with("allow:"),
+        400 => reason.starts_with("bad_request:"),
+        401 => reason.starts_with("unauthenticated:"),
+        403 => reason.starts_with("forbidden:"),
+        _ => false,
+    };
+    if !prefix_ok {
+        problem(format!("reason `{reason}` does not fit status {decided}"));
+    }
+    if expect.enforce_status.is_some() && expect.status != 200 {
+        problem(String::from(
+            "`enforce_status` is for shadow mode, where status is 200",
+        ));
+    }
+    for name in expect.upstream_headers.keys() {
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            problem(format!("upstream header `{name}` must be lower case"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal(id: &str) -> Case {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "policy": "healthcare", "cert": "healthcare/admin-bob",
+            "method": "GET", "path": "/whoami",
+            "expect": {"status": 200, "reason": "allow:rule[whoami]:role[authenticated]"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn every_table_loads_and_passes_the_checks() {
+        let cases = load_cases();
+        assert!(cases.len() >= 170, "only {} cases", cases.len());
+        for layer in Layer::ALL {
+            assert!(
+                cases.iter().any(|c| c.runs_on(layer)),
+                "no case on {layer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fixture_paths_resolve() {
+        assert!(cert_path("healthcare/clinician-alice")
+            .unwrap()
+            .ends_with("clinician-alice.pem"));
+        assert!(cert_path("malformed/garbage")
+            .unwrap()
+            .ends_with("garbage.der"));
+        assert_eq!(cert_path("nope/none"), None);
+        assert!(cert_bytes("healthcare/clinician-alice")
+            .unwrap()
+            .starts_with(b"-----BEGIN CERTIFICATE-----"));
+        assert!(key_path("server/localhost").is_file());
+        assert!(ca_bundle_path().is_file());
+        assert!(load_policy("healthcare").contains("\"rules\""));
+    }
+
+    #[test]
+    fn time_defaults_and_layers() {
+        let mut case = minimal("a");
+        assert_eq!(case_time(&case), 1_795_392_000);
+        assert!(Layer::ALL.iter().all(|&l| case.runs_on(l)));
+        case.time = Some(String::from("2099-12-31T23:59:59Z"));
+        case.layers = Some(vec![Layer::Core]);
+        assert_eq!(case_time(&case), 4_102_444_799);
+        assert!(case.runs_on(Layer::Core) && !case.runs_on(Layer::Mock));
+    }
+
+    #[test]
+    fn envoy_expect_replaces_expect_only_on_envoy() {
+        let mut case = minimal("a");
+        case.envoy_expect = Some(Expect {
+            tls_rejected: true,
+            ..Expect::default()
+        });
+        assert!(case.expect_for(Layer::Envoy).tls_rejected);
+        assert!(!case.expect_for(Layer::Mock).tls_rejected);
+        assert_eq!(case.expect_for(Layer::Core).status, 200);
+    }
+
+    #[test]
+    fn request_headers_append_the_expanded_xfcc() {
+        let mut case = minimal("a");
+        case.headers = vec![(String::from("x-a"), String::from("1"))];
+        assert_eq!(case.request_headers(), case.headers);
+        case.xfcc = Some(String::from("Cert=\"{cert:healthcare/admin-bob}\""));
+        let headers = case.request_headers();
+        assert_eq!(headers.len(), 2);
+        assert_eq!(headers[1].0, XFCC_HEADER);
+        assert!(headers[1].1.starts_with("Cert=\"-----BEGIN%20CERTIFICATE"));
+    }
+
+    #[test]
+    fn checks_report_each_problem() {
+        let mut dup = minimal("same");
+        dup.policy = String::from("no-such-policy");
+        dup.cert = Some(String::from("no/such-cert"));
+        dup.layers = Some(vec![Layer::Core]);
+        dup.time = Some(String::from("yesterday"));
+        dup.expect.reason = Some(String::from("forbidden:no_rule_matched"));
+        dup.envoy_why = Some(String::from("because"));
+        let problems = check_cases(&[minimal("same"), dup]);
+        let joined = problems.join("\n");
+        for needle in [
+            "duplicate id",
+            "policy `no-such-policy`",
+            "certificate `no/such-cert`",
+            "need `why_not_everywhere`",
+            "invalid time `yesterday`",
+            "does not fit status 200",
+            "`envoy_why` without `envoy_expect`",
+        ] {
+            assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
+        }
+        assert_eq!(problems.len(), 7, "{joined}");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_value::<Case>(serde_json::json!({
+            "id": "a", "policy": "p", "cert": null, "method": "GET", "path": "/",
+            "expect": {"status": 200, "reason": "allow:x", "upstream_header": {}}
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("upstream_header"), "{err}");
+    }
+}
