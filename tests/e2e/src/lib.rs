@@ -1,0 +1,21 @@
+//! End-to-end support for mtls-authz: the built `.wasm` inside a real Envoy, over real mTLS.
+//!
+//! The pieces are separate so the demo, the e2e test and the benchmark share them:
+//! - [`config`] renders `examples/envoy/envoy.yaml.j2`, the one Envoy bootstrap template;
+//! - [`echo`] is the upstream that echoes method, raw path and headers as JSON;
+//! - [`envoy`] finds (or installs) Envoy, starts it, waits for readiness, keeps its log;
+//! - [`wasm`] finds (or builds) `mtls_authz_filter.wasm`;
+//! - [`client`] sends one request with curl over TLS with a client certificate.
+//!
+//! Nothing here panics on bad input: every failure is an [`E2eError`] that says what failed.
+
+pub mod client;
+pub mod config;
+pub mod echo;
+pub mod envoy;
+mod error;
+pub mod http;
+pub mod paths;
+pub mod wasm;
+
+pub use error::E2eError;
