@@ -1,21 +1,66 @@
 //! Distinguished names: per-attribute values and our own RFC 4514 rendering.
 //!
 //! Rendering order is deliberate: last RDN first, the order `openssl x509 -nameopt RFC2253`
-//! prints and users type (`CN=alice,OU=Clinicians,O=Example Health`). Values are escaped per
-//! RFC 4514 §2.4, and every control character is additionally escaped as `\XX`, so a rendered
-//! DN is always one unambiguous, header-safe line.
+//! prints and users type (`CN=alice,OU=Clinicians,O=Example Health`). Members of a
+//! multi-valued RDN are joined with `+`, also last first, which is again what OpenSSL
+//! prints (it reverses the flat attribute list): a DER SET `{CN=x, OU=Clinicians}` renders
+//! `OU=Clinicians+CN=x`. Values are escaped per
+//! RFC 4514 §2.4, and every control character is additionally escaped as `\XX` (upper-case
+//! hex), so a rendered DN is always one unambiguous line: a CN of `x,OU=Admins` renders as
+//! `CN=x\,OU=Admins` and can never be read as a second attribute.
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
+
+/// The ASN.1 type an attribute value was encoded with. Kept so that rendering can tell a
+/// string that happens to start with `#` from the `#hex` form of a non-string value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueEncoding {
+    /// `UTF8String`.
+    Utf8String,
+    /// `PrintableString`.
+    PrintableString,
+    /// `IA5String`.
+    Ia5String,
+    /// `BMPString` (UTF-16 big-endian).
+    BmpString,
+    /// `UniversalString` (UCS-4 big-endian).
+    UniversalString,
+    /// `TeletexString` (T61String), decoded as Latin-1: each byte is one character.
+    TeletexString,
+    /// `VisibleString`.
+    VisibleString,
+    /// `NumericString`.
+    NumericString,
+    /// Any other type: the value is `#` + lowercase hex of its whole DER TLV (RFC 4514 §2.4).
+    NonString,
+}
 
 /// One attribute of an RDN: its dotted OID and its decoded string value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attribute {
     /// Dotted OID, e.g. `2.5.4.3` for CN.
     pub oid: String,
-    /// The value decoded from its DirectoryString (UTF8, Printable, IA5, BMP, Teletex,
-    /// Universal) or, for non-string values, `#` + lowercase hex of its DER (RFC 4514 §2.4).
+    /// The value decoded from its string type (UTF8, Printable, IA5, BMP, Teletex,
+    /// Universal, Visible, Numeric) or, for non-string values, `#` + lowercase hex of its
+    /// DER (RFC 4514 §2.4). Never truncated: an embedded NUL stays in the value.
     pub value: String,
+    /// How the value was encoded in the certificate.
+    pub encoding: ValueEncoding,
+}
+
+impl Attribute {
+    /// An attribute holding a string value (as if encoded as `UTF8String`); handy for
+    /// building identities in tests.
+    pub fn utf8(oid: &str, value: &str) -> Self {
+        Self {
+            oid: String::from(oid),
+            value: String::from(value),
+            encoding: ValueEncoding::Utf8String,
+        }
+    }
 }
 
 /// A DN: RDNs in certificate (DER) order, each RDN a set of one or more attributes.
@@ -28,6 +73,12 @@ pub struct DistinguishedName {
 }
 
 impl DistinguishedName {
+    /// Builds a DN from RDNs in certificate order and renders its RFC 4514 string.
+    pub fn from_rdns(rdns: Vec<Vec<Attribute>>) -> Self {
+        let rfc4514 = render_rfc4514(&rdns);
+        Self { rdns, rfc4514 }
+    }
+
     /// Every value of the attribute with this dotted OID, multi-valued RDNs included,
     /// in certificate order.
     pub fn values<'a>(&'a self, oid: &'a str) -> impl Iterator<Item = &'a str> + 'a {
@@ -72,4 +123,171 @@ pub fn name_for_oid(oid: &str) -> Option<&'static str> {
         .iter()
         .find(|(_, o)| *o == oid)
         .map(|(name, _)| *name)
+}
+
+/// Renders RDNs (given in certificate order) as an RFC 4514 string: last RDN first, `,`
+/// between RDNs, `+` between the members of a multi-valued RDN (last member first).
+pub fn render_rfc4514(rdns: &[Vec<Attribute>]) -> String {
+    let mut out = String::new();
+    for (i, rdn) in rdns.iter().rev().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, attribute) in rdn.iter().rev().enumerate() {
+            if j > 0 {
+                out.push('+');
+            }
+            out.push_str(name_for_oid(&attribute.oid).unwrap_or(&attribute.oid));
+            out.push('=');
+            if attribute.encoding == ValueEncoding::NonString {
+                // Already `#` + hex digits: nothing in it needs escaping.
+                out.push_str(&attribute.value);
+            } else {
+                escape_value(&mut out, &attribute.value);
+            }
+        }
+    }
+    out
+}
+
+/// Appends `value` escaped per RFC 4514 §2.4 plus control characters (see module docs).
+fn escape_value(out: &mut String, value: &str) {
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' if i == 0 => out.push_str("\\#"),
+            ' ' if i == 0 || i == last => out.push_str("\\ "),
+            '\u{0}'..='\u{1f}' | '\u{7f}' => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\{:02X}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn dn(rdns: Vec<Vec<Attribute>>) -> String {
+        DistinguishedName::from_rdns(rdns).rfc4514
+    }
+
+    #[test]
+    fn renders_last_rdn_first() {
+        let rendered = dn(vec![
+            vec![Attribute::utf8("2.5.4.6", "US")],
+            vec![Attribute::utf8("2.5.4.10", "Example Health")],
+            vec![Attribute::utf8("2.5.4.11", "Clinicians")],
+            vec![Attribute::utf8("2.5.4.3", "alice")],
+        ]);
+        assert_eq!(rendered, "CN=alice,OU=Clinicians,O=Example Health,C=US");
+    }
+
+    #[test]
+    fn joins_multi_valued_rdn_members_with_plus_last_first_like_openssl() {
+        let rendered = dn(vec![
+            vec![Attribute::utf8("2.5.4.10", "Example")],
+            vec![
+                Attribute::utf8("2.5.4.3", "x"),
+                Attribute::utf8("2.5.4.11", "Clinicians"),
+            ],
+        ]);
+        assert_eq!(rendered, "OU=Clinicians+CN=x,O=Example");
+    }
+
+    #[test]
+    fn unknown_attribute_types_print_as_dotted_oid() {
+        let rendered = dn(vec![vec![Attribute::utf8("1.2.3.4", "v")]]);
+        assert_eq!(rendered, "1.2.3.4=v");
+    }
+
+    #[test]
+    fn empty_dn_renders_empty() {
+        assert_eq!(dn(Vec::new()), "");
+    }
+
+    #[test]
+    fn escapes_specials_anywhere() {
+        let rendered = dn(vec![vec![Attribute::utf8(
+            "2.5.4.3",
+            "a\"b+c,d;e<f>g\\h=i",
+        )]]);
+        assert_eq!(rendered, "CN=a\\\"b\\+c\\,d\\;e\\<f\\>g\\\\h=i");
+    }
+
+    #[test]
+    fn comma_injection_stays_one_escaped_value() {
+        let rendered = dn(vec![vec![Attribute::utf8("2.5.4.3", "x,OU=Admins")]]);
+        assert_eq!(rendered, "CN=x\\,OU=Admins");
+    }
+
+    #[test]
+    fn escapes_leading_hash_and_leading_or_trailing_space_only() {
+        assert_eq!(
+            dn(vec![vec![Attribute::utf8("2.5.4.3", "#a#")]]),
+            "CN=\\#a#"
+        );
+        assert_eq!(
+            dn(vec![vec![Attribute::utf8("2.5.4.11", " Admins ")]]),
+            "OU=\\ Admins\\ "
+        );
+        assert_eq!(dn(vec![vec![Attribute::utf8("2.5.4.11", "a b")]]), "OU=a b");
+        assert_eq!(dn(vec![vec![Attribute::utf8("2.5.4.11", " ")]]), "OU=\\ ");
+    }
+
+    #[test]
+    fn escapes_control_characters_as_hex_pairs() {
+        let rendered = dn(vec![vec![Attribute::utf8(
+            "2.5.4.3",
+            "admin\u{0}.evil\n\u{7f}",
+        )]]);
+        assert_eq!(rendered, "CN=admin\\00.evil\\0A\\7F");
+    }
+
+    #[test]
+    fn keeps_non_ascii_as_is() {
+        let rendered = dn(vec![vec![Attribute::utf8("2.5.4.3", "Zoë Ω")]]);
+        assert_eq!(rendered, "CN=Zoë Ω");
+    }
+
+    #[test]
+    fn non_string_values_render_their_hex_form_unescaped() {
+        let hex_value = Attribute {
+            oid: String::from("2.5.4.3"),
+            value: String::from("#020105"),
+            encoding: ValueEncoding::NonString,
+        };
+        assert_eq!(dn(vec![vec![hex_value]]), "CN=#020105");
+    }
+
+    #[test]
+    fn values_collects_every_rdn_and_multi_valued_member() {
+        let name = DistinguishedName::from_rdns(vec![
+            vec![Attribute::utf8("2.5.4.11", "Clinicians")],
+            vec![
+                Attribute::utf8("2.5.4.11", "Admins"),
+                Attribute::utf8("2.5.4.3", "x"),
+            ],
+        ]);
+        let ous: Vec<&str> = name.values("2.5.4.11").collect();
+        assert_eq!(ous, vec!["Clinicians", "Admins"]);
+        assert_eq!(name.values("2.5.4.10").count(), 0);
+    }
+
+    #[test]
+    fn names_and_oids_round_trip() {
+        for (name, oid) in ATTRIBUTE_NAMES {
+            assert_eq!(oid_for_name(name), Some(*oid));
+            assert_eq!(name_for_oid(oid), Some(*name));
+        }
+        assert_eq!(oid_for_name("ou"), None);
+        assert_eq!(name_for_oid("1.2.3"), None);
+    }
 }

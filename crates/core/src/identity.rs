@@ -1,7 +1,7 @@
 //! The typed identity of a client certificate: every attribute a policy can select on.
 //!
-//! Built only by [`Identity::from_der`] / [`Identity::from_pem`] (see the `x509` adapter);
-//! never from a proxy-formatted subject string.
+//! Built only by [`Identity::from_der`] / [`Identity::from_pem`] / [`Identity::parse`] (see
+//! the `x509` adapter); never from a proxy-formatted subject string.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -58,6 +58,47 @@ pub struct Identity {
     pub is_ca: bool,
 }
 
+impl Identity {
+    /// Parses one DER certificate: strict DER, nothing after it, at most
+    /// [`MAX_CERT_DER_LEN`] bytes. The signature is not verified (the proxy verified the
+    /// chain); everything policies select on is decoded and checked.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        crate::x509::parse_certificate(der)
+    }
+
+    /// Parses exactly one PEM `CERTIFICATE` block (at most [`MAX_CERT_PEM_LEN`] bytes).
+    /// Whitespace and explanatory text before the block (OpenSSL `Bag Attributes`,
+    /// comments) are tolerated; a second PEM block, another label, PEM headers or text after
+    /// the block are errors.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, CertError> {
+        Self::from_der(&crate::x509::pem::certificate_der(pem)?)
+    }
+
+    /// Parses PEM or DER, detected from the bytes: a DER certificate starts with a SEQUENCE
+    /// tag (`0x30`); input that starts with `-----BEGIN` after optional whitespace, or that
+    /// contains a `-----BEGIN` line after explanatory text, is PEM. Anything else is
+    /// treated as DER and fails with a DER error.
+    pub fn parse(bytes: &[u8]) -> Result<Self, CertError> {
+        if looks_like_pem(bytes) {
+            Self::from_pem(bytes)
+        } else {
+            Self::from_der(bytes)
+        }
+    }
+}
+
+/// PEM detection for [`Identity::parse`].
+fn looks_like_pem(bytes: &[u8]) -> bool {
+    const BEGIN: &[u8] = b"-----BEGIN";
+    match bytes.first() {
+        None | Some(0x30) => false,
+        Some(_) => {
+            bytes.trim_ascii_start().starts_with(BEGIN)
+                || bytes.windows(BEGIN.len()).any(|window| window == BEGIN)
+        }
+    }
+}
+
 /// Why bytes could not become an [`Identity`]. Each variant maps to a deterministic
 /// `unauthenticated:` reason (see [`CertError::reason_code`]).
 #[non_exhaustive]
@@ -111,7 +152,10 @@ impl fmt::Display for CertError {
         match self {
             CertError::Empty => f.write_str("certificate is empty"),
             CertError::TooLarge { len, max } => {
-                write!(f, "certificate is {len} bytes, more than the {max}-byte cap")
+                write!(
+                    f,
+                    "certificate is {len} bytes, more than the {max}-byte cap"
+                )
             }
             CertError::Pem(d) => write!(f, "certificate PEM is malformed: {d}"),
             CertError::MultiplePem => f.write_str("expected one certificate, found several"),
@@ -140,3 +184,6 @@ pub enum ClientCert<'a> {
     /// A parsed certificate. Identity checks (validity, revocation, EKU, CA) still apply.
     Present(&'a Identity),
 }
+
+#[cfg(test)]
+mod tests;

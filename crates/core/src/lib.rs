@@ -6,7 +6,7 @@
 //! error becomes a typed error or a deny [`Decision`] with a deterministic reason string.
 //!
 //! ```text
-//! cert bytes --Identity::from_pem_or_der--> Identity --+
+//! cert bytes --Identity::parse (PEM or DER)--> Identity --+
 //! policy JSON --Policy::from_json-----------> Policy --+--> Policy::evaluate(request, now) --> Decision
 //! ```
 #![no_std]
@@ -25,6 +25,7 @@ pub mod path;
 pub mod pattern;
 pub mod policy;
 pub mod selector;
+pub mod spiffe;
 pub mod time;
 mod x509;
 pub mod xfcc;

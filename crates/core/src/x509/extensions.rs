@@ -1,0 +1,236 @@
+//! Certificate extensions → the identity attributes policies select on.
+//!
+//! Decoded: subjectAltName (every dNSName, rfc822Name, URI and iPAddress; other
+//! GeneralName forms are skipped), extKeyUsage, basicConstraints (cA) and
+//! authorityKeyIdentifier (keyIdentifier). keyUsage and subjectKeyIdentifier carry nothing a
+//! policy selects on and are left out. Every other extension is kept as (OID, value) for
+//! `ext.<oid>` selectors. A repeated extension OID makes the certificate invalid
+//! (RFC 5280 §4.2). Criticality is ignored: the proxy validated the chain; we only read it.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use der::asn1::AnyRef;
+use der::oid::AssociatedOid;
+use der::{Decode, Reader, SliceReader, Tag, Tagged};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName,
+    SubjectKeyIdentifier,
+};
+use x509_cert::ext::Extension;
+
+use super::{der_error, hex, strings, tlv};
+use crate::identity::CertError;
+
+/// What the extensions contribute to an [`crate::Identity`].
+#[derive(Debug, Default)]
+pub(super) struct ExtensionAttributes {
+    pub(super) san_dns: Vec<String>,
+    pub(super) san_uri: Vec<String>,
+    pub(super) san_email: Vec<String>,
+    pub(super) san_ip: Vec<String>,
+    pub(super) eku: Vec<String>,
+    pub(super) eku_present: bool,
+    pub(super) is_ca: bool,
+    pub(super) authority_key_id: Option<String>,
+    pub(super) other: Vec<(String, String)>,
+}
+
+/// Names of the well-known extended key usages (RFC 5280 §4.2.1.12), by dotted OID.
+const EKU_NAMES: &[(&str, &str)] = &[
+    ("1.3.6.1.5.5.7.3.1", "serverAuth"),
+    ("1.3.6.1.5.5.7.3.2", "clientAuth"),
+    ("1.3.6.1.5.5.7.3.3", "codeSigning"),
+    ("1.3.6.1.5.5.7.3.4", "emailProtection"),
+    ("1.3.6.1.5.5.7.3.8", "timeStamping"),
+    ("1.3.6.1.5.5.7.3.9", "OCSPSigning"),
+    ("2.5.29.37.0", "anyExtendedKeyUsage"),
+];
+
+const SAN_FIELD: &str = "extensions.subjectAltName";
+
+/// Decodes every extension, in certificate order.
+pub(super) fn decode_extensions(
+    extensions: &[Extension],
+) -> Result<ExtensionAttributes, CertError> {
+    let mut attributes = ExtensionAttributes::default();
+    for (index, extension) in extensions.iter().enumerate() {
+        let oid = extension.extn_id;
+        if extensions
+            .iter()
+            .take(index)
+            .any(|earlier| earlier.extn_id == oid)
+        {
+            return Err(CertError::Invalid {
+                field: "extensions",
+                detail: format!("extension {oid} appears more than once"),
+            });
+        }
+        let content = extension.extn_value.as_bytes();
+        if oid == SubjectAltName::OID {
+            decode_subject_alt_name(content, &mut attributes)?;
+        } else if oid == ExtendedKeyUsage::OID {
+            let usages =
+                ExtendedKeyUsage::from_der(content).map_err(der_error("extensions.extKeyUsage"))?;
+            attributes.eku_present = true;
+            for usage in usages.0 {
+                let dotted = usage.to_string();
+                let name = EKU_NAMES
+                    .iter()
+                    .find(|(o, _)| *o == dotted)
+                    .map(|(_, n)| *n);
+                attributes.eku.push(dotted);
+                if let Some(name) = name {
+                    attributes.eku.push(String::from(name));
+                }
+            }
+        } else if oid == BasicConstraints::OID {
+            let constraints = BasicConstraints::from_der(content)
+                .map_err(der_error("extensions.basicConstraints"))?;
+            attributes.is_ca = constraints.ca;
+        } else if oid == AuthorityKeyIdentifier::OID {
+            let aki = AuthorityKeyIdentifier::from_der(content)
+                .map_err(der_error("extensions.authorityKeyIdentifier"))?;
+            attributes.authority_key_id = aki.key_identifier.map(|id| hex::to_hex(id.as_bytes()));
+        } else if oid == KeyUsage::OID || oid == SubjectKeyIdentifier::OID {
+            // Nothing a policy selects on.
+        } else {
+            attributes
+                .other
+                .push((oid.to_string(), custom_value(content)));
+        }
+    }
+    Ok(attributes)
+}
+
+/// A custom extension's value: the string when the extnValue content is exactly one DER
+/// string (UTF8String, PrintableString, IA5String, BMPString...), else lowercase hex of the
+/// whole extnValue content.
+fn custom_value(content: &[u8]) -> String {
+    tlv::split_one(content)
+        .ok()
+        .and_then(|value| strings::decode(value.identifier, value.content))
+        .and_then(Result::ok)
+        .map_or_else(|| hex::to_hex(content), |(text, _)| text)
+}
+
+/// `SubjectAltName ::= GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName`, read entry
+/// by entry so that forms `x509-cert` does not model (x400Address) are skipped, not fatal.
+fn decode_subject_alt_name(content: &[u8], out: &mut ExtensionAttributes) -> Result<(), CertError> {
+    let names = AnyRef::from_der(content).map_err(der_error(SAN_FIELD))?;
+    if names.tag() != Tag::Sequence {
+        return Err(invalid_san(format!("is a {}, not a SEQUENCE", names.tag())));
+    }
+    let mut reader = SliceReader::new(names.value()).map_err(der_error(SAN_FIELD))?;
+    let mut number = 0usize;
+    while !reader.is_finished() {
+        number += 1;
+        let name = AnyRef::decode(&mut reader).map_err(der_error(SAN_FIELD))?;
+        let Tag::ContextSpecific {
+            constructed,
+            number: tag_number,
+        } = name.tag()
+        else {
+            return Err(invalid_san(format!(
+                "entry #{number} is a {}, not a GeneralName",
+                name.tag()
+            )));
+        };
+        let list = match tag_number.value() {
+            1 => &mut out.san_email,
+            2 => &mut out.san_dns,
+            6 => &mut out.san_uri,
+            7 => &mut out.san_ip,
+            // otherName, x400Address, directoryName, ediPartyName, registeredID: not selectable.
+            _ => continue,
+        };
+        if constructed {
+            return Err(invalid_san(format!(
+                "entry #{number} ([{}]) must be primitive",
+                tag_number.value()
+            )));
+        }
+        let text = if tag_number.value() == 7 {
+            ip_address_text(name.value())
+        } else {
+            strings::ascii(name.value()).map_err(String::from)
+        }
+        .map_err(|detail| invalid_san(format!("entry #{number}: {detail}")))?;
+        list.push(text);
+    }
+    Ok(())
+}
+
+/// `iPAddress`: 4 octets (IPv4, dotted quad) or 16 (IPv6, RFC 5952 text: lower case,
+/// longest zero run compressed, `::ffff:a.b.c.d` for IPv4-mapped addresses).
+fn ip_address_text(octets: &[u8]) -> Result<String, String> {
+    if let Ok(v4) = <[u8; 4]>::try_from(octets) {
+        return Ok(Ipv4Addr::from(v4).to_string());
+    }
+    if let Ok(v6) = <[u8; 16]>::try_from(octets) {
+        return Ok(Ipv6Addr::from(v6).to_string());
+    }
+    Err(format!(
+        "iPAddress has {} octets, expected 4 or 16",
+        octets.len()
+    ))
+}
+
+fn invalid_san(detail: String) -> CertError {
+    CertError::Invalid {
+        field: SAN_FIELD,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_addresses_render_per_rfc_5952() {
+        assert_eq!(ip_address_text(&[192, 0, 2, 1]).unwrap(), "192.0.2.1");
+        let mut v6 = [0u8; 16];
+        v6[0] = 0x20;
+        v6[1] = 0x01;
+        v6[2] = 0x0d;
+        v6[3] = 0xb8;
+        v6[15] = 0x01;
+        assert_eq!(ip_address_text(&v6).unwrap(), "2001:db8::1");
+        let mut mapped = [0u8; 16];
+        mapped[10] = 0xff;
+        mapped[11] = 0xff;
+        mapped[12..].copy_from_slice(&[192, 0, 2, 1]);
+        assert_eq!(ip_address_text(&mapped).unwrap(), "::ffff:192.0.2.1");
+        // Longest zero run is compressed, the first one on a tie; hex is lower case.
+        let v6 = [
+            0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0xab, 0xcd,
+        ];
+        assert_eq!(ip_address_text(&v6).unwrap(), "2001:db8::1:0:0:abcd");
+        assert_eq!(
+            ip_address_text(&[1, 2, 3, 4, 5]).unwrap_err(),
+            "iPAddress has 5 octets, expected 4 or 16"
+        );
+        assert_eq!(
+            ip_address_text(&[]).unwrap_err(),
+            "iPAddress has 0 octets, expected 4 or 16"
+        );
+    }
+
+    #[test]
+    fn custom_values_are_strings_when_der_strings_else_hex() {
+        assert_eq!(custom_value(b"\x0c\x03abc"), "abc");
+        assert_eq!(custom_value(b"\x13\x03abc"), "abc");
+        assert_eq!(custom_value(b"\x16\x03abc"), "abc");
+        assert_eq!(custom_value(&[0x1e, 0x04, 0, b'h', 0, b'i']), "hi");
+        assert_eq!(custom_value(b"\x1a\x02ok"), "ok");
+        // Not a string type, a broken string, trailing bytes, raw bytes: hex of the content.
+        assert_eq!(custom_value(&[0x02, 0x01, 0x05]), "020105");
+        assert_eq!(custom_value(&[0x0c, 0x01, 0xff]), "0c01ff");
+        assert_eq!(custom_value(b"\x0c\x01ab"), "0c016162");
+        assert_eq!(custom_value(b"raw"), "726177");
+        assert_eq!(custom_value(&[]), "");
+    }
+}
