@@ -4,7 +4,7 @@
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -60,6 +60,7 @@ impl Echo {
 pub struct EchoServer {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
+    served: Arc<AtomicU64>,
     acceptor: Option<JoinHandle<()>>,
 }
 
@@ -72,14 +73,16 @@ impl EchoServer {
             .local_addr()
             .map_err(|e| E2eError::io("reading the echo upstream's address", e))?;
         let stopping = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stopping);
+        let served = Arc::new(AtomicU64::new(0));
+        let (flag, counter) = (Arc::clone(&stopping), Arc::clone(&served));
         let acceptor = std::thread::Builder::new()
             .name("echo-accept".into())
-            .spawn(move || accept_loop(&listener, &flag))
+            .spawn(move || accept_loop(&listener, &flag, &counter))
             .map_err(|e| E2eError::io("spawning the echo upstream", e))?;
         Ok(Self {
             addr,
             stopping,
+            served,
             acceptor: Some(acceptor),
         })
     }
@@ -87,6 +90,11 @@ impl EchoServer {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many requests reached the upstream so far (to prove a refused request never did).
+    pub fn requests_served(&self) -> u64 {
+        self.served.load(Ordering::SeqCst)
     }
 
     /// Blocks until the server stops (for the standalone binary: forever).
@@ -109,20 +117,21 @@ impl Drop for EchoServer {
     }
 }
 
-fn accept_loop(listener: &TcpListener, stopping: &AtomicBool) {
+fn accept_loop(listener: &TcpListener, stopping: &AtomicBool, served: &Arc<AtomicU64>) {
     for stream in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
             return;
         }
         let Ok(stream) = stream else { continue };
-        // Connection threads end with their connection; they hold no shared state.
+        let served = Arc::clone(served);
+        // Connection threads end with their connection.
         let _ = std::thread::Builder::new()
             .name("echo-conn".into())
-            .spawn(move || serve_connection(stream));
+            .spawn(move || serve_connection(stream, &served));
     }
 }
 
-fn serve_connection(stream: TcpStream) {
+fn serve_connection(stream: TcpStream, served: &AtomicU64) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -136,6 +145,7 @@ fn serve_connection(stream: TcpStream) {
                 return;
             }
         };
+        served.fetch_add(1, Ordering::SeqCst);
         let close = message
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
@@ -201,6 +211,7 @@ mod tests {
             b"GET /one HTTP/1.1\r\n\r\nGET /two HTTP/1.1\r\nconnection: close\r\n\r\n",
         );
         assert_eq!(out.matches("HTTP/1.1 200 OK").count(), 2, "{out}");
+        assert_eq!(server.requests_served(), 2);
         assert!(out.contains("\"/two\""));
     }
 }

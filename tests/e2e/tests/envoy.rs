@@ -1,0 +1,513 @@
+//! The built `.wasm` inside a real Envoy, over real mutual TLS.
+//!
+//! Replays every fixture case whose layers include `envoy`, over HTTP/1.1 and over HTTP/2, with
+//! the case's client certificate, one Envoy per policy (rendered from examples/envoy/envoy.yaml.j2
+//! like the demo), against the echo upstream; asserts status, deny body, and what reached the
+//! upstream (method, path, headers). Also: an invalid policy makes Envoy refuse its config, and
+//! a client without a certificate is refused at the TLS handshake.
+//!
+//! Needs: the `.wasm` (`MTLS_AUTHZ_WASM`, else built with cargo), Envoy (`ENVOY_BIN`, else
+//! `.venv/bin/envoy`, else installed by scripts/ensure-envoy.sh) and curl. Never skips.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a broken setup must stop the run with its message"
+)]
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use mtls_authz_e2e::client::{ClientIdentity, Outcome, Protocol, Request, Response};
+use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup, XfccHandling};
+use mtls_authz_e2e::echo::EchoServer;
+use mtls_authz_e2e::envoy::{self, Envoy};
+use mtls_authz_e2e::wasm;
+use mtls_authz_fixtures::{Case, Expect, Layer};
+use serde_json::Value;
+
+/// Envoy's own shadow-mode header name, agreed in docs/DECISIONS.md.
+const SHADOW_HEADER: &str = "x-mtls-authz-shadow";
+
+/// Prints past the test harness's capture: the per-protocol counts belong in every CI log.
+fn report(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// What the policy document says about the response shape.
+struct PolicyTraits {
+    shadow: bool,
+    expose_reason: bool,
+}
+
+impl PolicyTraits {
+    fn of(policy_json: &str) -> Self {
+        let doc: Value = serde_json::from_str(policy_json).unwrap();
+        Self {
+            shadow: doc["mode"] == "shadow",
+            expose_reason: doc["expose_reason"] == true,
+        }
+    }
+}
+
+/// A running Envoy for one fixture policy.
+struct Scenario {
+    envoy: Envoy,
+    port: u16,
+    traits: PolicyTraits,
+}
+
+fn config_for(upstream_port: u16, wasm: PathBuf, policy: String) -> EnvoyConfig {
+    let mut config =
+        EnvoyConfig::with_fixture_certs(upstream_port, Some(FilterSetup { wasm, policy }));
+    // Let a client's x-forwarded-client-cert reach the filter: the filter's own removal (and the
+    // xfcc source) is what is under test, not Envoy's sanitizing.
+    config.xfcc = XfccHandling::ForwardOnly;
+    config
+}
+
+fn start_scenarios(policies: &[String], upstream_port: u16) -> BTreeMap<String, Scenario> {
+    let wasm = wasm::locate_or_build().unwrap();
+    let envoy_bin = envoy::binary().unwrap();
+    // Start every Envoy at once: V8 compiles the module at startup, and that is the slow part.
+    let started: Vec<(String, Result<Scenario, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = policies
+            .iter()
+            .map(|name| {
+                let (wasm, envoy_bin) = (wasm.clone(), envoy_bin.clone());
+                scope.spawn(move || {
+                    let policy = mtls_authz_fixtures::load_policy(name);
+                    let traits = PolicyTraits::of(&policy);
+                    let yaml = config_for(upstream_port, wasm, policy)
+                        .render()
+                        .map_err(|e| e.to_string())?;
+                    let envoy = Envoy::start(&envoy_bin, name, &yaml).map_err(|e| e.to_string())?;
+                    let port = envoy.listener_port().map_err(|e| e.to_string())?;
+                    Ok(Scenario {
+                        envoy,
+                        port,
+                        traits,
+                    })
+                })
+            })
+            .collect();
+        policies
+            .iter()
+            .cloned()
+            .zip(handles.into_iter().map(|h| h.join().unwrap()))
+            .collect()
+    });
+    let mut scenarios = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, result) in started {
+        match result {
+            Ok(scenario) => {
+                scenarios.insert(name, scenario);
+            }
+            Err(err) => errors.push(format!("policy {name}: {err}")),
+        }
+    }
+    assert!(
+        errors.is_empty(),
+        "Envoy did not start:\n{}",
+        errors.join("\n\n")
+    );
+    scenarios
+}
+
+fn client_identity(cert: &str) -> ClientIdentity {
+    ClientIdentity {
+        cert: mtls_authz_fixtures::cert_pem_path(cert),
+        key: mtls_authz_fixtures::key_path(cert),
+    }
+}
+
+fn error_name(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        _ => "(not a deny status)",
+    }
+}
+
+/// Checks one response against the case; returns every mismatch.
+fn check_response(
+    case: &Case,
+    expect: &Expect,
+    traits: &PolicyTraits,
+    response: &Response,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if response.status != expect.status {
+        problems.push(format!(
+            "status {} (expected {})",
+            response.status, expect.status
+        ));
+        if !response.body.is_empty() {
+            problems.push(format!("body: {}", response.body));
+        }
+        return problems;
+    }
+    let echo = match response.echo() {
+        Ok(echo) => echo,
+        Err(err) => return vec![err.to_string()],
+    };
+    let headers = case.request_headers();
+    if expect.status == 200 {
+        let Some(echo) = echo else {
+            return vec![String::from(
+                "200 but the request never reached the upstream",
+            )];
+        };
+        if echo.method != case.method {
+            problems.push(format!(
+                "upstream method {:?} (sent {:?})",
+                echo.method, case.method
+            ));
+        }
+        if let Some(path) = &expect.upstream_path {
+            if &echo.path != path {
+                problems.push(format!("upstream path {:?} (expected {path:?})", echo.path));
+            }
+        }
+        for (name, want) in &expect.upstream_headers {
+            let got = echo.header_values(name);
+            match want {
+                Some(value) if got != [value.as_str()] => {
+                    problems.push(format!(
+                        "upstream {name}: {got:?} (expected exactly [{value:?}])"
+                    ));
+                }
+                None if !got.is_empty() => {
+                    problems.push(format!("upstream {name}: {got:?} (expected absent)"));
+                }
+                _ => {}
+            }
+        }
+        if let Some(reason) = &expect.reason {
+            let got = echo.header_values(SHADOW_HEADER);
+            if traits.shadow && got != [reason.as_str()] {
+                problems.push(format!(
+                    "upstream {SHADOW_HEADER}: {got:?} (expected [{reason:?}])"
+                ));
+            }
+            if !traits.shadow && !got.is_empty() {
+                problems.push(format!("upstream {SHADOW_HEADER}: {got:?} in enforce mode"));
+            }
+        }
+        return problems;
+    }
+    if echo.is_some() {
+        problems.push(format!(
+            "denied with {} but the upstream saw the request",
+            expect.status
+        ));
+    }
+    // The filter's deny body (not Envoy's own codec errors, whose expectations carry no reason).
+    let Some(reason) = &expect.reason else {
+        return problems;
+    };
+    if case.method == "HEAD" {
+        return problems; // HEAD responses have no body.
+    }
+    if response.header("content-type") != Some("application/json") {
+        problems.push(format!(
+            "deny content-type {:?}",
+            response.header("content-type")
+        ));
+    }
+    let body: Value = match serde_json::from_str(&response.body) {
+        Ok(body) => body,
+        Err(err) => {
+            problems.push(format!(
+                "deny body is not JSON ({err}): {:?}",
+                response.body
+            ));
+            return problems;
+        }
+    };
+    if let Some(want) = &expect.body {
+        if &body != want {
+            problems.push(format!("deny body {body} (expected {want})"));
+        }
+        return problems;
+    }
+    let mut want = serde_json::Map::new();
+    want.insert("error".into(), error_name(expect.status).into());
+    let sent_request_id = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-request-id"))
+        .map(|(_, v)| v.clone());
+    let request_id = body
+        .get("request_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match sent_request_id {
+        Some(sent) => want.insert("request_id".into(), sent.into()),
+        // Envoy generates one (a UUID) before the filter runs.
+        None if !request_id.is_empty() => want.insert("request_id".into(), request_id.into()),
+        None => None,
+    };
+    if traits.expose_reason {
+        want.insert("reason".into(), reason.clone().into());
+        if let Some(rule) = body.get("rule") {
+            want.insert("rule".into(), rule.clone());
+        }
+    }
+    if body != Value::Object(want.clone()) {
+        problems.push(format!(
+            "deny body {body} (expected {})",
+            Value::Object(want)
+        ));
+    }
+    problems
+}
+
+fn run_case(case: &Case, scenario: &Scenario, protocol: Protocol) -> Vec<String> {
+    let expect = case.expect_for(Layer::Envoy);
+    let client = case.cert.as_deref().map(client_identity);
+    let headers = case.request_headers();
+    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
+    let request = Request {
+        port: scenario.port,
+        ca_bundle: &ca_bundle,
+        protocol,
+        method: &case.method,
+        target: &case.path,
+        headers: &headers,
+        client: client.as_ref(),
+    };
+    match (request.send(), expect.tls_rejected) {
+        (Err(err), _) => vec![err.to_string()],
+        (Ok(Outcome::NoResponse { .. }), true) => Vec::new(),
+        (Ok(Outcome::Response(response)), true) => {
+            vec![format!(
+                "expected a TLS refusal, got HTTP {}",
+                response.status
+            )]
+        }
+        (Ok(Outcome::NoResponse { curl_exit, message }), false) => {
+            vec![format!(
+                "no HTTP response (curl exit {curl_exit}: {message})"
+            )]
+        }
+        (Ok(Outcome::Response(response)), false) => {
+            check_response(case, expect, &scenario.traits, &response)
+        }
+    }
+}
+
+#[test]
+fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
+    let cases: Vec<Case> = mtls_authz_fixtures::load_cases()
+        .into_iter()
+        .filter(|case| case.runs_on(Layer::Envoy))
+        .collect();
+    assert!(!cases.is_empty(), "no fixture case runs on the envoy layer");
+    let mut policies: Vec<String> = cases.iter().map(|c| c.policy.clone()).collect();
+    policies.sort();
+    policies.dedup();
+
+    let upstream = EchoServer::start(0).unwrap();
+    let scenarios = start_scenarios(&policies, upstream.addr().port());
+
+    let mut failures = Vec::new();
+    let mut failed_policies = Vec::new();
+    let mut counts = BTreeMap::new();
+    for protocol in Protocol::ALL {
+        for case in &cases {
+            let scenario = &scenarios[&case.policy];
+            let problems = run_case(case, scenario, protocol);
+            *counts.entry(protocol.to_string()).or_insert(0_usize) += 1;
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "{} [{protocol}] {} {}:\n      {}",
+                    case.label(),
+                    case.method,
+                    case.path,
+                    problems.join("\n      ")
+                ));
+                failed_policies.push(case.policy.clone());
+            }
+        }
+    }
+    for (protocol, count) in &counts {
+        report(&format!(
+            "envoy e2e: {count} cases over {protocol} ({} policies)",
+            scenarios.len()
+        ));
+    }
+    if !failures.is_empty() {
+        failed_policies.sort();
+        failed_policies.dedup();
+        for name in &failed_policies {
+            let scenario = &scenarios[name];
+            report(&format!(
+                "---- Envoy log for policy {name} ({}) ----\n{}",
+                scenario.envoy.dir().display(),
+                scenario.envoy.log()
+            ));
+        }
+        panic!(
+            "{} of {} envoy case runs failed:\n  {}",
+            failures.len(),
+            counts.values().sum::<usize>(),
+            failures.join("\n  ")
+        );
+    }
+}
+
+/// A policy document the filter must refuse, and what its log line must name.
+struct InvalidPolicy {
+    label: &'static str,
+    json: &'static str,
+    filter_says: Option<&'static str>,
+}
+
+#[test]
+fn an_invalid_policy_makes_envoy_refuse_its_config() {
+    let wasm = wasm::locate_or_build().unwrap();
+    let envoy_bin = envoy::binary().unwrap();
+    let invalid = [
+        InvalidPolicy {
+            label: "unknown-field",
+            json: r#"{"mode": "enforce", "rules": [], "allow_everything_please": true}"#,
+            filter_says: Some("allow_everything_please"),
+        },
+        InvalidPolicy {
+            label: "not-json",
+            json: "mode: enforce",
+            filter_says: None,
+        },
+        InvalidPolicy {
+            label: "empty",
+            json: "",
+            filter_says: None,
+        },
+    ];
+    for policy in invalid {
+        let yaml = config_for(0, wasm.clone(), policy.json.to_owned())
+            .render()
+            .unwrap();
+        let (status, log) = Envoy::run_expecting_exit(&envoy_bin, policy.label, &yaml)
+            .unwrap_or_else(|e| panic!("{}: {e}", policy.label));
+        assert!(
+            !status.success(),
+            "{}: Envoy exited with {status}\n{log}",
+            policy.label
+        );
+        assert!(
+            log.contains("Unable to create Wasm plugin mtls_authz"),
+            "{}: Envoy did not name the refused plugin\n{log}",
+            policy.label
+        );
+        if let Some(field) = policy.filter_says {
+            assert!(
+                log.lines()
+                    .any(|l| l.contains("wasm log") && l.contains(field)),
+                "{}: no filter log line names `{field}`\n{log}",
+                policy.label
+            );
+        }
+    }
+}
+
+#[test]
+fn a_client_without_a_certificate_is_refused_at_the_tls_handshake() {
+    let upstream = EchoServer::start(0).unwrap();
+    let scenarios = start_scenarios(&[String::from("healthcare")], upstream.addr().port());
+    let scenario = &scenarios["healthcare"];
+    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
+    for protocol in Protocol::ALL {
+        // `/healthz` is `public` in the policy: the refusal is the handshake's, not the filter's.
+        let request = Request {
+            port: scenario.port,
+            ca_bundle: &ca_bundle,
+            protocol,
+            method: "GET",
+            target: "/healthz",
+            headers: &[],
+            client: None,
+        };
+        match request.send().unwrap() {
+            Outcome::NoResponse { .. } => {}
+            Outcome::Response(response) => panic!(
+                "{protocol}: got HTTP {} without a client certificate\n{}",
+                response.status,
+                scenario.envoy.log()
+            ),
+        }
+    }
+    let refused: u64 = scenario
+        .envoy
+        .counters("ssl\\.fail_verify_no_cert$")
+        .unwrap()
+        .iter()
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(
+        refused,
+        2,
+        "Envoy's no-cert counter:\n{}",
+        scenario.envoy.log()
+    );
+    assert_eq!(upstream.requests_served(), 0);
+
+    // The same listener serves a client that does present a certificate.
+    let client = client_identity("healthcare/clinician-alice");
+    let request = Request {
+        port: scenario.port,
+        ca_bundle: &ca_bundle,
+        protocol: Protocol::Http2,
+        method: "GET",
+        target: "/healthz",
+        headers: &[],
+        client: Some(&client),
+    };
+    match request.send().unwrap() {
+        Outcome::Response(response) => assert_eq!(response.status, 200, "{}", response.body),
+        Outcome::NoResponse { curl_exit, message } => {
+            panic!("with a certificate: curl exit {curl_exit}: {message}")
+        }
+    }
+    assert_eq!(upstream.requests_served(), 1);
+}
+
+/// The example configs exactly as scripts/demo.sh renders them (fixed ports, XFCC sanitized)
+/// pass Envoy's own validation with the real filter and fixture policies.
+#[test]
+fn the_example_configs_validate_in_envoy() {
+    let wasm = wasm::locate_or_build().unwrap();
+    let envoy_bin = envoy::binary().unwrap();
+    for scenario in ["healthcare", "multitenant"] {
+        let policy = mtls_authz_fixtures::load_policy(scenario);
+        let mut config = EnvoyConfig::with_fixture_certs(
+            18080,
+            Some(FilterSetup {
+                wasm: wasm.clone(),
+                policy,
+            }),
+        );
+        config.listen_port = 10443;
+        config.admin_port = 9901;
+        let dir = mtls_authz_e2e::paths::run_dir()
+            .join(format!("validate-{scenario}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("envoy.yaml");
+        std::fs::write(&path, config.render().unwrap()).unwrap();
+        let output = std::process::Command::new(&envoy_bin)
+            .args(["--mode", "validate", "--config-path"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{scenario}: envoy --mode validate failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
