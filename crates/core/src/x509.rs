@@ -13,6 +13,11 @@
 //! `x509_cert::Certificate`, because its `Name` type cannot hold every attribute string type
 //! (`der` has no `UniversalString`); leaf types (serial, validity, extensions) still come
 //! from `x509-cert`. Signatures are not checked: the proxy verified the chain.
+//!
+//! Strictness: DER everywhere `der` enforces it (minimal lengths and integers, no
+//! indefinite lengths, no trailing bytes at any level), plus an explicit `version v1` is
+//! rejected. One leniency inherited from `x509-cert`: a DEFAULT value written out inside an
+//! extension (`critical FALSE`, `cA FALSE`) is accepted; it changes no attribute we read.
 
 mod extensions;
 pub(crate) mod hex;

@@ -55,19 +55,10 @@ const SAN_FIELD: &str = "extensions.subjectAltName";
 pub(super) fn decode_extensions(
     extensions: &[Extension],
 ) -> Result<ExtensionAttributes, CertError> {
+    reject_duplicates(extensions)?;
     let mut attributes = ExtensionAttributes::default();
-    for (index, extension) in extensions.iter().enumerate() {
+    for extension in extensions {
         let oid = extension.extn_id;
-        if extensions
-            .iter()
-            .take(index)
-            .any(|earlier| earlier.extn_id == oid)
-        {
-            return Err(CertError::Invalid {
-                field: "extensions",
-                detail: format!("extension {oid} appears more than once"),
-            });
-        }
         let content = extension.extn_value.as_bytes();
         if oid == SubjectAltName::OID {
             decode_subject_alt_name(content, &mut attributes)?;
@@ -103,6 +94,23 @@ pub(super) fn decode_extensions(
         }
     }
     Ok(attributes)
+}
+
+/// RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular
+/// extension." Sorting keeps the check O(n log n) for certificates with many extensions.
+fn reject_duplicates(extensions: &[Extension]) -> Result<(), CertError> {
+    let mut oids: Vec<_> = extensions.iter().map(|e| e.extn_id).collect();
+    oids.sort_unstable();
+    match oids.windows(2).find_map(|pair| match pair {
+        [a, b] if a == b => Some(*a),
+        _ => None,
+    }) {
+        Some(oid) => Err(CertError::Invalid {
+            field: "extensions",
+            detail: format!("extension {oid} appears more than once"),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A custom extension's value: the string when the extnValue content is exactly one DER

@@ -17,6 +17,8 @@ pub(super) struct Tlv<'a> {
 
 /// Longest length field we accept: 4 octets already exceeds any certificate we parse.
 const MAX_LENGTH_OCTETS: usize = 4;
+/// Most subsequent octets of a multi-octet tag number (28 bits is plenty for any real tag).
+const MAX_TAG_NUMBER_OCTETS: usize = 4;
 
 /// Splits `bytes` as exactly one DER TLV.
 pub(super) fn split_one(bytes: &[u8]) -> Result<Tlv<'_>, &'static str> {
@@ -64,7 +66,7 @@ fn skip_high_tag_number(mut rest: &[u8]) -> Result<&[u8], &'static str> {
     if rest.first() == Some(&0x80) {
         return Err("tag number has a leading zero (not DER)");
     }
-    for _ in 0..MAX_LENGTH_OCTETS {
+    for _ in 0..MAX_TAG_NUMBER_OCTETS {
         let (&octet, tail) = rest.split_first().ok_or("truncated tag")?;
         rest = tail;
         if octet & 0x80 == 0 {
