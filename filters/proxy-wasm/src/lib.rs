@@ -1,1 +1,22 @@
-//! mtls-authz proxy-wasm filter.
+//! mtls-authz proxy-wasm filter: turns the verified client certificate into an identity and
+//! enforces the default-deny policy on every request, before the upstream sees it.
+//!
+//! Thin by design: it reads host properties and headers through the [`host::Host`] trait,
+//! calls `mtls-authz-core`, and writes the response, headers, counters and logs. All wasm
+//! glue (the `main!` entry point, root and HTTP contexts, the real host) is compiled only for
+//! `wasm32`; everything else runs natively against [`host::mock::MockHost`] in tests.
+
+pub mod cache;
+pub mod config;
+pub mod filter;
+pub mod headers;
+pub mod host;
+pub mod metrics;
+pub mod request;
+pub mod response;
+pub mod source;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use filter::Filter;
+pub use request::Verdict;

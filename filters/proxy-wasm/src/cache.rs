@@ -1,0 +1,280 @@
+//! Bounded cache of parsed certificates, keyed by the certificate itself.
+//!
+//! Parsing a certificate is the most expensive step of a request; a long-lived client sends
+//! the same one on every request. The cache stores what `Identity::parse` returned for a
+//! certificate (the identity, or the parse error) — never a decision: validity, revocation
+//! and policy are evaluated again on every request against the current clock.
+//!
+//! Eviction is CLOCK (second chance): a hit sets the slot's reference bit; when full, the hand
+//! sweeps, clearing bits, and replaces the first slot whose bit is already clear. O(1)
+//! amortised, no per-hit reordering, and hot certificates survive a scan of one-off ones.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use mtls_authz_core::{CertError, Identity};
+use sha2::{Digest, Sha256};
+
+/// What parsing a certificate produced.
+pub type Parsed = Result<Identity, CertError>;
+
+/// A cache key: a SHA-256 that identifies the certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    /// The host's SHA-256 of the peer certificate's DER
+    /// (Envoy `connection.sha256_peer_certificate_digest`): lets a hit skip reading the PEM.
+    HostDigest([u8; 32]),
+    /// SHA-256 of the certificate bytes exactly as received (PEM or DER text).
+    Bytes([u8; 32]),
+}
+
+impl CacheKey {
+    /// Key for certificate bytes as received.
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        CacheKey::Bytes(Sha256::digest(bytes).into())
+    }
+
+    /// Key from a host digest written as 64 hex digits (any case, `:` separators allowed);
+    /// `None` when it is not one.
+    pub fn from_host_digest(text: &[u8]) -> Option<Self> {
+        let mut digest = [0u8; 32];
+        let mut nibbles = text.iter().filter(|b| **b != b':').map(|b| hex_value(*b));
+        for byte in &mut digest {
+            let hi = nibbles.next()??;
+            let lo = nibbles.next()??;
+            *byte = hi << 4 | lo;
+        }
+        if nibbles.next().is_some() {
+            return None;
+        }
+        Some(CacheKey::HostDigest(digest))
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+struct Slot {
+    key: CacheKey,
+    value: Rc<Parsed>,
+    referenced: bool,
+}
+
+/// The cache. Capacity 0 disables it.
+pub struct IdentityCache {
+    capacity: usize,
+    index: HashMap<CacheKey, usize>,
+    slots: Vec<Slot>,
+    hand: usize,
+}
+
+impl std::fmt::Debug for IdentityCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.slots.len())
+            .finish()
+    }
+}
+
+impl IdentityCache {
+    /// An empty cache holding at most `capacity` certificates.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            index: HashMap::with_capacity(capacity.min(1024)),
+            slots: Vec::with_capacity(capacity.min(1024)),
+            hand: 0,
+        }
+    }
+
+    /// Number of cached certificates.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The cached result for `key`, marking it recently used.
+    pub fn get(&mut self, key: &CacheKey) -> Option<Rc<Parsed>> {
+        let slot = self.slots.get_mut(*self.index.get(key)?)?;
+        slot.referenced = true;
+        Some(Rc::clone(&slot.value))
+    }
+
+    /// Stores `value` under `key`, evicting one entry when full; returns the shared value.
+    pub fn insert(&mut self, key: CacheKey, value: Parsed) -> Rc<Parsed> {
+        let value = Rc::new(value);
+        if self.capacity == 0 {
+            return value;
+        }
+        if let Some(slot) = self.index.get(&key).and_then(|&i| self.slots.get_mut(i)) {
+            slot.value = Rc::clone(&value);
+            slot.referenced = true;
+            return value;
+        }
+        let slot = Slot {
+            key,
+            value: Rc::clone(&value),
+            referenced: false,
+        };
+        if self.slots.len() < self.capacity {
+            self.index.insert(key, self.slots.len());
+            self.slots.push(slot);
+            return value;
+        }
+        let victim = self.sweep();
+        if let Some(old) = self.slots.get_mut(victim) {
+            self.index.remove(&old.key);
+            *old = slot;
+            self.index.insert(key, victim);
+        }
+        value
+    }
+
+    /// Advances the hand to the first slot without a second chance left; returns its index.
+    fn sweep(&mut self) -> usize {
+        // At most two turns: the first clears every bit, the second must find a clear one.
+        for _ in 0..self.slots.len().saturating_mul(2) {
+            let at = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len().max(1);
+            match self.slots.get_mut(at) {
+                Some(slot) if slot.referenced => slot.referenced = false,
+                _ => return at,
+            }
+        }
+        self.hand
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> CacheKey {
+        CacheKey::Bytes([n; 32])
+    }
+
+    fn value(n: u8) -> Parsed {
+        Err(CertError::TrailingData { extra: n.into() })
+    }
+
+    #[test]
+    fn stores_and_returns_results() {
+        let mut cache = IdentityCache::new(4);
+        assert!(cache.get(&key(1)).is_none());
+        cache.insert(key(1), value(1));
+        assert_eq!(*cache.get(&key(1)).unwrap(), value(1));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn never_exceeds_its_capacity() {
+        let mut cache = IdentityCache::new(8);
+        for n in 0..100u8 {
+            cache.insert(key(n), value(n));
+            assert!(cache.len() <= 8);
+        }
+        assert_eq!(cache.len(), 8);
+        assert_eq!(cache.index.len(), 8);
+        // The most recent insert is always present.
+        assert!(cache.get(&key(99)).is_some());
+        // Early ones were evicted.
+        assert!(cache.get(&key(0)).is_none());
+    }
+
+    #[test]
+    fn recently_used_entries_survive_eviction() {
+        let mut cache = IdentityCache::new(3);
+        cache.insert(key(1), value(1));
+        cache.insert(key(2), value(2));
+        cache.insert(key(3), value(3));
+        assert!(cache.get(&key(1)).is_some());
+        cache.insert(key(4), value(4));
+        assert!(cache.get(&key(1)).is_some(), "hit entry kept");
+        assert!(
+            cache.get(&key(2)).is_none(),
+            "oldest unreferenced entry evicted"
+        );
+        assert!(cache.get(&key(3)).is_some());
+        assert!(cache.get(&key(4)).is_some());
+    }
+
+    #[test]
+    fn every_entry_referenced_still_evicts_one() {
+        let mut cache = IdentityCache::new(2);
+        cache.insert(key(1), value(1));
+        cache.insert(key(2), value(2));
+        cache.get(&key(1));
+        cache.get(&key(2));
+        cache.insert(key(3), value(3));
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get(&key(3)).is_some());
+    }
+
+    #[test]
+    fn reinserting_a_key_replaces_its_value() {
+        let mut cache = IdentityCache::new(2);
+        cache.insert(key(1), value(1));
+        cache.insert(key(1), value(7));
+        assert_eq!(cache.len(), 1);
+        assert_eq!(*cache.get(&key(1)).unwrap(), value(7));
+    }
+
+    #[test]
+    fn capacity_zero_caches_nothing() {
+        let mut cache = IdentityCache::new(0);
+        assert_eq!(*cache.insert(key(1), value(1)), value(1));
+        assert!(cache.get(&key(1)).is_none());
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn digest_and_bytes_keys_do_not_collide() {
+        let mut cache = IdentityCache::new(4);
+        cache.insert(CacheKey::HostDigest([5; 32]), value(1));
+        assert!(cache.get(&CacheKey::Bytes([5; 32])).is_none());
+    }
+
+    #[test]
+    fn host_digest_parsing() {
+        let hex = "ab".repeat(32);
+        assert_eq!(
+            CacheKey::from_host_digest(hex.as_bytes()),
+            Some(CacheKey::HostDigest([0xab; 32]))
+        );
+        assert_eq!(
+            CacheKey::from_host_digest(hex.to_uppercase().as_bytes()),
+            Some(CacheKey::HostDigest([0xab; 32]))
+        );
+        let colons = vec!["AB"; 32].join(":");
+        assert_eq!(
+            CacheKey::from_host_digest(colons.as_bytes()),
+            Some(CacheKey::HostDigest([0xab; 32]))
+        );
+        assert_eq!(CacheKey::from_host_digest(b""), None);
+        assert_eq!(CacheKey::from_host_digest("ab".repeat(31).as_bytes()), None);
+        assert_eq!(CacheKey::from_host_digest("ab".repeat(33).as_bytes()), None);
+        assert_eq!(CacheKey::from_host_digest("zz".repeat(32).as_bytes()), None);
+    }
+
+    #[test]
+    fn bytes_key_is_sha256() {
+        // SHA-256("abc"), FIPS 180-2 test vector.
+        let expected = [
+            0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+            0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+            0xf2, 0x00, 0x15, 0xad,
+        ];
+        assert_eq!(CacheKey::of_bytes(b"abc"), CacheKey::Bytes(expected));
+    }
+}

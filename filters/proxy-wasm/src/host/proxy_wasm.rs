@@ -1,0 +1,99 @@
+//! The real [`Host`]: proxy-wasm hostcalls, called directly.
+//!
+//! Never the SDK's `Context::get_property` (it `unwrap()`s the host status and would turn a
+//! host error into a panic): every status is mapped to a [`HostError`] so the request path
+//! can deny. Some SDK hostcalls still panic on statuses the ABI says cannot happen; with
+//! `panic = "abort"` that kills the VM and the host fails the request, which is fail closed.
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::{MapType, MetricType, Status};
+
+use super::{CounterId, Host, HostError, LogLevel};
+
+/// The host of the running proxy (Envoy, ngx_wasm_module...). Stateless: every call goes to
+/// the host for the current context.
+pub(crate) struct ProxyWasmHost;
+
+fn status_name(status: Status) -> String {
+    format!("{status:?}")
+}
+
+impl Host for ProxyWasmHost {
+    fn get_property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
+        hostcalls::get_property(path.to_vec()).map_err(|status| {
+            HostError::new(
+                format!("get_property({})", path.join(".")),
+                status_name(status),
+            )
+        })
+    }
+
+    fn request_headers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
+            .map_err(|status| HostError::new("get_request_headers", status_name(status)))
+    }
+
+    fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
+        hostcalls::remove_map_value(MapType::HttpRequestHeaders, name).map_err(|status| {
+            HostError::new(
+                format!("remove_request_header({name})"),
+                status_name(status),
+            )
+        })
+    }
+
+    fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
+        hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value)).map_err(|status| {
+            HostError::new(format!("set_request_header({name})"), status_name(status))
+        })
+    }
+
+    fn add_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
+        hostcalls::add_map_value(MapType::HttpRequestHeaders, name, value).map_err(|status| {
+            HostError::new(format!("add_request_header({name})"), status_name(status))
+        })
+    }
+
+    fn send_local_response(
+        &mut self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<(), HostError> {
+        hostcalls::send_http_response(u32::from(status), headers.to_vec(), Some(body))
+            .map_err(|s| HostError::new("send_local_response", status_name(s)))
+    }
+
+    fn log(&mut self, level: LogLevel, message: &str) {
+        let level = match level {
+            LogLevel::Debug => proxy_wasm::types::LogLevel::Debug,
+            LogLevel::Info => proxy_wasm::types::LogLevel::Info,
+            LogLevel::Warn => proxy_wasm::types::LogLevel::Warn,
+            LogLevel::Error => proxy_wasm::types::LogLevel::Error,
+            LogLevel::Critical => proxy_wasm::types::LogLevel::Critical,
+        };
+        // Nothing useful can be done when logging itself fails.
+        let _ = hostcalls::log(level, message);
+    }
+
+    fn define_counter(&mut self, name: &str) -> Result<CounterId, HostError> {
+        hostcalls::define_metric(MetricType::Counter, name)
+            .map(CounterId)
+            .map_err(|status| HostError::new(format!("define_metric({name})"), status_name(status)))
+    }
+
+    fn increment_counter(&mut self, id: CounterId) {
+        // A lost count must never change a decision.
+        let _ = hostcalls::increment_metric(id.0, 1);
+    }
+
+    fn now_nanos(&self) -> Result<u64, HostError> {
+        let now = hostcalls::get_current_time()
+            .map_err(|status| HostError::new("get_current_time", status_name(status)))?;
+        let since_epoch = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| HostError::new("get_current_time", "before the Unix epoch"))?;
+        u64::try_from(since_epoch.as_nanos())
+            .map_err(|_| HostError::new("get_current_time", "out of range"))
+    }
+}

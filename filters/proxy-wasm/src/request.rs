@@ -1,0 +1,305 @@
+//! One request: read the certificate and request line, ask the core, act on the decision.
+//!
+//! Generic over [`Host`]: the wasm build runs it on the proxy, native tests on
+//! [`crate::host::mock::MockHost`]. No policy logic lives here — only I/O around
+//! `Policy::evaluate`.
+//!
+//! - Deny (enforce): local 400/401/403 JSON response, one structured log line, counters.
+//! - Allow, and every request in shadow mode: strip spoofable headers (method overrides,
+//!   `forward_headers`, `x-mtls-authz-shadow`, and `x-forwarded-client-cert` unless it is a
+//!   source), set identity headers, rewrite `:path` to the normalised one; in shadow mode add
+//!   `x-mtls-authz-shadow: <reason>`.
+//! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
+//!   answers 500 `internal_error`: fail closed.
+
+use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
+
+use crate::filter::{Filter, SHADOW_HEADER};
+use crate::headers::RequestHeaders;
+use crate::host::{Host, HostError, LogLevel};
+use crate::metrics::Outcome;
+use crate::response::{self, Exposed};
+use crate::source::{self, ClientCertificate};
+
+/// What the host should do with the request after the filter ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Forward upstream (headers possibly rewritten).
+    Continue,
+    /// A local response was sent; stop the request here.
+    Respond,
+}
+
+/// Handles the request headers of one request.
+pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
+    let headers = match host.request_headers() {
+        Ok(entries) => RequestHeaders::new(entries),
+        Err(err) => {
+            filter.metrics.record(host, Outcome::HostError, None);
+            return internal_error(
+                host,
+                &RequestHeaders::default(),
+                0,
+                filter.next_sequence(),
+                &err,
+            );
+        }
+    };
+    let policy = &filter.config.policy;
+
+    let certificate = {
+        let mut cache = filter.cache.borrow_mut();
+        source::client_certificate(
+            host,
+            &headers,
+            policy.sources(),
+            filter.config.host,
+            &mut cache,
+        )
+    };
+    if let ClientCertificate::HostFailed(err) = &certificate {
+        host.log(
+            LogLevel::Warn,
+            &format!("mtls-authz: {err}; the certificate counts as unverified"),
+        );
+        filter.metrics.record(host, Outcome::HostError, None);
+    }
+
+    // Validity is checked against the host clock on every request; without a clock no
+    // certificate can be trusted.
+    let (now_nanos, clock_ok) = match host.now_nanos() {
+        Ok(nanos) => (nanos, true),
+        Err(err) => {
+            host.log(
+                LogLevel::Warn,
+                &format!("mtls-authz: {err}; the certificate counts as unverified"),
+            );
+            (0, false)
+        }
+    };
+    let client = match &certificate {
+        _ if !clock_ok => ClientCert::Unverified,
+        ClientCertificate::Absent => ClientCert::Absent,
+        ClientCertificate::Unverified | ClientCertificate::HostFailed(_) => ClientCert::Unverified,
+        ClientCertificate::Parsed(parsed) => match parsed.as_ref() {
+            Ok(identity) => ClientCert::Present(identity),
+            Err(err) => ClientCert::Invalid(err),
+        },
+    };
+
+    let method = headers.text(":method");
+    let path = headers.text(":path");
+    let decision = policy.evaluate(
+        &Request {
+            method: &method,
+            path: &path,
+        },
+        client,
+        UnixTime::from_nanos(now_nanos),
+    );
+    let identity = match client {
+        ClientCert::Present(identity) => Some(identity),
+        _ => None,
+    };
+    let context = Context {
+        filter,
+        headers: &headers,
+        now_nanos,
+        raw_path: &path,
+    };
+
+    match (decision.is_allowed(), policy.mode()) {
+        (false, Mode::Enforce) => context.deny(host, &decision, identity),
+        (allowed, mode) => context.forward(host, &decision, identity, allowed, mode),
+    }
+}
+
+/// Answers every request of a VM whose configuration was refused: nothing is forwarded.
+pub fn not_configured<H: Host>(host: &mut H) -> Verdict {
+    let headers = host
+        .request_headers()
+        .map(RequestHeaders::new)
+        .unwrap_or_default();
+    let now = host.now_nanos().unwrap_or(0);
+    let err = HostError::new("on_configure", "the plugin has no valid configuration");
+    internal_error(host, &headers, now, 0, &err)
+}
+
+/// Everything a decision is acted on with.
+struct Context<'a> {
+    filter: &'a Filter,
+    headers: &'a RequestHeaders,
+    now_nanos: u64,
+    raw_path: &'a str,
+}
+
+impl Context<'_> {
+    fn request_id(&self) -> String {
+        response::request_id(self.headers, self.now_nanos, self.filter.next_sequence())
+    }
+
+    fn deny<H: Host>(
+        &self,
+        host: &mut H,
+        decision: &Decision,
+        identity: Option<&Identity>,
+    ) -> Verdict {
+        let request_id = self.request_id();
+        let reason = decision.reason.to_string();
+        let exposed = self.filter.config.policy.expose_reason().then(|| Exposed {
+            rule: decision.rule.as_deref(),
+            reason: &reason,
+        });
+        let body = response::deny_body(response::error_kind(decision.status), &request_id, exposed);
+        if let Err(err) = host.send_local_response(
+            decision.status.code(),
+            &[("content-type", "application/json")],
+            &body,
+        ) {
+            host.log(LogLevel::Error, &format!("mtls-authz: {err}"));
+        }
+        host.log(
+            LogLevel::Info,
+            &decision_log_line("deny", decision, &reason, identity, &request_id),
+        );
+        let outcome = match decision.status {
+            Status::BadRequest => Outcome::BadRequest,
+            Status::Unauthenticated => Outcome::Unauthenticated,
+            Status::Forbidden | Status::Ok => Outcome::Denied,
+        };
+        self.filter
+            .metrics
+            .record(host, outcome, decision.rule_index);
+        Verdict::Respond
+    }
+
+    fn forward<H: Host>(
+        &self,
+        host: &mut H,
+        decision: &Decision,
+        identity: Option<&Identity>,
+        allowed: bool,
+        mode: Mode,
+    ) -> Verdict {
+        if let Err(err) = self.rewrite_headers(host, decision, identity, mode) {
+            self.filter.metrics.record(host, Outcome::HostError, None);
+            return internal_error(
+                host,
+                self.headers,
+                self.now_nanos,
+                self.filter.next_sequence(),
+                &err,
+            );
+        }
+        if allowed {
+            self.filter
+                .metrics
+                .record(host, Outcome::Allowed, decision.rule_index);
+        } else {
+            let request_id = self.request_id();
+            let reason = decision.reason.to_string();
+            host.log(
+                LogLevel::Info,
+                &decision_log_line("shadow-deny", decision, &reason, identity, &request_id),
+            );
+            self.filter
+                .metrics
+                .record(host, Outcome::ShadowDenied, decision.rule_index);
+        }
+        Verdict::Continue
+    }
+
+    fn rewrite_headers<H: Host>(
+        &self,
+        host: &mut H,
+        decision: &Decision,
+        identity: Option<&Identity>,
+        mode: Mode,
+    ) -> Result<(), HostError> {
+        // Every instance of every spoofable header goes, whatever the verdict.
+        for name in &self.filter.spoofable_headers {
+            if self.headers.contains(name) {
+                host.remove_request_header(name)?;
+            }
+        }
+        // Identity headers only from a usable identity (not from one the checks rejected).
+        if let Some(identity) =
+            identity.filter(|_| !matches!(decision.reason, Reason::Unauthenticated(_)))
+        {
+            for (name, value) in self
+                .filter
+                .config
+                .policy
+                .forward_header_values(identity, decision)
+            {
+                host.set_request_header(&name, &value)?;
+            }
+        }
+        // The path that was authorised is the path that is served.
+        if let Some(upstream) = decision.upstream_path.as_deref() {
+            if upstream != self.raw_path {
+                host.set_request_header(":path", upstream)?;
+            }
+        }
+        if mode == Mode::Shadow {
+            host.set_request_header(SHADOW_HEADER, &decision.reason.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// 500 with `{"error":"internal_error","request_id":...}`, after a host failure that left no
+/// safe way to forward the request.
+fn internal_error<H: Host>(
+    host: &mut H,
+    headers: &RequestHeaders,
+    now_nanos: u64,
+    sequence: u64,
+    err: &HostError,
+) -> Verdict {
+    let request_id = response::request_id(headers, now_nanos, sequence);
+    let body = response::deny_body("internal_error", &request_id, None);
+    host.log(
+        LogLevel::Error,
+        &format!(
+            "mtls-authz: deny status=500 reason=host_error error={:?} request_id={request_id}",
+            err.to_string()
+        ),
+    );
+    if let Err(send_err) =
+        host.send_local_response(500, &[("content-type", "application/json")], &body)
+    {
+        host.log(LogLevel::Error, &format!("mtls-authz: {send_err}"));
+    }
+    Verdict::Respond
+}
+
+/// Hex digits of the fingerprint printed in logs: enough to find the certificate, short
+/// enough to read.
+const FINGERPRINT_PREFIX_LEN: usize = 16;
+
+/// `mtls-authz: <event> status=.. reason=.. rule=.. subject=".." fingerprint=.. request_id=..`
+fn decision_log_line(
+    event: &str,
+    decision: &Decision,
+    reason: &str,
+    identity: Option<&Identity>,
+    request_id: &str,
+) -> String {
+    let rule = decision.rule.as_deref().unwrap_or("-");
+    let (subject, fingerprint) = match identity {
+        Some(identity) => (
+            format!("{:?}", identity.subject.rfc4514),
+            identity
+                .fingerprint_sha256_hex
+                .get(..FINGERPRINT_PREFIX_LEN)
+                .unwrap_or(&identity.fingerprint_sha256_hex)
+                .to_string(),
+        ),
+        None => ("-".to_string(), "-".to_string()),
+    };
+    format!(
+        "mtls-authz: {event} status={} reason={reason} rule={rule} subject={subject} fingerprint={fingerprint} request_id={request_id}",
+        decision.status.code()
+    )
+}

@@ -1,0 +1,87 @@
+//! The wasm glue: entry point, root context (owns the configured [`Filter`]) and one small
+//! HTTP context per request. Everything here is a thin adapter over [`crate::request`].
+
+use std::rc::Rc;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel};
+
+use crate::filter::Filter;
+use crate::host::proxy_wasm::ProxyWasmHost;
+use crate::request::{self, Verdict};
+
+proxy_wasm::main! {{
+    // Installs the SDK logger; then our hook replaces the SDK's panic hook. With
+    // `panic = "abort"` a panic kills the VM and the host fails the request (fail closed);
+    // the hook makes sure the reason reaches the proxy's log first.
+    proxy_wasm::set_log_level(LogLevel::Info);
+    std::panic::set_hook(Box::new(|info| {
+        let _ = hostcalls::log(
+            LogLevel::Critical,
+            &format!("mtls-authz: panic, the VM aborts and requests fail closed: {info}"),
+        );
+    }));
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> {
+        Box::new(MtlsAuthzRoot { filter: None })
+    });
+}}
+
+/// Owns the configured filter; `None` until a configuration is accepted.
+struct MtlsAuthzRoot {
+    filter: Option<Rc<Filter>>,
+}
+
+impl Context for MtlsAuthzRoot {}
+
+impl RootContext for MtlsAuthzRoot {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let mut host = ProxyWasmHost;
+        // Not the SDK's `get_plugin_configuration` (it unwraps); a read failure is "missing".
+        let bytes = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
+            .ok()
+            .flatten();
+        match Filter::configure(&mut host, bytes.as_deref()) {
+            Ok(filter) => {
+                self.filter = Some(Rc::new(filter));
+                true
+            }
+            Err(_) => {
+                // Logged by `configure`. Drop any previous filter: this root serves nothing.
+                self.filter = None;
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(MtlsAuthzRequest {
+            filter: self.filter.clone(),
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+/// Per-request context: a handle on the shared filter.
+struct MtlsAuthzRequest {
+    filter: Option<Rc<Filter>>,
+}
+
+impl Context for MtlsAuthzRequest {}
+
+impl HttpContext for MtlsAuthzRequest {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let mut host = ProxyWasmHost;
+        let verdict = match &self.filter {
+            Some(filter) => filter.on_request_headers(&mut host),
+            None => request::not_configured(&mut host),
+        };
+        match verdict {
+            Verdict::Continue => Action::Continue,
+            Verdict::Respond => Action::Pause,
+        }
+    }
+}
