@@ -1,6 +1,10 @@
 //! The shared fixture certificates (tests/fixtures/certs) through `Identity::parse`: the
 //! attack encodings must decode to exactly the values the case tables reason about.
 //! Only values that do not depend on keys are asserted (names, encodings, SANs, times...).
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers outside #[test] fns; a missing fixture should fail loudly"
+)]
 
 use mtls_authz_core::dn::ValueEncoding;
 use mtls_authz_core::{CertError, Identity, UnixTime};
