@@ -1,1 +1,211 @@
-//! Rendering identity values into header-safe `forward_headers` values.
+//! `forward_headers`: which header names may be set, and how identity values become
+//! header-safe values.
+//!
+//! Values are percent-encoded so an attacker-influenced certificate field (a CN with a CR/LF,
+//! a comma, non-ASCII) can never split a header, smuggle another value into a comma list, or
+//! reach an upstream parser that mishandles non-ASCII: `%`, control characters, DEL and every
+//! non-ASCII byte are encoded; `,` is encoded in values of multi-valued selectors (the header
+//! joins them with `,`); a leading or trailing space is encoded (`%20`) because HTTP strips
+//! it, which would change the value.
+
+use alloc::string::String;
+
+/// Header names a policy may never set: they steer routing, framing, the request method, or
+/// carry our own signals. (`:` pseudo-headers are not tokens and fail the token check.)
+pub const FORBIDDEN_HEADER_NAMES: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "x-forwarded-client-cert",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-mtls-authz-shadow",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// True for an RFC 9110 token (`tchar`s, at least one): methods and header names.
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+/// Why a header name cannot be used in `forward_headers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderNameError {
+    /// Not an RFC 9110 token (empty, space, `:`...).
+    NotAToken,
+    /// In [`FORBIDDEN_HEADER_NAMES`].
+    Forbidden,
+}
+
+/// Lower-cases and checks a `forward_headers` name.
+pub fn forward_header_name(name: &str) -> Result<String, HeaderNameError> {
+    if !is_token(name) {
+        return Err(HeaderNameError::NotAToken);
+    }
+    let lower = name.to_ascii_lowercase();
+    if FORBIDDEN_HEADER_NAMES.contains(&lower.as_str()) {
+        return Err(HeaderNameError::Forbidden);
+    }
+    Ok(lower)
+}
+
+/// Appends `value` to `out`, percent-encoded as the module doc describes. `escape_comma` is
+/// set for values of multi-valued selectors.
+pub fn push_header_safe(out: &mut String, value: &str, escape_comma: bool) {
+    let bytes = value.as_bytes();
+    let last = bytes.len().saturating_sub(1);
+    for (i, &b) in bytes.iter().enumerate() {
+        let edge_space = b == b' ' && (i == 0 || i == last);
+        if b == b'%' || !(0x20..0x7f).contains(&b) || edge_space || (escape_comma && b == b',') {
+            push_escape(out, b);
+        } else {
+            out.push(char::from(b));
+        }
+    }
+}
+
+/// Joins header-safe `values` with `,`; `None` when there is no value (the header is omitted).
+pub fn join_header_values<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    multi_valued: bool,
+) -> Option<String> {
+    let mut out = None;
+    for value in values {
+        push_joined(&mut out, value, multi_valued);
+    }
+    out
+}
+
+/// Appends one more header-safe value to a `,`-joined header value (`None` = no value yet).
+pub fn push_joined(out: &mut Option<String>, value: &str, multi_valued: bool) {
+    let buf = match out.as_mut() {
+        Some(buf) => {
+            buf.push(',');
+            buf
+        }
+        None => out.insert(String::new()),
+    };
+    push_header_safe(buf, value, multi_valued);
+}
+
+fn push_escape(out: &mut String, value: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    for nibble in [value >> 4, value & 0x0f] {
+        if let Some(&c) = HEX.get(usize::from(nibble)) {
+            out.push(char::from(c));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn safe(value: &str, escape_comma: bool) -> String {
+        let mut out = String::new();
+        push_header_safe(&mut out, value, escape_comma);
+        out
+    }
+
+    #[test]
+    fn header_safe_encoding() {
+        assert_eq!(safe("clinician", true), "clinician");
+        assert_eq!(safe("CN=a\\,b,O=x", false), "CN=a\\,b,O=x");
+        assert_eq!(safe("a,b", true), "a%2Cb");
+        assert_eq!(safe("100%", false), "100%25");
+        assert_eq!(safe("a\r\nx-admin: 1", false), "a%0D%0Ax-admin: 1");
+        assert_eq!(safe("tab\there", false), "tab%09here");
+        assert_eq!(safe("del\u{7f}", false), "del%7F");
+        assert_eq!(safe("café", false), "caf%C3%A9");
+        assert_eq!(safe(" padded ", false), "%20padded%20");
+        assert_eq!(safe("in side", false), "in side");
+        assert_eq!(safe(" ", false), "%20");
+        assert_eq!(safe("", false), "");
+    }
+
+    #[test]
+    fn joining() {
+        assert_eq!(join_header_values([], true), None);
+        assert_eq!(join_header_values(["a"], true).as_deref(), Some("a"));
+        assert_eq!(
+            join_header_values(["a", "b,c"], true).as_deref(),
+            Some("a,b%2Cc")
+        );
+        assert_eq!(join_header_values(["", "x"], true).as_deref(), Some(",x"));
+    }
+
+    #[test]
+    fn header_names() {
+        assert_eq!(
+            forward_header_name("X-Client-Role").as_deref(),
+            Ok("x-client-role")
+        );
+        assert_eq!(forward_header_name(""), Err(HeaderNameError::NotAToken));
+        assert_eq!(
+            forward_header_name(":path"),
+            Err(HeaderNameError::NotAToken)
+        );
+        assert_eq!(
+            forward_header_name("x client"),
+            Err(HeaderNameError::NotAToken)
+        );
+        assert_eq!(forward_header_name("x-é"), Err(HeaderNameError::NotAToken));
+        for name in [
+            "Host",
+            "content-length",
+            "Transfer-Encoding",
+            "x-forwarded-client-cert",
+            "X-HTTP-Method-Override",
+            "x-http-method",
+            "x-method-override",
+            "x-mtls-authz-shadow",
+            "connection",
+            "TE",
+            "upgrade",
+        ] {
+            assert_eq!(
+                forward_header_name(name),
+                Err(HeaderNameError::Forbidden),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn tokens() {
+        assert!(is_token("GET"));
+        assert!(is_token("M-SEARCH"));
+        assert!(is_token("get"));
+        assert!(!is_token(""));
+        assert!(!is_token("GET /"));
+        assert!(!is_token("GE\nT"));
+        assert!(!is_token("(GET)"));
+    }
+}

@@ -1,10 +1,17 @@
 //! Request-path normalisation: the path that is authorised is the path that is served.
 //!
-//! Contract: query and fragment removed (the query is kept aside and re-appended for the
-//! upstream); percent-escapes of unreserved characters (RFC 3986 §2.3) decoded; `//` merged;
-//! `.`/`..` resolved. Rejected with 400 (each a [`PathError`]): encoded `/` `\` or NUL,
-//! a raw `\`, control characters, bad escapes, invalid UTF-8, `..` above the root, `;` path
-//! parameters, and anything that is not origin-form (`/...`).
+//! Contract: query and fragment removed (the query is kept aside, unchanged, and re-appended for
+//! the upstream; the fragment is dropped); percent-escapes of unreserved characters
+//! (RFC 3986 §2.3: `A-Z a-z 0-9 - . _ ~`) decoded, every other escape kept with upper-case hex;
+//! `//` merged; `.`/`..` resolved AFTER decoding (so `%2e%2e` is `..`). Rejected with 400
+//! (each a [`PathError`]): encoded `/` `\` or NUL, a raw `\`, control characters (raw or
+//! encoded), raw space or non-ASCII, bad escapes, invalid UTF-8 after decoding (overlong
+//! forms included), `..` above the root, `;` anywhere in the path (raw or `%3B`), and anything
+//! that is not origin-form (`/...`). The first problem from the left is the one reported.
+//!
+//! Trailing slash: kept in the upstream path as sent (`/a/` stays `/a/`; a final `.`/`..`
+//! segment leaves one, as RFC 3986 §5.2.4 does), and insignificant for matching (the decoded
+//! segments never include an empty last segment).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -29,7 +36,7 @@ pub enum PathError {
     EncodedNul,
     /// A raw `\`.
     Backslash,
-    /// A control character (raw, or percent-encoded), or a raw non-ASCII byte, space or `#`
+    /// A control character (raw, or percent-encoded), or a raw non-ASCII character or space
     /// that a well-formed request-target cannot contain.
     ControlCharacter,
     /// `%` not followed by two hex digits.
@@ -74,6 +81,7 @@ pub struct NormalizedPath {
     /// not unreserved stay percent-encoded exactly as received (upper-cased hex).
     pub path: String,
     /// Decoded segments of [`NormalizedPath::path`] (what path patterns match against).
+    /// A trailing `/` adds no empty segment; the root has none.
     pub segments: Vec<String>,
     /// The raw query without `?`, when present (kept unchanged for the upstream).
     pub query: Option<String>,
@@ -96,6 +104,352 @@ impl NormalizedPath {
 
 /// Normalises a raw request-target (`:path`). See the module doc for the rules.
 pub fn normalize_path(raw: &str) -> Result<NormalizedPath, PathError> {
-    let _ = raw;
-    Err(PathError::NotOriginForm)
+    let target = normalize_target(raw)?;
+    Ok(NormalizedPath {
+        path: String::from(target.path()),
+        segments: target.segments().map(String::from).collect(),
+        query: target.query().map(String::from),
+    })
+}
+
+/// The evaluator's allocation-lean form of a normalised request-target: two strings, no
+/// per-segment allocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NormalizedTarget {
+    /// Normalised path, then `?query` when the request had one.
+    upstream: String,
+    /// Length of the path part of `upstream`.
+    path_len: usize,
+    /// The decoded segments joined by `/` (no leading `/`; empty for the root).
+    decoded: String,
+}
+
+impl NormalizedTarget {
+    pub(crate) fn path(&self) -> &str {
+        self.upstream.get(..self.path_len).unwrap_or("/")
+    }
+
+    pub(crate) fn query(&self) -> Option<&str> {
+        self.upstream
+            .get(self.path_len..)
+            .and_then(|q| q.strip_prefix('?'))
+    }
+
+    pub(crate) fn into_upstream(self) -> String {
+        self.upstream
+    }
+
+    pub(crate) fn segments(&self) -> impl Iterator<Item = &str> {
+        self.decoded.split('/').filter(|s| !s.is_empty())
+    }
+}
+
+/// Normalises a raw request-target (`:path`) into the lean form.
+pub(crate) fn normalize_target(raw: &str) -> Result<NormalizedTarget, PathError> {
+    if raw.len() > MAX_PATH_LEN {
+        return Err(PathError::TooLong);
+    }
+    let without_fragment = raw.split('#').next().unwrap_or_default();
+    let (path, query) = match without_fragment.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (without_fragment, None),
+    };
+    let after_root = path.strip_prefix('/').ok_or(PathError::NotOriginForm)?;
+
+    let mut upstream = String::with_capacity(raw.len() + 1);
+    let mut decoded: Vec<u8> = Vec::with_capacity(path.len());
+    // Whether the result keeps a trailing `/`: the last raw segment was empty, `.` or `..`.
+    let mut trailing_slash = false;
+    for raw_segment in after_root.split('/') {
+        let upstream_start = upstream.len();
+        let decoded_start = decoded.len();
+        upstream.push('/');
+        if !decoded.is_empty() {
+            decoded.push(b'/');
+        }
+        let segment_start = decoded.len();
+        decode_segment(raw_segment, &mut upstream, &mut decoded)?;
+        let segment = decoded.get(segment_start..).unwrap_or_default();
+        if core::str::from_utf8(segment).is_err() {
+            return Err(PathError::InvalidUtf8);
+        }
+        match segment {
+            b"" | b"." => {
+                upstream.truncate(upstream_start);
+                decoded.truncate(decoded_start);
+                trailing_slash = true;
+            }
+            b".." => {
+                upstream.truncate(upstream_start);
+                decoded.truncate(decoded_start);
+                // Drop the previous kept segment; segments never contain a raw `/`.
+                let previous = upstream.rfind('/').ok_or(PathError::DotDotAboveRoot)?;
+                upstream.truncate(previous);
+                let previous = decoded.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                decoded.truncate(previous);
+                trailing_slash = true;
+            }
+            _ => trailing_slash = false,
+        }
+    }
+    if upstream.is_empty() || trailing_slash {
+        upstream.push('/');
+    }
+    let path_len = upstream.len();
+    if let Some(query) = query {
+        if query.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(PathError::ControlCharacter);
+        }
+        upstream.push('?');
+        upstream.push_str(query);
+    }
+    let decoded = String::from_utf8(decoded).map_err(|_| PathError::InvalidUtf8)?;
+    Ok(NormalizedTarget {
+        upstream,
+        path_len,
+        decoded,
+    })
+}
+
+/// RFC 3986 §2.3 unreserved characters: the only escapes that are decoded in the path.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Decodes one raw segment: the normalised (still-encoded) form goes to `upstream`, the fully
+/// decoded bytes to `decoded`.
+fn decode_segment(
+    raw: &str,
+    upstream: &mut String,
+    decoded: &mut Vec<u8>,
+) -> Result<(), PathError> {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let value = match (bytes.get(i + 1), bytes.get(i + 2)) {
+                    (Some(&hi), Some(&lo)) => hex_pair(hi, lo).ok_or(PathError::BadEscape)?,
+                    _ => return Err(PathError::BadEscape),
+                };
+                check_decoded_byte(value)?;
+                if is_unreserved(value) {
+                    upstream.push(char::from(value));
+                } else {
+                    push_escape(upstream, value);
+                }
+                decoded.push(value);
+                i += 3;
+            }
+            b'\\' => return Err(PathError::Backslash),
+            b';' => return Err(PathError::PathParameter),
+            b if b <= b' ' || b >= 0x7f => return Err(PathError::ControlCharacter),
+            _ => {
+                upstream.push(char::from(b));
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rejects decoded bytes that would change how the path splits or reads.
+fn check_decoded_byte(value: u8) -> Result<(), PathError> {
+    match value {
+        0 => Err(PathError::EncodedNul),
+        b'/' => Err(PathError::EncodedSlash),
+        b'\\' => Err(PathError::EncodedBackslash),
+        b';' => Err(PathError::PathParameter),
+        v if v < 0x20 || v == 0x7f => Err(PathError::ControlCharacter),
+        _ => Ok(()),
+    }
+}
+
+fn hex_pair(hi: u8, lo: u8) -> Option<u8> {
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    Some(digit(hi)? * 16 + digit(lo)?)
+}
+
+fn push_escape(out: &mut String, value: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    for nibble in [value >> 4, value & 0x0f] {
+        if let Some(&c) = HEX.get(usize::from(nibble)) {
+            out.push(char::from(c));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    /// (raw, Ok((upstream, decoded segments)) or Err(code)).
+    type Case = (
+        &'static str,
+        Result<(&'static str, &'static [&'static str]), PathError>,
+    );
+
+    const CASES: &[Case] = &[
+        // Plain paths and the root.
+        ("/", Ok(("/", &[]))),
+        ("/a", Ok(("/a", &["a"]))),
+        (
+            "/patient-records/123",
+            Ok(("/patient-records/123", &["patient-records", "123"])),
+        ),
+        // Trailing slash: kept upstream, insignificant for matching.
+        ("/a/", Ok(("/a/", &["a"]))),
+        ("/a/b/", Ok(("/a/b/", &["a", "b"]))),
+        // `//` merged.
+        ("//", Ok(("/", &[]))),
+        ("//a//b", Ok(("/a/b", &["a", "b"]))),
+        ("/a//", Ok(("/a/", &["a"]))),
+        (
+            "//evil.example/x",
+            Ok(("/evil.example/x", &["evil.example", "x"])),
+        ),
+        // Dot segments.
+        ("/a/./b", Ok(("/a/b", &["a", "b"]))),
+        ("/a/../b", Ok(("/b", &["b"]))),
+        ("/a/b/..", Ok(("/a/", &["a"]))),
+        ("/a/b/.", Ok(("/a/b/", &["a", "b"]))),
+        ("/a/..", Ok(("/", &[]))),
+        ("/.", Ok(("/", &[]))),
+        ("/..", Err(PathError::DotDotAboveRoot)),
+        ("/a/../..", Err(PathError::DotDotAboveRoot)),
+        ("/../a", Err(PathError::DotDotAboveRoot)),
+        ("/a/..b/c.", Ok(("/a/..b/c.", &["a", "..b", "c."]))),
+        ("/a/.../b", Ok(("/a/.../b", &["a", "...", "b"]))),
+        // Encoded dots are resolved after decoding.
+        ("/admin/%2e%2e/public", Ok(("/public", &["public"]))),
+        ("/public/%2E%2E/admin", Ok(("/admin", &["admin"]))),
+        ("/a/.%2e/b", Ok(("/b", &["b"]))),
+        ("/a/%2e/b", Ok(("/a/b", &["a", "b"]))),
+        ("/%2e%2e", Err(PathError::DotDotAboveRoot)),
+        // Unreserved escapes decoded; others kept, hex upper-cased.
+        ("/%61dmin", Ok(("/admin", &["admin"]))),
+        ("/%41%7a%30%2D%5F%7E", Ok(("/Az0-_~", &["Az0-_~"]))),
+        ("/a%20b", Ok(("/a%20b", &["a b"]))),
+        ("/a%3fb", Ok(("/a%3Fb", &["a?b"]))),
+        ("/a%23b", Ok(("/a%23b", &["a#b"]))),
+        ("/100%25", Ok(("/100%25", &["100%"]))),
+        ("/%2541", Ok(("/%2541", &["%41"]))),
+        ("/caf%c3%a9", Ok(("/caf%C3%A9", &["café"]))),
+        ("/%E2%82%AC", Ok(("/%E2%82%AC", &["€"]))),
+        // Encoded separators, NUL and controls.
+        ("/admin%2Fx", Err(PathError::EncodedSlash)),
+        ("/a%2fb", Err(PathError::EncodedSlash)),
+        ("/a%5Cb", Err(PathError::EncodedBackslash)),
+        ("/a%5cb", Err(PathError::EncodedBackslash)),
+        ("/a%00", Err(PathError::EncodedNul)),
+        ("/a%0A", Err(PathError::ControlCharacter)),
+        ("/a%1f", Err(PathError::ControlCharacter)),
+        ("/a%7F", Err(PathError::ControlCharacter)),
+        // Raw characters a request-target cannot hold.
+        ("/a\\b", Err(PathError::Backslash)),
+        ("/a\tb", Err(PathError::ControlCharacter)),
+        ("/a\u{0}", Err(PathError::ControlCharacter)),
+        ("/a\u{7f}", Err(PathError::ControlCharacter)),
+        ("/a b", Err(PathError::ControlCharacter)),
+        ("/café", Err(PathError::ControlCharacter)),
+        // Path parameters.
+        ("/admin;x=y", Err(PathError::PathParameter)),
+        ("/admin;", Err(PathError::PathParameter)),
+        ("/a/..;/admin", Err(PathError::PathParameter)),
+        ("/admin%3Bx", Err(PathError::PathParameter)),
+        ("/admin%3bx", Err(PathError::PathParameter)),
+        // Bad escapes.
+        ("/a%", Err(PathError::BadEscape)),
+        ("/a%4", Err(PathError::BadEscape)),
+        ("/a%zz", Err(PathError::BadEscape)),
+        ("/a%+1", Err(PathError::BadEscape)),
+        ("/a%4/", Err(PathError::BadEscape)),
+        // Invalid UTF-8 after decoding, overlong forms included.
+        ("/%C3", Err(PathError::InvalidUtf8)),
+        ("/%FF", Err(PathError::InvalidUtf8)),
+        ("/%C0%AE%C0%AE", Err(PathError::InvalidUtf8)),
+        ("/%C0%AF", Err(PathError::InvalidUtf8)),
+        ("/%E0%80%AF", Err(PathError::InvalidUtf8)),
+        ("/%ED%A0%80", Err(PathError::InvalidUtf8)),
+        ("/%C3/%A9", Err(PathError::InvalidUtf8)),
+        // Query: removed for matching, kept raw (not normalised) for the upstream.
+        ("/a?x=1", Ok(("/a?x=1", &["a"]))),
+        ("/a/../b?x=%2F;..", Ok(("/b?x=%2F;..", &["b"]))),
+        ("/a/?", Ok(("/a/?", &["a"]))),
+        ("/?q", Ok(("/?q", &[]))),
+        ("/a?x=\u{1}", Err(PathError::ControlCharacter)),
+        ("/a?x y", Err(PathError::ControlCharacter)),
+        // Fragment dropped (with whatever follows it).
+        ("/a#frag", Ok(("/a", &["a"]))),
+        ("/a?x=1#frag", Ok(("/a?x=1", &["a"]))),
+        ("/a#/../../etc", Ok(("/a", &["a"]))),
+        // Not origin-form.
+        ("", Err(PathError::NotOriginForm)),
+        ("*", Err(PathError::NotOriginForm)),
+        ("a/b", Err(PathError::NotOriginForm)),
+        ("http://example.org/a", Err(PathError::NotOriginForm)),
+        ("?x=1", Err(PathError::NotOriginForm)),
+        ("#x", Err(PathError::NotOriginForm)),
+        // The first problem from the left wins.
+        ("/..%2F", Err(PathError::EncodedSlash)),
+        ("/../%2F", Err(PathError::DotDotAboveRoot)),
+        ("/a;%2F", Err(PathError::PathParameter)),
+    ];
+
+    #[test]
+    fn normalisation_table() {
+        assert!(CASES.len() >= 40);
+        for (raw, expected) in CASES {
+            let got = normalize_path(raw);
+            match (expected, got) {
+                (Ok((upstream, segments)), Ok(n)) => {
+                    assert_eq!(n.upstream(), *upstream, "upstream of {raw:?}");
+                    assert_eq!(n.segments, *segments, "segments of {raw:?}");
+                    let lean = normalize_target(raw).unwrap();
+                    assert_eq!(lean.path(), n.path, "lean path of {raw:?}");
+                    assert_eq!(lean.query(), n.query.as_deref(), "lean query of {raw:?}");
+                    assert!(lean.segments().eq(n.segments.iter().map(String::as_str)));
+                    assert_eq!(lean.into_upstream(), *upstream);
+                }
+                (Err(e), Err(g)) => assert_eq!(g, *e, "error of {raw:?}"),
+                (expected, got) => panic!("{raw:?}: expected {expected:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn path_and_query_accessors() {
+        let n = normalize_path("/a/./b/?x=1&y").unwrap();
+        assert_eq!(n.path, "/a/b/");
+        assert_eq!(n.query.as_deref(), Some("x=1&y"));
+        assert_eq!(n.upstream(), "/a/b/?x=1&y");
+        let n = normalize_path("/a").unwrap();
+        assert_eq!(n.query, None);
+        let n = normalize_path("/a?").unwrap();
+        assert_eq!(n.query.as_deref(), Some(""));
+        assert_eq!(n.upstream(), "/a?");
+    }
+
+    #[test]
+    fn length_cap() {
+        let mut long = String::from("/");
+        long.push_str(&"a".repeat(MAX_PATH_LEN - 1));
+        assert!(normalize_path(&long).is_ok());
+        long.push('a');
+        assert_eq!(normalize_path(&long), Err(PathError::TooLong));
+    }
+
+    #[test]
+    fn error_codes_are_stable() {
+        assert_eq!(PathError::EncodedSlash.code(), "encoded_slash");
+        assert_eq!(PathError::DotDotAboveRoot.to_string(), "dot_dot_above_root");
+        assert_eq!(PathError::PathParameter.code(), "path_parameter");
+    }
 }

@@ -1,1 +1,232 @@
 //! String patterns of role matchers: exact, `prefix`, `suffix`, `glob`.
+//!
+//! Everything compares bytes: no case folding, no trimming, no Unicode normalisation, so
+//! `NotAdmins` never matches `Admins` and a CN of `x,OU=Admins` is one opaque value.
+//! A glob's `*` matches any run (possibly empty) of characters other than `/` and `.`, so it
+//! never crosses a path segment or a DNS label (`*.example.org` does not match
+//! `a.b.example.org`). `*` is the only metacharacter.
+
+use alloc::string::String;
+
+/// A compiled string pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// The whole value, byte for byte.
+    Exact(String),
+    /// The value starts with this.
+    Prefix(String),
+    /// The value ends with this.
+    Suffix(String),
+    /// A glob (see the module doc).
+    Glob(String),
+}
+
+impl Pattern {
+    /// True when `value` matches.
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Pattern::Exact(p) => value == p,
+            Pattern::Prefix(p) => value.starts_with(p.as_str()),
+            Pattern::Suffix(p) => value.ends_with(p.as_str()),
+            Pattern::Glob(p) => glob_matches(p, value),
+        }
+    }
+}
+
+/// Bytes a glob's `*` never matches.
+fn is_separator(b: u8) -> bool {
+    b == b'/' || b == b'.'
+}
+
+/// Matches `value` against `glob` (see the module doc).
+///
+/// The glob is split at `*` into literals `L0 * L1 * ... * Ln`. `L0` must be a prefix and `Ln`
+/// a suffix; each middle literal is placed at its earliest occurrence whose gap from the
+/// previous literal holds no separator. Earliest placement is always safe: if a later
+/// placement of `Li` works, `Li` cannot contain a separator (its periodic overlap would put
+/// one inside the earlier, separator-free gap), so moving it earlier only moves
+/// separator-free bytes into the next gap. Work is O(len(value) * len(glob)); no allocation.
+pub fn glob_matches(glob: &str, value: &str) -> bool {
+    let mut parts = glob.as_bytes().split(|&b| b == b'*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = value.as_bytes().strip_prefix(first) else {
+        return false;
+    };
+    let mut parts = parts.peekable();
+    if parts.peek().is_none() {
+        // No `*`: the glob is a literal.
+        return rest.is_empty();
+    }
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            // Last literal: a suffix, with a separator-free gap before it.
+            let Some(gap_len) = rest.len().checked_sub(part.len()) else {
+                return false;
+            };
+            let (gap, tail) = rest.split_at(gap_len);
+            return tail == part && !gap.iter().copied().any(is_separator);
+        }
+        let Some(start) = earliest_placement(rest, part) else {
+            return false;
+        };
+        rest = rest.get(start + part.len()..).unwrap_or_default();
+    }
+    // Unreachable in practice: the loop returns at the last part.
+    false
+}
+
+/// The earliest index where `needle` occurs in `haystack` such that `haystack[..index]`
+/// holds no separator.
+fn earliest_placement(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut index = 0;
+    loop {
+        let candidate = haystack.get(index..)?;
+        if candidate.starts_with(needle) {
+            return Some(index);
+        }
+        match candidate.first() {
+            Some(&b) if !is_separator(b) => index += 1,
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn exact_is_byte_for_byte() {
+        let p = Pattern::Exact("Admins".to_string());
+        assert!(p.matches("Admins"));
+        assert!(!p.matches("admins"));
+        assert!(!p.matches("NotAdmins"));
+        assert!(!p.matches("Admins "));
+        assert!(!p.matches(""));
+        let p = Pattern::Exact("x,OU=Admins".to_string());
+        assert!(p.matches("x,OU=Admins"));
+        assert!(!p.matches("x"));
+    }
+
+    #[test]
+    fn prefix_and_suffix() {
+        let p = Pattern::Prefix("spiffe://example.org/".to_string());
+        assert!(p.matches("spiffe://example.org/ns/a"));
+        assert!(p.matches("spiffe://example.org/"));
+        assert!(!p.matches("spiffe://example.org"));
+        assert!(!p.matches("spiffe://example.org.evil/"));
+        let p = Pattern::Suffix(".example.org".to_string());
+        assert!(p.matches("a.example.org"));
+        assert!(!p.matches("example.org"));
+        assert!(!p.matches("a.example.org."));
+    }
+
+    #[test]
+    fn glob_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*.example.org", "api.example.org", true),
+            ("*.example.org", ".example.org", true),
+            ("*.example.org", "a.b.example.org", false),
+            ("*.example.org", "example.org", false),
+            ("*.example.org", "api.example.org.evil", false),
+            (
+                "spiffe://example.org/ns/*/sa/api",
+                "spiffe://example.org/ns/billing/sa/api",
+                true,
+            ),
+            (
+                "spiffe://example.org/ns/*/sa/api",
+                "spiffe://example.org/ns/a/b/sa/api",
+                false,
+            ),
+            (
+                "spiffe://example.org/ns/*/sa/api",
+                "spiffe://example.org/ns//sa/api",
+                true,
+            ),
+            ("*", "", true),
+            ("*", "anything-without-separators", true),
+            ("*", "a.b", false),
+            ("*", "a/b", false),
+            ("**", "ab", true),
+            ("a*b*c", "abc", true),
+            ("a*b*c", "aXbYc", true),
+            ("a*b*c", "aXbY.c", false),
+            ("a*b*c", "acb", false),
+            ("svc-*", "svc-a", true),
+            ("svc-*", "svc-", true),
+            ("svc-*", "svc", false),
+            ("*-admin", "team-admin", true),
+            ("*-admin", "team.x-admin", false),
+            ("exact", "exact", true),
+            ("exact", "exactly", false),
+            ("*a.*", "xa.y", true),
+            ("*a.*", "a.a.", false),
+            ("*ab*", "xaab", true),
+            ("*aba*", "ababa", true),
+            ("*.*", "a.b", true),
+            ("*.*", "a.b.c", false),
+            ("*é*", "café", true),
+            ("caf*", "café", true),
+        ];
+        for (glob, value, expected) in cases {
+            assert_eq!(
+                glob_matches(glob, value),
+                *expected,
+                "glob {glob:?} value {value:?}"
+            );
+        }
+    }
+
+    /// Cross-checks the greedy matcher against a plain recursive definition.
+    #[test]
+    fn glob_agrees_with_reference_on_small_alphabet() {
+        fn reference(glob: &[u8], value: &[u8]) -> bool {
+            match glob.split_first() {
+                None => value.is_empty(),
+                Some((b'*', rest)) => {
+                    let mut i = 0;
+                    loop {
+                        if reference(rest, &value[i..]) {
+                            return true;
+                        }
+                        if i == value.len() || is_separator(value[i]) {
+                            return false;
+                        }
+                        i += 1;
+                    }
+                }
+                Some((c, rest)) => value.first() == Some(c) && reference(rest, &value[1..]),
+            }
+        }
+        let alphabet = [b'a', b'b', b'.'];
+        let mut strings: std::vec::Vec<std::vec::Vec<u8>> = std::vec![std::vec![]];
+        for _ in 0..5 {
+            let mut next = std::vec::Vec::new();
+            for s in &strings {
+                for c in alphabet {
+                    let mut t = s.clone();
+                    t.push(c);
+                    next.push(t);
+                }
+            }
+            strings.extend(next);
+            strings.sort();
+            strings.dedup();
+        }
+        let globs = [
+            "*", "a*", "*a", "a*b", "*a*", "*.*", "a.*", "*ab*", "*a*b*", "**", "*.a*", "*aa.",
+        ];
+        for glob in globs {
+            for value in &strings {
+                let value = core::str::from_utf8(value).unwrap();
+                assert_eq!(
+                    glob_matches(glob, value),
+                    reference(glob.as_bytes(), value.as_bytes()),
+                    "glob {glob:?} value {value:?}"
+                );
+            }
+        }
+    }
+}

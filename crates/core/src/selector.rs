@@ -4,6 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::dn::DistinguishedName;
 use crate::identity::Identity;
 
 /// A compiled selector. Parse with [`Selector::parse`]; `issuer_pin` is resolved by the policy
@@ -116,7 +117,9 @@ impl Selector {
                     if is_valid_dotted_oid(rest) {
                         Selector::Ext(String::from(rest))
                     } else {
-                        return Err(err("ext.<oid> needs a dotted OID such as ext.1.3.6.1.4.1.55555.1"));
+                        return Err(err(
+                            "ext.<oid> needs a dotted OID such as ext.1.3.6.1.4.1.55555.1",
+                        ));
                     }
                 } else {
                     return Err(err("expected subject, issuer, subject.<A>, issuer.<A>, san.dns, san.uri, san.email, san.ip, spiffe_id, serial, fingerprint_sha256, eku, ext.<oid> or issuer_pin"));
@@ -125,29 +128,78 @@ impl Selector {
         })
     }
 
-    /// Every value of this selector on `identity`, in certificate order. `IssuerPin` and
-    /// `Roles` depend on the policy and yield nothing here.
-    pub fn values<'a>(&'a self, identity: &'a Identity) -> Vec<&'a str> {
+    /// Calls `f` on every value of this selector on `identity`, in certificate order, until
+    /// it returns `true`; returns whether it did. Allocation-free: this is the hot path of
+    /// role matching. `IssuerPin` and `Roles` depend on the policy and yield nothing here.
+    /// An empty subject/issuer DN yields no value (there is nothing to forward or match).
+    pub fn any_value<'a>(
+        &self,
+        identity: &'a Identity,
+        mut f: impl FnMut(&'a str) -> bool,
+    ) -> bool {
         match self {
-            Selector::Subject => alloc::vec![identity.subject.rfc4514.as_str()],
-            Selector::Issuer => alloc::vec![identity.issuer.rfc4514.as_str()],
-            Selector::SubjectAttr(oid) => identity.subject.values(oid).collect(),
-            Selector::IssuerAttr(oid) => identity.issuer.values(oid).collect(),
-            Selector::SanDns => identity.san_dns.iter().map(String::as_str).collect(),
-            Selector::SanUri => identity.san_uri.iter().map(String::as_str).collect(),
-            Selector::SanEmail => identity.san_email.iter().map(String::as_str).collect(),
-            Selector::SanIp => identity.san_ip.iter().map(String::as_str).collect(),
-            Selector::SpiffeId => identity.spiffe_id.as_deref().into_iter().collect(),
-            Selector::Serial => alloc::vec![identity.serial.as_str()],
-            Selector::FingerprintSha256 => alloc::vec![identity.fingerprint_sha256_hex.as_str()],
-            Selector::Eku => identity.eku.iter().map(String::as_str).collect(),
+            Selector::Subject => {
+                let dn = identity.subject.rfc4514.as_str();
+                !dn.is_empty() && f(dn)
+            }
+            Selector::Issuer => {
+                let dn = identity.issuer.rfc4514.as_str();
+                !dn.is_empty() && f(dn)
+            }
+            Selector::SubjectAttr(oid) => attribute_values(&identity.subject, oid).any(f),
+            Selector::IssuerAttr(oid) => attribute_values(&identity.issuer, oid).any(f),
+            Selector::SanDns => identity.san_dns.iter().map(String::as_str).any(f),
+            Selector::SanUri => identity.san_uri.iter().map(String::as_str).any(f),
+            Selector::SanEmail => identity.san_email.iter().map(String::as_str).any(f),
+            Selector::SanIp => identity.san_ip.iter().map(String::as_str).any(f),
+            Selector::SpiffeId => identity.spiffe_id.as_deref().is_some_and(f),
+            Selector::Serial => f(identity.serial.as_str()),
+            Selector::FingerprintSha256 => f(identity.fingerprint_sha256_hex.as_str()),
+            Selector::Eku => identity.eku.iter().map(String::as_str).any(f),
             Selector::Ext(oid) => identity
                 .extensions
                 .iter()
                 .filter(|(o, _)| o == oid)
                 .map(|(_, v)| v.as_str())
-                .collect(),
-            Selector::IssuerPin | Selector::Roles => Vec::new(),
+                .any(f),
+            Selector::IssuerPin | Selector::Roles => false,
         }
     }
+
+    /// Every value of this selector on `identity`, in certificate order (allocates; for
+    /// tools and headers, not for matching). `IssuerPin` and `Roles` yield nothing here.
+    pub fn values<'a>(&self, identity: &'a Identity) -> Vec<&'a str> {
+        let mut out = Vec::new();
+        self.any_value(identity, |v| {
+            out.push(v);
+            false
+        });
+        out
+    }
+
+    /// Whether the selector can hold several values (its header value is a `,` list, so `,`
+    /// inside a value is percent-encoded). The whole DNs, the SPIFFE ID, the serial and the
+    /// fingerprint are single values: a DN's own commas stay readable.
+    pub fn is_multi_valued(&self) -> bool {
+        !matches!(
+            self,
+            Selector::Subject
+                | Selector::Issuer
+                | Selector::SpiffeId
+                | Selector::Serial
+                | Selector::FingerprintSha256
+        )
+    }
+}
+
+/// Every value of the attribute `oid` in `dn`, multi-valued RDNs included, in certificate order.
+fn attribute_values<'a, 'o>(
+    dn: &'a DistinguishedName,
+    oid: &'o str,
+) -> impl Iterator<Item = &'a str> + use<'a, 'o> {
+    dn.rdns
+        .iter()
+        .flatten()
+        .filter(move |a| a.oid == oid)
+        .map(|a| a.value.as_str())
 }

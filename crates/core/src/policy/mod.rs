@@ -1,15 +1,24 @@
 //! The v1 configuration contract: parse (`raw`), compile, evaluate.
+//!
+//! `raw` checks the document's shape, `compile` checks its content and builds the runtime
+//! structures (hash sets, pre-compiled matchers, the path trie), `evaluate` decides requests.
 
-mod raw;
+mod compile;
+mod evaluate;
+mod hexid;
+mod issuer;
+mod json_path;
+pub mod raw;
+mod router;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::decision::Decision;
-use crate::identity::{ClientCert, Identity};
+use hashbrown::HashSet;
+
+use crate::pattern::Pattern;
 use crate::selector::Selector;
-use crate::time::UnixTime;
 
 pub use raw::RawPolicy;
 
@@ -60,6 +69,15 @@ pub enum PolicyError {
     },
 }
 
+impl PolicyError {
+    /// JSON path of the offending field (`$` for the document itself).
+    pub fn path(&self) -> &str {
+        match self {
+            PolicyError::Syntax { path, .. } | PolicyError::Invalid { path, .. } => path,
+        }
+    }
+}
+
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -80,18 +98,102 @@ impl core::error::Error for PolicyError {}
 pub struct Policy {
     mode: Mode,
     sources: Vec<Source>,
+    require_client_auth_eku: bool,
     expose_reason: bool,
+    issuers: Vec<issuer::IssuerPin>,
+    revoked_serials: HashSet<String>,
+    revoked_fingerprints: HashSet<[u8; 32]>,
+    roles: Vec<Role>,
+    rules: Vec<Rule>,
+    router: router::Router,
     forward_headers: Vec<(String, Selector)>,
+}
+
+/// A role: held when any matcher holds.
+#[derive(Debug)]
+struct Role {
+    name: String,
+    matchers: Vec<Matcher>,
+}
+
+/// Held when every condition holds.
+#[derive(Debug)]
+struct Matcher {
+    conditions: Vec<Condition>,
+}
+
+#[derive(Debug)]
+enum Condition {
+    /// Some value of the selector matches some pattern.
+    Attribute {
+        selector: Selector,
+        patterns: PatternSet,
+    },
+    /// The certificate matches one of these `issuers` (indexes into `Policy::issuers`).
+    IssuerPin(Vec<usize>),
+}
+
+/// The patterns of one selector: exact values in a set (fast for long lists of
+/// fingerprints or SPIFFE IDs), the rest tried in order.
+#[derive(Debug)]
+struct PatternSet {
+    exact: ExactSet,
+    others: Vec<Pattern>,
+}
+
+#[derive(Debug)]
+enum ExactSet {
+    Few(Vec<String>),
+    Many(HashSet<String>),
+}
+
+impl PatternSet {
+    fn matches(&self, value: &str) -> bool {
+        let exact = match &self.exact {
+            ExactSet::Few(values) => values.iter().any(|v| v == value),
+            ExactSet::Many(values) => values.contains(value),
+        };
+        exact || self.others.iter().any(|p| p.matches(value))
+    }
+}
+
+#[derive(Debug)]
+struct Rule {
+    name: String,
+    /// `None`: every method.
+    methods: Option<Vec<String>>,
+    paths: Vec<router::PathPattern>,
+    allow: Allow,
+    /// Sorted by parameter name.
+    binds: Vec<Bind>,
+}
+
+#[derive(Debug)]
+enum Allow {
+    /// No certificate needed.
+    Public,
+    /// Any of these, in the rule's `allow` order.
+    Roles(Vec<AllowedRole>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AllowedRole {
+    /// Any usable identity.
+    Authenticated,
+    /// Index into `Policy::roles`.
+    Role(usize),
+}
+
+#[derive(Debug)]
+struct Bind {
+    param: String,
+    selector: Selector,
 }
 
 impl Policy {
     /// Parses and compiles a v1 JSON document.
     pub fn from_json(json: &str) -> Result<Policy, PolicyError> {
-        let _ = json;
-        Err(PolicyError::Invalid {
-            path: String::from("$"),
-            detail: String::from("not implemented"),
-        })
+        Policy::compile(RawPolicy::from_json(json)?)
     }
 
     /// `enforce` or `shadow`.
@@ -104,6 +206,11 @@ impl Policy {
         &self.sources
     }
 
+    /// `identity.require_client_auth_eku`.
+    pub fn require_client_auth_eku(&self) -> bool {
+        self.require_client_auth_eku
+    }
+
     /// Whether deny bodies carry the rule and reason.
     pub fn expose_reason(&self) -> bool {
         self.expose_reason
@@ -114,33 +221,13 @@ impl Policy {
         &self.forward_headers
     }
 
-    /// Rule names in policy order (index = [`Decision::rule_index`]).
+    /// Rule names in policy order (index = [`crate::Decision::rule_index`]).
     pub fn rule_names(&self) -> Vec<&str> {
-        Vec::new()
+        self.rules.iter().map(|r| r.name.as_str()).collect()
     }
 
-    /// Decides one request. Never panics; every failure is a deny with a reason.
-    pub fn evaluate(&self, request: &Request<'_>, client: ClientCert<'_>, now: UnixTime) -> Decision {
-        let _ = (request, client, now);
-        unimplemented_decision()
-    }
-
-    /// The `forward_headers` to set on an allowed request: (header name, value), values made
-    /// header-safe (see [`crate::forward`]). Headers whose selector has no value are omitted.
-    pub fn forward_header_values(&self, identity: &Identity, decision: &Decision) -> Vec<(String, String)> {
-        let _ = (identity, decision);
-        Vec::new()
-    }
-}
-
-fn unimplemented_decision() -> Decision {
-    Decision {
-        outcome: crate::decision::Outcome::Deny,
-        status: crate::decision::Status::Forbidden,
-        reason: crate::decision::Reason::NoRuleMatched,
-        rule: None,
-        rule_index: None,
-        roles: Vec::new(),
-        upstream_path: None,
+    /// Role names in policy `roles` order.
+    pub fn role_names(&self) -> Vec<&str> {
+        self.roles.iter().map(|r| r.name.as_str()).collect()
     }
 }

@@ -1,0 +1,538 @@
+//! `RawPolicy` -> `Policy`: every content rule of the v1 contract, each error naming the JSON
+//! path of the field at fault. Sections are checked in document order and the first error is
+//! reported, so the same document always yields the same message.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use hashbrown::HashSet;
+
+use super::hexid::{parse_fingerprint, parse_key_id, parse_serial};
+use super::issuer::IssuerPin;
+use super::json_path::JsonPath;
+use super::raw::{RawIdentity, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule};
+use super::router::{parse_path_pattern, Route, Router};
+use super::{
+    Allow, AllowedRole, Bind, Condition, ExactSet, Matcher, Mode, PatternSet, Policy, PolicyError,
+    Role, Rule, Source,
+};
+use crate::forward::{forward_header_name, is_token, HeaderNameError};
+use crate::pattern::Pattern;
+use crate::selector::Selector;
+
+/// Role names with a built-in meaning; a policy may not define them.
+const RESERVED_ROLES: &[&str] = &["authenticated", "public"];
+/// Longest rule, role or issuer name.
+const MAX_NAME_LEN: usize = 128;
+/// Above this many exact patterns, a selector's exact values go into a hash set.
+const EXACT_SET_THRESHOLD: usize = 8;
+
+fn invalid(path: JsonPath, detail: impl Into<String>) -> PolicyError {
+    PolicyError::Invalid {
+        path: path.into_string(),
+        detail: detail.into(),
+    }
+}
+
+/// Rule, role and issuer names appear in reason strings, logs and metric names, so they are
+/// restricted to characters that need no quoting there.
+fn check_name(kind: &str, name: &str, path: &JsonPath) -> Result<(), PolicyError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            path.clone(),
+            alloc::format!(
+                "{kind} name {name:?} must be 1 to {MAX_NAME_LEN} characters of A-Z, a-z, 0-9, `-`, `_`, `.`"
+            ),
+        ))
+    }
+}
+
+impl Policy {
+    /// Compiles a parsed document. Errors name the JSON path of the offending field.
+    pub fn compile(raw: RawPolicy) -> Result<Policy, PolicyError> {
+        let root = JsonPath::root();
+        let mode = compile_mode(raw.mode.as_deref(), &root)?;
+        let (sources, require_client_auth_eku) =
+            compile_identity(raw.identity.as_ref(), &root.key("identity"))?;
+
+        let issuers_path = root.key("issuers");
+        let mut issuers = Vec::with_capacity(raw.issuers.len());
+        for (name, issuer) in raw.issuers.iter() {
+            let path = issuers_path.key(name);
+            check_name("issuer", name, &path)?;
+            let key_id = match &issuer.key_id {
+                Some(k) => Some(parse_key_id(k).map_err(|e| invalid(path.key("key_id"), e))?),
+                None => None,
+            };
+            let pin = IssuerPin::new(String::from(name), &issuer.subject, key_id).map_err(|e| {
+                invalid(
+                    path.key("subject"),
+                    alloc::format!("not an RFC 4514 DN such as \"CN=Issuing CA,O=Example\": {e}"),
+                )
+            })?;
+            issuers.push(pin);
+        }
+
+        let (revoked_serials, revoked_fingerprints) =
+            compile_revoked(raw.revoked.as_ref(), &root.key("revoked"))?;
+
+        let roles_path = root.key("roles");
+        let mut roles = Vec::with_capacity(raw.roles.len());
+        for (name, matchers) in raw.roles.iter() {
+            let path = roles_path.key(name);
+            if RESERVED_ROLES.contains(&name) {
+                return Err(invalid(
+                    path,
+                    alloc::format!("\"{name}\" is a reserved role name with a built-in meaning; pick another name"),
+                ));
+            }
+            check_name("role", name, &path)?;
+            if matchers.is_empty() {
+                return Err(invalid(
+                    path,
+                    "a role needs at least one matcher (it could never be held)",
+                ));
+            }
+            let matchers = matchers
+                .iter()
+                .enumerate()
+                .map(|(i, m)| compile_matcher(m, &issuers, &path.index(i)))
+                .collect::<Result<Vec<_>, _>>()?;
+            roles.push(Role {
+                name: String::from(name),
+                matchers,
+            });
+        }
+
+        let rules_path = root.key("rules");
+        let mut rules = Vec::with_capacity(raw.rules.len());
+        let mut router = Router::new();
+        let mut rule_names: HashSet<&str> = HashSet::new();
+        for (index, raw_rule) in raw.rules.iter().enumerate() {
+            let path = rules_path.index(index);
+            check_name("rule", &raw_rule.name, &path.key("name"))?;
+            if !rule_names.insert(raw_rule.name.as_str()) {
+                return Err(invalid(
+                    path.key("name"),
+                    alloc::format!("duplicate rule name \"{}\"", raw_rule.name),
+                ));
+            }
+            let rule = compile_rule(raw_rule, &roles, &path)?;
+            for (path_index, pattern) in rule.paths.iter().enumerate() {
+                router.insert(
+                    pattern,
+                    Route {
+                        rule: index,
+                        path: path_index,
+                    },
+                );
+            }
+            rules.push(rule);
+        }
+
+        let headers_path = root.key("forward_headers");
+        let mut forward_headers: Vec<(String, Selector)> =
+            Vec::with_capacity(raw.forward_headers.len());
+        for (name, selector) in raw.forward_headers.iter() {
+            let path = headers_path.key(name);
+            let lower = forward_header_name(name).map_err(|e| {
+                invalid(
+                    path.clone(),
+                    match e {
+                        HeaderNameError::NotAToken => alloc::format!("{name:?} is not a valid header name"),
+                        HeaderNameError::Forbidden => alloc::format!(
+                            "\"{}\" may not be set by a policy (it steers routing, framing, the method or mtls-authz itself)",
+                            name.to_ascii_lowercase()
+                        ),
+                    },
+                )
+            })?;
+            if forward_headers.iter().any(|(n, _)| *n == lower) {
+                return Err(invalid(
+                    path,
+                    alloc::format!(
+                        "header \"{lower}\" is listed twice (header names are case-insensitive)"
+                    ),
+                ));
+            }
+            let selector =
+                Selector::parse(selector).map_err(|e| invalid(path, alloc::format!("{e}")))?;
+            forward_headers.push((lower, selector));
+        }
+
+        Ok(Policy {
+            mode,
+            sources,
+            require_client_auth_eku,
+            expose_reason: raw.expose_reason.unwrap_or(false),
+            issuers,
+            revoked_serials,
+            revoked_fingerprints,
+            roles,
+            rules,
+            router,
+            forward_headers,
+        })
+    }
+}
+
+fn compile_mode(mode: Option<&str>, root: &JsonPath) -> Result<Mode, PolicyError> {
+    match mode {
+        None | Some("enforce") => Ok(Mode::Enforce),
+        Some("shadow") => Ok(Mode::Shadow),
+        Some(other) => Err(invalid(
+            root.key("mode"),
+            alloc::format!("unknown mode {other:?} (expected \"enforce\" or \"shadow\")"),
+        )),
+    }
+}
+
+fn compile_identity(
+    identity: Option<&RawIdentity>,
+    path: &JsonPath,
+) -> Result<(Vec<Source>, bool), PolicyError> {
+    let require_eku = identity
+        .and_then(|i| i.require_client_auth_eku)
+        .unwrap_or(true);
+    let Some(raw_sources) = identity.and_then(|i| i.sources.as_ref()) else {
+        return Ok((alloc::vec![Source::PeerCertificate], require_eku));
+    };
+    let sources_path = path.key("sources");
+    if raw_sources.is_empty() {
+        return Err(invalid(
+            sources_path,
+            "list at least one source: \"peer_certificate\" and/or \"xfcc\"",
+        ));
+    }
+    let mut sources = Vec::with_capacity(raw_sources.len());
+    for (i, source) in raw_sources.iter().enumerate() {
+        let parsed = match source.as_str() {
+            "peer_certificate" => Source::PeerCertificate,
+            "xfcc" => Source::Xfcc,
+            other => {
+                return Err(invalid(
+                    sources_path.index(i),
+                    alloc::format!(
+                        "unknown source {other:?} (expected \"peer_certificate\" or \"xfcc\")"
+                    ),
+                ))
+            }
+        };
+        if sources.contains(&parsed) {
+            return Err(invalid(
+                sources_path.index(i),
+                alloc::format!("source \"{source}\" is listed twice"),
+            ));
+        }
+        sources.push(parsed);
+    }
+    Ok((sources, require_eku))
+}
+
+fn compile_revoked(
+    revoked: Option<&RawRevoked>,
+    path: &JsonPath,
+) -> Result<(HashSet<String>, HashSet<[u8; 32]>), PolicyError> {
+    let mut serials = HashSet::new();
+    let mut fingerprints = HashSet::new();
+    if let Some(revoked) = revoked {
+        for (i, serial) in revoked.serials.iter().enumerate() {
+            let normalised =
+                parse_serial(serial).map_err(|e| invalid(path.key("serials").index(i), e))?;
+            serials.insert(normalised);
+        }
+        for (i, fingerprint) in revoked.fingerprints_sha256.iter().enumerate() {
+            let parsed = parse_fingerprint(fingerprint)
+                .map_err(|e| invalid(path.key("fingerprints_sha256").index(i), e))?;
+            fingerprints.insert(parsed);
+        }
+    }
+    Ok((serials, fingerprints))
+}
+
+fn compile_matcher(
+    raw: &RawMatcher,
+    issuers: &[IssuerPin],
+    path: &JsonPath,
+) -> Result<Matcher, PolicyError> {
+    if raw.is_empty() {
+        return Err(invalid(
+            path.clone(),
+            "empty matcher: it would match every certificate; name at least one selector",
+        ));
+    }
+    let mut conditions = Vec::with_capacity(raw.len());
+    for (selector_text, patterns) in raw.iter() {
+        let path = path.key(selector_text);
+        let selector = Selector::parse(selector_text)
+            .map_err(|e| invalid(path.clone(), alloc::format!("{e}")))?;
+        if patterns.is_empty() {
+            return Err(invalid(path, "empty pattern list: it could never match"));
+        }
+        let condition = match selector {
+            Selector::Roles => {
+                return Err(invalid(
+                    path,
+                    "the `roles` selector is only for forward_headers; a role cannot be defined by other roles",
+                ))
+            }
+            Selector::IssuerPin => Condition::IssuerPin(compile_issuer_pins(patterns, issuers, &path)?),
+            selector => {
+                let patterns = compile_patterns(&selector, patterns, &path)?;
+                Condition::Attribute { selector, patterns }
+            }
+        };
+        conditions.push(condition);
+    }
+    Ok(Matcher { conditions })
+}
+
+fn exact_only<'a>(
+    pattern: &'a RawPattern,
+    what: &str,
+    path: &JsonPath,
+) -> Result<&'a str, PolicyError> {
+    match pattern {
+        RawPattern::Exact(value) => Ok(value),
+        _ => Err(invalid(
+            path.clone(),
+            alloc::format!("{what} takes exact values only, not prefix/suffix/glob"),
+        )),
+    }
+}
+
+fn compile_issuer_pins(
+    patterns: &[RawPattern],
+    issuers: &[IssuerPin],
+    path: &JsonPath,
+) -> Result<Vec<usize>, PolicyError> {
+    let mut indexes = Vec::with_capacity(patterns.len());
+    for (i, pattern) in patterns.iter().enumerate() {
+        let path = path.index(i);
+        let name = exact_only(pattern, "issuer_pin", &path)?;
+        let Some(index) = issuers.iter().position(|issuer| issuer.name == name) else {
+            let mut defined: Vec<&str> = issuers.iter().map(|i| i.name.as_str()).collect();
+            defined.sort_unstable();
+            return Err(invalid(
+                path,
+                if defined.is_empty() {
+                    alloc::format!("issuer \"{name}\" is not defined (no issuers are defined)")
+                } else {
+                    alloc::format!(
+                        "issuer \"{name}\" is not defined (defined: {})",
+                        defined.join(", ")
+                    )
+                },
+            ));
+        };
+        indexes.push(index);
+    }
+    Ok(indexes)
+}
+
+fn compile_patterns(
+    selector: &Selector,
+    patterns: &[RawPattern],
+    path: &JsonPath,
+) -> Result<PatternSet, PolicyError> {
+    let mut exact = Vec::new();
+    let mut others = Vec::new();
+    for (i, pattern) in patterns.iter().enumerate() {
+        let path = path.index(i);
+        match selector {
+            Selector::FingerprintSha256 => {
+                let value = exact_only(pattern, "fingerprint_sha256", &path)?;
+                let parsed = parse_fingerprint(value).map_err(|e| invalid(path, e))?;
+                exact.push(super::hexid::fingerprint_hex(&parsed));
+                continue;
+            }
+            Selector::Serial => {
+                let value = exact_only(pattern, "serial", &path)?;
+                exact.push(parse_serial(value).map_err(|e| invalid(path, e))?);
+                continue;
+            }
+            _ => {}
+        }
+        let (value, kind) = match pattern {
+            RawPattern::Exact(v) => (v, "exact"),
+            RawPattern::Prefix(v) => (v, "prefix"),
+            RawPattern::Suffix(v) => (v, "suffix"),
+            RawPattern::Glob(v) => (v, "glob"),
+        };
+        if value.is_empty() {
+            return Err(invalid(
+                path,
+                alloc::format!(
+                    "empty {kind} pattern: an empty value is almost certainly a mistake"
+                ),
+            ));
+        }
+        match pattern {
+            RawPattern::Exact(v) => exact.push(v.clone()),
+            RawPattern::Prefix(v) => others.push(Pattern::Prefix(v.clone())),
+            RawPattern::Suffix(v) => others.push(Pattern::Suffix(v.clone())),
+            RawPattern::Glob(v) => others.push(Pattern::Glob(v.clone())),
+        }
+    }
+    let exact = if exact.len() > EXACT_SET_THRESHOLD {
+        ExactSet::Many(exact.into_iter().collect())
+    } else {
+        ExactSet::Few(exact)
+    };
+    Ok(PatternSet { exact, others })
+}
+
+fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, PolicyError> {
+    let methods = match &raw.methods {
+        None => None,
+        Some(methods) => {
+            let methods_path = path.key("methods");
+            if methods.is_empty() {
+                return Err(invalid(
+                    methods_path,
+                    "empty methods list: it could never match (omit `methods` to match every method)",
+                ));
+            }
+            let mut out: Vec<String> = Vec::with_capacity(methods.len());
+            for (i, method) in methods.iter().enumerate() {
+                if !is_token(method) || method.bytes().any(|b| b.is_ascii_lowercase()) {
+                    return Err(invalid(
+                        methods_path.index(i),
+                        alloc::format!(
+                            "{method:?} is not an upper-case HTTP method token such as \"GET\""
+                        ),
+                    ));
+                }
+                if out.contains(method) {
+                    return Err(invalid(
+                        methods_path.index(i),
+                        alloc::format!("method \"{method}\" is listed twice"),
+                    ));
+                }
+                out.push(method.clone());
+            }
+            Some(out)
+        }
+    };
+
+    let paths_path = path.key("paths");
+    if raw.paths.is_empty() {
+        return Err(invalid(
+            paths_path,
+            "a rule needs at least one path pattern",
+        ));
+    }
+    let paths = raw
+        .paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| parse_path_pattern(p).map_err(|e| invalid(paths_path.index(i), e)))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let allow = compile_allow(&raw.allow, roles, &path.key("allow"))?;
+
+    let bind_path = path.key("bind");
+    let mut binds = Vec::with_capacity(raw.bind.len());
+    if matches!(allow, Allow::Public) && !raw.bind.is_empty() {
+        return Err(invalid(
+            bind_path,
+            "a rule that allows `public` needs no identity, so it cannot bind parameters to one",
+        ));
+    }
+    for (param, selector_text) in raw.bind.iter() {
+        let path = bind_path.key(param);
+        if let Some(missing) = raw
+            .paths
+            .iter()
+            .zip(&paths)
+            .find(|(_, pattern)| pattern.capture_position(param).is_none())
+        {
+            return Err(invalid(
+                path,
+                alloc::format!(
+                    "path \"{}\" does not capture {{{param}}}; every path of a rule with a bind must capture the bound parameter",
+                    missing.0
+                ),
+            ));
+        }
+        let selector = Selector::parse(selector_text)
+            .map_err(|e| invalid(path.clone(), alloc::format!("{e}")))?;
+        if selector == Selector::Roles {
+            return Err(invalid(
+                path,
+                "`roles` cannot be bound; bind an identity attribute",
+            ));
+        }
+        binds.push(Bind {
+            param: String::from(param),
+            selector,
+        });
+    }
+    binds.sort_by(|a, b| a.param.cmp(&b.param));
+
+    Ok(Rule {
+        name: raw.name.clone(),
+        methods,
+        paths,
+        allow,
+        binds,
+    })
+}
+
+fn compile_allow(allow: &[String], roles: &[Role], path: &JsonPath) -> Result<Allow, PolicyError> {
+    if allow.is_empty() {
+        return Err(invalid(
+            path.clone(),
+            "empty allow list: the rule could never allow anything (remove the rule: unmatched requests are denied)",
+        ));
+    }
+    if allow.iter().any(|a| a == "public") {
+        if let Some(i) = allow.iter().position(|a| a != "public") {
+            return Err(invalid(
+                path.index(i),
+                "`public` cannot be mixed with other roles in one allow list (it already allows everyone); split the rule",
+            ));
+        }
+        if allow.len() > 1 {
+            return Err(invalid(path.index(1), "role \"public\" is listed twice"));
+        }
+        return Ok(Allow::Public);
+    }
+    let mut out = Vec::with_capacity(allow.len());
+    for (i, name) in allow.iter().enumerate() {
+        let entry = if name == "authenticated" {
+            AllowedRole::Authenticated
+        } else if let Some(index) = roles.iter().position(|r| r.name == *name) {
+            AllowedRole::Role(index)
+        } else {
+            let mut defined: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+            defined.sort_unstable();
+            return Err(invalid(
+                path.index(i),
+                if defined.is_empty() {
+                    alloc::format!("role \"{name}\" is not defined (no roles are defined; reserved: authenticated, public)")
+                } else {
+                    alloc::format!(
+                        "role \"{name}\" is not defined (defined: {})",
+                        defined.join(", ")
+                    )
+                },
+            ));
+        };
+        if out.contains(&entry) {
+            return Err(invalid(
+                path.index(i),
+                alloc::format!("role \"{name}\" is listed twice"),
+            ));
+        }
+        out.push(entry);
+    }
+    Ok(Allow::Roles(out))
+}

@@ -1,0 +1,374 @@
+//! Deciding one request, in the order docs/DECISIONS.md "Evaluation order" fixes:
+//! method, path, identity checks, then the rules that match method and path.
+//!
+//! The hot path allocates little: the normalised path, a slice of segment borrows, the list
+//! of matching routes, and the strings the [`Decision`] must own. Roles are computed once.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::router::Route;
+use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
+use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
+use crate::forward::{is_token, push_joined};
+use crate::identity::{ClientCert, Identity};
+use crate::path::normalize_target;
+use crate::selector::Selector;
+use crate::time::UnixTime;
+
+/// `clientAuth` as the identity lists it, by name and by OID (RFC 5280 §4.2.1.12).
+const CLIENT_AUTH: [&str; 2] = ["clientAuth", "1.3.6.1.5.5.7.3.2"];
+
+/// What the rules decided, before the decision's owned strings are built.
+struct Verdict {
+    status: Status,
+    reason: Reason,
+    rule: Option<usize>,
+}
+
+impl Policy {
+    /// Decides one request. Never panics; every failure is a deny with a reason.
+    pub fn evaluate(
+        &self,
+        request: &Request<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+    ) -> Decision {
+        if !is_token(request.method) {
+            return rejected(Reason::InvalidMethod);
+        }
+        let normalized = match normalize_target(request.path) {
+            Ok(normalized) => normalized,
+            Err(e) => return rejected(Reason::BadPath(e)),
+        };
+        let identity = self.check_identity(client, now);
+        let held = identity.ok().map(|identity| self.held_roles(identity));
+
+        let verdict = {
+            let segments: Vec<&str> = normalized.segments().collect();
+            let routes = self.matching_routes(request.method, &segments);
+            self.decide(&routes, &segments, identity, held.as_deref())
+        };
+
+        let rule = verdict.rule.and_then(|i| self.rules.get(i));
+        Decision {
+            outcome: if verdict.status == Status::Ok {
+                Outcome::Allow
+            } else {
+                Outcome::Deny
+            },
+            status: verdict.status,
+            reason: verdict.reason,
+            rule: rule.map(|r| r.name.clone()),
+            rule_index: verdict.rule,
+            roles: held
+                .as_deref()
+                .map(|h| self.role_names_held(h))
+                .unwrap_or_default(),
+            upstream_path: Some(normalized.into_upstream()),
+        }
+    }
+
+    /// The names of the roles `identity` holds, in policy `roles` order (identity checks such
+    /// as validity are not applied here: this is for tools explaining a decision).
+    pub fn roles_of(&self, identity: &Identity) -> Vec<&str> {
+        let held = self.held_roles(identity);
+        self.roles
+            .iter()
+            .zip(held)
+            .filter(|(_, held)| *held)
+            .map(|(role, _)| role.name.as_str())
+            .collect()
+    }
+
+    /// The `forward_headers` to set on an allowed request: (header name, value), values made
+    /// header-safe (see [`crate::forward`]). Headers whose selector has no value are omitted.
+    /// `roles` comes from `decision.roles`.
+    pub fn forward_header_values(
+        &self,
+        identity: &Identity,
+        decision: &Decision,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::with_capacity(self.forward_headers.len());
+        for (name, selector) in &self.forward_headers {
+            let multi_valued = selector.is_multi_valued();
+            let mut value = None;
+            if *selector == Selector::Roles {
+                for role in &decision.roles {
+                    push_joined(&mut value, role, multi_valued);
+                }
+            } else {
+                self.any_selector_value(selector, identity, |v| {
+                    push_joined(&mut value, v, multi_valued);
+                    false
+                });
+            }
+            if let Some(value) = value {
+                out.push((name.clone(), value));
+            }
+        }
+        out
+    }
+
+    /// Identity checks in the documented order; the first failure is the rejection.
+    fn check_identity<'a>(
+        &self,
+        client: ClientCert<'a>,
+        now: UnixTime,
+    ) -> Result<&'a Identity, IdentityRejection> {
+        let identity = match client {
+            ClientCert::Absent => return Err(IdentityRejection::NoCertificate),
+            ClientCert::Unverified => return Err(IdentityRejection::CertificateUnverified),
+            ClientCert::Invalid(error) => {
+                // Mapped by code so new CertError variants fall back to "parse error".
+                return Err(match error.reason_code() {
+                    "no_certificate" => IdentityRejection::NoCertificate,
+                    "certificate_too_large" => IdentityRejection::CertificateTooLarge,
+                    _ => IdentityRejection::CertificateParseError,
+                });
+            }
+            ClientCert::Present(identity) => identity,
+        };
+        if now < identity.not_before {
+            return Err(IdentityRejection::CertificateNotYetValid);
+        }
+        if now > identity.not_after {
+            return Err(IdentityRejection::CertificateExpired);
+        }
+        if self.revoked_serials.contains(identity.serial.as_str()) {
+            return Err(IdentityRejection::RevokedSerial);
+        }
+        if self
+            .revoked_fingerprints
+            .contains(&identity.fingerprint_sha256)
+        {
+            return Err(IdentityRejection::RevokedFingerprint);
+        }
+        if self.require_client_auth_eku
+            && !(identity.eku_present
+                && identity
+                    .eku
+                    .iter()
+                    .any(|e| CLIENT_AUTH.contains(&e.as_str())))
+        {
+            return Err(IdentityRejection::MissingClientAuthEku);
+        }
+        if identity.is_ca {
+            return Err(IdentityRejection::CaCertificate);
+        }
+        Ok(identity)
+    }
+
+    /// Rules matching method and path, in policy order, each with the first of its paths
+    /// (in `paths` order) that matched: that path's captures feed the binds.
+    fn matching_routes(&self, method: &str, segments: &[&str]) -> Vec<Route> {
+        let mut routes = Vec::new();
+        self.router.matches(segments, &mut routes);
+        routes.sort_unstable();
+        routes.dedup_by_key(|route| route.rule);
+        routes.retain(|route| {
+            self.rules
+                .get(route.rule)
+                .is_some_and(|rule| rule.accepts_method(method))
+        });
+        routes
+    }
+
+    fn decide(
+        &self,
+        routes: &[Route],
+        segments: &[&str],
+        identity: Result<&Identity, IdentityRejection>,
+        held: Option<&[bool]>,
+    ) -> Verdict {
+        let rule_of = |route: &Route| self.rules.get(route.rule);
+
+        if let Some(route) = routes
+            .iter()
+            .find(|route| rule_of(route).is_some_and(|rule| matches!(rule.allow, Allow::Public)))
+        {
+            return Verdict {
+                status: Status::Ok,
+                reason: Reason::AllowedPublic {
+                    rule: self.rule_name(route.rule),
+                },
+                rule: Some(route.rule),
+            };
+        }
+
+        let (identity, held) = match (identity, held) {
+            (Ok(identity), Some(held)) => (identity, held),
+            (Err(rejection), _) => return unauthenticated(rejection),
+            // Unreachable: `held` is computed whenever the identity is usable. Fail closed.
+            (Ok(_), None) => return unauthenticated(IdentityRejection::CertificateParseError),
+        };
+
+        for route in routes {
+            let Some(rule) = rule_of(route) else { continue };
+            if let Some(role) = self.first_allowed_role(rule, held) {
+                if self
+                    .first_failed_bind(rule, *route, segments, identity)
+                    .is_none()
+                {
+                    return Verdict {
+                        status: Status::Ok,
+                        reason: Reason::AllowedByRole {
+                            rule: rule.name.clone(),
+                            role: String::from(role),
+                        },
+                        rule: Some(route.rule),
+                    };
+                }
+            }
+        }
+
+        let Some((route, rule)) = routes
+            .first()
+            .and_then(|route| Some((route, rule_of(route)?)))
+        else {
+            return Verdict {
+                status: Status::Forbidden,
+                reason: Reason::NoRuleMatched,
+                rule: None,
+            };
+        };
+        let reason = if self.first_allowed_role(rule, held).is_none() {
+            Reason::RoleNotHeld {
+                rule: rule.name.clone(),
+            }
+        } else {
+            Reason::BindFailed {
+                rule: rule.name.clone(),
+                param: self
+                    .first_failed_bind(rule, *route, segments, identity)
+                    .map(String::from)
+                    .unwrap_or_default(),
+            }
+        };
+        Verdict {
+            status: Status::Forbidden,
+            reason,
+            rule: Some(route.rule),
+        }
+    }
+
+    fn rule_name(&self, index: usize) -> String {
+        self.rules
+            .get(index)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// The first role of the rule's `allow` list that is held.
+    fn first_allowed_role<'p>(&'p self, rule: &'p Rule, held: &[bool]) -> Option<&'p str> {
+        let Allow::Roles(allowed) = &rule.allow else {
+            return None;
+        };
+        allowed.iter().find_map(|entry| match entry {
+            AllowedRole::Authenticated => Some("authenticated"),
+            AllowedRole::Role(index) => match (held.get(*index), self.roles.get(*index)) {
+                (Some(true), Some(role)) => Some(role.name.as_str()),
+                _ => None,
+            },
+        })
+    }
+
+    /// The first bind (sorted by parameter) whose captured segment is not among the
+    /// identity's values of its selector. A capture that cannot be found fails (closed).
+    fn first_failed_bind<'p>(
+        &self,
+        rule: &'p Rule,
+        route: Route,
+        segments: &[&str],
+        identity: &Identity,
+    ) -> Option<&'p str> {
+        let pattern = rule.paths.get(route.path);
+        rule.binds.iter().find_map(|bind| {
+            let captured = pattern
+                .and_then(|p| p.capture_position(&bind.param))
+                .and_then(|position| segments.get(position));
+            let holds = captured.is_some_and(|captured| {
+                self.any_selector_value(&bind.selector, identity, |v| v == *captured)
+            });
+            (!holds).then_some(bind.param.as_str())
+        })
+    }
+
+    /// For every role in policy order: is it held?
+    fn held_roles(&self, identity: &Identity) -> Vec<bool> {
+        self.roles
+            .iter()
+            .map(|role| self.holds(role, identity))
+            .collect()
+    }
+
+    fn role_names_held(&self, held: &[bool]) -> Vec<String> {
+        self.roles
+            .iter()
+            .zip(held)
+            .filter(|(_, held)| **held)
+            .map(|(role, _)| role.name.clone())
+            .collect()
+    }
+
+    fn holds(&self, role: &Role, identity: &Identity) -> bool {
+        role.matchers.iter().any(|matcher| {
+            matcher.conditions.iter().all(|condition| match condition {
+                Condition::Attribute { selector, patterns } => {
+                    selector.any_value(identity, |value| patterns.matches(value))
+                }
+                Condition::IssuerPin(indexes) => indexes
+                    .iter()
+                    .any(|&i| self.issuers.get(i).is_some_and(|pin| pin.matches(identity))),
+            })
+        })
+    }
+
+    /// [`Selector::any_value`], plus the policy-dependent `issuer_pin` (names of the issuers
+    /// the certificate matches, in `issuers` order). `roles` yields nothing here.
+    fn any_selector_value<'a>(
+        &'a self,
+        selector: &Selector,
+        identity: &'a Identity,
+        mut f: impl FnMut(&'a str) -> bool,
+    ) -> bool {
+        match selector {
+            Selector::IssuerPin => self
+                .issuers
+                .iter()
+                .filter(|pin| pin.matches(identity))
+                .any(|pin| f(pin.name.as_str())),
+            Selector::Roles => false,
+            selector => selector.any_value(identity, f),
+        }
+    }
+}
+
+impl Rule {
+    fn accepts_method(&self, method: &str) -> bool {
+        self.methods
+            .as_ref()
+            .is_none_or(|methods| methods.iter().any(|m| m == method))
+    }
+}
+
+fn unauthenticated(rejection: IdentityRejection) -> Verdict {
+    Verdict {
+        status: Status::Unauthenticated,
+        reason: Reason::Unauthenticated(rejection),
+        rule: None,
+    }
+}
+
+/// A 400 before routing: nothing else is known.
+fn rejected(reason: Reason) -> Decision {
+    Decision {
+        outcome: Outcome::Deny,
+        status: Status::BadRequest,
+        reason,
+        rule: None,
+        rule_index: None,
+        roles: Vec::new(),
+        upstream_path: None,
+    }
+}
