@@ -30,9 +30,15 @@ pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
-/// `tests/fixtures/certs/<name>.pem` when it exists, else `<name>.der`, else `None`.
+/// The file of a certificate name: `certs/<name>` itself when the name ends in `.pem` or
+/// `.der` (for stems that exist in both forms, e.g. `malformed/trailing-garbage.der`), else
+/// `certs/<name>.pem` when it exists, else `certs/<name>.der`, else `None`.
 pub fn cert_path(name: &str) -> Option<PathBuf> {
     let base = fixtures_dir().join("certs");
+    if name.ends_with(".pem") || name.ends_with(".der") {
+        let path = base.join(name);
+        return path.is_file().then_some(path);
+    }
     ["pem", "der"]
         .iter()
         .map(|ext| base.join(format!("{name}.{ext}")))
@@ -270,6 +276,13 @@ mod tests {
         assert!(cert_path("malformed/garbage")
             .unwrap()
             .ends_with("garbage.der"));
+        assert!(cert_path("malformed/trailing-garbage")
+            .unwrap()
+            .ends_with("trailing-garbage.pem"));
+        assert!(cert_path("malformed/trailing-garbage.der")
+            .unwrap()
+            .ends_with("trailing-garbage.der"));
+        assert_eq!(cert_path("malformed/garbage.pem"), None);
         assert_eq!(cert_path("nope/none"), None);
         assert!(cert_bytes("healthcare/clinician-alice")
             .unwrap()
