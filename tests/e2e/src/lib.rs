@@ -5,12 +5,14 @@
 //! - [`echo`] is the upstream that echoes method, raw path and headers as JSON;
 //! - [`envoy`] finds (or installs) Envoy, starts it, waits for readiness, keeps its log;
 //! - [`wasm`] finds (or builds) `mtls_authz_filter.wasm`;
-//! - [`client`] sends one request with curl over TLS with a client certificate.
+//! - [`client`] sends one request with curl over TLS with a client certificate;
+//! - [`demo`] holds the example scenarios' requests, shown in the docs and replayed in tests.
 //!
 //! Nothing here panics on bad input: every failure is an [`E2eError`] that says what failed.
 
 pub mod client;
 pub mod config;
+pub mod demo;
 pub mod echo;
 pub mod envoy;
 mod error;

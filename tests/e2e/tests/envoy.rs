@@ -22,6 +22,7 @@ use std::path::PathBuf;
 
 use mtls_authz_e2e::client::{ClientIdentity, Outcome, Protocol, Request, Response};
 use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup, XfccHandling};
+use mtls_authz_e2e::demo;
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
 use mtls_authz_e2e::wasm;
@@ -59,16 +60,23 @@ struct Scenario {
     traits: PolicyTraits,
 }
 
+/// The case replay's config: the template's defaults, except that a client's
+/// x-forwarded-client-cert reaches the filter — the filter's own removal (and the `xfcc` source)
+/// is what is under test, not Envoy's sanitizing.
 fn config_for(upstream_port: u16, wasm: PathBuf, policy: String) -> EnvoyConfig {
     let mut config =
         EnvoyConfig::with_fixture_certs(upstream_port, Some(FilterSetup { wasm, policy }));
-    // Let a client's x-forwarded-client-cert reach the filter: the filter's own removal (and the
-    // xfcc source) is what is under test, not Envoy's sanitizing.
     config.xfcc = XfccHandling::ForwardOnly;
     config
 }
 
-fn start_scenarios(policies: &[String], upstream_port: u16) -> BTreeMap<String, Scenario> {
+/// Starts one Envoy per policy, all at once, configured by `config_for` or, with `as_demo`, exactly
+/// like scripts/demo.sh (XFCC sanitized) apart from kernel-chosen ports.
+fn start_scenarios(
+    policies: &[String],
+    upstream_port: u16,
+    as_demo: bool,
+) -> BTreeMap<String, Scenario> {
     let wasm = wasm::locate_or_build().unwrap();
     let envoy_bin = envoy::binary().unwrap();
     // Start every Envoy at once: V8 compiles the module at startup, and that is the slow part.
@@ -80,9 +88,11 @@ fn start_scenarios(policies: &[String], upstream_port: u16) -> BTreeMap<String, 
                 scope.spawn(move || {
                     let policy = mtls_authz_fixtures::load_policy(name);
                     let traits = PolicyTraits::of(&policy);
-                    let yaml = config_for(upstream_port, wasm, policy)
-                        .render()
-                        .map_err(|e| e.to_string())?;
+                    let mut config = config_for(upstream_port, wasm, policy);
+                    if as_demo {
+                        config.xfcc = XfccHandling::Sanitize;
+                    }
+                    let yaml = config.render().map_err(|e| e.to_string())?;
                     let envoy = Envoy::start(&envoy_bin, name, &yaml).map_err(|e| e.to_string())?;
                     let port = envoy.listener_port().map_err(|e| e.to_string())?;
                     Ok(Scenario {
@@ -312,7 +322,7 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
     policies.dedup();
 
     let upstream = EchoServer::start(0).unwrap();
-    let scenarios = start_scenarios(&policies, upstream.addr().port());
+    let scenarios = start_scenarios(&policies, upstream.addr().port(), false);
 
     let mut failures = Vec::new();
     let mut failed_policies = Vec::new();
@@ -418,7 +428,7 @@ fn an_invalid_policy_makes_envoy_refuse_its_config() {
 #[test]
 fn a_client_without_a_certificate_is_refused_at_the_tls_handshake() {
     let upstream = EchoServer::start(0).unwrap();
-    let scenarios = start_scenarios(&[String::from("healthcare")], upstream.addr().port());
+    let scenarios = start_scenarios(&[String::from("healthcare")], upstream.addr().port(), true);
     let scenario = &scenarios["healthcare"];
     let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
     for protocol in Protocol::ALL {
@@ -510,4 +520,59 @@ fn the_example_configs_validate_in_envoy() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// Every request examples/envoy/README.md shows returns the status it claims, on both
+/// protocols, against the demo's configuration — and the README shows every one of them.
+#[test]
+fn the_demo_requests_return_what_the_readme_says() {
+    let readme_path = mtls_authz_e2e::paths::repo_root().join("examples/envoy/README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let files: Vec<_> = demo::SCENARIOS
+        .iter()
+        .map(|s| demo::load(s).unwrap())
+        .collect();
+    let policies: Vec<String> = files.iter().map(|f| f.policy.clone()).collect();
+    let upstream = EchoServer::start(0).unwrap();
+    let scenarios = start_scenarios(&policies, upstream.addr().port(), true);
+    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
+    let mut problems = Vec::new();
+    for file in &files {
+        let scenario = &scenarios[&file.policy];
+        for demo_request in &file.requests {
+            let command = demo_request.curl_command(10443);
+            if !readme.contains(&command) {
+                problems.push(format!("README lacks: {command}"));
+            }
+            let client = client_identity(&demo_request.cert);
+            for protocol in Protocol::ALL {
+                let request = Request {
+                    port: scenario.port,
+                    ca_bundle: &ca_bundle,
+                    protocol,
+                    method: &demo_request.method,
+                    target: &demo_request.path,
+                    headers: &demo_request.headers,
+                    client: Some(&client),
+                };
+                match request.send().unwrap() {
+                    Outcome::Response(response) if response.status == demo_request.expect => {}
+                    Outcome::Response(response) => problems.push(format!(
+                        "{} [{protocol}] {} {}: {} (README says {}) {}",
+                        file.policy,
+                        demo_request.method,
+                        demo_request.path,
+                        response.status,
+                        demo_request.expect,
+                        response.body
+                    )),
+                    Outcome::NoResponse { curl_exit, message } => problems.push(format!(
+                        "{} [{protocol}] {}: curl exit {curl_exit}: {message}",
+                        file.policy, demo_request.path
+                    )),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

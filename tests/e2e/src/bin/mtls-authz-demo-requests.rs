@@ -1,0 +1,38 @@
+//! Prints a scenario's demo requests (examples/envoy/<scenario>.demo.json) as curl commands,
+//! each under a comment with the status it returns. Used by scripts/demo.sh.
+//!
+//! `mtls-authz-demo-requests SCENARIO [PORT]` (PORT default 10443).
+
+use std::process::ExitCode;
+
+use mtls_authz_e2e::demo;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let scenario = args.next().unwrap_or_default();
+    let port = match args.next().map(|p| p.parse::<u16>()) {
+        None => 10443,
+        Some(Ok(port)) => port,
+        Some(Err(_)) => {
+            eprintln!("usage: mtls-authz-demo-requests SCENARIO [PORT]");
+            return ExitCode::FAILURE;
+        }
+    };
+    match demo::load(&scenario) {
+        Ok(file) => {
+            println!("{}", demo::CERTS_VAR);
+            for request in &file.requests {
+                println!("\n# {}: {}", request.expect, request.what);
+                println!("{}", request.curl_command(port));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!(
+                "mtls-authz-demo-requests: {err} (scenarios: {})",
+                demo::SCENARIOS.join(", ")
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
