@@ -129,6 +129,11 @@ impl MockHost {
             .insert(path.to_string(), Property::Value(value.as_ref().to_vec()));
     }
 
+    /// Moves the host clock between requests (seconds since the epoch).
+    pub fn set_time(&mut self, secs: u64) {
+        self.now_nanos = Some(secs.saturating_mul(1_000_000_000));
+    }
+
     /// Removes a property between requests.
     pub fn clear_property(&mut self, path: &str) {
         self.properties.remove(path);

@@ -1,0 +1,665 @@
+//! The filter's request path on the mock host: what the client gets back, what the upstream
+//! would see, what is logged and counted. Certificates and policies come from the shared
+//! fixture set.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failure should stop the test loudly"
+)]
+
+use mtls_authz_filter::host::mock::MockHost;
+use mtls_authz_filter::host::LogLevel;
+use mtls_authz_filter::{Filter, Verdict};
+use mtls_authz_fixtures::{cert_bytes, load_policy, xfcc::url_encode};
+
+const PEER_CERT: &str = "connection.peer_certificate";
+const MTLS: &str = "connection.mtls";
+const DIGEST: &str = "connection.sha256_peer_certificate_digest";
+const NGX_VERIFY: &str = "ngx.ssl_client_verify";
+const NGX_CERT: &str = "ngx.ssl_client_raw_cert";
+
+fn pem(name: &str) -> Vec<u8> {
+    cert_bytes(name).unwrap_or_else(|| panic!("fixture cert {name}"))
+}
+
+fn configure(host: &mut MockHost, policy_json: &str) -> Filter {
+    Filter::configure(host, Some(policy_json.as_bytes())).expect("policy compiles")
+}
+
+fn policy_with(name: &str, extra: &[(&str, serde_json::Value)]) -> String {
+    let mut doc: serde_json::Value = serde_json::from_str(&load_policy(name)).unwrap();
+    for (key, value) in extra {
+        doc[*key] = value.clone();
+    }
+    doc.to_string()
+}
+
+/// An Envoy host whose TLS peer presented `cert`.
+fn envoy_client(cert: &str) -> MockHost {
+    MockHost::new()
+        .with_property(MTLS, [1u8])
+        .with_property(PEER_CERT, pem(cert))
+}
+
+fn run(host: &mut MockHost, policy: &str) -> Verdict {
+    let filter = configure(host, &load_policy(policy));
+    filter.on_request_headers(host)
+}
+
+fn deny_reason(host: &MockHost) -> Option<String> {
+    host.logs().iter().find_map(|(_, line)| {
+        line.split(' ')
+            .find_map(|field| field.strip_prefix("reason="))
+            .map(str::to_string)
+    })
+}
+
+#[test]
+fn allowed_request_gets_identity_headers() {
+    let mut host =
+        envoy_client("healthcare/clinician-alice").with_request("GET", "/patient-records/7");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(host.local_response(), None);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+    assert!(host
+        .header("x-client-subject")
+        .is_some_and(|s| s.starts_with("CN=")));
+    assert_eq!(host.counter("mtls_authz.allowed"), Some(1));
+    assert_eq!(
+        host.counter("mtls_authz.rule.records-read.allowed"),
+        Some(1)
+    );
+}
+
+#[test]
+fn url_encoded_peer_certificate_is_accepted() {
+    let encoded = url_encode(&pem("healthcare/clinician-alice"));
+    let mut host = MockHost::new()
+        .with_property(MTLS, b"true")
+        .with_property(PEER_CERT, encoded)
+        .with_request("GET", "/patient-records");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
+#[test]
+fn spoofed_identity_header_is_replaced() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/7")
+        .with_header("x-client-role", "admin")
+        .with_header("X-Client-Role", "admin");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(host.header_values("x-client-role"), ["clinician"]);
+}
+
+#[test]
+fn spoofed_identity_header_is_removed_without_identity() {
+    let mut host = MockHost::new()
+        .with_request("GET", "/healthz")
+        .with_header("x-client-role", "admin")
+        .with_header("x-client-subject", "CN=root")
+        .with_header("x-client-role", "admin2");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(host.header("x-client-role"), None);
+    assert_eq!(host.header("x-client-subject"), None);
+}
+
+#[test]
+fn every_instance_of_method_override_headers_is_removed() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/7")
+        .with_header("x-http-method-override", "DELETE")
+        .with_header("X-HTTP-Method-Override", "PUT")
+        .with_header("x-http-method", "DELETE")
+        .with_header("x-method-override", "DELETE");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    for name in [
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+    ] {
+        assert!(host.header_values(name).is_empty(), "{name} still present");
+    }
+}
+
+#[test]
+fn xfcc_is_removed_when_not_a_source() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/7")
+        .with_header("x-forwarded-client-cert", "By=x;Cert=abc")
+        .with_header("x-forwarded-client-cert", "Hash=00");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert!(host.header_values("x-forwarded-client-cert").is_empty());
+}
+
+#[test]
+fn forbidden_request_gets_403_json() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("DELETE", "/patient-records/7")
+        .with_header("x-request-id", "req-403");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    let response = host.local_response().expect("a local response");
+    assert_eq!(response.status, 403);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(
+        response.json(),
+        serde_json::json!({"error": "forbidden", "request_id": "req-403"})
+    );
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("forbidden:rule[records-write]:role_not_held")
+    );
+    let line = &host
+        .logs()
+        .iter()
+        .find(|(_, l)| l.contains(" deny "))
+        .unwrap();
+    assert_eq!(line.0, LogLevel::Info);
+    assert!(line.1.contains("rule=records-write"), "{}", line.1);
+    assert!(line.1.contains("request_id=req-403"), "{}", line.1);
+    assert!(line.1.contains("subject=\"CN="), "{}", line.1);
+    assert_eq!(host.counter("mtls_authz.denied"), Some(1));
+    assert_eq!(
+        host.counter("mtls_authz.rule.records-write.denied"),
+        Some(1)
+    );
+    assert_eq!(host.counter("mtls_authz.allowed"), Some(0));
+}
+
+#[test]
+fn missing_certificate_gets_401_with_generated_request_id() {
+    let mut host = MockHost::new().with_request("GET", "/patient-records");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    let response = host.local_response().unwrap();
+    assert_eq!(response.status, 401);
+    let body = response.json();
+    assert_eq!(body["error"], "unauthenticated");
+    assert!(body["request_id"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("mtls-authz-")));
+    assert_eq!(body.as_object().unwrap().len(), 2);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:no_certificate")
+    );
+    assert_eq!(host.counter("mtls_authz.unauthenticated"), Some(1));
+}
+
+#[test]
+fn unnormalisable_path_gets_400() {
+    let mut host = envoy_client("healthcare/admin-bob").with_request("GET", "/patient-records%2F7");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 400);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:encoded_slash")
+    );
+    assert_eq!(host.counter("mtls_authz.bad_request"), Some(1));
+}
+
+#[test]
+fn upstream_receives_the_normalised_path() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/./a//b/../7?x=1");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(
+        host.header(":path").as_deref(),
+        Some("/patient-records/a/7?x=1")
+    );
+}
+
+#[test]
+fn expose_reason_puts_rule_and_reason_in_the_body() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("DELETE", "/patient-records/7")
+        .with_header("x-request-id", "r1");
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("expose_reason", serde_json::json!(true))]),
+    );
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        host.local_response().unwrap().json(),
+        serde_json::json!({
+            "error": "forbidden",
+            "request_id": "r1",
+            "rule": "records-write",
+            "reason": "forbidden:rule[records-write]:role_not_held"
+        })
+    );
+}
+
+#[test]
+fn property_read_error_denies_with_401() {
+    let mut host = MockHost::new()
+        .with_property(MTLS, [1u8])
+        .with_property_error(PEER_CERT, "InternalFailure")
+        .with_request("GET", "/patient-records");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 401);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_unverified")
+    );
+    assert_eq!(host.counter("mtls_authz.host_error"), Some(1));
+    assert!(host
+        .logs()
+        .iter()
+        .any(|(level, l)| *level == LogLevel::Warn && l.contains("connection.peer_certificate")));
+}
+
+#[test]
+fn digest_read_error_denies_with_401() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_property_error(DIGEST, "SerializationFailure")
+        .with_request("GET", "/patient-records");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 401);
+}
+
+#[test]
+fn property_read_error_still_serves_public_routes() {
+    let mut host = MockHost::new()
+        .with_property_error(PEER_CERT, "InternalFailure")
+        .with_request("GET", "/healthz");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+}
+
+#[test]
+fn mtls_false_means_no_certificate() {
+    let mut host = MockHost::new()
+        .with_property(MTLS, [0u8])
+        .with_property(PEER_CERT, pem("healthcare/admin-bob"))
+        .with_request("GET", "/patient-records");
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("host", "envoy".into())]),
+    );
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:no_certificate")
+    );
+}
+
+#[test]
+fn unreadable_mtls_flag_is_unverified() {
+    let mut host = MockHost::new()
+        .with_property(MTLS, b"yes")
+        .with_property(PEER_CERT, pem("healthcare/admin-bob"))
+        .with_request("GET", "/patient-records");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_unverified")
+    );
+}
+
+#[test]
+fn header_read_failure_answers_500() {
+    let mut host = MockHost::new().with_header_read_failure();
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    let response = host.local_response().unwrap();
+    assert_eq!(response.status, 500);
+    assert_eq!(response.json()["error"], "internal_error");
+    assert_eq!(host.counter("mtls_authz.host_error"), Some(1));
+}
+
+#[test]
+fn header_write_failure_answers_500_instead_of_forwarding() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/7")
+        .with_header("x-client-role", "admin")
+        .with_header_write_failure();
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 500);
+    assert_eq!(host.counter("mtls_authz.allowed"), Some(0));
+}
+
+#[test]
+fn clock_failure_makes_the_certificate_unverified() {
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("GET", "/patient-records")
+        .with_clock_failure();
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_unverified")
+    );
+}
+
+#[test]
+fn unconfigured_vm_answers_500() {
+    let mut host = MockHost::new().with_request("GET", "/healthz");
+    assert_eq!(
+        mtls_authz_filter::request::not_configured(&mut host),
+        Verdict::Respond
+    );
+    assert_eq!(host.local_response().unwrap().status, 500);
+}
+
+// --- configuration ---------------------------------------------------------------------
+
+#[test]
+fn refused_configuration_logs_the_field() {
+    let mut host = MockHost::new();
+    let err = Filter::configure(&mut host, Some(br#"{"rules": [], "mode": "block"}"#)).unwrap_err();
+    let (level, line) = host.logs().last().unwrap();
+    assert_eq!(*level, LogLevel::Error);
+    assert_eq!(line, &format!("mtls-authz: configuration refused: {err}"));
+    assert!(line.contains("mode"), "{line}");
+}
+
+#[test]
+fn refused_configuration_for_missing_or_non_utf8_bytes() {
+    let mut host = MockHost::new();
+    assert!(Filter::configure(&mut host, None).is_err());
+    assert!(Filter::configure(&mut host, Some(b"")).is_err());
+    assert!(Filter::configure(&mut host, Some(b"\xff\xfe")).is_err());
+    assert_eq!(host.logs().len(), 3);
+    assert!(host.logs().iter().all(|(l, _)| *l == LogLevel::Error));
+}
+
+#[test]
+fn bad_host_field_is_refused() {
+    let mut host = MockHost::new();
+    let err = Filter::configure(
+        &mut host,
+        Some(policy_with("healthcare", &[("host", "istio".into())]).as_bytes()),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("host"), "{err}");
+    let err = Filter::configure(
+        &mut host,
+        Some(policy_with("healthcare", &[("identity_cache_size", 100_000.into())]).as_bytes()),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("identity_cache_size"), "{err}");
+}
+
+// --- NGINX ------------------------------------------------------------------------------
+
+fn nginx(verify: Option<&str>, cert: Option<&str>) -> MockHost {
+    let mut host = MockHost::new().with_request("GET", "/patient-records");
+    if let Some(verify) = verify {
+        host = host.with_property(NGX_VERIFY, verify);
+    }
+    if let Some(cert) = cert {
+        host = host.with_property(NGX_CERT, pem(cert));
+    }
+    host
+}
+
+fn run_nginx(mut host: MockHost) -> (Verdict, MockHost) {
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("host", "nginx".into())]),
+    );
+    (filter.on_request_headers(&mut host), host)
+}
+
+#[test]
+fn nginx_success_uses_the_raw_certificate() {
+    let (verdict, host) = run_nginx(nginx(Some("SUCCESS"), Some("healthcare/clinician-alice")));
+    assert_eq!(verdict, Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
+#[test]
+fn nginx_failed_verification_is_unverified() {
+    let (verdict, host) = run_nginx(nginx(
+        Some("FAILED:certificate has expired"),
+        Some("healthcare/clinician-alice"),
+    ));
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_unverified")
+    );
+}
+
+#[test]
+fn nginx_none_is_no_certificate() {
+    let (verdict, host) = run_nginx(nginx(Some("NONE"), Some("healthcare/clinician-alice")));
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:no_certificate")
+    );
+}
+
+#[test]
+fn nginx_missing_properties_are_no_certificate() {
+    let (verdict, host) = run_nginx(nginx(None, None));
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 401);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:no_certificate")
+    );
+}
+
+#[test]
+fn nginx_success_without_certificate_is_unverified() {
+    let (_, host) = run_nginx(nginx(Some("SUCCESS"), None));
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_unverified")
+    );
+}
+
+#[test]
+fn nginx_properties_are_ignored_in_envoy_mode() {
+    let mut host = nginx(Some("SUCCESS"), Some("healthcare/admin-bob"));
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("host", "envoy".into())]),
+    );
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:no_certificate")
+    );
+}
+
+#[test]
+fn auto_mode_falls_back_to_nginx_as_ngx_wasm_module_reports_it() {
+    // ngx_wasm_module answers `connection.mtls` as text and has no peer_certificate.
+    let host =
+        nginx(Some("SUCCESS"), Some("healthcare/clinician-alice")).with_property(MTLS, "true");
+    let mut host = host;
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+
+    let mut host = nginx(
+        Some("FAILED:unable to get issuer"),
+        Some("healthcare/clinician-alice"),
+    )
+    .with_property(MTLS, "false");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_unverified")
+    );
+}
+
+// --- shadow mode ------------------------------------------------------------------------
+
+#[test]
+fn shadow_mode_forwards_a_deny_with_the_verdict() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("DELETE", "/patient-records/7")
+        .with_header("x-mtls-authz-shadow", "allow:rule[x]:role[admin]")
+        .with_header("x-client-role", "admin")
+        .with_header("x-http-method-override", "GET");
+    assert_eq!(run(&mut host, "shadow"), Verdict::Continue);
+    assert_eq!(host.local_response(), None);
+    assert_eq!(
+        host.header("x-mtls-authz-shadow").as_deref(),
+        Some("forbidden:rule[records-write]:role_not_held")
+    );
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+    assert_eq!(host.header("x-http-method-override"), None);
+    assert_eq!(host.counter("mtls_authz.shadow_denied"), Some(1));
+    assert_eq!(host.counter("mtls_authz.denied"), Some(0));
+    assert!(host.logs().iter().any(|(_, l)| l.contains("shadow-deny")));
+}
+
+#[test]
+fn shadow_mode_without_identity_sets_no_identity_headers() {
+    let mut host = MockHost::new()
+        .with_request("GET", "/patient-records")
+        .with_header("x-client-role", "admin");
+    assert_eq!(run(&mut host, "shadow"), Verdict::Continue);
+    assert_eq!(host.header("x-client-role"), None);
+    assert_eq!(
+        host.header("x-mtls-authz-shadow").as_deref(),
+        Some("unauthenticated:no_certificate")
+    );
+}
+
+#[test]
+fn shadow_mode_marks_allowed_requests_too() {
+    let mut host =
+        envoy_client("healthcare/admin-bob").with_request("DELETE", "/patient-records/7");
+    assert_eq!(run(&mut host, "shadow"), Verdict::Continue);
+    assert_eq!(
+        host.header("x-mtls-authz-shadow").as_deref(),
+        Some("allow:rule[records-write]:role[admin]")
+    );
+    assert_eq!(host.counter("mtls_authz.allowed"), Some(1));
+    assert_eq!(host.counter("mtls_authz.shadow_denied"), Some(0));
+}
+
+// --- XFCC -------------------------------------------------------------------------------
+
+fn xfcc_value(cert: &str) -> String {
+    format!(
+        "By=spiffe://edge;Cert=\"{}\";Subject=\"CN=x,Cert=evil\"",
+        url_encode(&pem(cert))
+    )
+}
+
+#[test]
+fn xfcc_source_uses_the_last_element() {
+    let mut host = MockHost::new()
+        .with_request("GET", "/patient-records")
+        .with_header(
+            "x-forwarded-client-cert",
+            xfcc_value("healthcare/billing-carol"),
+        )
+        .with_header(
+            "x-forwarded-client-cert",
+            xfcc_value("healthcare/clinician-alice"),
+        );
+    assert_eq!(run(&mut host, "xfcc"), Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
+#[test]
+fn malformed_xfcc_is_a_parse_error() {
+    let mut host = MockHost::new()
+        .with_request("GET", "/patient-records")
+        .with_header("x-forwarded-client-cert", "Cert=\"unterminated");
+    assert_eq!(run(&mut host, "xfcc"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_parse_error")
+    );
+}
+
+// --- identity cache ---------------------------------------------------------------------
+
+/// A digest the mock host reports for the peer certificate (any 64 hex digits do).
+const FAKE_DIGEST_BYTE_HEX: &str = "aa";
+
+#[test]
+fn cache_hit_by_digest_costs_one_property_read() {
+    let digest = FAKE_DIGEST_BYTE_HEX.repeat(32);
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_property(DIGEST, &digest)
+        .with_request("GET", "/patient-records");
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(host.property_reads(), 3, "digest, mtls, certificate");
+    assert_eq!(filter.cached_identities(), 1);
+
+    host.next_request();
+    host.push_header(":method", "GET");
+    host.push_header(":path", "/patient-records");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(host.property_reads(), 1);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
+#[test]
+fn cache_never_reuses_a_decision() {
+    // Same certificate, cached; the second request is evaluated again (and denied).
+    let mut host =
+        envoy_client("healthcare/clinician-alice").with_request("GET", "/patient-records");
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    host.next_request();
+    host.push_header(":method", "DELETE");
+    host.push_header(":path", "/patient-records/1");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 403);
+}
+
+#[test]
+fn cache_keeps_validity_checks_per_request() {
+    // Cached while valid (2020-06-01), refused once the clock passes notAfter (2021).
+    let mut host = envoy_client("attack/expired")
+        .with_request("GET", "/whoami")
+        .with_time(1_590_969_600);
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(filter.cached_identities(), 1);
+    host.next_request();
+    host.set_time(1_795_392_000);
+    host.push_header(":method", "GET");
+    host.push_header(":path", "/whoami");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_expired")
+    );
+}
+
+#[test]
+fn cache_is_bounded_by_identity_cache_size() {
+    let certs = [
+        "healthcare/clinician-alice",
+        "healthcare/admin-bob",
+        "healthcare/billing-carol",
+        "services/billing-api",
+    ];
+    let mut host = MockHost::new().with_property(MTLS, [1u8]);
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("identity_cache_size", 2.into())]),
+    );
+    for cert in certs {
+        host.next_request();
+        host.set_property(PEER_CERT, pem(cert));
+        host.push_header(":method", "GET");
+        host.push_header(":path", "/whoami");
+        filter.on_request_headers(&mut host);
+        assert!(filter.cached_identities() <= 2);
+    }
+    assert_eq!(filter.cached_identities(), 2);
+}
+
+#[test]
+fn cache_size_zero_disables_the_cache() {
+    let mut host =
+        envoy_client("healthcare/clinician-alice").with_request("GET", "/patient-records");
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("identity_cache_size", 0.into())]),
+    );
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(filter.cached_identities(), 0);
+}
