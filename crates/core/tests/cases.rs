@@ -2,8 +2,9 @@
 //! `Policy::evaluate`, and reports EVERY mismatch (case id, field, expected, actual) before
 //! failing, so one run shows the whole picture.
 //!
-//! The core sees no headers: header expectations, deny bodies and XFCC belong to the filter
-//! and Envoy layers. A case's certificate is parsed with `Identity::parse` exactly as stored
+//! The core sees no request headers: of `upstream_headers` it checks only the values of the
+//! policy's `forward_headers` (which the core computes); removals, deny bodies and XFCC belong
+//! to the filter and Envoy layers. A case's certificate is parsed with `Identity::parse` exactly as stored
 //! (PEM text or raw DER); a parse error is handed over as `ClientCert::Invalid`.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -23,8 +24,8 @@ impl Policies {
     }
 }
 
-/// Evaluates one case, or says why it could not be evaluated.
-fn evaluate(case: &Case, policies: &mut Policies) -> Result<Decision, String> {
+/// Evaluates one case and checks it, or says why it could not be evaluated.
+fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
     let policy = policies.get(&case.policy).as_ref().map_err(Clone::clone)?;
     let parsed = match &case.cert {
         None => None,
@@ -43,7 +44,43 @@ fn evaluate(case: &Case, policies: &mut Policies) -> Result<Decision, String> {
         method: &case.method,
         path: &case.path,
     };
-    Ok(policy.evaluate(&request, client, UnixTime::from_secs(case_time(case))))
+    let now = UnixTime::from_secs(case_time(case));
+    let decision = policy.evaluate(&request, client, now);
+    let mut problems = mismatches(case, &decision);
+    problems.extend(forward_header_mismatches(
+        case, policy, client, now, &decision,
+    ));
+    Ok(problems)
+}
+
+/// The `forward_headers` part of `upstream_headers`: the core computes those values
+/// (`Policy::forward_header_values`, from a usable identity only); the filter just sets them.
+/// Other headers (removals, XFCC, shadow) are the filter's and are checked there.
+fn forward_header_mismatches(
+    case: &Case,
+    policy: &Policy,
+    client: ClientCert<'_>,
+    now: UnixTime,
+    decision: &Decision,
+) -> Vec<String> {
+    let expected = &case.expect_for(Layer::Core).upstream_headers;
+    if expected.is_empty() {
+        return Vec::new();
+    }
+    let actual = match policy.check_identity(client, now) {
+        Ok(identity) => policy.forward_header_values(identity, decision),
+        Err(_) => Vec::new(),
+    };
+    policy
+        .forward_headers()
+        .iter()
+        .filter_map(|(name, _)| {
+            let want = expected.get(name)?;
+            let got = actual.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+            (want.as_ref() != got)
+                .then(|| format!("forward header {name}: expected {want:?}, got {got:?}"))
+        })
+        .collect()
 }
 
 fn verdict(allowed: bool) -> String {
@@ -100,10 +137,7 @@ fn every_core_case_matches_the_core() {
     let mut policies = Policies(HashMap::new());
     let mut failures = Vec::new();
     for case in &cases {
-        let problems = match evaluate(case, &mut policies) {
-            Ok(decision) => mismatches(case, &decision),
-            Err(why) => vec![why],
-        };
+        let problems = run(case, &mut policies).unwrap_or_else(|why| vec![why]);
         if !problems.is_empty() {
             failures.push(format!(
                 "{} ({} {} {:?}, cert {}):\n      {}",
