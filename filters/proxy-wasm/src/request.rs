@@ -12,7 +12,7 @@
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
-use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
+use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Request, Status, UnixTime};
 
 use crate::filter::{Filter, SHADOW_HEADER};
 use crate::headers::RequestHeaders;
@@ -101,6 +101,15 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         ClientCert::Present(identity) => Some(identity),
         _ => None,
     };
+    // Identity headers come only from an identity that passed every check (a `public` rule
+    // can allow a request whose certificate is expired or revoked); the core says which.
+    let usable_identity = if decision.is_allowed() || policy.mode() == Mode::Shadow {
+        policy
+            .check_identity(client, UnixTime::from_nanos(now_nanos))
+            .ok()
+    } else {
+        None
+    };
     let context = Context {
         filter,
         headers: &headers,
@@ -110,7 +119,9 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
 
     match (decision.is_allowed(), policy.mode()) {
         (false, Mode::Enforce) => context.deny(host, &decision, identity),
-        (allowed, mode) => context.forward(host, &decision, identity, allowed, mode),
+        (allowed, mode) => {
+            context.forward(host, &decision, identity, usable_identity, allowed, mode)
+        }
     }
 }
 
@@ -173,15 +184,18 @@ impl Context<'_> {
         Verdict::Respond
     }
 
+    /// `identity` is what the certificate parsed into (for the log line); `usable_identity`
+    /// the same only when it passed the identity checks (for the identity headers).
     fn forward<H: Host>(
         &self,
         host: &mut H,
         decision: &Decision,
         identity: Option<&Identity>,
+        usable_identity: Option<&Identity>,
         allowed: bool,
         mode: Mode,
     ) -> Verdict {
-        if let Err(err) = self.rewrite_headers(host, decision, identity, mode) {
+        if let Err(err) = self.rewrite_headers(host, decision, usable_identity, mode) {
             self.filter.metrics.record(host, Outcome::HostError, None);
             return internal_error(
                 host,
@@ -213,7 +227,7 @@ impl Context<'_> {
         &self,
         host: &mut H,
         decision: &Decision,
-        identity: Option<&Identity>,
+        usable_identity: Option<&Identity>,
         mode: Mode,
     ) -> Result<(), HostError> {
         // Every instance of every spoofable header goes, whatever the verdict.
@@ -222,10 +236,7 @@ impl Context<'_> {
                 host.remove_request_header(name)?;
             }
         }
-        // Identity headers only from a usable identity (not from one the checks rejected).
-        if let Some(identity) =
-            identity.filter(|_| !matches!(decision.reason, Reason::Unauthenticated(_)))
-        {
+        if let Some(identity) = usable_identity {
             for (name, value) in self
                 .filter
                 .config

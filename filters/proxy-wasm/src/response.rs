@@ -1,7 +1,7 @@
 //! Deny responses: the JSON body and the request id that ties it to the log line.
 //!
 //! Body (docs/DECISIONS.md): `{"error":"<kind>","request_id":"<id>"}`, plus `"rule"` (the
-//! deciding rule or `null`) and `"reason"` only with `expose_reason`. The rule and reason
+//! deciding rule, omitted when there is none) and `"reason"` only with `expose_reason`. The rule and reason
 //! always go to the log.
 
 use mtls_authz_core::Status;
@@ -27,7 +27,7 @@ struct DenyBody<'a> {
     error: &'a str,
     request_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<Option<&'a str>>,
+    rule: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
 }
@@ -45,7 +45,7 @@ pub fn deny_body(error: &str, request_id: &str, exposed: Option<Exposed<'_>>) ->
     let body = DenyBody {
         error,
         request_id,
-        rule: exposed.as_ref().map(|e| e.rule),
+        rule: exposed.as_ref().and_then(|e| e.rule),
         reason: exposed.as_ref().map(|e| e.reason),
     };
     // Serialising strings into a Vec cannot fail; the fallback keeps this panic-free.
@@ -109,7 +109,7 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8(body).unwrap(),
-            r#"{"error":"unauthenticated","request_id":"x","rule":null,"reason":"unauthenticated:no_certificate"}"#
+            r#"{"error":"unauthenticated","request_id":"x","reason":"unauthenticated:no_certificate"}"#
         );
     }
 

@@ -1,0 +1,212 @@
+//! Replays every shared fixture case whose layers include `mock` (tests/fixtures/cases)
+//! through the filter's request path on the mock host, and reports EVERY mismatch before
+//! failing.
+//!
+//! The case's certificate is what the TLS peer presented: it is handed over as Envoy's
+//! `connection.peer_certificate` (plain PEM for even-numbered cases, URL-encoded PEM for odd
+//! ones, so both encodings Envoy uses are exercised; DER fixtures travel PEM-armoured, as a
+//! proxy would hand them). XFCC travels as the case's request header.
+//!
+//! Observed: the client's status and JSON body, the deny log line's reason, the shadow header,
+//! and, for forwarded requests, the `:path` and headers the upstream would receive.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test driver: a broken fixture should stop the run loudly"
+)]
+
+use std::collections::HashMap;
+
+use mtls_authz_filter::filter::SHADOW_HEADER;
+use mtls_authz_filter::host::mock::MockHost;
+use mtls_authz_filter::{Filter, Verdict};
+use mtls_authz_fixtures::xfcc::{pem_text, url_encode};
+use mtls_authz_fixtures::{case_time, load_cases, load_policy, Case, Layer};
+
+/// The host for one case: request line, headers, clock, and the peer certificate.
+fn host_for(case: &Case, index: usize) -> Result<MockHost, String> {
+    let mut host = MockHost::new()
+        .with_time(case_time(case))
+        .with_request(&case.method, &case.path);
+    for (name, value) in case.request_headers() {
+        host = host.with_header(&name, value);
+    }
+    if let Some(name) = &case.cert {
+        let pem = pem_text(name).ok_or_else(|| format!("cannot read certificate {name}"))?;
+        let property = if index % 2 == 0 {
+            pem
+        } else {
+            url_encode(&pem).into_bytes()
+        };
+        host = host
+            .with_property("connection.mtls", [1u8])
+            .with_property("connection.peer_certificate", property);
+    }
+    Ok(host)
+}
+
+/// The `reason=` field of the filter's decision log line.
+fn logged_reason(host: &MockHost) -> Option<String> {
+    host.logs().iter().find_map(|(_, line)| {
+        line.split(' ')
+            .find_map(|field| field.strip_prefix("reason="))
+            .map(str::to_string)
+    })
+}
+
+fn error_kind(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        _ => "?",
+    }
+}
+
+/// Every way the filter's behaviour differs from the case.
+fn mismatches(case: &Case, filter: &Filter, verdict: Verdict, host: &MockHost) -> Vec<String> {
+    let expect = case.expect_for(Layer::Mock);
+    let mut out = Vec::new();
+    let mut check = |field: &str, expected: String, actual: String| {
+        if expected != actual {
+            out.push(format!("{field}: expected {expected}, got {actual}"));
+        }
+    };
+    let status = match (verdict, host.local_response()) {
+        (Verdict::Continue, None) => 200,
+        (Verdict::Respond, Some(response)) => response.status,
+        (verdict, response) => {
+            return vec![format!(
+                "inconsistent: verdict {verdict:?} with local response {response:?}"
+            )]
+        }
+    };
+    check("status", expect.status.to_string(), status.to_string());
+    let shadow = filter.config().policy.mode() == mtls_authz_core::Mode::Shadow;
+
+    if let Some(response) = host.local_response() {
+        check(
+            "content-type",
+            "Some(\"application/json\")".into(),
+            format!("{:?}", response.header("content-type")),
+        );
+        let body = response.json();
+        match &expect.body {
+            Some(expected) => check("body", expected.to_string(), body.to_string()),
+            None => {
+                check(
+                    "body.error",
+                    format!("{:?}", error_kind(expect.status)),
+                    body["error"].to_string(),
+                );
+                check(
+                    "body.request_id",
+                    "a string".into(),
+                    if body["request_id"].as_str().is_some_and(|s| !s.is_empty()) {
+                        "a string".into()
+                    } else {
+                        body["request_id"].to_string()
+                    },
+                );
+                if filter.config().policy.expose_reason() {
+                    if let Some(reason) = &expect.reason {
+                        check(
+                            "body.reason",
+                            format!("{reason:?}"),
+                            body["reason"].to_string(),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(reason) = &expect.reason {
+            check(
+                "logged reason",
+                format!("{:?}", Some(reason)),
+                format!("{:?}", logged_reason(host)),
+            );
+        }
+        return out;
+    }
+
+    // Forwarded: what the upstream would receive.
+    if shadow {
+        if let Some(reason) = &expect.reason {
+            check(
+                SHADOW_HEADER,
+                format!("{:?}", Some(reason)),
+                format!("{:?}", host.header_values(SHADOW_HEADER).first()),
+            );
+        }
+    }
+    if let Some(path) = &expect.upstream_path {
+        check(
+            "upstream :path",
+            format!("{:?}", vec![path]),
+            format!("{:?}", host.header_values(":path")),
+        );
+    }
+    for (name, expected) in &expect.upstream_headers {
+        let actual = host.header_values(name);
+        let expected: Vec<String> = expected.iter().cloned().collect();
+        check(
+            &format!("upstream {name}"),
+            format!("{expected:?}"),
+            format!("{actual:?}"),
+        );
+    }
+    out
+}
+
+#[test]
+fn every_mock_case_matches_the_filter() {
+    let cases: Vec<Case> = load_cases()
+        .into_iter()
+        .filter(|case| case.runs_on(Layer::Mock))
+        .collect();
+    assert!(!cases.is_empty(), "no case runs on the mock layer");
+
+    let mut policies: HashMap<String, String> = HashMap::new();
+    let mut failures = Vec::new();
+    for (index, case) in cases.iter().enumerate() {
+        let policy = policies
+            .entry(case.policy.clone())
+            .or_insert_with(|| load_policy(&case.policy));
+        let problems = match host_for(case, index) {
+            Err(why) => vec![why],
+            Ok(mut host) => match Filter::configure(&mut host, Some(policy.as_bytes())) {
+                Err(err) => vec![format!("policy {}: {err}", case.policy)],
+                Ok(filter) => {
+                    let verdict = filter.on_request_headers(&mut host);
+                    mismatches(case, &filter, verdict, &host)
+                }
+            },
+        };
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{} ({} {} {:?}, cert {}, {}):\n      {}",
+                case.label(),
+                case.policy,
+                case.method,
+                case.path,
+                case.cert.as_deref().unwrap_or("none"),
+                if index % 2 == 0 {
+                    "plain PEM"
+                } else {
+                    "URL-encoded PEM"
+                },
+                problems.join("\n      ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} mock cases failed:\n  {}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n  ")
+    );
+    println!("{} mock cases passed", cases.len());
+}
