@@ -268,6 +268,58 @@ mod tests {
         }
     }
 
+    /// Every client certificate and every policy is replayed by some case: no dead fixtures.
+    #[test]
+    fn every_client_certificate_and_policy_is_used() {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let stem = |name: &str| {
+            name.trim_end_matches(".pem")
+                .trim_end_matches(".der")
+                .to_owned()
+        };
+        let cases = load_cases();
+        let mut used: HashSet<String> = HashSet::new();
+        for case in &cases {
+            used.extend(case.cert.as_deref().map(stem));
+            let mut rest = case.xfcc.as_deref().unwrap_or_default();
+            while let Some(start) = rest.find("{cert:") {
+                rest = &rest[start + "{cert:".len()..];
+                let end = rest.find('}').unwrap();
+                used.insert(stem(&rest[..end]));
+            }
+        }
+        let certs_dir = fixtures_dir().join("certs");
+        let mut files = Vec::new();
+        walk(&certs_dir, &mut files);
+        let unused: Vec<String> = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "pem" || e == "der"))
+            .map(|p| stem(&p.strip_prefix(&certs_dir).unwrap().to_string_lossy()))
+            .filter(|name| !name.starts_with("ca/") && !name.starts_with("server/"))
+            .filter(|name| !used.contains(name))
+            .collect();
+        assert!(unused.is_empty(), "certificates no case uses: {unused:?}");
+
+        let policies: HashSet<&str> = cases.iter().map(|c| c.policy.as_str()).collect();
+        for entry in std::fs::read_dir(fixtures_dir().join("policies")).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(
+                policies.contains(name.as_str()),
+                "policy {name} is used by no case"
+            );
+        }
+    }
+
     #[test]
     fn fixture_paths_resolve() {
         assert!(cert_path("healthcare/clinician-alice")
