@@ -141,7 +141,7 @@ fn serve_connection(stream: TcpStream, served: &AtomicU64) {
             Ok(Some(message)) => message,
             Ok(None) => return,
             Err(err) => {
-                let _ = respond(&mut writer, 400, err.to_string().as_bytes(), true);
+                let _ = respond(&mut writer, 400, err.to_string().as_bytes(), false, true);
                 return;
             }
         };
@@ -150,9 +150,12 @@ fn serve_connection(stream: TcpStream, served: &AtomicU64) {
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let echo = Echo::from_message(message);
+        // A response to HEAD has no body (RFC 9110 §9.3.2); sending one would corrupt the
+        // next response on this keep-alive connection. The echo header still carries it.
+        let head = echo.method == "HEAD";
         let written = match serde_json::to_vec(&echo) {
-            Ok(body) => respond(&mut writer, 200, &body, close),
-            Err(err) => respond(&mut writer, 500, err.to_string().as_bytes(), true),
+            Ok(body) => respond(&mut writer, 200, &body, head, close),
+            Err(err) => respond(&mut writer, 500, err.to_string().as_bytes(), head, true),
         };
         if close || written.is_err() {
             return;
@@ -160,7 +163,13 @@ fn serve_connection(stream: TcpStream, served: &AtomicU64) {
     }
 }
 
-fn respond(writer: &mut TcpStream, status: u16, body: &[u8], close: bool) -> std::io::Result<()> {
+fn respond(
+    writer: &mut TcpStream,
+    status: u16,
+    body: &[u8],
+    head_only: bool,
+    close: bool,
+) -> std::io::Result<()> {
     let connection = if close { "close" } else { "keep-alive" };
     let head = format!(
         "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: {connection}\r\n{ECHO_HEADER}: {}\r\n\r\n",
@@ -169,7 +178,9 @@ fn respond(writer: &mut TcpStream, status: u16, body: &[u8], close: bool) -> std
         encode_hex(body),
     );
     writer.write_all(head.as_bytes())?;
-    writer.write_all(body)?;
+    if !head_only {
+        writer.write_all(body)?;
+    }
     writer.flush()
 }
 
@@ -201,6 +212,18 @@ mod tests {
         assert_eq!(echo.path, "/a/../b%2F?x=1");
         assert_eq!(echo.header_values("X-Dup"), ["1", "2"]);
         assert_eq!(echo.headers.len(), 4);
+    }
+
+    #[test]
+    fn a_head_response_has_no_body_so_the_next_response_stays_in_sync() {
+        let server = EchoServer::start(0).unwrap();
+        let out = exchange(
+            server.addr(),
+            b"HEAD /h HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\nconnection: close\r\n\r\n",
+        );
+        let (first_head, rest) = out.split_once("\r\n\r\n").unwrap();
+        assert!(first_head.contains(ECHO_HEADER), "{first_head}");
+        assert!(rest.starts_with("HTTP/1.1 200 OK"), "{rest}");
     }
 
     #[test]

@@ -19,8 +19,7 @@ const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The Envoy binary: `ENVOY_BIN`, else `.venv/bin/envoy`, else what `scripts/ensure-envoy.sh`
 /// installs there. Never "skip": no Envoy is an error.
 pub fn binary() -> Result<PathBuf, E2eError> {
-    if let Some(path) = std::env::var_os("ENVOY_BIN") {
-        let path = PathBuf::from(path);
+    if let Some(path) = paths::from_env("ENVOY_BIN") {
         return if path.is_file() {
             Ok(path)
         } else {

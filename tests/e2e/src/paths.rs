@@ -21,3 +21,14 @@ pub fn envoy_template() -> PathBuf {
 pub fn run_dir() -> PathBuf {
     repo_root().join("tests/e2e/.run")
 }
+
+/// A path from an environment variable: relative paths are taken from the repository root
+/// (cargo runs tests from the package directory, not from where the command was typed).
+pub fn from_env(var: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var_os(var)?);
+    Some(if path.is_absolute() {
+        path
+    } else {
+        repo_root().join(path)
+    })
+}

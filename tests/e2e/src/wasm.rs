@@ -11,8 +11,7 @@ pub const WASM_FILE: &str = "mtls_authz_filter.wasm";
 
 /// The `.wasm` to load into Envoy.
 pub fn locate_or_build() -> Result<PathBuf, E2eError> {
-    if let Some(path) = std::env::var_os("MTLS_AUTHZ_WASM") {
-        let path = PathBuf::from(path);
+    if let Some(path) = paths::from_env("MTLS_AUTHZ_WASM") {
         return if path.is_file() {
             Ok(path)
         } else {

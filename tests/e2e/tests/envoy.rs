@@ -53,6 +53,37 @@ impl PolicyTraits {
     }
 }
 
+/// A deny the filter must have logged: its request id and exact reason on one line.
+struct LoggedDenial {
+    request_id: String,
+    reason: String,
+}
+
+/// The counters the filter must show in Envoy's stats after the replay (metrics.rs documents
+/// what each counts), from the expected outcomes of the cases the filter decided. Envoy 1.40
+/// lists a wasm module's counters under `wasmcustom.` in `/stats`.
+fn expected_counters(cases: &[&Case], shadow: bool) -> BTreeMap<String, u64> {
+    let mut counters = BTreeMap::new();
+    for case in cases {
+        let expect = case.expect_for(Layer::Envoy);
+        let Some(reason) = &expect.reason else {
+            continue; // decided by Envoy (TLS, codec), never reached the filter
+        };
+        if expect.tls_rejected {
+            continue;
+        }
+        let name = match (shadow, reason.starts_with("allow:"), expect.status) {
+            (_, true, _) => "allowed",
+            (true, false, _) => "shadow_denied",
+            (false, false, 400) => "bad_request",
+            (false, false, 401) => "unauthenticated",
+            (false, false, _) => "denied",
+        };
+        *counters.entry(format!("mtls_authz.{name}")).or_insert(0) += Protocol::ALL.len() as u64;
+    }
+    counters
+}
+
 /// A running Envoy for one fixture policy.
 struct Scenario {
     envoy: Envoy,
@@ -149,6 +180,7 @@ fn check_response(
     expect: &Expect,
     traits: &PolicyTraits,
     response: &Response,
+    denials: &mut Vec<LoggedDenial>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     if response.status != expect.status {
@@ -261,6 +293,12 @@ fn check_response(
         None if !request_id.is_empty() => want.insert("request_id".into(), request_id.into()),
         None => None,
     };
+    if !request_id.is_empty() {
+        denials.push(LoggedDenial {
+            request_id: request_id.to_owned(),
+            reason: reason.clone(),
+        });
+    }
     if traits.expose_reason {
         want.insert("reason".into(), reason.clone().into());
         if let Some(rule) = body.get("rule") {
@@ -276,7 +314,12 @@ fn check_response(
     problems
 }
 
-fn run_case(case: &Case, scenario: &Scenario, protocol: Protocol) -> Vec<String> {
+fn run_case(
+    case: &Case,
+    scenario: &Scenario,
+    protocol: Protocol,
+    denials: &mut Vec<LoggedDenial>,
+) -> Vec<String> {
     let expect = case.expect_for(Layer::Envoy);
     let client = case.cert.as_deref().map(client_identity);
     let headers = case.request_headers();
@@ -305,7 +348,7 @@ fn run_case(case: &Case, scenario: &Scenario, protocol: Protocol) -> Vec<String>
             )]
         }
         (Ok(Outcome::Response(response)), false) => {
-            check_response(case, expect, &scenario.traits, &response)
+            check_response(case, expect, &scenario.traits, &response, denials)
         }
     }
 }
@@ -327,10 +370,12 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
     let mut failures = Vec::new();
     let mut failed_policies = Vec::new();
     let mut counts = BTreeMap::new();
+    let mut denials: BTreeMap<&str, Vec<LoggedDenial>> = BTreeMap::new();
     for protocol in Protocol::ALL {
         for case in &cases {
             let scenario = &scenarios[&case.policy];
-            let problems = run_case(case, scenario, protocol);
+            let logged = denials.entry(case.policy.as_str()).or_default();
+            let problems = run_case(case, scenario, protocol, logged);
             *counts.entry(protocol.to_string()).or_insert(0_usize) += 1;
             if !problems.is_empty() {
                 failures.push(format!(
@@ -341,6 +386,37 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
                     problems.join("\n      ")
                 ));
                 failed_policies.push(case.policy.clone());
+            }
+        }
+    }
+    for (policy, scenario) in &scenarios {
+        let policy_cases: Vec<&Case> = cases.iter().filter(|c| &c.policy == policy).collect();
+        let want = expected_counters(&policy_cases, scenario.traits.shadow);
+        let got: BTreeMap<String, u64> = scenario
+            .envoy
+            .counters(r"^wasmcustom\.mtls_authz\.(allowed|denied|unauthenticated|bad_request|shadow_denied|host_error)$")
+            .unwrap()
+            .into_iter()
+            .filter(|(_, value)| *value > 0)
+            .map(|(name, value)| (name.trim_start_matches("wasmcustom.").to_owned(), value))
+            .collect();
+        if got != want {
+            failures.push(format!(
+                "policy {policy}: filter counters {got:?}, expected {want:?}"
+            ));
+            failed_policies.push(policy.clone());
+        }
+        let log = scenario.envoy.log();
+        for denial in denials.get(policy.as_str()).into_iter().flatten() {
+            let logged = log
+                .lines()
+                .any(|l| l.contains(&denial.request_id) && l.contains(&denial.reason));
+            if !logged {
+                failures.push(format!(
+                    "policy {policy}: no log line with request id {} and reason {}",
+                    denial.request_id, denial.reason
+                ));
+                failed_policies.push(policy.clone());
             }
         }
     }

@@ -3,6 +3,8 @@
 //!
 //! `mtls-authz-demo-requests SCENARIO [PORT]` (PORT default 10443).
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use mtls_authz_e2e::demo;
@@ -20,12 +22,21 @@ fn main() -> ExitCode {
     };
     match demo::load(&scenario) {
         Ok(file) => {
-            println!("{}", demo::CERTS_VAR);
+            let mut out = format!("{}\n", demo::CERTS_VAR);
             for request in &file.requests {
-                println!("\n# {}: {}", request.expect, request.what);
-                println!("{}", request.curl_command(port));
+                let _ = write!(
+                    out,
+                    "\n# {}: {}\n{}\n",
+                    request.expect,
+                    request.what,
+                    request.curl_command(port)
+                );
             }
-            ExitCode::SUCCESS
+            // A closed pipe (`| head`) is not an error worth a panic.
+            match std::io::stdout().write_all(out.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            }
         }
         Err(err) => {
             eprintln!(

