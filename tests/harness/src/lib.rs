@@ -290,11 +290,11 @@ mod tests {
         let mut used: HashSet<String> = HashSet::new();
         for case in &cases {
             used.extend(case.cert.as_deref().map(stem));
-            let mut rest = case.xfcc.as_deref().unwrap_or_default();
-            while let Some(start) = rest.find("{cert:") {
-                rest = &rest[start + "{cert:".len()..];
-                let end = rest.find('}').unwrap();
-                used.insert(stem(&rest[..end]));
+            let template = case.xfcc.as_deref().unwrap_or_default();
+            for piece in xfcc::pieces(template).unwrap() {
+                if let xfcc::Piece::Cert(name) = piece {
+                    used.insert(stem(name));
+                }
             }
         }
         let certs_dir = fixtures_dir().join("certs");

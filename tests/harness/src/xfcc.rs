@@ -35,29 +35,51 @@ pub fn pem_text(name: &str) -> Option<Vec<u8>> {
     Some(pem.into_bytes())
 }
 
+/// A piece of an XFCC template: literal text, or a `{cert:<name>}` placeholder.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Copied as is.
+    Text(&'a str),
+    /// Replaced by the URL-encoded PEM of the named certificate.
+    Cert(&'a str),
+}
+
+/// Splits a template into text and `{cert:<name>}` placeholders.
+pub fn pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
+    const OPEN: &str = "{cert:";
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some((text, after)) = rest.split_once(OPEN) {
+        let (name, tail) = after
+            .split_once('}')
+            .ok_or_else(|| format!("unterminated `{OPEN}` in xfcc template `{template}`"))?;
+        out.push(Piece::Text(text));
+        out.push(Piece::Cert(name));
+        rest = tail;
+    }
+    out.push(Piece::Text(rest));
+    Ok(out)
+}
+
 /// Expands `{cert:<name>}` placeholders into URL-encoded PEM. Errors name the placeholder.
 pub fn expand(template: &str) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{cert:") {
-        out.push_str(rest.get(..start).unwrap_or_default());
-        let after = rest.get(start + "{cert:".len()..).unwrap_or_default();
-        let end = after
-            .find('}')
-            .ok_or_else(|| format!("unterminated `{{cert:` in xfcc template `{template}`"))?;
-        let name = after.get(..end).unwrap_or_default();
-        let pem = pem_text(name)
-            .ok_or_else(|| format!("xfcc template names unknown certificate `{name}`"))?;
-        out.push_str(&url_encode(&pem));
-        rest = after.get(end + 1..).unwrap_or_default();
+    for piece in pieces(template)? {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Cert(name) => {
+                let pem = pem_text(name)
+                    .ok_or_else(|| format!("xfcc template names unknown certificate `{name}`"))?;
+                out.push_str(&url_encode(&pem));
+            }
+        }
     }
-    out.push_str(rest);
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{expand, url_encode};
+    use super::{expand, pieces, url_encode, Piece};
 
     #[test]
     fn encodes_pem_like_envoy() {
@@ -77,6 +99,20 @@ mod tests {
         assert_eq!(value.matches("-----BEGIN%20CERTIFICATE-----").count(), 2);
         assert!(value.ends_with("-----END%20CERTIFICATE-----%0A\""));
         assert!(!value.contains('\n') && !value.contains("{cert:"));
+    }
+
+    #[test]
+    fn splits_text_and_placeholders() {
+        assert_eq!(
+            pieces("a{cert:x/y}b{cert:z}").unwrap(),
+            [
+                Piece::Text("a"),
+                Piece::Cert("x/y"),
+                Piece::Text("b"),
+                Piece::Cert("z"),
+                Piece::Text("")
+            ]
+        );
     }
 
     #[test]
