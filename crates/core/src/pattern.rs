@@ -7,6 +7,7 @@
 //! `a.b.example.org`). `*` is the only metacharacter.
 
 use alloc::string::String;
+use core::fmt;
 
 /// A compiled string pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +20,34 @@ pub enum Pattern {
     Suffix(String),
     /// A glob (see the module doc).
     Glob(String),
+}
+
+/// Renders the pattern as a policy writes it: `"Admins"`, `{"prefix":"spiffe://x/"}`.
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kind, value) = match self {
+            Pattern::Exact(v) => return write_json_string(f, v),
+            Pattern::Prefix(v) => ("prefix", v),
+            Pattern::Suffix(v) => ("suffix", v),
+            Pattern::Glob(v) => ("glob", v),
+        };
+        write!(f, "{{\"{kind}\":")?;
+        write_json_string(f, value)?;
+        f.write_str("}")
+    }
+}
+
+fn write_json_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_str("\"")?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            c if u32::from(c) < 0x20 => write!(f, "\\u{:04x}", u32::from(c))?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    f.write_str("\"")
 }
 
 impl Pattern {
@@ -107,6 +136,30 @@ mod tests {
         let p = Pattern::Exact("x,OU=Admins".to_string());
         assert!(p.matches("x,OU=Admins"));
         assert!(!p.matches("x"));
+    }
+
+    #[test]
+    fn display_as_written() {
+        assert_eq!(
+            Pattern::Exact("Admins".to_string()).to_string(),
+            "\"Admins\""
+        );
+        assert_eq!(
+            Pattern::Exact("a\"b\\\n".to_string()).to_string(),
+            "\"a\\\"b\\\\\\u000a\""
+        );
+        assert_eq!(
+            Pattern::Prefix("p".to_string()).to_string(),
+            "{\"prefix\":\"p\"}"
+        );
+        assert_eq!(
+            Pattern::Suffix("s".to_string()).to_string(),
+            "{\"suffix\":\"s\"}"
+        );
+        assert_eq!(
+            Pattern::Glob("*.g".to_string()).to_string(),
+            "{\"glob\":\"*.g\"}"
+        );
     }
 
     #[test]

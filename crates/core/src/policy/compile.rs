@@ -286,7 +286,11 @@ fn compile_matcher(
             Selector::IssuerPin => Condition::IssuerPin(compile_issuer_pins(patterns, issuers, &path)?),
             selector => {
                 let patterns = compile_patterns(&selector, patterns, &path)?;
-                Condition::Attribute { selector, patterns }
+                Condition::Attribute {
+                    text: String::from(selector_text),
+                    selector,
+                    patterns,
+                }
             }
         };
         conditions.push(condition);
@@ -536,3 +540,6 @@ fn compile_allow(allow: &[String], roles: &[Role], path: &JsonPath) -> Result<Al
     }
     Ok(Allow::Roles(out))
 }
+
+#[cfg(test)]
+mod tests;

@@ -110,8 +110,10 @@ impl Policy {
         out
     }
 
-    /// Identity checks in the documented order; the first failure is the rejection.
-    fn check_identity<'a>(
+    /// The identity checks (certificate present and parsed, validity against `now`, revoked
+    /// serial, revoked fingerprint, clientAuth EKU, not a CA) in that order; the first failure
+    /// is the rejection.
+    pub fn check_identity<'a>(
         &self,
         client: ClientCert<'a>,
         now: UnixTime,
@@ -161,7 +163,7 @@ impl Policy {
 
     /// Rules matching method and path, in policy order, each with the first of its paths
     /// (in `paths` order) that matched: that path's captures feed the binds.
-    fn matching_routes(&self, method: &str, segments: &[&str]) -> Vec<Route> {
+    pub(super) fn matching_routes(&self, method: &str, segments: &[&str]) -> Vec<Route> {
         let mut routes = Vec::new();
         self.router.matches(segments, &mut routes);
         routes.sort_unstable();
@@ -311,12 +313,12 @@ impl Policy {
             .collect()
     }
 
-    fn holds(&self, role: &Role, identity: &Identity) -> bool {
+    pub(super) fn holds(&self, role: &Role, identity: &Identity) -> bool {
         role.matchers.iter().any(|matcher| {
             matcher.conditions.iter().all(|condition| match condition {
-                Condition::Attribute { selector, patterns } => {
-                    selector.any_value(identity, |value| patterns.matches(value))
-                }
+                Condition::Attribute {
+                    selector, patterns, ..
+                } => selector.any_value(identity, |value| patterns.matches(value)),
                 Condition::IssuerPin(indexes) => indexes
                     .iter()
                     .any(|&i| self.issuers.get(i).is_some_and(|pin| pin.matches(identity))),
@@ -326,7 +328,7 @@ impl Policy {
 
     /// [`Selector::any_value`], plus the policy-dependent `issuer_pin` (names of the issuers
     /// the certificate matches, in `issuers` order). `roles` yields nothing here.
-    fn any_selector_value<'a>(
+    pub(super) fn any_selector_value<'a>(
         &'a self,
         selector: &Selector,
         identity: &'a Identity,
@@ -372,3 +374,6 @@ fn rejected(reason: Reason) -> Decision {
         upstream_path: None,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,18 +6,39 @@
 //! order (the string lists the last RDN first, RFC 4514 §2.1), the attributes of a
 //! multi-valued RDN may be written in any order, and values compare byte for byte after
 //! RFC 4514 unescaping (no case folding or space squashing: a pin is a security boundary).
-//! A `#hex` value (RFC 4514 §2.4) matches an attribute the certificate holds as a non-string
-//! type, which our DN model carries as `#` + lowercase hex of its DER.
+//! A `#hex` value (RFC 4514 §2.4) matches only an attribute the certificate holds as a
+//! non-string type (our DN model carries it as `#` + lowercase hex of its DER); an escaped
+//! `\#...` or any other string matches only string-typed attributes, so the two can never be
+//! confused.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::dn::{Attribute, DistinguishedName, ATTRIBUTE_NAMES};
+use crate::dn::{Attribute, DistinguishedName, ValueEncoding, ATTRIBUTE_NAMES};
 use crate::identity::Identity;
 use crate::selector::is_valid_dotted_oid;
 
 /// One parsed attribute: (dotted OID, value).
-type ParsedAttribute = (String, String);
+type ParsedAttribute = (String, PinValue);
+
+/// A pinned attribute value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PinValue {
+    /// A string value, compared with string-typed attributes.
+    Text(String),
+    /// `#` + lowercase hex of a DER value, compared with non-string attributes.
+    Der(String),
+}
+
+impl PinValue {
+    fn matches(&self, attribute: &Attribute) -> bool {
+        let non_string = attribute.encoding == ValueEncoding::NonString;
+        match self {
+            PinValue::Text(text) => !non_string && attribute.value == *text,
+            PinValue::Der(hex) => non_string && attribute.value == *hex,
+        }
+    }
+}
 
 /// A compiled `issuers` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,13 +82,10 @@ fn dn_equals(pinned: &[Vec<ParsedAttribute>], dn: &DistinguishedName) -> bool {
 
 /// Set equality of two RDNs (DER forbids duplicate attributes in one SET OF).
 fn rdn_equals(want: &[ParsedAttribute], have: &[Attribute]) -> bool {
-    let holds =
-        |(oid, value): &ParsedAttribute| have.iter().any(|a| a.oid == *oid && a.value == *value);
-    let wanted = |a: &Attribute| {
-        want.iter()
-            .any(|(oid, value)| a.oid == *oid && a.value == *value)
-    };
-    want.len() == have.len() && want.iter().all(holds) && have.iter().all(wanted)
+    let same = |(oid, value): &ParsedAttribute, a: &Attribute| a.oid == *oid && value.matches(a);
+    want.len() == have.len()
+        && want.iter().all(|w| have.iter().any(|h| same(w, h)))
+        && have.iter().all(|h| want.iter().any(|w| same(w, h)))
 }
 
 /// Parses an RFC 4514 DN into RDNs in certificate order. Spaces before an attribute type and
@@ -169,7 +187,7 @@ impl Parser<'_> {
     }
 
     /// `#` hexstring: the BER encoding of a non-string value.
-    fn hex_value(&mut self, name: &str) -> Result<String, String> {
+    fn hex_value(&mut self, name: &str) -> Result<PinValue, String> {
         let start = self.pos;
         while self.peek().is_some_and(|b| b.is_ascii_hexdigit()) {
             self.pos += 1;
@@ -184,10 +202,10 @@ impl Parser<'_> {
         let mut out = String::with_capacity(hex.len() + 1);
         out.push('#');
         out.extend(hex.iter().map(|b| char::from(b.to_ascii_lowercase())));
-        Ok(out)
+        Ok(PinValue::Der(out))
     }
 
-    fn string_value(&mut self, name: &str) -> Result<String, String> {
+    fn string_value(&mut self, name: &str) -> Result<PinValue, String> {
         let mut out: Vec<u8> = Vec::new();
         let mut last_was_unescaped_space = false;
         while let Some(b) = self.peek() {
@@ -236,7 +254,9 @@ impl Parser<'_> {
                 "the value of {name} ends with a space; escape it as `\\ ` or remove it"
             ));
         }
-        String::from_utf8(out).map_err(|_| alloc::format!("the value of {name} is not valid UTF-8"))
+        String::from_utf8(out)
+            .map(PinValue::Text)
+            .map_err(|_| alloc::format!("the value of {name} is not valid UTF-8"))
     }
 }
 
@@ -264,8 +284,8 @@ mod tests {
     use alloc::string::ToString;
     use alloc::vec;
 
-    fn attr(oid: &str, value: &str) -> (String, String) {
-        (oid.to_string(), value.to_string())
+    fn attr(oid: &str, value: &str) -> (String, PinValue) {
+        (oid.to_string(), PinValue::Text(value.to_string()))
     }
 
     fn dn(rdns: &[&[(&str, &str)]]) -> DistinguishedName {
@@ -325,7 +345,13 @@ mod tests {
     #[test]
     fn hex_values() {
         let rdns = parse_rfc4514("1.2.3=#0C02AB").unwrap();
-        assert_eq!(rdns, vec![vec![attr("1.2.3", "#0c02ab")]]);
+        assert_eq!(
+            rdns,
+            vec![vec![(
+                "1.2.3".to_string(),
+                PinValue::Der("#0c02ab".to_string())
+            )]]
+        );
         assert!(parse_rfc4514("CN=#abc")
             .unwrap_err()
             .contains("starts with `#`"));
@@ -425,5 +451,24 @@ mod tests {
         // A CN that merely contains the pinned text does not match.
         let injected = dn(&[&[("2.5.4.3", "Issuing CA,O=Org")]]);
         assert!(!no_key.matches(&identity_with_issuer(injected, None)));
+    }
+
+    #[test]
+    fn hex_values_match_only_non_string_attributes() {
+        let non_string = DistinguishedName {
+            rdns: vec![vec![Attribute {
+                oid: "1.2.3".to_string(),
+                value: "#0101ff".to_string(),
+                encoding: ValueEncoding::NonString,
+            }]],
+            rfc4514: String::new(),
+        };
+        let string = dn(&[&[("1.2.3", "#0101ff")]]);
+        let hex_pin = IssuerPin::new("ca".to_string(), "1.2.3=#0101FF", None).unwrap();
+        let text_pin = IssuerPin::new("ca".to_string(), "1.2.3=\\#0101ff", None).unwrap();
+        assert!(hex_pin.matches(&identity_with_issuer(non_string.clone(), None)));
+        assert!(!hex_pin.matches(&identity_with_issuer(string.clone(), None)));
+        assert!(text_pin.matches(&identity_with_issuer(string, None)));
+        assert!(!text_pin.matches(&identity_with_issuer(non_string, None)));
     }
 }

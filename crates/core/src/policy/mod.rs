@@ -5,11 +5,14 @@
 
 mod compile;
 mod evaluate;
+mod explain;
 mod hexid;
 mod issuer;
 mod json_path;
 pub mod raw;
 mod router;
+#[cfg(test)]
+mod test_support;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -20,6 +23,7 @@ use hashbrown::HashSet;
 use crate::pattern::Pattern;
 use crate::selector::Selector;
 
+pub use explain::{Evidence, RoleGrant};
 pub use raw::RawPolicy;
 
 /// `enforce` blocks denied requests; `shadow` only reports them.
@@ -126,6 +130,8 @@ struct Matcher {
 enum Condition {
     /// Some value of the selector matches some pattern.
     Attribute {
+        /// The selector as written (for explanations).
+        text: String,
         selector: Selector,
         patterns: PatternSet,
     },
@@ -149,11 +155,22 @@ enum ExactSet {
 
 impl PatternSet {
     fn matches(&self, value: &str) -> bool {
-        let exact = match &self.exact {
+        self.matches_exact(value) || self.others.iter().any(|p| p.matches(value))
+    }
+
+    fn matches_exact(&self, value: &str) -> bool {
+        match &self.exact {
             ExactSet::Few(values) => values.iter().any(|v| v == value),
             ExactSet::Many(values) => values.contains(value),
-        };
-        exact || self.others.iter().any(|p| p.matches(value))
+        }
+    }
+
+    /// The first pattern that matches `value` (explanations only).
+    fn matching_pattern(&self, value: &str) -> Option<Pattern> {
+        if self.matches_exact(value) {
+            return Some(Pattern::Exact(String::from(value)));
+        }
+        self.others.iter().find(|p| p.matches(value)).cloned()
     }
 }
 

@@ -1,0 +1,98 @@
+//! Explanations for tools (the CLI's `check`): which rules match a request and why an
+//! identity holds each role. Built on the same matching code as `evaluate`, so an
+//! explanation cannot drift from a decision. Not used on the request path.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::{Condition, Policy};
+use crate::identity::Identity;
+use crate::path::NormalizedPath;
+
+/// One value that satisfied one condition of a role matcher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// The selector as written (`subject.OU`, `issuer_pin`...).
+    pub selector: String,
+    /// The identity's value that matched (for `issuer_pin`: the issuer's name).
+    pub value: String,
+    /// The pattern it matched, as the policy writes it (`"Admins"`, `{"glob":"*.x"}`).
+    pub pattern: String,
+}
+
+/// Why an identity holds a role: the first matcher (index in the role's list) that holds,
+/// with one piece of evidence per condition of that matcher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleGrant {
+    /// Role name.
+    pub role: String,
+    /// Index of the matcher in the role's list.
+    pub matcher: usize,
+    /// One entry per selector of that matcher, in document order.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Policy {
+    /// The roles `identity` holds and why, in policy `roles` order. Identity checks
+    /// (validity, revocation...) are not applied: see [`Policy::check_identity`].
+    pub fn role_grants(&self, identity: &Identity) -> Vec<RoleGrant> {
+        let mut grants = Vec::new();
+        for role in &self.roles {
+            for (index, matcher) in role.matchers.iter().enumerate() {
+                let evidence: Option<Vec<Evidence>> = matcher
+                    .conditions
+                    .iter()
+                    .map(|condition| self.evidence(condition, identity))
+                    .collect();
+                if let Some(evidence) = evidence {
+                    grants.push(RoleGrant {
+                        role: role.name.clone(),
+                        matcher: index,
+                        evidence,
+                    });
+                    break;
+                }
+            }
+        }
+        grants
+    }
+
+    /// Indexes of every rule whose methods and path patterns match, in policy order.
+    pub fn matching_rules(&self, method: &str, path: &NormalizedPath) -> Vec<usize> {
+        let segments: Vec<&str> = path.segments.iter().map(String::as_str).collect();
+        self.matching_routes(method, &segments)
+            .into_iter()
+            .map(|route| route.rule)
+            .collect()
+    }
+
+    fn evidence(&self, condition: &Condition, identity: &Identity) -> Option<Evidence> {
+        match condition {
+            Condition::Attribute {
+                text,
+                selector,
+                patterns,
+            } => {
+                let mut found = None;
+                selector.any_value(identity, |value| {
+                    found = patterns.matching_pattern(value).map(|p| (value, p));
+                    found.is_some()
+                });
+                found.map(|(value, pattern)| Evidence {
+                    selector: text.clone(),
+                    value: String::from(value),
+                    pattern: pattern.to_string(),
+                })
+            }
+            Condition::IssuerPin(indexes) => indexes
+                .iter()
+                .filter_map(|&i| self.issuers.get(i))
+                .find(|pin| pin.matches(identity))
+                .map(|pin| Evidence {
+                    selector: String::from("issuer_pin"),
+                    value: pin.name.clone(),
+                    pattern: crate::pattern::Pattern::Exact(pin.name.clone()).to_string(),
+                }),
+        }
+    }
+}
