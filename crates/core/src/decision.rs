@@ -182,3 +182,100 @@ impl Decision {
         self.outcome == Outcome::Allow
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn every_reason_string() {
+        let cases: [(Reason, &str); 8] = [
+            (
+                Reason::AllowedByRole {
+                    rule: "records-read".to_string(),
+                    role: "clinician".to_string(),
+                },
+                "allow:rule[records-read]:role[clinician]",
+            ),
+            (
+                Reason::AllowedPublic {
+                    rule: "health".to_string(),
+                },
+                "allow:rule[health]:public",
+            ),
+            (
+                Reason::BadPath(PathError::EncodedSlash),
+                "bad_request:encoded_slash",
+            ),
+            (Reason::InvalidMethod, "bad_request:invalid_method"),
+            (
+                Reason::Unauthenticated(IdentityRejection::RevokedSerial),
+                "unauthenticated:revoked_serial",
+            ),
+            (Reason::NoRuleMatched, "forbidden:no_rule_matched"),
+            (
+                Reason::RoleNotHeld {
+                    rule: "admin".to_string(),
+                },
+                "forbidden:rule[admin]:role_not_held",
+            ),
+            (
+                Reason::BindFailed {
+                    rule: "tenant-orders".to_string(),
+                    param: "tenant".to_string(),
+                },
+                "forbidden:rule[tenant-orders]:bind_failed[tenant]",
+            ),
+        ];
+        for (reason, text) in cases {
+            assert_eq!(reason.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn every_identity_rejection_code() {
+        let codes = [
+            (IdentityRejection::NoCertificate, "no_certificate"),
+            (
+                IdentityRejection::CertificateUnverified,
+                "certificate_unverified",
+            ),
+            (
+                IdentityRejection::CertificateParseError,
+                "certificate_parse_error",
+            ),
+            (
+                IdentityRejection::CertificateTooLarge,
+                "certificate_too_large",
+            ),
+            (IdentityRejection::CertificateExpired, "certificate_expired"),
+            (
+                IdentityRejection::CertificateNotYetValid,
+                "certificate_not_yet_valid",
+            ),
+            (IdentityRejection::RevokedSerial, "revoked_serial"),
+            (IdentityRejection::RevokedFingerprint, "revoked_fingerprint"),
+            (
+                IdentityRejection::MissingClientAuthEku,
+                "missing_client_auth_eku",
+            ),
+            (IdentityRejection::CaCertificate, "ca_certificate"),
+        ];
+        for (rejection, code) in codes {
+            assert_eq!(rejection.code(), code);
+            assert_eq!(
+                Reason::Unauthenticated(rejection).to_string(),
+                alloc::format!("unauthenticated:{code}")
+            );
+        }
+    }
+
+    #[test]
+    fn status_codes() {
+        assert_eq!(Status::Ok.code(), 200);
+        assert_eq!(Status::BadRequest.code(), 400);
+        assert_eq!(Status::Unauthenticated.code(), 401);
+        assert_eq!(Status::Forbidden.code(), 403);
+    }
+}

@@ -203,3 +203,156 @@ fn attribute_values<'a, 'o>(
         .filter(move |a| a.oid == oid)
         .map(|a| a.value.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dn::Attribute;
+    use crate::time::UnixTime;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn identity() -> Identity {
+        let subject = DistinguishedName::from_rdns(vec![
+            vec![Attribute::utf8("2.5.4.10", "Example")],
+            vec![
+                Attribute::utf8("2.5.4.11", "Admins"),
+                Attribute::utf8("2.5.4.3", "alice"),
+            ],
+            vec![Attribute::utf8("2.5.4.11", "Clinicians")],
+        ]);
+        Identity {
+            subject,
+            issuer: DistinguishedName::default(),
+            san_dns: vec!["a.example".to_string(), "b.example".to_string()],
+            san_uri: vec!["spiffe://example.org/a".to_string()],
+            san_email: vec![],
+            san_ip: vec!["192.0.2.1".to_string()],
+            spiffe_id: Some("spiffe://example.org/a".to_string()),
+            serial: "01ab".to_string(),
+            fingerprint_sha256: [0xab; 32],
+            fingerprint_sha256_hex: "ab".repeat(32),
+            eku: vec!["1.3.6.1.5.5.7.3.2".to_string(), "clientAuth".to_string()],
+            eku_present: true,
+            extensions: vec![
+                ("1.3.6.1.4.1.55555.1".to_string(), "svc-a".to_string()),
+                ("1.3.6.1.4.1.55555.2".to_string(), "0102".to_string()),
+                ("1.3.6.1.4.1.55555.1".to_string(), "svc-b".to_string()),
+            ],
+            authority_key_id: None,
+            not_before: UnixTime(0),
+            not_after: UnixTime(1),
+            is_ca: false,
+        }
+    }
+
+    fn values(selector: &str) -> Vec<String> {
+        let id = identity();
+        Selector::parse(selector)
+            .unwrap()
+            .values(&id)
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn parse_names_and_oids() {
+        assert_eq!(Selector::parse("subject"), Ok(Selector::Subject));
+        assert_eq!(
+            Selector::parse("subject.OU"),
+            Ok(Selector::SubjectAttr("2.5.4.11".to_string()))
+        );
+        assert_eq!(
+            Selector::parse("issuer.2.5.4.3"),
+            Ok(Selector::IssuerAttr("2.5.4.3".to_string()))
+        );
+        assert_eq!(
+            Selector::parse("ext.1.3.6.1.4.1.55555.1"),
+            Ok(Selector::Ext("1.3.6.1.4.1.55555.1".to_string()))
+        );
+        assert_eq!(Selector::parse("roles"), Ok(Selector::Roles));
+        assert_eq!(Selector::parse("issuer_pin"), Ok(Selector::IssuerPin));
+        for bad in [
+            "",
+            "Subject",
+            "subject.ou",
+            "subject.",
+            "ext.",
+            "ext.3.1",
+            "ext.1",
+            "ext.1.02",
+            "san",
+            "san.DNS",
+        ] {
+            assert!(Selector::parse(bad).is_err(), "{bad}");
+        }
+        let err = Selector::parse("subject.XX").unwrap_err();
+        assert_eq!(err.selector, "subject.XX");
+        assert!(err
+            .to_string()
+            .starts_with("unknown selector `subject.XX`: attribute must be"));
+    }
+
+    #[test]
+    fn values_in_certificate_order() {
+        assert_eq!(values("subject"), [identity().subject.rfc4514]);
+        assert_eq!(values("subject.OU"), ["Admins", "Clinicians"]);
+        assert_eq!(values("subject.CN"), ["alice"]);
+        assert_eq!(values("subject.O"), ["Example"]);
+        assert!(values("subject.C").is_empty());
+        assert!(values("issuer").is_empty(), "an empty DN has no value");
+        assert_eq!(values("san.dns"), ["a.example", "b.example"]);
+        assert_eq!(values("san.ip"), ["192.0.2.1"]);
+        assert!(values("san.email").is_empty());
+        assert_eq!(values("spiffe_id"), ["spiffe://example.org/a"]);
+        assert_eq!(values("serial"), ["01ab"]);
+        assert_eq!(values("fingerprint_sha256"), ["ab".repeat(32)]);
+        assert_eq!(values("eku"), ["1.3.6.1.5.5.7.3.2", "clientAuth"]);
+        assert_eq!(values("ext.1.3.6.1.4.1.55555.1"), ["svc-a", "svc-b"]);
+        assert!(values("issuer_pin").is_empty());
+        assert!(values("roles").is_empty());
+    }
+
+    #[test]
+    fn any_value_stops_at_the_first_hit() {
+        let id = identity();
+        let mut seen = Vec::new();
+        let found = Selector::SanDns.any_value(&id, |v| {
+            seen.push(v);
+            v == "a.example"
+        });
+        assert!(found);
+        assert_eq!(seen, ["a.example"]);
+        assert!(!Selector::SanEmail.any_value(&id, |_| true));
+    }
+
+    #[test]
+    fn multi_valued() {
+        assert!(!Selector::Subject.is_multi_valued());
+        assert!(!Selector::SpiffeId.is_multi_valued());
+        assert!(!Selector::FingerprintSha256.is_multi_valued());
+        assert!(Selector::SubjectAttr("2.5.4.11".to_string()).is_multi_valued());
+        assert!(Selector::Roles.is_multi_valued());
+        assert!(Selector::IssuerPin.is_multi_valued());
+    }
+
+    #[test]
+    fn dotted_oids() {
+        for ok in ["1.2", "2.5.4.3", "0.9.2342.19200300.100.1.25"] {
+            assert!(is_valid_dotted_oid(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "1",
+            "3.1",
+            "1..2",
+            "1.02",
+            "1.2.",
+            "a.b",
+            "1.2.1234567890123456789",
+        ] {
+            assert!(!is_valid_dotted_oid(bad), "{bad}");
+        }
+    }
+}
