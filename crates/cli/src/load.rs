@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use mtls_authz_core::{Identity, Policy, PolicyError};
-
-use crate::document::Document;
+use mtls_authz_core::policy::RawPolicy;
+use mtls_authz_core::{Identity, Policy};
 
 use crate::error::CliError;
 
@@ -27,7 +26,7 @@ fn read_text(file: &Path) -> Result<String, CliError> {
 #[derive(Debug)]
 pub(crate) struct LoadedPolicy {
     pub(crate) policy: Policy,
-    pub(crate) doc: Document,
+    pub(crate) doc: RawPolicy,
 }
 
 /// Reads and compiles a v1 policy document exactly as the filter does.
@@ -37,13 +36,9 @@ pub(crate) fn policy(file: &Path) -> Result<LoadedPolicy, CliError> {
         file: file.to_path_buf(),
         source,
     })?;
-    // The core accepted the text, so this only fails if the view and the core disagree.
-    let doc = serde_json::from_str(&text).map_err(|e| CliError::Policy {
+    let doc = RawPolicy::from_json(&text).map_err(|source| CliError::Policy {
         file: file.to_path_buf(),
-        source: PolicyError::Syntax {
-            path: String::from("$"),
-            detail: format!("compiled, but the CLI cannot read it: {e}"),
-        },
+        source,
     })?;
     Ok(LoadedPolicy { policy, doc })
 }
@@ -51,7 +46,7 @@ pub(crate) fn policy(file: &Path) -> Result<LoadedPolicy, CliError> {
 /// Reads a certificate file (PEM or DER) and parses it with the core.
 pub(crate) fn certificate(file: &Path) -> Result<Identity, CliError> {
     let bytes = read_bytes(file)?;
-    crate::engine::parse_certificate(&bytes).map_err(|source| CliError::Certificate {
+    Identity::parse(&bytes).map_err(|source| CliError::Certificate {
         file: file.to_path_buf(),
         source,
     })

@@ -7,7 +7,6 @@
 mod clock;
 mod commands;
 mod document;
-mod engine;
 mod error;
 mod load;
 mod openapi;

@@ -2,7 +2,7 @@
 //!
 //! Approach (probe paths): each OpenAPI template becomes a concrete path, every `{param}`
 //! replaced by `__param__`, normalised by the core and routed by the core's compiled rules
-//! (`engine::matching_rules`), so the audit uses exactly the filter's matching. A rule covers an
+//! (`Policy::matching_rules`), so the audit uses exactly the filter's matching. A rule covers an
 //! operation when it matches the probe: rules that accept only some literal values of a
 //! parameter (`/tenants/acme/orders` for `/tenants/{tenant}/orders`) do not count as covering it.
 //! The roles that may call an operation are the allow lists of every matching rule (the filter
@@ -16,7 +16,6 @@ use mtls_authz_core::normalize_path;
 use serde::Serialize;
 
 use crate::document::{is_write_method, AUTHENTICATED, PUBLIC};
-use crate::engine;
 use crate::error::CliError;
 use crate::load;
 use crate::openapi::{self, probe_path};
@@ -108,7 +107,7 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
                 op.template
             ),
         })?;
-        let matching = engine::matching_rules(&loaded.policy, &op.method, &normalized);
+        let matching = loaded.policy.matching_rules(&op.method, &normalized);
         let mut rules = Vec::new();
         let mut roles: Vec<String> = Vec::new();
         let mut binds = Vec::new();
@@ -125,8 +124,11 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
                     roles.push(role.clone());
                 }
             }
-            for (param, selector) in &rule.bind {
-                binds.push(format!("{}: {{{param}}}={selector}", rule.name));
+            for (param, selector) in rule.bind.iter() {
+                let bind = format!("{{{param}}}={selector}");
+                if !binds.contains(&bind) {
+                    binds.push(bind);
+                }
             }
         }
         let open = roles.iter().any(|r| r == AUTHENTICATED || r == PUBLIC);
@@ -176,12 +178,17 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
             notes,
         }),
         Format::Text => {
-            let mut table = Table::new(&["METHOD", "PATH", "RULES", "ROLES", "ISSUE"]);
+            let mut table = Table::new(&["METHOD", "PATH", "RULES", "ROLES", "BINDS", "ISSUE"]);
             for a in &audits {
+                let who = if a.roles.iter().any(|r| r == PUBLIC) {
+                    "anyone, no certificate needed"
+                } else {
+                    "any authenticated client"
+                };
                 let issue = match a.issues.first() {
                     Some(Issue::Uncovered) => String::from("UNCOVERED: always denied (403)"),
-                    Some(Issue::WriteOpen) => String::from("WRITE OPEN to any client"),
-                    Some(Issue::ReadOpen) => String::from("read open to any client"),
+                    Some(Issue::WriteOpen) => format!("WRITE OPEN: {who}"),
+                    Some(Issue::ReadOpen) => format!("read open: {who}"),
                     None => String::new(),
                 };
                 let or_dash = |v: &[String]| {
@@ -191,22 +198,16 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
                         v.join(",")
                     }
                 };
-                let mut roles = or_dash(&a.roles);
-                if !a.binds.is_empty() {
-                    roles.push_str(" (bound)");
-                }
                 table.row(vec![
                     a.method.clone(),
                     a.path.clone(),
                     or_dash(&a.rules),
-                    roles,
+                    or_dash(&a.roles),
+                    or_dash(&a.binds),
                     issue,
                 ]);
             }
             let mut out = table.render();
-            for a in audits.iter().filter(|a| !a.binds.is_empty()) {
-                let _ = writeln!(out, "bind {} {}: {}", a.method, a.path, a.binds.join("; "));
-            }
             if !unused.is_empty() {
                 let _ = writeln!(out, "rules matching no operation: {}", unused.join(", "));
             }

@@ -6,14 +6,16 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
+use mtls_authz_core::policy::raw::RawRule;
+use mtls_authz_core::policy::{RawPolicy, RoleGrant};
 use mtls_authz_core::{
-    normalize_path, xfcc, CertError, ClientCert, Decision, Identity, Policy, Request, Source,
+    normalize_path, xfcc, CertError, ClientCert, Decision, Identity, Mode, NormalizedPath, Policy,
+    Request, Selector, Source,
 };
 use serde::Serialize;
 
 use crate::clock;
-use crate::document::{Document, Rule, AUTHENTICATED, PUBLIC};
-use crate::engine::{self, RoleGrant};
+use crate::document::{AUTHENTICATED, PUBLIC};
 use crate::error::CliError;
 use crate::load;
 use crate::output::{self, quote, Exit, Format, Report};
@@ -55,6 +57,8 @@ const METHOD_OVERRIDE_HEADERS: &[&str] = &[
     "x-method-override",
 ];
 const XFCC_HEADER: &str = "x-forwarded-client-cert";
+/// Shadow mode reports the enforce verdict to the upstream in this header.
+const SHADOW_HEADER: &str = "x-mtls-authz-shadow";
 
 fn parse_header(raw: &str) -> Result<(String, String), CliError> {
     let (name, value) = raw
@@ -104,7 +108,7 @@ fn present_certificate(
             }
             Source::Xfcc if !xfcc_value.is_empty() => {
                 return Ok(match xfcc::last_element_cert(&xfcc_value.join(",")) {
-                    Ok(Some(pem)) => Presented::Xfcc(engine::parse_certificate(&pem)),
+                    Ok(Some(pem)) => Presented::Xfcc(Identity::parse(&pem)),
                     Ok(None) => continue,
                     Err(e) => Presented::XfccMalformed(e.to_string()),
                 });
@@ -113,6 +117,40 @@ fn present_certificate(
         }
     }
     Ok(Presented::None)
+}
+
+/// [`RoleGrant`] for JSON output.
+#[derive(Serialize)]
+struct JsonGrant {
+    role: String,
+    matcher: usize,
+    evidence: Vec<JsonEvidence>,
+}
+
+#[derive(Serialize)]
+struct JsonEvidence {
+    selector: String,
+    value: String,
+    pattern: String,
+}
+
+fn json_grants(grants: &[RoleGrant]) -> Vec<JsonGrant> {
+    grants
+        .iter()
+        .map(|g| JsonGrant {
+            role: g.role.clone(),
+            matcher: g.matcher,
+            evidence: g
+                .evidence
+                .iter()
+                .map(|e| JsonEvidence {
+                    selector: e.selector.clone(),
+                    value: e.value.clone(),
+                    pattern: e.pattern.clone(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -140,9 +178,12 @@ struct JsonCheck<'a> {
     normalized_path: Option<String>,
     certificate: Option<JsonCertificate>,
     identity_rejection: Option<&'static str>,
-    roles: &'a [RoleGrant],
+    roles: Vec<JsonGrant>,
     matching_rules: &'a [RuleVerdict],
     decision: JsonDecision,
+    mode: &'static str,
+    /// Whether the request reaches the upstream (allowed, or any request in shadow mode).
+    forwarded: bool,
     upstream_path: Option<&'a str>,
     upstream_headers: Vec<(String, String)>,
     removed_headers: Vec<String>,
@@ -199,16 +240,16 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     };
     let decision = loaded.policy.evaluate(&request, client, now);
     let normalized = normalize_path(&args.path).ok();
-    let rejection = engine::identity_rejection(&loaded.policy, client, now);
-    let identity = match client {
-        ClientCert::Present(identity) if rejection.is_none() => Some(identity),
-        _ => None,
-    };
+    let checked = loaded.policy.check_identity(client, now);
+    let rejection = checked.err();
+    let identity = checked.ok();
     let grants = identity
-        .map(|i| engine::role_grants(&loaded.policy, i))
+        .map(|i| loaded.policy.role_grants(i))
         .unwrap_or_default();
     let verdicts: Vec<RuleVerdict> = match &normalized {
-        Some(path) => engine::matching_rules(&loaded.policy, &args.method, path)
+        Some(path) => loaded
+            .policy
+            .matching_rules(&args.method, path)
             .into_iter()
             .filter_map(|index| {
                 let rule = loaded.doc.rules.get(index)?;
@@ -230,7 +271,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             normalized_path: normalized.as_ref().map(|n| n.path.clone()),
             certificate,
             identity_rejection: rejection.map(|r| r.code()),
-            roles: &grants,
+            roles: json_grants(&grants),
             matching_rules: &verdicts,
             decision: JsonDecision {
                 allowed: decision.is_allowed(),
@@ -238,6 +279,11 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
                 reason: decision.reason.to_string(),
                 rule: decision.rule.clone(),
             },
+            mode: match loaded.policy.mode() {
+                Mode::Enforce => "enforce",
+                Mode::Shadow => "shadow",
+            },
+            forwarded: decision.is_allowed() || loaded.policy.mode() == Mode::Shadow,
             upstream_path: decision.upstream_path.as_deref(),
             upstream_headers,
             removed_headers,
@@ -246,12 +292,13 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             args,
             doc: &loaded.doc,
             now,
-            normalized: normalized.as_ref().map(|n| n.path.as_str()),
+            normalized: normalized.as_ref(),
             certificate: &certificate,
             rejection: rejection.map(|r| r.code()),
             grants: &grants,
             verdicts: &verdicts,
             decision: &decision,
+            mode: loaded.policy.mode(),
             upstream_headers: &upstream_headers,
             removed_headers: &removed_headers,
         }),
@@ -293,7 +340,7 @@ fn certificate_summary(presented: &Presented) -> Option<JsonCertificate> {
 }
 
 fn rule_verdict(
-    rule: &Rule,
+    rule: &RawRule,
     index: usize,
     identity: Option<&Identity>,
     grants: &[RoleGrant],
@@ -324,12 +371,12 @@ fn rule_verdict(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             let holds = identity.is_some_and(|i| {
-                mtls_authz_core::Selector::parse(selector)
+                Selector::parse(selector)
                     .map(|s| s.values(i).contains(&value.as_str()))
                     .unwrap_or(false)
             });
             BindVerdict {
-                param: param.clone(),
+                param: param.to_owned(),
                 value,
                 selector: selector.clone(),
                 holds,
@@ -347,42 +394,49 @@ fn rule_verdict(
 
 /// What the upstream sees on allow: forward headers set from the identity, and every header the
 /// filter strips (inbound copies of forward headers, method overrides, untrusted XFCC).
+/// The request is forwarded when allowed, and always in shadow mode; nothing reaches the
+/// upstream otherwise.
 fn upstream_view(
     policy: &Policy,
     identity: Option<&Identity>,
     decision: &Decision,
     inbound: &[(String, String)],
 ) -> (Vec<(String, String)>, Vec<String>) {
-    if !decision.is_allowed() {
+    let shadow = policy.mode() == Mode::Shadow;
+    if !decision.is_allowed() && !shadow {
         return (Vec::new(), Vec::new());
     }
-    let set = identity
+    let mut set = identity
         .map(|i| policy.forward_header_values(i, decision))
         .unwrap_or_default();
+    if shadow {
+        set.push((String::from(SHADOW_HEADER), decision.reason.to_string()));
+    }
     let xfcc_trusted = policy.sources().contains(&Source::Xfcc);
-    let removed = inbound
-        .iter()
-        .map(|(name, _)| name)
-        .filter(|name| {
-            policy.forward_headers().iter().any(|(h, _)| h == *name)
-                || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
-                || (name.as_str() == XFCC_HEADER && !xfcc_trusted)
-        })
-        .cloned()
-        .collect();
+    let mut removed: Vec<String> = Vec::new();
+    for (name, _) in inbound {
+        let spoofable = policy.forward_headers().iter().any(|(h, _)| h == name)
+            || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
+            || name == SHADOW_HEADER
+            || (name == XFCC_HEADER && !xfcc_trusted);
+        if spoofable && !removed.contains(name) {
+            removed.push(name.clone());
+        }
+    }
     (set, removed)
 }
 
 struct TextInput<'a> {
     args: &'a CheckArgs,
-    doc: &'a Document,
+    doc: &'a RawPolicy,
     now: mtls_authz_core::UnixTime,
-    normalized: Option<&'a str>,
+    normalized: Option<&'a NormalizedPath>,
     certificate: &'a Option<JsonCertificate>,
     rejection: Option<&'static str>,
     grants: &'a [RoleGrant],
     verdicts: &'a [RuleVerdict],
     decision: &'a Decision,
+    mode: Mode,
     upstream_headers: &'a [(String, String)],
     removed_headers: &'a [String],
 }
@@ -394,7 +448,7 @@ fn render_text(t: &TextInput<'_>) -> String {
     let _ = writeln!(out, "time:        {}", clock::format_rfc3339(t.now));
     match t.normalized {
         Some(path) => {
-            let _ = writeln!(out, "path:        {path}");
+            let _ = writeln!(out, "path:        {}", path.path);
         }
         None => {
             let _ = writeln!(
@@ -431,29 +485,17 @@ fn render_text(t: &TextInput<'_>) -> String {
         } else {
             let _ = writeln!(out, "roles:");
             for grant in t.grants {
-                let why: Vec<String> = grant
-                    .evidence
-                    .iter()
-                    .map(|e| format!("{} {} matches {}", e.selector, quote(&e.value), e.pattern))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  {:<12} matcher {}: {}",
-                    grant.role,
-                    grant.matcher,
-                    why.join("; ")
-                );
+                let _ = writeln!(out, "  {}", describe_grant(grant));
             }
         }
     }
-    if t.normalized.is_some() {
+    if let Some(path) = t.normalized {
         if t.verdicts.is_empty() {
-            let near: Vec<&str> = near_misses(t.doc, t.normalized.unwrap_or("/"));
+            let near: Vec<&str> = near_misses(t.doc, &path.segments);
             let _ = writeln!(
                 out,
                 "rules:       none matches {} {}",
-                args.method,
-                t.normalized.unwrap_or("")
+                args.method, path.path
             );
             if !near.is_empty() {
                 let _ = writeln!(
@@ -495,7 +537,14 @@ fn render_text(t: &TextInput<'_>) -> String {
     let verdict = if d.is_allowed() { "ALLOW" } else { "DENY" };
     let _ = writeln!(out, "decision:    {verdict} {}", d.status.code());
     let _ = writeln!(out, "reason:      {}", d.reason);
-    if d.is_allowed() {
+    let shadow = t.mode == Mode::Shadow;
+    if shadow {
+        let _ = writeln!(
+            out,
+            "mode:        shadow (the filter forwards the request whatever the decision)"
+        );
+    }
+    if d.is_allowed() || shadow {
         if let Some(up) = &d.upstream_path {
             let _ = writeln!(out, "upstream:    {} {up}", args.method);
         }
@@ -509,16 +558,36 @@ fn render_text(t: &TextInput<'_>) -> String {
     out
 }
 
+/// One line saying why a role is held: `role  matcher N: selector "value" matches pattern; ...`.
+pub(crate) fn describe_grant(grant: &RoleGrant) -> String {
+    let why: Vec<String> = grant
+        .evidence
+        .iter()
+        .map(|e| {
+            if e.selector == "issuer_pin" {
+                format!("issuer_pin: issuer matches issuers.{}", e.value)
+            } else {
+                format!("{} {} matches {}", e.selector, quote(&e.value), e.pattern)
+            }
+        })
+        .collect();
+    format!(
+        "{:<12} matcher {}: {}",
+        grant.role,
+        grant.matcher,
+        why.join("; ")
+    )
+}
+
 /// Rules whose path matches but whose methods do not: the usual reason for "no rule matched".
-fn near_misses<'a>(doc: &'a Document, path: &str) -> Vec<&'a str> {
-    let segments: Vec<String> = path.split('/').skip(1).map(String::from).collect();
+fn near_misses<'a>(doc: &'a RawPolicy, segments: &[String]) -> Vec<&'a str> {
     doc.rules
         .iter()
         .filter(|r| {
             r.methods.is_some()
                 && r.paths
                     .iter()
-                    .any(|p| path_pattern::captures(p, &segments).is_some())
+                    .any(|p| path_pattern::captures(p, segments).is_some())
         })
         .map(|r| r.name.as_str())
         .collect()

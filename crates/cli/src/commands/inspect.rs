@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mtls_authz_core::dn::{name_for_oid, DistinguishedName};
-use mtls_authz_core::{Identity, UnixTime};
+use mtls_authz_core::{ClientCert, Identity, UnixTime};
 use serde::Serialize;
 
 use crate::clock;
+use crate::commands::check::describe_grant;
 use crate::error::CliError;
 use crate::load;
 use crate::output::{self, Exit, Format, Report};
@@ -22,6 +23,9 @@ pub(crate) struct InspectArgs {
     /// Judge the validity window at this time (RFC 3339) instead of now.
     #[arg(long)]
     time: Option<String>,
+    /// Also show the identity checks and roles this policy gives the certificate.
+    #[arg(long)]
+    policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -111,6 +115,17 @@ struct JsonInspect<'a> {
     is_ca: bool,
     eku_present: bool,
     authority_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<JsonPolicyView>,
+}
+
+/// What `--policy` adds: the identity check verdict and the roles held, with evidence.
+#[derive(Serialize)]
+struct JsonPolicyView {
+    file: String,
+    identity_rejection: Option<&'static str>,
+    roles: Vec<String>,
+    explanations: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -124,6 +139,24 @@ struct JsonValidity {
 pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
     let now = clock::now_or(args.time.as_deref())?;
     let identity = load::certificate(&args.cert)?;
+    let policy_view = match &args.policy {
+        Some(file) => {
+            let loaded = load::policy(file)?;
+            let rejection = loaded
+                .policy
+                .check_identity(ClientCert::Present(&identity), now)
+                .err()
+                .map(|r| r.code());
+            let grants = loaded.policy.role_grants(&identity);
+            Some(JsonPolicyView {
+                file: file.display().to_string(),
+                identity_rejection: rejection,
+                roles: grants.iter().map(|g| g.role.clone()).collect(),
+                explanations: grants.iter().map(describe_grant).collect(),
+            })
+        }
+        None => None,
+    };
     let selectors = selector_values(&identity);
     let status = validity_status(&identity, now);
     let stdout = match args.format {
@@ -139,13 +172,41 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
             is_ca: identity.is_ca,
             eku_present: identity.eku_present,
             authority_key_id: identity.authority_key_id.as_deref(),
+            policy: policy_view,
         }),
-        Format::Text => render_text(args, &identity, &selectors, now, status),
+        Format::Text => {
+            let mut out = render_text(args, &identity, &selectors, now, status);
+            if let Some(view) = &policy_view {
+                render_policy_view(&mut out, view);
+            }
+            out
+        }
     };
     Ok(Report {
         stdout,
         exit: Exit::Ok,
     })
+}
+
+fn render_policy_view(out: &mut String, view: &JsonPolicyView) {
+    let _ = writeln!(out, "policy {}:", view.file);
+    match view.identity_rejection {
+        None => {
+            let _ = writeln!(out, "  identity usable");
+        }
+        Some(code) => {
+            let _ = writeln!(
+                out,
+                "  identity rejected ({code}): every request is 401 except public rules"
+            );
+        }
+    }
+    if view.explanations.is_empty() {
+        let _ = writeln!(out, "  roles: none (only `authenticated`)");
+    }
+    for line in &view.explanations {
+        let _ = writeln!(out, "  {line}");
+    }
 }
 
 fn render_text(

@@ -28,7 +28,7 @@ struct JsonValidate {
 pub(crate) fn run(args: &ValidateArgs) -> Result<Report, CliError> {
     let loaded = load::policy(&args.policy)?;
     let rules = loaded.policy.rule_names().len();
-    let roles = crate::engine::role_names(&loaded.policy).len();
+    let roles = loaded.policy.role_names().len();
     let stdout = match args.format {
         Format::Text => format!("policy OK: {rules} rules, {roles} roles\n"),
         Format::Json => output::json(&JsonValidate {

@@ -22,7 +22,10 @@ use crate::load;
 use crate::output::{self, Exit, Format, Report};
 use crate::path_pattern;
 
-use crate::document::{is_write_method, Document, Rule, AUTHENTICATED, PUBLIC};
+use mtls_authz_core::policy::raw::RawRule;
+use mtls_authz_core::policy::RawPolicy;
+
+use crate::document::{is_write_method, partial_kind, pattern_as_written, AUTHENTICATED, PUBLIC};
 
 #[derive(Debug, Args)]
 pub(crate) struct LintArgs {
@@ -68,7 +71,7 @@ impl Finding {
     fn on_rule(
         id: &'static str,
         severity: Severity,
-        rule: &Rule,
+        rule: &RawRule,
         message: String,
         fix: &str,
     ) -> Self {
@@ -127,7 +130,7 @@ fn is_subject_name_selector(selector: &str) -> bool {
     selector == "subject" || selector.starts_with("subject.")
 }
 
-fn writes(rule: &Rule) -> Vec<&str> {
+fn writes(rule: &RawRule) -> Vec<&str> {
     match &rule.methods {
         None => vec!["every method"],
         Some(methods) => methods
@@ -150,7 +153,7 @@ fn is_health_path(pattern: &str) -> bool {
 }
 
 /// Runs every lint over a document, in id order, then document order.
-pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
+pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rule in &doc.rules {
         let write = writes(rule);
@@ -203,14 +206,14 @@ pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
         }
     }
     if doc.issuers.len() > 1 {
-        for (role, matchers) in &doc.roles {
+        for (role, matchers) in doc.roles.iter() {
             for (index, matcher) in matchers.iter().enumerate() {
-                if matcher.contains_key("issuer_pin") {
+                if matcher.get("issuer_pin").is_some() {
                     continue;
                 }
                 let names: Vec<&str> = matcher
-                    .keys()
-                    .map(String::as_str)
+                    .iter()
+                    .map(|(selector, _)| selector)
                     .filter(|s| is_subject_name_selector(s))
                     .collect();
                 if !names.is_empty() {
@@ -229,14 +232,14 @@ pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
             }
         }
     }
-    for (role, matchers) in &doc.roles {
+    for (role, matchers) in doc.roles.iter() {
         for (index, matcher) in matchers.iter().enumerate() {
             for selector in ["subject", "issuer"] {
                 let partial = matcher
                     .get(selector)
                     .into_iter()
                     .flatten()
-                    .find(|p| p.partial_kind().is_some());
+                    .find(|p| partial_kind(p).is_some());
                 if let Some(pattern) = partial {
                     findings.push(Finding::on_role(
                         "MA004",
@@ -244,7 +247,7 @@ pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
                         role,
                         format!(
                             "matcher {index} matches the whole {selector} DN with {}: a CN such as `x,OU=Admins` or an extra RDN satisfies it",
-                            pattern.as_written()
+                            pattern_as_written(pattern)
                         ),
                         &format!("match one attribute exactly, e.g. \"{selector}.OU\": [\"Admins\"]"),
                     ));
@@ -273,12 +276,17 @@ pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
                     earlier.paths.join(", ")
                 )
             };
+            let fix = if duplicate {
+                "delete the duplicate"
+            } else {
+                "move the narrower rule before the broader one, or delete it"
+            };
             findings.push(Finding::on_rule(
                 "MA005",
                 Severity::Warning,
                 later,
                 format!("{how}: it never decides a request"),
-                "delete it, or move the narrower rule before the broader one and narrow the broader one",
+                fix,
             ));
         }
     }
@@ -293,8 +301,8 @@ pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
             ));
         }
     }
-    for role in doc.roles.keys() {
-        if !doc.rules.iter().any(|r| r.allow.contains(role)) {
+    for (role, _) in doc.roles.iter() {
+        if !doc.rules.iter().any(|r| r.allow.iter().any(|a| a == role)) {
             findings.push(Finding::on_role(
                 "MA007",
                 Severity::Info,
@@ -332,7 +340,7 @@ pub(crate) fn lint(doc: &Document) -> Vec<Finding> {
 
 /// `earlier` makes `later` unreachable: it matches every request `later` matches and allows
 /// at least the same identities.
-fn shadows(earlier: &Rule, later: &Rule) -> bool {
+fn shadows(earlier: &RawRule, later: &RawRule) -> bool {
     let methods = path_pattern::methods_cover(earlier.methods.as_deref(), later.methods.as_deref());
     let paths = later.paths.iter().all(|n| {
         earlier
@@ -352,7 +360,7 @@ fn shadows(earlier: &Rule, later: &Rule) -> bool {
 }
 
 /// Whether `rule` admits every identity holding `role`.
-fn allows_at_least(rule: &Rule, role: &str) -> bool {
+fn allows_at_least(rule: &RawRule, role: &str) -> bool {
     rule.allow
         .iter()
         .any(|a| a == role || a == PUBLIC || (a == AUTHENTICATED && role != PUBLIC))
@@ -417,7 +425,7 @@ mod tests {
     use super::*;
 
     fn ids(json: &str) -> Vec<(&'static str, Severity)> {
-        let doc: Document = serde_json::from_str(json).unwrap();
+        let doc = RawPolicy::from_json(json).unwrap();
         lint(&doc).into_iter().map(|f| (f.id, f.severity)).collect()
     }
 
@@ -447,7 +455,7 @@ mod tests {
                 {"name": "dup", "methods": ["GET"], "paths": ["/x/**"], "allow": ["a"]}
             ]
         }"#;
-        let doc: Document = serde_json::from_str(json).unwrap();
+        let doc = RawPolicy::from_json(json).unwrap();
         let shadowed: Vec<(String, String)> = lint(&doc)
             .into_iter()
             .filter(|f| f.id == "MA005")

@@ -1,0 +1,157 @@
+//! The CLI as a fourth driver of the shared case tables: `mtls-authz check --format json` must
+//! report, for every case the core or the mock host replays, the decision those layers expect
+//! (status, exact reason, roles, upstream path and headers). `check` promises "the decision the
+//! filter would make"; this holds it to that over every fixture request.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use mtls_authz_fixtures::{cert_path, load_cases, policy_path, Case, Layer, DEFAULT_TIME};
+use serde_json::Value;
+
+fn check_json(case: &Case) -> (Option<i32>, Value, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtls-authz"));
+    cmd.arg("check")
+        .arg("--policy")
+        .arg(policy_path(&case.policy))
+        .args(["--method", &case.method, "--path", &case.path])
+        .args(["--time", case.time.as_deref().unwrap_or(DEFAULT_TIME)])
+        .args(["--format", "json"]);
+    match &case.cert {
+        Some(name) => {
+            cmd.arg("--cert").arg(cert_path(name).unwrap());
+        }
+        None => {
+            cmd.arg("--no-cert");
+        }
+    }
+    for (name, value) in case.request_headers() {
+        cmd.arg("--header").arg(format!("{name}:{value}"));
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (
+        out.status.code(),
+        json,
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// What the upstream receives: inbound headers minus the ones the filter strips, plus the
+/// forwarded identity headers (as `check` reports them).
+fn upstream_headers(case: &Case, json: &Value) -> BTreeMap<String, String> {
+    let removed: Vec<&str> = json["removed_headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut headers: BTreeMap<String, String> = case
+        .request_headers()
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v))
+        .filter(|(n, _)| !removed.contains(&n.as_str()))
+        .collect();
+    for pair in json["upstream_headers"].as_array().unwrap() {
+        headers.insert(
+            pair[0].as_str().unwrap().to_owned(),
+            pair[1].as_str().unwrap().to_owned(),
+        );
+    }
+    headers
+}
+
+fn mismatches(case: &Case) -> Vec<String> {
+    let expect = case.expect_for(Layer::Mock);
+    let reason = expect.reason.as_deref().unwrap_or_default();
+    let (code, json, stderr) = check_json(case);
+    let mut problems = Vec::new();
+    let invalid_cert_file = case
+        .cert
+        .as_deref()
+        .is_some_and(|c| c.starts_with("malformed/"))
+        || (case.xfcc.is_none() && reason == "unauthenticated:certificate_too_large");
+    if invalid_cert_file {
+        // `check` refuses an unparseable --cert as bad input (exit 2) instead of deciding.
+        if code != Some(2) || !stderr.contains("invalid certificate") {
+            problems.push(format!(
+                "expected exit 2 for an invalid certificate, got {code:?}: {stderr}"
+            ));
+        }
+        return problems;
+    }
+    let decision = &json["decision"];
+    if decision["status"].as_u64() != Some(u64::from(expect.decision_status())) {
+        problems.push(format!(
+            "status {} != {}",
+            decision["status"],
+            expect.decision_status()
+        ));
+    }
+    if decision["reason"].as_str() != Some(reason) {
+        problems.push(format!("reason {} != {reason}", decision["reason"]));
+    }
+    let allowed = decision["allowed"].as_bool() == Some(true);
+    let want_code = if allowed { 0 } else { 1 };
+    if code != Some(want_code) {
+        problems.push(format!("exit {code:?} != {want_code}: {stderr}"));
+    }
+    if let Some(roles) = &expect.roles {
+        let got: Vec<&str> = json["roles"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|g| g["role"].as_str()).collect())
+            .unwrap_or_default();
+        if got != *roles {
+            problems.push(format!("roles {got:?} != {roles:?}"));
+        }
+    }
+    if json["forwarded"].as_bool() == Some(true) {
+        if let Some(path) = &expect.upstream_path {
+            if json["upstream_path"].as_str() != Some(path) {
+                problems.push(format!("upstream_path {} != {path}", json["upstream_path"]));
+            }
+        }
+        if case.runs_on(Layer::Mock) {
+            let got = upstream_headers(case, &json);
+            for (name, want) in &expect.upstream_headers {
+                if got.get(name) != want.as_ref() {
+                    problems.push(format!(
+                        "upstream header {name}: {:?} != {want:?}",
+                        got.get(name)
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn check_agrees_with_every_core_and_mock_case() {
+    let cases: Vec<Case> = load_cases()
+        .into_iter()
+        .filter(|c| c.runs_on(Layer::Core) || c.runs_on(Layer::Mock))
+        .collect();
+    assert!(cases.len() > 100, "only {} cases", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .flat_map(|case| {
+            mismatches(case)
+                .into_iter()
+                .map(move |p| format!("{}: {p}", case.label()))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} mismatches over {} cases:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,878 @@
+//! The `mtls-authz` binary run as a process against the shared fixtures
+//! (`tests/fixtures`) and the CLI's own test data (`crates/cli/testdata`): exact output,
+//! exact exit codes (0 ok / 1 denied or finding / 2 bad input).
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{json, Value};
+
+const TIME: &str = "2026-11-23T00:00:00Z";
+
+fn mtls_authz() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtls-authz"));
+    // Paths in the output are relative to the repository root, as a user would type them.
+    cmd.current_dir(repo_root());
+    cmd
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout_json(cmd: &mut Command, code: i32) -> Value {
+    let out = cmd.assert().code(code).get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+const HEALTHCARE: &str = "tests/fixtures/policies/healthcare.json";
+const MULTITENANT: &str = "tests/fixtures/policies/multitenant.json";
+
+fn cert(name: &str) -> String {
+    format!("tests/fixtures/certs/{name}.pem")
+}
+
+// ---------------------------------------------------------------- inspect
+
+#[test]
+fn inspect_prints_every_selector_as_policies_see_it() {
+    mtls_authz()
+        .args(["inspect", &cert("services/inventory"), "--time", TIME])
+        .assert()
+        .code(0)
+        .stdout(
+            r#"certificate: tests/fixtures/certs/services/inventory.pem
+selectors (values as JSON strings, as a policy must write them):
+  subject             "CN=inventory,OU=Services,O=Example Corp"
+  subject.O           "Example Corp"
+  subject.OU          "Services"
+  subject.CN          "inventory"
+  issuer              "CN=Example Services CA,O=Example Corp"
+  issuer.O            "Example Corp"
+  issuer.CN           "Example Services CA"
+  san.dns             "inventory.internal.example"
+                      "inventory-v2.internal.example"
+  san.uri             (none)
+  san.email           "inventory@corp.example"
+  san.ip              "10.0.0.5"
+                      "2001:db8::5"
+  spiffe_id           (none)
+  serial              "72d20b616ad9b0cd"
+  fingerprint_sha256  "95e7e6bcc20a44a35de77c35e4eb2d489714095aadf075b77bfb24622d1892c4"
+  eku                 "1.3.6.1.5.5.7.3.2"
+                      "clientAuth"
+identity checks:
+  validity            2025-01-01T00:00:00Z .. 2099-12-31T23:59:59Z (valid at 2026-11-23T00:00:00Z)
+  client_auth_eku     clientAuth present
+  ca                  false
+  authority_key_id    ef7a30573b1fd9dc15dc301cd83de63ce4567aa1  (compared with issuers.*.key_id)
+"#,
+        );
+}
+
+#[test]
+fn inspect_json_keeps_an_injected_cn_as_one_cn() {
+    let v = stdout_json(
+        mtls_authz().args([
+            "inspect",
+            &cert("attack/cn-comma-ou-admins"),
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let s = &v["selectors"];
+    assert_eq!(
+        s["subject"],
+        json!(["CN=x\\,OU=Admins,OU=Billing,O=Example Health"])
+    );
+    assert_eq!(s["subject.CN"], json!(["x,OU=Admins"]));
+    assert_eq!(s["subject.OU"], json!(["Billing"]));
+    assert_eq!(v["is_ca"], json!(false));
+}
+
+#[test]
+fn inspect_json_spiffe_extension_ca_and_validity() {
+    let v = stdout_json(
+        mtls_authz().args(["inspect", &cert("services/billing-api"), "--format", "json"]),
+        0,
+    );
+    assert_eq!(
+        v["selectors"]["spiffe_id"],
+        json!(["spiffe://example.org/ns/billing/sa/api"])
+    );
+    assert_eq!(
+        v["selectors"]["san.uri"],
+        json!(["spiffe://example.org/ns/billing/sa/api"])
+    );
+
+    let v = stdout_json(
+        mtls_authz().args([
+            "inspect",
+            &cert("services/svc-a-extension"),
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(
+        v["selectors"]["ext.1.3.6.1.4.1.55555.1"],
+        json!(["api-client-service-a"])
+    );
+
+    let v = stdout_json(
+        mtls_authz().args([
+            "inspect",
+            &cert("attack/ca-true-client"),
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(v["is_ca"], json!(true));
+
+    let v = stdout_json(
+        mtls_authz().args([
+            "inspect",
+            &cert("attack/expired"),
+            "--format",
+            "json",
+            "--time",
+            TIME,
+        ]),
+        0,
+    );
+    assert_eq!(
+        v["validity"],
+        json!({"not_before": "2020-01-01T00:00:00Z", "not_after": "2021-12-31T23:59:59Z",
+               "at": TIME, "status": "expired"})
+    );
+}
+
+#[test]
+fn inspect_with_policy_explains_roles_and_pins() {
+    mtls_authz()
+        .args(["inspect", &cert("services/partner-a-client"), "--policy", MULTITENANT])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::ends_with(
+            "policy tests/fixtures/policies/multitenant.json:\n  identity usable\n  partner      matcher 0: issuer_pin: issuer matches issuers.partner-a; subject.O \"Example Partners\" matches \"Example Partners\"\n",
+        ));
+    // Same subject and issuer DN, other issuing key: the key_id pin refuses the role.
+    mtls_authz()
+        .args([
+            "inspect",
+            &cert("services/partner-b-client"),
+            "--policy",
+            MULTITENANT,
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::ends_with(
+            "  identity usable\n  roles: none (only `authenticated`)\n",
+        ));
+}
+
+#[test]
+fn inspect_rejects_malformed_certificates_with_exit_2() {
+    mtls_authz()
+        .args(["inspect", "tests/fixtures/certs/malformed/two-certs.pem"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("mtls-authz: error: tests/fixtures/certs/malformed/two-certs.pem: invalid certificate: expected one certificate, found several\n");
+    mtls_authz()
+        .args(["inspect", "tests/fixtures/certs/malformed/garbage.der"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "mtls-authz: error: tests/fixtures/certs/malformed/garbage.der: invalid certificate: certificate DER is malformed",
+        ));
+    mtls_authz()
+        .args(["inspect", "tests/fixtures/certs/missing.pem"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "mtls-authz: error: tests/fixtures/certs/missing.pem: cannot read file:",
+        ));
+}
+
+// ---------------------------------------------------------------- validate
+
+#[test]
+fn validate_counts_rules_and_roles() {
+    mtls_authz()
+        .args(["validate", HEALTHCARE])
+        .assert()
+        .code(0)
+        .stdout("policy OK: 6 rules, 3 roles\n");
+    mtls_authz()
+        .args(["validate", MULTITENANT])
+        .assert()
+        .code(0)
+        .stdout("policy OK: 9 rules, 7 roles\n");
+    let v = stdout_json(
+        mtls_authz().args(["validate", HEALTHCARE, "--format", "json"]),
+        0,
+    );
+    assert_eq!(
+        v,
+        json!({"file": HEALTHCARE, "valid": true, "rules": 6, "roles": 3})
+    );
+}
+
+#[test]
+fn every_fixture_policy_validates() {
+    let dir = repo_root().join("tests/fixtures/policies");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        mtls_authz()
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::starts_with("policy OK: "));
+        count += 1;
+    }
+    assert!(count >= 2);
+}
+
+#[test]
+fn validate_names_file_and_json_path() {
+    for (file, message) in [
+        (
+            "crates/cli/testdata/invalid/unknown-field.json",
+            "invalid policy at rules[0].alow: unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind` at line 1 column 47",
+        ),
+        (
+            "crates/cli/testdata/invalid/undefined-role.json",
+            "invalid policy at rules[0].allow[0]: role \"reader\" is not defined (no roles are defined; reserved: authenticated, public)",
+        ),
+        (
+            "crates/cli/testdata/invalid/truncated.json",
+            "invalid policy at rules: EOF while parsing a list at line 2 column 0",
+        ),
+    ] {
+        mtls_authz()
+            .args(["validate", file])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!("mtls-authz: error: {file}: {message}\n"));
+    }
+}
+
+// ---------------------------------------------------------------- check
+
+#[test]
+fn check_explains_an_allowed_request() {
+    mtls_authz()
+        .args(["check", "--policy", HEALTHCARE, "--cert", &cert("healthcare/clinician-alice")])
+        .args(["--method", "GET", "--path", "/patient-records/./123?x=1", "--time", TIME])
+        .args(["--header", "x-client-role: admin"])
+        .assert()
+        .code(0)
+        .stdout(
+            r#"request:     GET /patient-records/./123?x=1
+time:        2026-11-23T00:00:00Z
+path:        /patient-records/123
+certificate: "CN=alice,OU=Clinicians,O=Example Health" from peer_certificate
+identity:    usable
+roles:
+  clinician    matcher 0: subject.OU "Clinicians" matches "Clinicians"; issuer_pin: issuer matches issuers.health-ca
+rules matching (policy order):
+  records-read     allow [clinician, admin]; held: clinician
+decision:    ALLOW 200
+reason:      allow:rule[records-read]:role[clinician]
+upstream:    GET /patient-records/123?x=1
+  set        x-client-role: clinician
+  set        x-client-subject: CN=alice,OU=Clinicians,O=Example Health
+  removed    x-client-role (inbound)
+"#,
+        );
+}
+
+#[test]
+fn check_explains_a_denied_write() {
+    mtls_authz()
+        .args(["check", "--policy", HEALTHCARE, "--cert", &cert("healthcare/clinician-alice")])
+        .args(["--method", "DELETE", "--path", "/patient-records/123", "--time", TIME])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::ends_with(
+            "rules matching (policy order):\n  records-write    allow [admin]; none held\ndecision:    DENY 403\nreason:      forbidden:rule[records-write]:role_not_held\n",
+        ));
+}
+
+#[test]
+fn check_issuer_pin_refuses_a_clinician_from_another_ca() {
+    mtls_authz()
+        .args([
+            "check",
+            "--policy",
+            HEALTHCARE,
+            "--cert",
+            &cert("healthcare/clinician-other-ca"),
+        ])
+        .args([
+            "--method",
+            "GET",
+            "--path",
+            "/patient-records/1",
+            "--time",
+            TIME,
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "roles:       none (only `authenticated`)\n",
+        ))
+        .stdout(predicate::str::contains(
+            "reason:      forbidden:rule[records-read]:role_not_held\n",
+        ));
+}
+
+#[test]
+fn check_without_certificate_and_on_public_route() {
+    mtls_authz()
+        .args(["check", "--policy", HEALTHCARE, "--no-cert"])
+        .args([
+            "--method",
+            "GET",
+            "--path",
+            "/patient-records",
+            "--time",
+            TIME,
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "identity:    rejected (no_certificate)\n",
+        ))
+        .stdout(predicate::str::contains(
+            "decision:    DENY 401\nreason:      unauthenticated:no_certificate\n",
+        ));
+    mtls_authz()
+        .args(["check", "--policy", HEALTHCARE, "--no-cert"])
+        .args(["--method", "GET", "--path", "/healthz", "--time", TIME])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "reason:      allow:rule[health]:public\n",
+        ));
+}
+
+#[test]
+fn check_reports_unmatched_routes_and_method_near_misses() {
+    mtls_authz()
+        .args(["check", "--policy", HEALTHCARE, "--cert", &cert("healthcare/admin-bob")])
+        .args(["--method", "POST", "--path", "/whoami", "--time", TIME])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "rules:       none matches POST /whoami\n             (path matches whoami but not method POST)\ndecision:    DENY 403\nreason:      forbidden:no_rule_matched\n",
+        ));
+}
+
+#[test]
+fn check_rejects_unnormalisable_paths() {
+    mtls_authz()
+        .args([
+            "check",
+            "--policy",
+            HEALTHCARE,
+            "--cert",
+            &cert("healthcare/admin-bob"),
+        ])
+        .args([
+            "--method",
+            "GET",
+            "--path",
+            "/patient-records/..%2f..%2fadmin",
+            "--time",
+            TIME,
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "path:        cannot be normalised (rejected before routing)\n",
+        ))
+        .stdout(predicate::str::contains(
+            "decision:    DENY 400\nreason:      bad_request:encoded_slash\n",
+        ));
+}
+
+#[test]
+fn check_identity_checks_use_the_given_time() {
+    mtls_authz()
+        .args([
+            "check",
+            "--policy",
+            HEALTHCARE,
+            "--cert",
+            &cert("attack/expired"),
+        ])
+        .args(["--method", "GET", "--path", "/whoami", "--time", TIME])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "reason:      unauthenticated:certificate_expired\n",
+        ));
+    mtls_authz()
+        .args([
+            "check",
+            "--policy",
+            HEALTHCARE,
+            "--cert",
+            &cert("attack/expired"),
+        ])
+        .args([
+            "--method",
+            "GET",
+            "--path",
+            "/whoami",
+            "--time",
+            "2021-06-01T00:00:00+02:00",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "reason:      allow:rule[whoami]:role[authenticated]\n",
+        ));
+}
+
+#[test]
+fn check_json_explains_a_failed_tenant_bind() {
+    let v = stdout_json(
+        mtls_authz()
+            .args([
+                "check",
+                "--policy",
+                MULTITENANT,
+                "--cert",
+                &cert("tenants/acme-user"),
+            ])
+            .args([
+                "--method",
+                "GET",
+                "--path",
+                "/tenants/globex/orders/1",
+                "--time",
+                TIME,
+            ])
+            .args(["--format", "json"]),
+        1,
+    );
+    assert_eq!(
+        v["decision"],
+        json!({"allowed": false, "status": 403, "reason": "forbidden:rule[tenant-orders]:bind_failed[tenant]", "rule": "tenant-orders"})
+    );
+    assert_eq!(
+        v["matching_rules"],
+        json!([{"name": "tenant-orders", "index": 1, "allow": ["tenant-user"], "held": ["tenant-user"],
+                "binds": [{"param": "tenant", "value": "globex", "selector": "subject.O", "holds": false}]}])
+    );
+    assert_eq!(
+        v["roles"],
+        json!([{"role": "tenant-user", "matcher": 0, "evidence": [
+            {"selector": "subject.OU", "value": "Users", "pattern": "\"Users\""},
+            {"selector": "issuer_pin", "value": "services-ca", "pattern": "\"services-ca\""}]}])
+    );
+    assert_eq!(v["forwarded"], json!(false));
+    assert_eq!(v["upstream_headers"], json!([]));
+}
+
+#[test]
+fn check_reads_xfcc_when_the_policy_trusts_it() {
+    let pem = std::fs::read_to_string(repo_root().join(cert("healthcare/admin-bob"))).unwrap();
+    let encoded: String = pem
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let v = stdout_json(
+        mtls_authz()
+            .args(["check", "--policy", "tests/fixtures/policies/xfcc.json"])
+            .args(["--cert", &cert("services/edge-proxy")])
+            .args([
+                "--method",
+                "GET",
+                "--path",
+                "/admin/users",
+                "--time",
+                TIME,
+                "--format",
+                "json",
+            ])
+            .arg("--header")
+            .arg(format!(
+                "x-forwarded-client-cert:By=spiffe://x;Cert=\"{encoded}\""
+            )),
+        0,
+    );
+    assert_eq!(v["certificate"]["source"], json!("xfcc"));
+    assert_eq!(
+        v["certificate"]["subject"],
+        json!("CN=bob,OU=Admins,O=Example Health")
+    );
+    assert_eq!(
+        v["decision"]["reason"],
+        json!("allow:rule[admin]:role[admin]")
+    );
+}
+
+#[test]
+fn check_bad_arguments_exit_2() {
+    // Neither --cert nor --no-cert.
+    mtls_authz()
+        .args([
+            "check", "--policy", HEALTHCARE, "--method", "GET", "--path", "/",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("<--cert <CERT>|--no-cert>"));
+    mtls_authz()
+        .args([
+            "check",
+            "--policy",
+            HEALTHCARE,
+            "--no-cert",
+            "--method",
+            "GET",
+            "--path",
+            "/",
+        ])
+        .args(["--time", "yesterday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "mtls-authz: error: invalid --time: `yesterday` is not an RFC 3339 timestamp",
+        ));
+    mtls_authz()
+        .args([
+            "check",
+            "--policy",
+            HEALTHCARE,
+            "--no-cert",
+            "--method",
+            "GET",
+            "--path",
+            "/",
+        ])
+        .args(["--header", "nocolon"])
+        .assert()
+        .code(2)
+        .stderr("mtls-authz: error: invalid --header: `nocolon` is not NAME:VALUE\n");
+    mtls_authz()
+        .args([
+            "check",
+            "--policy",
+            HEALTHCARE,
+            "--cert",
+            "tests/fixtures/certs/malformed/truncated.der",
+        ])
+        .args(["--method", "GET", "--path", "/"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "mtls-authz: error: tests/fixtures/certs/malformed/truncated.der: invalid certificate:",
+        ));
+}
+
+// ---------------------------------------------------------------- lint
+
+/// (id, severity, rule or role) of each finding.
+type Finding = (String, String, String);
+
+fn lint_ids(file: &str, code: i32) -> Vec<Finding> {
+    let v = stdout_json(mtls_authz().args(["lint", file, "--format", "json"]), code);
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = f["rule"]
+                .as_str()
+                .or(f["role"].as_str())
+                .unwrap()
+                .to_owned();
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                at,
+            )
+        })
+        .collect()
+}
+
+fn finding(id: &str, severity: &str, at: &str) -> Finding {
+    (id.to_owned(), severity.to_owned(), at.to_owned())
+}
+
+#[test]
+fn lint_every_finding_id() {
+    let dir = "crates/cli/testdata/lint";
+    let cases: [(&str, i32, Vec<Finding>); 9] = [
+        ("clean", 0, vec![]),
+        (
+            "ma001-authenticated-write",
+            1,
+            vec![finding("MA001", "error", "upload")],
+        ),
+        (
+            "ma002-public-beyond-health",
+            1,
+            vec![
+                finding("MA002", "warning", "docs"),
+                finding("MA002", "error", "signup"),
+            ],
+        ),
+        (
+            "ma003-unpinned-subject",
+            0,
+            vec![finding("MA003", "warning", "reader")],
+        ),
+        (
+            "ma004-dn-substring",
+            1,
+            vec![finding("MA004", "error", "reader")],
+        ),
+        (
+            "ma005-shadowed",
+            0,
+            vec![
+                finding("MA005", "warning", "reports"),
+                finding("MA005", "warning", "everything-again"),
+            ],
+        ),
+        (
+            "ma006-no-methods",
+            0,
+            vec![finding("MA006", "warning", "reports")],
+        ),
+        (
+            "ma007-unused-role",
+            0,
+            vec![finding("MA007", "info", "auditor")],
+        ),
+        (
+            "ma008-unbound-id",
+            0,
+            vec![finding("MA008", "warning", "report")],
+        ),
+    ];
+    for (name, code, expected) in cases {
+        assert_eq!(
+            lint_ids(&format!("{dir}/{name}.json"), code),
+            expected,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn lint_text_output() {
+    mtls_authz()
+        .args(["lint", "crates/cli/testdata/lint/ma004-dn-substring.json"])
+        .assert()
+        .code(1)
+        .stdout(
+            r#"error    MA004  role[reader]: matcher 0 matches the whole subject DN with {"suffix": ",OU=Readers,O=Example Corp"}: a CN such as `x,OU=Admins` or an extra RDN satisfies it
+         fix: match one attribute exactly, e.g. "subject.OU": ["Admins"]
+crates/cli/testdata/lint/ma004-dn-substring.json: 1 error(s), 0 warning(s), 0 info
+"#,
+        );
+    mtls_authz()
+        .args(["lint", "crates/cli/testdata/lint/ma005-shadowed.json"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "warning  MA005  rule[reports]: is shadowed by earlier rule `everything` (GET /** covers it with the same or broader allow): it never decides a request\n",
+        ))
+        .stdout(predicate::str::contains(
+            "warning  MA005  rule[everything-again]: duplicates earlier rule `everything`: it never decides a request\n         fix: delete the duplicate\n",
+        ));
+}
+
+#[test]
+fn lint_scenario_policies_have_warnings_only() {
+    assert_eq!(
+        lint_ids(HEALTHCARE, 0),
+        vec![finding("MA006", "warning", "admin")]
+    );
+    let multitenant: Vec<String> = lint_ids(MULTITENANT, 0).into_iter().map(|f| f.0).collect();
+    assert_eq!(multitenant, vec!["MA006"; 5]);
+}
+
+#[test]
+fn lint_refuses_an_invalid_policy() {
+    mtls_authz()
+        .args(["lint", "crates/cli/testdata/invalid/undefined-role.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid policy at rules[0].allow[0]",
+        ));
+}
+
+// ---------------------------------------------------------------- audit
+
+#[test]
+fn audit_healthcare_covers_every_operation() {
+    mtls_authz()
+        .args(["audit", "--policy", HEALTHCARE, "--openapi", "crates/cli/testdata/openapi/healthcare.yaml"])
+        .assert()
+        .code(0)
+        .stdout(
+            "METHOD  PATH                           RULES          ROLES            BINDS  ISSUE
+GET     /admin/audit-log               admin          admin            -
+POST    /admin/reindex                 admin          admin            -
+GET     /billing/invoices/{invoiceId}  invoices       billing,admin    -
+GET     /healthz                       health         public           -      read open: anyone, no certificate needed
+GET     /patient-records               records-read   clinician,admin  -
+POST    /patient-records               records-write  admin            -
+GET     /patient-records/{recordId}    records-read   clinician,admin  -
+HEAD    /patient-records/{recordId}    records-read   clinician,admin  -
+PUT     /patient-records/{recordId}    records-write  admin            -
+DELETE  /patient-records/{recordId}    records-write  admin            -
+GET     /whoami                        whoami         authenticated    -      read open: any authenticated client
+11 operations: 0 uncovered, 0 write open, 2 read open, 0 rule(s) matching no operation
+",
+        );
+}
+
+#[test]
+fn audit_fails_on_operations_the_policy_does_not_cover() {
+    mtls_authz()
+        .args(["audit", "--policy", HEALTHCARE, "--openapi", "crates/cli/testdata/openapi/healthcare-drift.yaml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "GET     /appointments                -             -                -      UNCOVERED: always denied (403)\n",
+        ))
+        .stdout(predicate::str::contains(
+            "rules matching no operation: records-write, admin, invoices, whoami\n",
+        ))
+        .stdout(predicate::str::ends_with(
+            "4 operations: 2 uncovered, 0 write open, 1 read open, 4 rule(s) matching no operation\n",
+        ));
+}
+
+#[test]
+fn audit_multitenant_json_lists_binds() {
+    let v = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            MULTITENANT,
+            "--openapi",
+            "crates/cli/testdata/openapi/multitenant.json",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(v["uncovered"], json!(0));
+    assert_eq!(v["write_open"], json!(0));
+    assert_eq!(v["rules_matching_no_operation"], json!([]));
+    let profile = v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["path"] == "/tenants/{tenant}/users/{user}")
+        .unwrap();
+    assert_eq!(
+        profile,
+        &json!({"method": "GET", "path": "/tenants/{tenant}/users/{user}", "operation_id": "getTenantUser",
+                "probe": "/tenants/__tenant__/users/__user__", "rules": ["tenant-user-profile"],
+                "roles": ["tenant-user"], "binds": ["{user}=subject.CN", "{tenant}=subject.O"], "issues": []})
+    );
+}
+
+#[test]
+fn audit_fails_on_writes_open_to_any_client() {
+    let v = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            "crates/cli/testdata/lint/ma001-authenticated-write.json",
+            "--openapi",
+            "crates/cli/testdata/openapi/uploads.yaml",
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    let issues: Vec<(String, Value)> = v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                format!(
+                    "{} {}",
+                    o["method"].as_str().unwrap(),
+                    o["path"].as_str().unwrap()
+                ),
+                o["issues"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        issues,
+        vec![
+            ("GET /reports/{id}".to_owned(), json!([])),
+            ("GET /uploads".to_owned(), json!(["read_open"])),
+            ("POST /uploads".to_owned(), json!(["write_open"])),
+        ]
+    );
+    assert_eq!(v["write_open"], json!(1));
+}
+
+#[test]
+fn audit_base_path_and_server_note() {
+    mtls_authz()
+        .args(["audit", "--policy", "crates/cli/testdata/lint/ma001-authenticated-write.json"])
+        .args(["--openapi", "crates/cli/testdata/openapi/uploads.yaml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "note: servers declare base path(s) /api; if the proxy sees them, rerun with --base-path\n",
+        ));
+    mtls_authz()
+        .args(["audit", "--policy", "crates/cli/testdata/lint/ma001-authenticated-write.json"])
+        .args(["--openapi", "crates/cli/testdata/openapi/uploads.yaml", "--base-path", "/api"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::ends_with(
+            "3 operations: 3 uncovered, 0 write open, 0 read open, 2 rule(s) matching no operation\n",
+        ));
+}
+
+#[test]
+fn audit_bad_openapi_exit_2() {
+    for (file, message) in [
+        ("swagger2.yaml", "at swagger: Swagger/OpenAPI 2.0 is not supported; convert the document to OpenAPI 3.x"),
+        ("bad-operation.json", "at paths./a.get.operationId: invalid type: integer `7`, expected a string at line 1 column 56"),
+    ] {
+        let path = format!("crates/cli/testdata/openapi/invalid/{file}");
+        mtls_authz()
+            .args(["audit", "--policy", HEALTHCARE, "--openapi", &path])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!("mtls-authz: error: {path}: invalid OpenAPI document: {message}\n"));
+    }
+}
