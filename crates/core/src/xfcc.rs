@@ -164,7 +164,7 @@ pub fn last_element_cert(header: &str) -> Result<Option<Vec<u8>>, XfccError> {
     }
     match cert {
         None => Ok(None),
-        Some(pair) => percent_decode(&pair.value.unescaped()).map(Some),
+        Some(pair) => percent_decode(pair.value.unescaped().as_bytes()).map(Some),
     }
 }
 
@@ -385,9 +385,10 @@ fn parse_pair<'a>(
     ))
 }
 
-/// Decodes `%XX` escapes. `+` stays `+`: PEM's base64 alphabet uses it.
-fn percent_decode(value: &str) -> Result<Vec<u8>, XfccError> {
-    let bytes = value.as_bytes();
+/// Decodes `%XX` escapes (either hex case), as in a URL-encoded PEM. `+` stays `+`: PEM's
+/// base64 alphabet uses it. A `%` not followed by two hex digits is an error whose offset is
+/// that `%`. Also used by the filter for Envoy's URL-encoded `connection.peer_certificate`.
+pub fn percent_decode(bytes: &[u8]) -> Result<Vec<u8>, XfccError> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -608,6 +609,15 @@ mod tests {
         assert_eq!(
             cert("Cert=%"),
             Err(XfccError::BadPercentEncoding { offset: 0 })
+        );
+    }
+
+    #[test]
+    fn percent_decode_is_public_for_envoy_pem() {
+        assert_eq!(percent_decode(b"a%20b+c%0a"), Ok(b"a b+c\n".to_vec()));
+        assert_eq!(
+            percent_decode(b"ab%g0"),
+            Err(XfccError::BadPercentEncoding { offset: 2 })
         );
     }
 

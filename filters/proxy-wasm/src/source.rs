@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use mtls_authz_core::identity::MAX_CERT_PEM_LEN;
-use mtls_authz_core::xfcc;
+use mtls_authz_core::xfcc::{self, XfccError};
 use mtls_authz_core::{CertError, Identity, Source};
 
 use crate::cache::{CacheKey, IdentityCache, Parsed};
@@ -217,24 +217,12 @@ fn decode_envoy_pem(pem: Vec<u8>) -> Result<Vec<u8>, CertError> {
             max: 3 * MAX_CERT_PEM_LEN,
         });
     }
-    percent_decode(&pem).ok_or_else(|| CertError::Pem("bad percent-encoding".to_string()))
-}
-
-fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        if b == b'%' {
-            let hi = input.get(i + 1).and_then(|h| (*h as char).to_digit(16))?;
-            let lo = input.get(i + 2).and_then(|h| (*h as char).to_digit(16))?;
-            out.push(u8::try_from(hi << 4 | lo).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
+    xfcc::percent_decode(&pem).map_err(|err| match err {
+        XfccError::BadPercentEncoding { offset } => {
+            CertError::Pem(format!("bad percent-encoding at byte {offset}"))
         }
-    }
-    Some(out)
+        other => CertError::Pem(other.to_string()),
+    })
 }
 
 #[cfg(test)]
@@ -260,11 +248,16 @@ mod tests {
         assert_eq!(decode_envoy_pem(encoded.to_vec()).unwrap(), plain.to_vec());
         assert_eq!(
             decode_envoy_pem(b"abc%zz".to_vec()),
-            Err(CertError::Pem("bad percent-encoding".to_string()))
+            Err(CertError::Pem("bad percent-encoding at byte 3".to_string()))
         );
         assert_eq!(
             decode_envoy_pem(b"abc%4".to_vec()),
-            Err(CertError::Pem("bad percent-encoding".to_string()))
+            Err(CertError::Pem("bad percent-encoding at byte 3".to_string()))
         );
+        let oversized = vec![b'%'; 3 * MAX_CERT_PEM_LEN + 1];
+        assert!(matches!(
+            decode_envoy_pem(oversized),
+            Err(CertError::TooLarge { .. })
+        ));
     }
 }
