@@ -663,3 +663,44 @@ fn cache_size_zero_disables_the_cache() {
     assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
     assert_eq!(filter.cached_identities(), 0);
 }
+
+// --- several sources --------------------------------------------------------------------
+
+#[test]
+fn next_source_is_tried_only_when_the_first_has_no_certificate() {
+    // xfcc-fallback lists ["xfcc", "peer_certificate"].
+    let mut host =
+        envoy_client("healthcare/clinician-alice").with_request("GET", "/patient-records");
+    assert_eq!(run(&mut host, "xfcc-fallback"), Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+
+    // An XFCC element without Cert is "no certificate here": the peer certificate is used.
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records")
+        .with_header("x-forwarded-client-cert", "By=spiffe://edge;Hash=00");
+    assert_eq!(run(&mut host, "xfcc-fallback"), Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
+#[test]
+fn a_refused_first_source_is_not_replaced_by_the_next() {
+    // A malformed XFCC stops the search although the TLS peer has a good certificate.
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("GET", "/patient-records")
+        .with_header("x-forwarded-client-cert", "Cert=%zz");
+    assert_eq!(run(&mut host, "xfcc-fallback"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:certificate_parse_error")
+    );
+}
+
+#[test]
+fn xfcc_is_kept_for_the_upstream_when_it_is_a_source() {
+    let value = xfcc_value("healthcare/clinician-alice");
+    let mut host = MockHost::new()
+        .with_request("GET", "/patient-records")
+        .with_header("x-forwarded-client-cert", &value);
+    assert_eq!(run(&mut host, "xfcc"), Verdict::Continue);
+    assert_eq!(host.header("x-forwarded-client-cert"), Some(value));
+}
