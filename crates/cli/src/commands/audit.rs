@@ -33,6 +33,7 @@ pub(crate) struct AuditArgs {
     /// ending in /v1).
     #[arg(long, value_name = "PATH")]
     base_path: Option<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }

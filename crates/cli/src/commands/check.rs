@@ -46,6 +46,7 @@ pub(crate) struct CheckArgs {
     /// Evaluate at this time (RFC 3339) instead of now.
     #[arg(long)]
     time: Option<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }

@@ -26,6 +26,7 @@ pub(crate) struct InspectArgs {
     /// Also show the identity checks and roles this policy gives the certificate.
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }

@@ -13,6 +13,7 @@ use crate::output::{self, Exit, Format, Report};
 pub(crate) struct ValidateArgs {
     /// Policy document (v1 JSON).
     policy: PathBuf,
+    /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }

@@ -31,6 +31,7 @@ use crate::document::{is_write_method, partial_kind, pattern_as_written, AUTHENT
 pub(crate) struct LintArgs {
     /// Policy document (v1 JSON).
     policy: PathBuf,
+    /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
