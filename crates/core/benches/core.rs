@@ -44,35 +44,17 @@ fn parsed(pem: &[u8]) -> Identity {
     Identity::from_pem(pem).expect("bench leaf parses")
 }
 
-/// DER of a PEM leaf, decoded by the core itself (so the bench needs no base64 crate).
+/// DER of a PEM leaf (setup only, not measured).
 fn der_of(pem: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
     let body: String = std::str::from_utf8(pem)
         .expect("PEM is ASCII")
         .lines()
         .filter(|line| !line.starts_with("-----"))
         .collect();
-    decode_base64(&body)
-}
-
-/// A plain base64 decoder for bench setup only (not measured).
-fn decode_base64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in text.bytes().filter(|b| *b != b'=') {
-        let value = ALPHABET
-            .iter()
-            .position(|a| *a == byte)
-            .expect("base64 character") as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("PEM body is base64")
 }
 
 fn parse(c: &mut Criterion) {

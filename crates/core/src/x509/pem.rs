@@ -6,15 +6,28 @@
 //! than `CERTIFICATE` (including `TRUSTED CERTIFICATE`, which carries OpenSSL trust data),
 //! PEM headers (`Proc-Type:`), text after the END line, and bad base64. Base64 lines may be
 //! wrapped at any fixed width (64 is usual; some tools use 76).
+//!
+//! Two decoders, one behaviour. `pem-rfc7468` defines what is accepted and every error
+//! message, but its base64 decoder is constant-time (built for private keys) and was over
+//! half the cost of parsing a certificate. A certificate is public, so the shape every proxy
+//! emits (no preamble, `CERTIFICATE` armour, LF or CRLF lines of one width that is a multiple
+//! of 4) is decoded by [`decode_canonical`] with the `base64` crate. It accepts a strict
+//! subset of what `pem-rfc7468` accepts and yields the same bytes (tests check both); any
+//! other input, and any input it cannot decode, goes to `pem-rfc7468`, whose answer is final.
 
 use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::Engine;
+
 use crate::identity::{CertError, MAX_CERT_PEM_LEN};
 
 const BEGIN: &[u8] = b"-----BEGIN";
 const CERTIFICATE_LABEL: &str = "CERTIFICATE";
+const CANONICAL_HEADER: &[u8] = b"-----BEGIN CERTIFICATE-----";
+const CANONICAL_FOOTER: &[u8] = b"-----END CERTIFICATE-----";
 
 /// The DER inside a PEM `CERTIFICATE` block.
 pub(crate) fn certificate_der(text: &[u8]) -> Result<Vec<u8>, CertError> {
@@ -28,11 +41,82 @@ pub(crate) fn certificate_der(text: &[u8]) -> Result<Vec<u8>, CertError> {
     if text.is_empty() {
         return Err(CertError::Empty);
     }
-    match text.windows(BEGIN.len()).filter(|w| *w == BEGIN).count() {
+    match count_begin_markers(text) {
         0 => return Err(CertError::Pem("no `-----BEGIN` line".to_string())),
         1 => {}
         _ => return Err(CertError::MultiplePem),
     }
+    match decode_canonical(text) {
+        Some(der) => Ok(der),
+        None => decode_strict(text),
+    }
+}
+
+/// How many times `-----BEGIN` occurs in `text` (occurrences cannot overlap). Scans for
+/// `-`, which base64 never contains, instead of comparing a window at every offset.
+fn count_begin_markers(text: &[u8]) -> usize {
+    let mut count = 0;
+    let mut rest = text;
+    while let Some(dash) = rest.iter().position(|b| *b == b'-') {
+        let candidate = rest.get(dash..).unwrap_or_default();
+        if candidate.starts_with(BEGIN) {
+            count += 1;
+            rest = candidate.get(BEGIN.len()..).unwrap_or_default();
+        } else {
+            rest = candidate.get(1..).unwrap_or_default();
+        }
+    }
+    count
+}
+
+/// The fast path: decodes `text` (already trimmed) when it has the canonical shape, else
+/// `None`. Never accepts what [`decode_strict`] rejects, never yields different bytes.
+fn decode_canonical(text: &[u8]) -> Option<Vec<u8>> {
+    let inner = text
+        .strip_prefix(CANONICAL_HEADER)?
+        .strip_suffix(CANONICAL_FOOTER)?;
+    // `inner` is EOL, then lines each followed by EOL; the first EOL fixes the style.
+    let (eol, body): (&[u8], &[u8]) = match inner.strip_prefix(b"\r\n") {
+        Some(body) => (b"\r\n", body),
+        None => (b"\n", inner.strip_prefix(b"\n")?),
+    };
+    // Split on LF; with CRLF every line must then end in CR (a stray CR fails base64).
+    let body = body.strip_suffix(b"\n")?;
+    let mut lines = body.split(|b| *b == b'\n').map(|line| {
+        if eol == b"\r\n" {
+            line.strip_suffix(b"\r")
+        } else {
+            Some(line)
+        }
+    });
+    let first = lines.next()??;
+    let width = first.len();
+    if width == 0 || width % 4 != 0 {
+        return None;
+    }
+    let mut der = Vec::with_capacity(body.len() / 4 * 3);
+    let mut previous = first;
+    for line in lines {
+        let line = line?;
+        // Every line but the last is exactly `width` long: whole 4-character groups, no
+        // padding, so each one decodes on its own.
+        if previous.len() != width {
+            return None;
+        }
+        STANDARD_NO_PAD.decode_vec(previous, &mut der).ok()?;
+        previous = line;
+    }
+    if previous.is_empty() || previous.len() > width {
+        return None;
+    }
+    // The last line carries the padding; STANDARD requires it canonical, like pem-rfc7468.
+    STANDARD.decode_vec(previous, &mut der).ok()?;
+    Some(der)
+}
+
+/// The reference decoder (`pem-rfc7468`): any PEM the fast path does not take, and the
+/// source of every PEM error message.
+fn decode_strict(text: &[u8]) -> Result<Vec<u8>, CertError> {
     let mut decoder =
         pem_rfc7468::Decoder::new_detect_wrap(text).map_err(|e| CertError::Pem(e.to_string()))?;
     let label = decoder.type_label();
@@ -46,4 +130,152 @@ pub(crate) fn certificate_der(text: &[u8]) -> Result<Vec<u8>, CertError> {
         .decode_to_end(&mut der)
         .map_err(|e| CertError::Pem(e.to_string()))?;
     Ok(der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+    use alloc::vec;
+
+    const FULL_PEM: &[u8] = include_bytes!("../../testdata/identity/full.pem");
+
+    /// DER of every length class the last base64 line can end in (no padding, `=`, `==`).
+    fn ders() -> Vec<Vec<u8>> {
+        let full = decode_strict(FULL_PEM.trim_ascii()).unwrap();
+        let mut out = vec![full.clone()];
+        for cut in 1..=5 {
+            out.push(full.get(..full.len() - cut).unwrap().to_vec());
+        }
+        out.push(vec![0x30]);
+        out.push(vec![0x30, 0x00]);
+        out
+    }
+
+    fn pem(der: &[u8], width: usize, eol: &str) -> String {
+        let mut buf = vec![0u8; 8192];
+        let ending = match eol {
+            "\r\n" => pem_rfc7468::LineEnding::CRLF,
+            _ => pem_rfc7468::LineEnding::LF,
+        };
+        let mut encoder =
+            pem_rfc7468::Encoder::new_wrapped("CERTIFICATE", width, ending, &mut buf).unwrap();
+        encoder.encode(der).unwrap();
+        let len = encoder.finish().unwrap();
+        String::from_utf8(buf.get(..len).unwrap().to_vec()).unwrap()
+    }
+
+    /// The fast path never accepts what the reference rejects and never decodes differently.
+    fn assert_subset(text: &[u8]) {
+        let text = text.trim_ascii();
+        if let Some(fast) = decode_canonical(text) {
+            assert_eq!(
+                decode_strict(text),
+                Ok(fast),
+                "fast path disagrees on {:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_canonical_pem_at_common_widths_and_line_endings() {
+        for der in ders() {
+            for width in [64, 76, 4, 8, 128] {
+                for eol in ["\n", "\r\n"] {
+                    let text = pem(&der, width, eol);
+                    let trimmed = text.as_bytes().trim_ascii();
+                    assert_eq!(
+                        decode_canonical(trimmed).as_deref(),
+                        Some(der.as_slice()),
+                        "width {width} eol {eol:?} len {}",
+                        der.len()
+                    );
+                    assert_eq!(certificate_der(text.as_bytes()).unwrap(), der);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_leaves_other_shapes_to_the_reference_decoder() {
+        let der = decode_strict(FULL_PEM.trim_ascii()).unwrap();
+        let text = pem(&der, 64, "\n");
+        // Widths that are not a multiple of 4 still decode, through the reference path.
+        let odd = pem(&der, 65, "\n");
+        assert_eq!(decode_canonical(odd.as_bytes().trim_ascii()), None);
+        assert_eq!(certificate_der(odd.as_bytes()).unwrap(), der);
+        // Explanatory text before the block.
+        let bag = format!("Bag Attributes\n{text}");
+        assert_eq!(decode_canonical(bag.as_bytes().trim_ascii()), None);
+        assert_eq!(certificate_der(bag.as_bytes()).unwrap(), der);
+        // Mixed line endings, a first line longer than the rest, no EOL before END.
+        for broken in [
+            text.replacen('\n', "\r\n", 2),
+            text.replacen("\n", "", 2).replacen(
+                "-----BEGIN CERTIFICATE-----",
+                "-----BEGIN CERTIFICATE-----\n",
+                1,
+            ),
+            text.replace("\n-----END", "-----END"),
+        ] {
+            assert_eq!(
+                decode_canonical(broken.as_bytes().trim_ascii()),
+                None,
+                "{broken}"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_path_is_a_subset_of_the_reference_under_single_byte_mutations() {
+        let der = decode_strict(FULL_PEM.trim_ascii()).unwrap();
+        for eol in ["\n", "\r\n"] {
+            let text = pem(&der, 64, eol).into_bytes();
+            for position in 0..text.len() {
+                for replacement in [b'A', b'=', b'\n', b'\r', b'-', b' ', b'+', b'/', b'z'] {
+                    let mut mutated = text.clone();
+                    if let Some(byte) = mutated.get_mut(position) {
+                        *byte = replacement;
+                    }
+                    assert_subset(&mutated);
+                }
+                let mut removed = text.clone();
+                removed.remove(position);
+                assert_subset(&removed);
+                let mut inserted = text.clone();
+                inserted.insert(position, b'\n');
+                assert_subset(&inserted);
+            }
+        }
+    }
+
+    #[test]
+    fn non_canonical_base64_is_left_to_the_reference_and_rejected() {
+        let der = decode_strict(FULL_PEM.trim_ascii()).unwrap();
+        // A length of 3k+1 ends in `xx==`; set the unused low bits of the second digit.
+        let short = der.get(..der.len() - (der.len() + 2) % 3).unwrap().to_vec();
+        assert_eq!(short.len() % 3, 1);
+        let text = pem(&short, 64, "\n");
+        let last_group = text.find("==\n").unwrap();
+        let mut bytes = text.into_bytes();
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let digit = bytes.get_mut(last_group - 1).unwrap();
+        let value = ALPHABET.iter().position(|a| a == digit).unwrap();
+        assert_eq!(value & 0x0f, 0, "unused bits are zero in canonical base64");
+        *digit = *ALPHABET.get(value | 1).unwrap();
+        assert_eq!(decode_canonical(bytes.trim_ascii()), None);
+        assert!(matches!(certificate_der(&bytes), Err(CertError::Pem(_))));
+    }
+
+    #[test]
+    fn counts_begin_markers_anywhere() {
+        assert_eq!(count_begin_markers(b""), 0);
+        assert_eq!(count_begin_markers(b"-----BEGIN"), 1);
+        assert_eq!(
+            count_begin_markers(b"----------BEGIN-----BEGIN x -BEGIN"),
+            2
+        );
+        assert_eq!(count_begin_markers(b"x-----BEGIN CERT-----END-----BEGI"), 1);
+    }
 }
