@@ -531,6 +531,24 @@ fn check_reads_xfcc_when_the_policy_trusts_it() {
         v["decision"]["reason"],
         json!("allow:rule[admin]:role[admin]")
     );
+    assert_eq!(
+        v["notes"],
+        json!(["--cert is the TLS peer (e.g. an edge proxy); this policy does not take identities from it (identity.sources)"])
+    );
+
+    // Without the header, the edge proxy's own certificate is no identity.
+    mtls_authz()
+        .args(["check", "--policy", "tests/fixtures/policies/xfcc.json"])
+        .args(["--cert", &cert("services/edge-proxy")])
+        .args(["--method", "GET", "--path", "/admin/users", "--time", TIME])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "certificate: none presented\nnote:        --cert is the TLS peer",
+        ))
+        .stdout(predicate::str::ends_with(
+            "reason:      unauthenticated:no_certificate\n",
+        ));
 }
 
 #[test]

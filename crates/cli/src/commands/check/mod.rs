@@ -2,15 +2,16 @@
 //! identity checks, roles held (which matcher matched which value), every matching rule and its
 //! verdict, the final status and exact core reason, and the upstream view on allow.
 
-use std::fmt::Write as _;
+mod render;
+mod request;
+
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use mtls_authz_core::policy::raw::RawRule;
-use mtls_authz_core::policy::{RawPolicy, RoleGrant};
+use mtls_authz_core::policy::RoleGrant;
 use mtls_authz_core::{
-    normalize_path, xfcc, CertError, ClientCert, Decision, Identity, Mode, NormalizedPath, Policy,
-    Request, Selector, Source,
+    normalize_path, CertError, ClientCert, Identity, Mode, Request, Selector, Source,
 };
 use serde::Serialize;
 
@@ -18,8 +19,12 @@ use crate::clock;
 use crate::document::{AUTHENTICATED, PUBLIC};
 use crate::error::CliError;
 use crate::load;
-use crate::output::{self, quote, Exit, Format, Report};
+use crate::output::{self, Exit, Format, Report};
 use crate::path_pattern;
+
+pub(crate) use render::describe_grant;
+use render::{render_text, TextInput};
+use request::{parse_header, present_certificate, upstream_view, Presented};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("client").required(true).args(["cert", "no_cert"])))]
@@ -49,75 +54,6 @@ pub(crate) struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
-}
-
-/// Headers the filter always strips: method overrides cannot change the method we authorised.
-const METHOD_OVERRIDE_HEADERS: &[&str] = &[
-    "x-http-method-override",
-    "x-http-method",
-    "x-method-override",
-];
-const XFCC_HEADER: &str = "x-forwarded-client-cert";
-/// Shadow mode reports the enforce verdict to the upstream in this header.
-const SHADOW_HEADER: &str = "x-mtls-authz-shadow";
-
-fn parse_header(raw: &str) -> Result<(String, String), CliError> {
-    let (name, value) = raw
-        .split_once(':')
-        .ok_or_else(|| CliError::argument("--header", format!("`{raw}` is not NAME:VALUE")))?;
-    let name = name.trim().to_ascii_lowercase();
-    let is_token = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if !is_token {
-        return Err(CliError::argument(
-            "--header",
-            format!("`{raw}`: header name must be an HTTP token"),
-        ));
-    }
-    Ok((name, value.trim().to_owned()))
-}
-
-/// Where the certificate came from, for the explanation.
-#[derive(Debug)]
-enum Presented {
-    None,
-    Peer(Identity),
-    Xfcc(Result<Identity, CertError>),
-    XfccMalformed(String),
-}
-
-/// Follows `identity.sources` like the filter: the first source that yields a certificate wins.
-fn present_certificate(
-    policy: &Policy,
-    peer: Option<Identity>,
-    headers: &[(String, String)],
-) -> Result<Presented, CliError> {
-    let xfcc_value: Vec<&str> = headers
-        .iter()
-        .filter(|(n, _)| n == XFCC_HEADER)
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let mut peer = peer;
-    for source in policy.sources() {
-        match source {
-            Source::PeerCertificate => {
-                if let Some(identity) = peer.take() {
-                    return Ok(Presented::Peer(identity));
-                }
-            }
-            Source::Xfcc if !xfcc_value.is_empty() => {
-                return Ok(match xfcc::last_element_cert(&xfcc_value.join(",")) {
-                    Ok(Some(pem)) => Presented::Xfcc(Identity::parse(&pem)),
-                    Ok(None) => continue,
-                    Err(e) => Presented::XfccMalformed(e.to_string()),
-                });
-            }
-            Source::Xfcc => {}
-        }
-    }
-    Ok(Presented::None)
 }
 
 /// [`RoleGrant`] for JSON output.
@@ -188,6 +124,8 @@ struct JsonCheck<'a> {
     upstream_path: Option<&'a str>,
     upstream_headers: Vec<(String, String)>,
     removed_headers: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -224,6 +162,12 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         Some(file) => Some(load::certificate(file)?),
         None => None,
     };
+    let mut notes = Vec::new();
+    if peer.is_some() && !loaded.policy.sources().contains(&Source::PeerCertificate) {
+        notes.push(String::from(
+            "--cert is the TLS peer (e.g. an edge proxy); this policy does not take identities from it (identity.sources)",
+        ));
+    }
     let presented = present_certificate(&loaded.policy, peer, &headers)?;
     let malformed_xfcc = CertError::Invalid {
         field: "x-forwarded-client-cert",
@@ -288,6 +232,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             upstream_path: decision.upstream_path.as_deref(),
             upstream_headers,
             removed_headers,
+            notes,
         }),
         Format::Text => render_text(&TextInput {
             args,
@@ -302,6 +247,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             mode: loaded.policy.mode(),
             upstream_headers: &upstream_headers,
             removed_headers: &removed_headers,
+            notes: &notes,
         }),
     };
     Ok(Report {
@@ -391,205 +337,4 @@ fn rule_verdict(
         held,
         binds,
     }
-}
-
-/// What the upstream sees on allow: forward headers set from the identity, and every header the
-/// filter strips (inbound copies of forward headers, method overrides, untrusted XFCC).
-/// The request is forwarded when allowed, and always in shadow mode; nothing reaches the
-/// upstream otherwise.
-fn upstream_view(
-    policy: &Policy,
-    identity: Option<&Identity>,
-    decision: &Decision,
-    inbound: &[(String, String)],
-) -> (Vec<(String, String)>, Vec<String>) {
-    let shadow = policy.mode() == Mode::Shadow;
-    if !decision.is_allowed() && !shadow {
-        return (Vec::new(), Vec::new());
-    }
-    let mut set = identity
-        .map(|i| policy.forward_header_values(i, decision))
-        .unwrap_or_default();
-    if shadow {
-        set.push((String::from(SHADOW_HEADER), decision.reason.to_string()));
-    }
-    let xfcc_trusted = policy.sources().contains(&Source::Xfcc);
-    let mut removed: Vec<String> = Vec::new();
-    for (name, _) in inbound {
-        let spoofable = policy.forward_headers().iter().any(|(h, _)| h == name)
-            || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
-            || name == SHADOW_HEADER
-            || (name == XFCC_HEADER && !xfcc_trusted);
-        if spoofable && !removed.contains(name) {
-            removed.push(name.clone());
-        }
-    }
-    (set, removed)
-}
-
-struct TextInput<'a> {
-    args: &'a CheckArgs,
-    doc: &'a RawPolicy,
-    now: mtls_authz_core::UnixTime,
-    normalized: Option<&'a NormalizedPath>,
-    certificate: &'a Option<JsonCertificate>,
-    rejection: Option<&'static str>,
-    grants: &'a [RoleGrant],
-    verdicts: &'a [RuleVerdict],
-    decision: &'a Decision,
-    mode: Mode,
-    upstream_headers: &'a [(String, String)],
-    removed_headers: &'a [String],
-}
-
-fn render_text(t: &TextInput<'_>) -> String {
-    let mut out = String::new();
-    let args = t.args;
-    let _ = writeln!(out, "request:     {} {}", args.method, args.path);
-    let _ = writeln!(out, "time:        {}", clock::format_rfc3339(t.now));
-    match t.normalized {
-        Some(path) => {
-            let _ = writeln!(out, "path:        {}", path.path);
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "path:        cannot be normalised (rejected before routing)"
-            );
-        }
-    }
-    match t.certificate {
-        None => {
-            let _ = writeln!(out, "certificate: none presented");
-        }
-        Some(c) => {
-            let what = c
-                .subject
-                .as_deref()
-                .map(quote)
-                .or_else(|| c.error.clone())
-                .unwrap_or_default();
-            let _ = writeln!(out, "certificate: {} from {}", what, c.source);
-        }
-    }
-    match t.rejection {
-        None => {
-            let _ = writeln!(out, "identity:    usable");
-        }
-        Some(code) => {
-            let _ = writeln!(out, "identity:    rejected ({code})");
-        }
-    }
-    if t.rejection.is_none() {
-        if t.grants.is_empty() {
-            let _ = writeln!(out, "roles:       none (only `authenticated`)");
-        } else {
-            let _ = writeln!(out, "roles:");
-            for grant in t.grants {
-                let _ = writeln!(out, "  {}", describe_grant(grant));
-            }
-        }
-    }
-    if let Some(path) = t.normalized {
-        if t.verdicts.is_empty() {
-            let near: Vec<&str> = near_misses(t.doc, &path.segments);
-            let _ = writeln!(
-                out,
-                "rules:       none matches {} {}",
-                args.method, path.path
-            );
-            if !near.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "             (path matches {} but not method {})",
-                    near.join(", "),
-                    args.method
-                );
-            }
-        } else {
-            let _ = writeln!(out, "rules matching (policy order):");
-            for v in t.verdicts {
-                let held = if v.held.is_empty() {
-                    String::from("none held")
-                } else {
-                    format!("held: {}", v.held.join(", "))
-                };
-                let _ = writeln!(
-                    out,
-                    "  {:<16} allow [{}]; {held}",
-                    v.name,
-                    v.allow.join(", ")
-                );
-                for b in &v.binds {
-                    let verdict = if b.holds { "holds" } else { "fails" };
-                    let _ = writeln!(
-                        out,
-                        "  {:<16} bind {{{}}}={} against {}: {verdict}",
-                        "",
-                        b.param,
-                        quote(&b.value),
-                        b.selector
-                    );
-                }
-            }
-        }
-    }
-    let d = t.decision;
-    let verdict = if d.is_allowed() { "ALLOW" } else { "DENY" };
-    let _ = writeln!(out, "decision:    {verdict} {}", d.status.code());
-    let _ = writeln!(out, "reason:      {}", d.reason);
-    let shadow = t.mode == Mode::Shadow;
-    if shadow {
-        let _ = writeln!(
-            out,
-            "mode:        shadow (the filter forwards the request whatever the decision)"
-        );
-    }
-    if d.is_allowed() || shadow {
-        if let Some(up) = &d.upstream_path {
-            let _ = writeln!(out, "upstream:    {} {up}", args.method);
-        }
-        for (name, value) in t.upstream_headers {
-            let _ = writeln!(out, "  set        {name}: {value}");
-        }
-        for name in t.removed_headers {
-            let _ = writeln!(out, "  removed    {name} (inbound)");
-        }
-    }
-    out
-}
-
-/// One line saying why a role is held: `role  matcher N: selector "value" matches pattern; ...`.
-pub(crate) fn describe_grant(grant: &RoleGrant) -> String {
-    let why: Vec<String> = grant
-        .evidence
-        .iter()
-        .map(|e| {
-            if e.selector == "issuer_pin" {
-                format!("issuer_pin: issuer matches issuers.{}", e.value)
-            } else {
-                format!("{} {} matches {}", e.selector, quote(&e.value), e.pattern)
-            }
-        })
-        .collect();
-    format!(
-        "{:<12} matcher {}: {}",
-        grant.role,
-        grant.matcher,
-        why.join("; ")
-    )
-}
-
-/// Rules whose path matches but whose methods do not: the usual reason for "no rule matched".
-fn near_misses<'a>(doc: &'a RawPolicy, segments: &[String]) -> Vec<&'a str> {
-    doc.rules
-        .iter()
-        .filter(|r| {
-            r.methods.is_some()
-                && r.paths
-                    .iter()
-                    .any(|p| path_pattern::captures(p, segments).is_some())
-        })
-        .map(|r| r.name.as_str())
-        .collect()
 }
