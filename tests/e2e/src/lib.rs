@@ -16,6 +16,7 @@ pub mod demo;
 pub mod echo;
 pub mod envoy;
 mod error;
+pub mod examples;
 pub mod http;
 pub mod paths;
 pub mod wasm;

@@ -25,6 +25,7 @@ use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup, XfccHandling};
 use mtls_authz_e2e::demo;
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
+use mtls_authz_e2e::examples;
 use mtls_authz_e2e::wasm;
 use mtls_authz_fixtures::{Case, Expect, Layer};
 use serde_json::Value;
@@ -563,13 +564,30 @@ fn a_client_without_a_certificate_is_refused_at_the_tls_handshake() {
 }
 
 /// The example configs exactly as scripts/demo.sh renders them (fixed ports, XFCC sanitized)
-/// pass Envoy's own validation with the real filter and fixture policies.
+/// pass Envoy's own validation with the real filter and fixture policies (validation runs
+/// the filter's `on_configure`).
 #[test]
 fn the_example_configs_validate_in_envoy() {
     let wasm = wasm::locate_or_build().unwrap();
     let envoy_bin = envoy::binary().unwrap();
-    for scenario in ["healthcare", "multitenant"] {
-        let policy = mtls_authz_fixtures::load_policy(scenario);
+    // The Envoy scenarios, and the policies the NGINX and Istio examples embed (those hosts
+    // cannot run here; the filter must at least accept their configuration).
+    let policies = [
+        ("healthcare", mtls_authz_fixtures::load_policy("healthcare")),
+        (
+            "multitenant",
+            mtls_authz_fixtures::load_policy("multitenant"),
+        ),
+        (
+            "nginx-example",
+            examples::with_host(&mtls_authz_fixtures::load_policy("healthcare"), "nginx").unwrap(),
+        ),
+        (
+            "istio-example",
+            examples::with_host(&mtls_authz_fixtures::load_policy("multitenant"), "envoy").unwrap(),
+        ),
+    ];
+    for (scenario, policy) in policies {
         let mut config = EnvoyConfig::with_fixture_certs(
             18080,
             Some(FilterSetup {

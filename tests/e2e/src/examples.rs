@@ -1,0 +1,180 @@
+//! Renders the NGINX and Istio examples (`examples/nginx/nginx.conf`,
+//! `examples/istio/mtls-authz.yaml`) from their templates and the fixture policies. Those hosts
+//! cannot run in CI; rendering them from the same policy files the tests use, and checking the
+//! committed copies against a fresh render, keeps them from drifting.
+
+use std::path::PathBuf;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::{paths, E2eError};
+
+/// One rendered example: where it is committed and what it must contain.
+#[derive(Debug)]
+pub struct RenderedExample {
+    /// Path of the committed file.
+    pub path: PathBuf,
+    /// Its expected content.
+    pub content: String,
+}
+
+/// Removes the whitespace between JSON tokens, keeping key order and string contents as written.
+pub fn minify_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Adds `"host": <host>` as the first member of a pretty-printed policy object, refusing a
+/// document that already names a host (a duplicate key would make the policy invalid).
+pub fn with_host(policy: &str, host: &str) -> Result<String, E2eError> {
+    let doc: serde_json::Value = serde_json::from_str(policy)
+        .map_err(|e| E2eError::Template(format!("policy is not JSON: {e}")))?;
+    if doc.get("host").is_some() {
+        return Err(E2eError::Template(String::from(
+            "the policy already sets `host`",
+        )));
+    }
+    let body = policy
+        .trim_start()
+        .strip_prefix('{')
+        .ok_or_else(|| E2eError::Template(String::from("policy is not a JSON object")))?;
+    Ok(format!("{{\n  \"host\": \"{host}\",{body}"))
+}
+
+/// An NGINX single-quoted string: `\` and `'` escaped, as the NGINX config parser unescapes them.
+pub fn nginx_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Indents every line but the first by `spaces` (for a YAML block under a key).
+fn indent(text: &str, spaces: usize) -> String {
+    let pad = " ".repeat(spaces);
+    text.trim_end()
+        .lines()
+        .map(|line| format!("{pad}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[derive(Serialize)]
+struct ExampleVars {
+    policy_name: &'static str,
+    policy: String,
+}
+
+fn render(template_rel: &str, vars: &ExampleVars) -> Result<String, E2eError> {
+    let path = paths::repo_root().join(template_rel);
+    let template = std::fs::read_to_string(&path)
+        .map_err(|e| E2eError::io(format!("reading {}", path.display()), e))?;
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.add_template("example", &template)
+        .map_err(|e| E2eError::Template(e.to_string()))?;
+    env.get_template("example")
+        .and_then(|t| t.render(vars))
+        .map_err(|e| E2eError::Template(format!("{template_rel}: {e}")))
+}
+
+fn fixture_policy(name: &str) -> Result<String, E2eError> {
+    let path = mtls_authz_fixtures::policy_path(name);
+    std::fs::read_to_string(&path)
+        .map_err(|e| E2eError::io(format!("reading {}", path.display()), e))
+}
+
+/// `examples/nginx/nginx.conf`: the healthcare policy, `host: nginx`, one line, NGINX-quoted.
+pub fn nginx() -> Result<RenderedExample, E2eError> {
+    let policy = with_host(&fixture_policy("healthcare")?, "nginx")?;
+    let vars = ExampleVars {
+        policy_name: "healthcare",
+        policy: nginx_quote(&minify_json(&policy)),
+    };
+    Ok(RenderedExample {
+        path: paths::repo_root().join("examples/nginx/nginx.conf"),
+        content: render("examples/nginx/nginx.conf.j2", &vars)?,
+    })
+}
+
+/// `examples/istio/mtls-authz.yaml`: the multitenant policy, `host: envoy`, as the WasmPlugin's
+/// `pluginConfig` (JSON is YAML; indented under the key).
+pub fn istio() -> Result<RenderedExample, E2eError> {
+    let policy = with_host(&fixture_policy("multitenant")?, "envoy")?;
+    let vars = ExampleVars {
+        policy_name: "multitenant",
+        policy: indent(&policy, 4),
+    };
+    Ok(RenderedExample {
+        path: paths::repo_root().join("examples/istio/mtls-authz.yaml"),
+        content: render("examples/istio/mtls-authz.yaml.j2", &vars)?,
+    })
+}
+
+/// Every rendered example.
+pub fn all() -> Result<Vec<RenderedExample>, E2eError> {
+    Ok(vec![nginx()?, istio()?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minify_keeps_order_and_strings() {
+        assert_eq!(
+            minify_json("{ \"z\": [1, 2],\n  \"a b\": \"x \\\" y\" }"),
+            "{\"z\":[1,2],\"a b\":\"x \\\" y\"}"
+        );
+    }
+
+    #[test]
+    fn host_becomes_the_first_member_and_is_never_duplicated() {
+        let policy = with_host("{\n  \"rules\": []\n}", "nginx").unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&policy).unwrap(),
+            serde_json::json!({"host": "nginx", "rules": []})
+        );
+        assert!(policy.starts_with("{\n  \"host\": \"nginx\","));
+        assert!(with_host("{\"host\": \"envoy\"}", "nginx").is_err());
+        assert!(with_host("[]", "nginx").is_err());
+    }
+
+    #[test]
+    fn nginx_quoting_survives_nginx_unescaping() {
+        assert_eq!(
+            nginx_quote(r#"{"subject":"CN=x\,O=y's"}"#),
+            r#"'{"subject":"CN=x\\,O=y\'s"}'"#
+        );
+    }
+
+    #[test]
+    fn the_committed_examples_are_the_rendered_ones() {
+        for example in all().unwrap() {
+            let committed = std::fs::read_to_string(&example.path).unwrap_or_default();
+            assert!(
+                committed == example.content,
+                "{} is stale: run `cargo run -p mtls-authz-e2e --bin mtls-authz-example-configs`",
+                example.path.display()
+            );
+        }
+    }
+}
