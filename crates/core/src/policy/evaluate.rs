@@ -1,13 +1,16 @@
 //! Deciding one request, in the order docs/DECISIONS.md "Evaluation order" fixes:
 //! method, path, identity checks, then the rules that match method and path.
 //!
-//! The hot path allocates little: the normalised path, a slice of segment borrows, the list
-//! of matching routes, and the strings the [`Decision`] must own. Roles are computed once.
+//! The hot path allocates little: the normalised path and the strings the [`Decision`] must
+//! own. Segment borrows, matched routes and the held-role flags live on the stack unless a
+//! request or policy is unusually large. Roles are computed once.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::router::Route;
+use smallvec::SmallVec;
+
+use super::router::{Route, Routes};
 use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
 use crate::forward::{is_token, push_joined};
@@ -18,6 +21,11 @@ use crate::time::UnixTime;
 
 /// `clientAuth` as the identity lists it, by name and by OID (RFC 5280 §4.2.1.12).
 const CLIENT_AUTH: [&str; 2] = ["clientAuth", "1.3.6.1.5.5.7.3.2"];
+
+/// Decoded request segments (borrowed from the normalised path).
+type Segments<'a> = SmallVec<[&'a str; 16]>;
+/// For every role in policy order: is it held?
+type HeldRoles = SmallVec<[bool; 32]>;
 
 /// What the rules decided, before the decision's owned strings are built.
 struct Verdict {
@@ -45,7 +53,7 @@ impl Policy {
         let held = identity.ok().map(|identity| self.held_roles(identity));
 
         let verdict = {
-            let segments: Vec<&str> = normalized.segments().collect();
+            let segments: Segments<'_> = normalized.segments().collect();
             let routes = self.matching_routes(request.method, &segments);
             self.decide(&routes, &segments, identity, held.as_deref())
         };
@@ -163,8 +171,8 @@ impl Policy {
 
     /// Rules matching method and path, in policy order, each with the first of its paths
     /// (in `paths` order) that matched: that path's captures feed the binds.
-    pub(super) fn matching_routes(&self, method: &str, segments: &[&str]) -> Vec<Route> {
-        let mut routes = Vec::new();
+    pub(super) fn matching_routes(&self, method: &str, segments: &[&str]) -> Routes {
+        let mut routes = Routes::new();
         self.router.matches(segments, &mut routes);
         routes.sort_unstable();
         routes.dedup_by_key(|route| route.rule);
@@ -297,10 +305,11 @@ impl Policy {
     }
 
     /// For every role in policy order: is it held?
-    fn held_roles(&self, identity: &Identity) -> Vec<bool> {
+    fn held_roles(&self, identity: &Identity) -> HeldRoles {
+        let mut pins = PinCache::new(self.issuers.len());
         self.roles
             .iter()
-            .map(|role| self.holds(role, identity))
+            .map(|role| self.holds(role, identity, &mut pins))
             .collect()
     }
 
@@ -313,15 +322,17 @@ impl Policy {
             .collect()
     }
 
-    pub(super) fn holds(&self, role: &Role, identity: &Identity) -> bool {
+    fn holds(&self, role: &Role, identity: &Identity, pins: &mut PinCache) -> bool {
         role.matchers.iter().any(|matcher| {
             matcher.conditions.iter().all(|condition| match condition {
                 Condition::Attribute {
                     selector, patterns, ..
                 } => selector.any_value(identity, |value| patterns.matches(value)),
-                Condition::IssuerPin(indexes) => indexes
-                    .iter()
-                    .any(|&i| self.issuers.get(i).is_some_and(|pin| pin.matches(identity))),
+                Condition::IssuerPin(indexes) => indexes.iter().any(|&i| {
+                    pins.get_or_compute(i, || {
+                        self.issuers.get(i).is_some_and(|pin| pin.matches(identity))
+                    })
+                }),
             })
         })
     }
@@ -342,6 +353,24 @@ impl Policy {
                 .any(|pin| f(pin.name.as_str())),
             Selector::Roles => false,
             selector => selector.any_value(identity, f),
+        }
+    }
+}
+
+/// Issuer-pin results of one evaluation: policies usually pin the same issuer in many roles,
+/// and the DN comparison need not run more than once per issuer.
+struct PinCache(SmallVec<[Option<bool>; 8]>);
+
+impl PinCache {
+    fn new(issuers: usize) -> Self {
+        Self(smallvec::smallvec![None; issuers])
+    }
+
+    fn get_or_compute(&mut self, index: usize, compute: impl FnOnce() -> bool) -> bool {
+        match self.0.get_mut(index) {
+            Some(Some(known)) => *known,
+            Some(slot) => *slot.insert(compute()),
+            None => compute(),
         }
     }
 }

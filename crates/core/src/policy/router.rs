@@ -11,6 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use hashbrown::HashMap;
+use smallvec::SmallVec;
 
 /// A parsed path pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,6 +125,9 @@ pub(crate) struct Route {
     pub(crate) path: usize,
 }
 
+/// Matched routes: a request rarely matches more than a few, so they live on the stack.
+pub(crate) type Routes = SmallVec<[Route; 8]>;
+
 /// The segment trie over every rule's path patterns.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Router {
@@ -185,11 +189,11 @@ impl Router {
     }
 
     /// Appends every route whose pattern matches `segments` (unordered, possibly repeated).
-    pub(crate) fn matches(&self, segments: &[&str], out: &mut Vec<Route>) {
+    pub(crate) fn matches(&self, segments: &[&str], out: &mut Routes) {
         self.collect(0, segments, out);
     }
 
-    fn collect(&self, node: usize, segments: &[&str], out: &mut Vec<Route>) {
+    fn collect(&self, node: usize, segments: &[&str], out: &mut Routes) {
         let Some(node) = self.nodes.get(node) else {
             return;
         };
@@ -225,7 +229,7 @@ mod tests {
     }
 
     fn matching(router: &Router, segments: &[&str]) -> Vec<usize> {
-        let mut out = Vec::new();
+        let mut out = Routes::new();
         router.matches(segments, &mut out);
         let mut rules: Vec<usize> = out.into_iter().map(|r| r.rule).collect();
         rules.sort_unstable();
