@@ -437,6 +437,50 @@ mod tests {
         assert_eq!(n.upstream(), "/a?");
     }
 
+    /// Normalising the upstream path again changes nothing: what was authorised is exactly
+    /// what the upstream will route. Pseudo-random paths built from tricky pieces.
+    #[test]
+    fn normalisation_is_idempotent_and_total() {
+        const PIECES: &[&str] = &[
+            "/", "//", ".", "..", "%2e", "%2E%2e", "%2F", "%5c", "%00", "%41", "%7e", "%25",
+            "%c3%a9", "%C0%AE", "a", "Z", "~", ";", "%3b", "?", "#", "%", "%4", "x=1", " ", "\\",
+            "é", "-_",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut accepted, mut rejected) = (0, 0);
+        for _ in 0..20_000 {
+            let mut raw = String::from("/");
+            for _ in 0..(next() % 10) {
+                raw.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            match normalize_path(&raw) {
+                Ok(n) => {
+                    accepted += 1;
+                    let again = normalize_path(&n.upstream())
+                        .unwrap_or_else(|e| panic!("{raw:?} -> {:?} -> {e:?}", n.upstream()));
+                    assert_eq!(again, n, "not idempotent for {raw:?}");
+                    assert!(n.path.starts_with('/'));
+                    assert!(!n.path.contains("//"), "{raw:?}");
+                    assert!(n
+                        .segments
+                        .iter()
+                        .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('/')));
+                }
+                Err(_) => rejected += 1,
+            }
+        }
+        assert!(
+            accepted > 1_000 && rejected > 1_000,
+            "{accepted} accepted, {rejected} rejected"
+        );
+    }
+
     #[test]
     fn length_cap() {
         let mut long = String::from("/");
