@@ -33,6 +33,6 @@ pub mod xfcc;
 pub use decision::{Decision, Outcome, Reason, Status};
 pub use identity::{CertError, ClientCert, Identity};
 pub use path::{normalize_path, NormalizedPath, PathError};
-pub use policy::{Mode, Policy, PolicyError, Request, Source};
+pub use policy::{HostKind, Mode, Policy, PolicyError, Request, Source};
 pub use selector::Selector;
 pub use time::UnixTime;

@@ -1,8 +1,8 @@
 //! Plugin configuration bytes → compiled [`FilterConfig`].
 //!
-//! The document is the v1 policy (compiled by the core, which reports errors with their JSON
-//! path) plus two optional filter fields, extensions of the contract recorded in
-//! docs/DECISIONS.md:
+//! The document is the v1 policy, compiled by the core (which reports errors with their JSON
+//! path), including two optional filter fields, extensions of the contract recorded in
+//! docs/DECISIONS.md and range-checked by the core so `mtls-authz validate` catches them too:
 //! - `"host"`: `"auto"` (default), `"envoy"` or `"nginx"` — where the peer certificate is read.
 //! - `"identity_cache_size"`: parsed identities kept per VM, 0–65536 (default 1024; 0 = off).
 //!
@@ -13,21 +13,8 @@ use core::fmt;
 
 use mtls_authz_core::{Policy, PolicyError};
 
-/// Default number of parsed certificates kept per VM.
-pub const DEFAULT_IDENTITY_CACHE_SIZE: usize = 1024;
-/// Largest accepted `identity_cache_size` (each entry holds one parsed certificate).
-pub const MAX_IDENTITY_CACHE_SIZE: usize = 65_536;
-
-/// Which host's properties carry the peer certificate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostKind {
-    /// Envoy's properties first, then NGINX's (for configs shared across proxies).
-    Auto,
-    /// `connection.peer_certificate`, `connection.mtls`, `connection.sha256_peer_certificate_digest`.
-    Envoy,
-    /// `ngx.ssl_client_raw_cert`, counted only when `ngx.ssl_client_verify` is `SUCCESS`.
-    Nginx,
-}
+pub use mtls_authz_core::policy::{DEFAULT_IDENTITY_CACHE_SIZE, MAX_IDENTITY_CACHE_SIZE};
+pub use mtls_authz_core::HostKind;
 
 /// Everything `on_configure` produces.
 #[derive(Debug)]
@@ -55,13 +42,6 @@ pub enum ConfigError {
     Policy(PolicyError),
     /// The host refused to define the counters.
     Metrics(crate::host::HostError),
-    /// A filter field is invalid.
-    Field {
-        /// JSON path of the field (`host`, `identity_cache_size`).
-        path: &'static str,
-        /// What is wrong.
-        detail: String,
-    },
 }
 
 impl fmt::Display for ConfigError {
@@ -75,24 +55,11 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::Policy(err) => err.fmt(f),
             ConfigError::Metrics(err) => write!(f, "cannot define metrics: {err}"),
-            ConfigError::Field { path, detail } => {
-                write!(f, "invalid policy at {path}: {detail}")
-            }
         }
     }
 }
 
 impl std::error::Error for ConfigError {}
-
-/// The filter's own top-level fields. Other fields belong to the core, which rejects unknown
-/// ones; this struct ignores them.
-#[derive(serde::Deserialize)]
-struct FilterFields {
-    #[serde(default)]
-    host: Option<serde_json::Value>,
-    #[serde(default)]
-    identity_cache_size: Option<serde_json::Value>,
-}
 
 /// Parses and compiles the plugin configuration.
 pub fn parse(bytes: Option<&[u8]>) -> Result<FilterConfig, ConfigError> {
@@ -103,48 +70,12 @@ pub fn parse(bytes: Option<&[u8]>) -> Result<FilterConfig, ConfigError> {
     if text.trim().is_empty() {
         return Err(ConfigError::Missing);
     }
-    // The core reports syntax errors and unknown fields with their path, so it goes first.
     let policy = Policy::from_json(text).map_err(ConfigError::Policy)?;
-    let fields: FilterFields = serde_json::from_str(text).map_err(|e| ConfigError::Field {
-        path: "$",
-        detail: e.to_string(),
-    })?;
     Ok(FilterConfig {
+        host: policy.host(),
+        identity_cache_size: policy.identity_cache_size(),
         policy,
-        host: host_kind(fields.host)?,
-        identity_cache_size: cache_size(fields.identity_cache_size)?,
     })
-}
-
-fn host_kind(value: Option<serde_json::Value>) -> Result<HostKind, ConfigError> {
-    let Some(value) = value else {
-        return Ok(HostKind::Auto);
-    };
-    match value.as_str() {
-        Some("auto") => Ok(HostKind::Auto),
-        Some("envoy") => Ok(HostKind::Envoy),
-        Some("nginx") => Ok(HostKind::Nginx),
-        _ => Err(ConfigError::Field {
-            path: "host",
-            detail: format!("expected \"auto\", \"envoy\" or \"nginx\", found {value}"),
-        }),
-    }
-}
-
-fn cache_size(value: Option<serde_json::Value>) -> Result<usize, ConfigError> {
-    let Some(value) = value else {
-        return Ok(DEFAULT_IDENTITY_CACHE_SIZE);
-    };
-    value
-        .as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|n| *n <= MAX_IDENTITY_CACHE_SIZE)
-        .ok_or_else(|| ConfigError::Field {
-            path: "identity_cache_size",
-            detail: format!(
-                "expected an integer from 0 to {MAX_IDENTITY_CACHE_SIZE}, found {value}"
-            ),
-        })
 }
 
 #[cfg(test)]
@@ -191,44 +122,57 @@ mod tests {
         ));
     }
 
+    const RULES: &str = r#""rules": [{"name": "h", "paths": ["/healthz"], "allow": ["public"]}]"#;
+
+    fn parse_with(fields: &str) -> Result<FilterConfig, ConfigError> {
+        parse(Some(format!("{{{fields}{RULES}}}").as_bytes()))
+    }
+
     #[test]
     fn host_values() {
-        assert_eq!(host_kind(None), Ok(HostKind::Auto));
+        assert_eq!(parse_with("").unwrap().host, HostKind::Auto);
         assert_eq!(
-            host_kind(Some(serde_json::json!("auto"))),
-            Ok(HostKind::Auto)
+            parse_with(r#""host": "auto","#).unwrap().host,
+            HostKind::Auto
         );
         assert_eq!(
-            host_kind(Some(serde_json::json!("envoy"))),
-            Ok(HostKind::Envoy)
+            parse_with(r#""host": "envoy","#).unwrap().host,
+            HostKind::Envoy
         );
         assert_eq!(
-            host_kind(Some(serde_json::json!("nginx"))),
-            Ok(HostKind::Nginx)
+            parse_with(r#""host": "nginx","#).unwrap().host,
+            HostKind::Nginx
         );
-        let err = host_kind(Some(serde_json::json!("Envoy"))).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid policy at host: expected \"auto\", \"envoy\" or \"nginx\", found \"Envoy\""
-        );
-        assert!(host_kind(Some(serde_json::json!(1))).is_err());
+        for bad in [r#""host": "Envoy","#, r#""host": 1,"#] {
+            let err = parse_with(bad).unwrap_err();
+            assert!(matches!(err, ConfigError::Policy(_)), "{bad}");
+            assert!(
+                err.to_string().starts_with("invalid policy at host"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
     fn cache_size_values() {
-        assert_eq!(cache_size(None), Ok(DEFAULT_IDENTITY_CACHE_SIZE));
-        assert_eq!(cache_size(Some(serde_json::json!(0))), Ok(0));
+        let size = |fields: &str| parse_with(fields).map(|c| c.identity_cache_size);
+        assert_eq!(size(""), Ok(DEFAULT_IDENTITY_CACHE_SIZE));
+        assert_eq!(size(r#""identity_cache_size": 0,"#), Ok(0));
         assert_eq!(
-            cache_size(Some(serde_json::json!(65_536))),
+            size(r#""identity_cache_size": 65536,"#),
             Ok(MAX_IDENTITY_CACHE_SIZE)
         );
-        let err = cache_size(Some(serde_json::json!(65_537))).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            size(r#""identity_cache_size": 65537,"#).unwrap_err().to_string(),
             "invalid policy at identity_cache_size: expected an integer from 0 to 65536, found 65537"
         );
-        assert!(cache_size(Some(serde_json::json!(-1))).is_err());
-        assert!(cache_size(Some(serde_json::json!(1.5))).is_err());
-        assert!(cache_size(Some(serde_json::json!("10"))).is_err());
+        for bad in ["-1", "1.5", "\"10\""] {
+            let err = size(&format!(r#""identity_cache_size": {bad},"#)).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("invalid policy at identity_cache_size"),
+                "{bad}: {err}"
+            );
+        }
     }
 }

@@ -44,6 +44,22 @@ pub enum Source {
     Xfcc,
 }
 
+/// Whose properties carry the peer certificate (filter extension `host`, docs/DECISIONS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKind {
+    /// Envoy's properties first, then NGINX's (one config for both proxies).
+    Auto,
+    /// `connection.peer_certificate`, `connection.mtls`, `connection.sha256_peer_certificate_digest`.
+    Envoy,
+    /// `ngx.ssl_client_raw_cert`, counted only when `ngx.ssl_client_verify` is `SUCCESS`.
+    Nginx,
+}
+
+/// Default of `identity_cache_size`: parsed certificates kept per filter VM.
+pub const DEFAULT_IDENTITY_CACHE_SIZE: usize = 1024;
+/// Largest accepted `identity_cache_size` (each entry holds one parsed certificate).
+pub const MAX_IDENTITY_CACHE_SIZE: usize = 65_536;
+
 /// A request as the evaluator sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
@@ -111,6 +127,8 @@ pub struct Policy {
     rules: Vec<Rule>,
     router: router::Router,
     forward_headers: Vec<(String, Selector)>,
+    host: HostKind,
+    identity_cache_size: usize,
 }
 
 /// A role: held when any matcher holds.
@@ -236,6 +254,16 @@ impl Policy {
     /// `forward_headers` as (lowercase header name, selector), in document order.
     pub fn forward_headers(&self) -> &[(String, Selector)] {
         &self.forward_headers
+    }
+
+    /// Filter extension `host`: whose properties carry the peer certificate.
+    pub fn host(&self) -> HostKind {
+        self.host
+    }
+
+    /// Filter extension `identity_cache_size`: parsed certificates kept per VM (0 = off).
+    pub fn identity_cache_size(&self) -> usize {
+        self.identity_cache_size
     }
 
     /// Rule names in policy order (index = [`crate::Decision::rule_index`]).

@@ -50,8 +50,8 @@ pub struct RawPolicy {
     /// Checked here so `validate` catches typos; only the proxy-wasm filter acts on it.
     #[serde(default)]
     pub host: Option<RawHost>,
-    /// Filter extension (docs/DECISIONS.md): parsed certificates cached per VM (0 = off).
-    /// The filter enforces the range.
+    /// Filter extension (docs/DECISIONS.md): parsed certificates cached per VM (0 = off,
+    /// at most [`super::MAX_IDENTITY_CACHE_SIZE`]; checked at compile time).
     #[serde(default)]
     pub identity_cache_size: Option<u32>,
 }
