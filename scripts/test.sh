@@ -14,31 +14,43 @@ mkdir -p "$log_dir"
 started=$SECONDS
 current="(setup)"
 passed=()
+failed=()
 
 finish() {
     local status=$?
     local elapsed=$((SECONDS - started))
     printf '\n==== Summary ====\n'
     for line in "${passed[@]}"; do printf '  ok      %s\n' "$line"; done
-    if [[ $status -ne 0 ]]; then
-        printf '  FAILED  %s\n' "$current"
-        printf 'test.sh: FAILED in "%s" after %ss (%s sections passed before it)\n' \
-            "$current" "$elapsed" "${#passed[@]}"
+    for line in "${failed[@]}"; do printf '  FAILED  %s\n' "$line"; done
+    if [[ ${#failed[@]} -gt 0 ]]; then
+        printf 'test.sh: FAILED, %s of %s sections failed (%s) in %ss\n' "${#failed[@]}" \
+            "$((${#passed[@]} + ${#failed[@]}))" "$(IFS=';'; echo "${failed[*]}")" "$elapsed"
+        exit 1
+    elif [[ $status -ne 0 ]]; then
+        printf 'test.sh: FAILED in "%s" after %ss\n' "$current" "$elapsed"
     else
-        printf 'test.sh: PASSED, %s sections in %ss%s\n' "${#passed[@]}" "$elapsed" "${totals:-}"
+        printf 'test.sh: PASSED, %s sections in %ss%s\n' "${#passed[@]}" "$elapsed" \
+            "$(cat "$log_dir/totals" 2>/dev/null || true)"
     fi
     exit "$status"
 }
 trap finish EXIT
 
-# run_section NAME COMMAND...: a titled, timed step; the first failure stops the script.
+# run_section NAME FUNCTION: a titled, timed step in a subshell with errexit. A failing section
+# is recorded and the next one still runs, so one CI run shows every failure.
 run_section() {
     current="$1"
-    shift
     section "$current"
-    local t0=$SECONDS
-    "$@"
-    passed+=("$current ($((SECONDS - t0))s)")
+    local t0=$SECONDS status
+    set +e
+    (set -e; "$2")
+    status=$?
+    set -e
+    if [[ $status -eq 0 ]]; then
+        passed+=("$current ($((SECONDS - t0))s)")
+    else
+        failed+=("$current")
+    fi
 }
 
 tools() {
@@ -60,19 +72,20 @@ clippy_all() { cargo clippy --workspace --all-targets -- -D warnings; }
 no_std_build() { cargo build -p mtls-authz-core --target riscv32imac-unknown-none-elf; }
 
 release_wasm() {
-    MTLS_AUTHZ_WASM="$(build_wasm)"
-    export MTLS_AUTHZ_WASM
-    note "$MTLS_AUTHZ_WASM: $(wc -c <"$MTLS_AUTHZ_WASM") bytes"
+    local wasm
+    wasm="$(build_wasm)"
+    note "$wasm: $(wc -c <"$wasm") bytes"
+    printf '%s\n' "$wasm" >"$log_dir/wasm-path"
 }
 
 workspace_tests() {
     # ENVOY_BIN and MTLS_AUTHZ_WASM are set: the e2e test uses this Envoy and this .wasm.
     local log="$log_dir/cargo-test.log"
-    cargo test --workspace 2>&1 | tee "$log"
+    cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
     local passed_tests e2e
     passed_tests=$(grep -o 'test result: ok\. [0-9]* passed' "$log" | awk '{s += $4} END {print s + 0}')
     e2e=$(grep -o 'envoy e2e: .*' "$log" | paste -sd ';' - || true)
-    totals="; $passed_tests cargo tests passed${e2e:+; $e2e}"
+    printf '; %s cargo tests passed%s' "$passed_tests" "${e2e:+; $e2e}" >"$log_dir/totals"
 }
 
 # The wasm-bindgen version in Cargo.lock: the test runner must match it exactly.
@@ -108,11 +121,21 @@ core_on_wasm32() {
     note "$ran core tests passed on wasm32-unknown-unknown"
 }
 
-run_section "Tools (rust targets, curl, node, Envoy)" tools
+rm -f "$log_dir/wasm-path" "$log_dir/totals"
+# Everything below needs the tools: a failure here stops the run.
+current="Tools (rust targets, curl, node, Envoy)"
+section "$current"
+tools
+passed+=("$current")
+
 run_section "Format (cargo fmt --check)" fmt_check
 run_section "Clippy (workspace, all targets, -D warnings)" clippy_all
 run_section "no_std core (riscv32imac-unknown-none-elf)" no_std_build
 run_section "Release filter (.wasm for wasm32-wasip1)" release_wasm
+if [[ -s "$log_dir/wasm-path" ]]; then
+    MTLS_AUTHZ_WASM="$(cat "$log_dir/wasm-path")"
+    export MTLS_AUTHZ_WASM
+fi
 run_section "Tests: core, filter (mock host), CLI, fixtures, Envoy e2e" workspace_tests
 run_section "wasm-bindgen-test-runner" wasm_bindgen_runner
 run_section "Core tests on wasm32-unknown-unknown (node)" core_on_wasm32

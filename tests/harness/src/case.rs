@@ -70,6 +70,11 @@ pub struct Case {
     /// (TLS handshake, Envoy's HTTP codec). Requires `envoy_why`.
     #[serde(default)]
     pub envoy_expect: Option<Expect>,
+    /// Replaces the Envoy expectation (`envoy_expect`, else `expect`) over HTTP/2 only: Envoy's
+    /// HTTP/1 and HTTP/2 codecs refuse different requests (HTTP/1 answers 400, HTTP/2 resets
+    /// the stream). Requires `envoy_why`.
+    #[serde(default)]
+    pub envoy_h2_expect: Option<Expect>,
     /// Why Envoy differs.
     #[serde(default)]
     pub envoy_why: Option<String>,
@@ -108,6 +113,10 @@ pub struct Expect {
     /// Envoy only: the TLS handshake itself fails (no HTTP response at all).
     #[serde(default)]
     pub tls_rejected: bool,
+    /// Envoy only: the handshake succeeds but Envoy's codec refuses the request without an
+    /// HTTP response (HTTP/2 stream reset).
+    #[serde(default)]
+    pub stream_reset: bool,
 }
 
 impl Expect {
@@ -132,6 +141,15 @@ impl Case {
         match (&self.envoy_expect, layer) {
             (Some(envoy), Layer::Envoy) => envoy,
             _ => &self.expect,
+        }
+    }
+
+    /// The Envoy expectation for one protocol: `envoy_h2_expect` over HTTP/2 when present,
+    /// else `envoy_expect`, else `expect`.
+    pub fn expect_for_envoy(&self, http2: bool) -> &Expect {
+        match (&self.envoy_h2_expect, http2) {
+            (Some(h2), true) => h2,
+            _ => self.expect_for(Layer::Envoy),
         }
     }
 

@@ -187,23 +187,34 @@ pub fn check_cases(cases: &[Case]) -> Vec<String> {
             _ => {}
         }
         check_expect(&case.expect, &mut problem);
-        if case.expect.tls_rejected {
-            problem(String::from("`tls_rejected` belongs in `envoy_expect`"));
+        if case.expect.tls_rejected || case.expect.stream_reset {
+            problem(String::from(
+                "`tls_rejected`/`stream_reset` belong in `envoy_expect`/`envoy_h2_expect`",
+            ));
         }
-        match (&case.envoy_expect, &case.envoy_why) {
-            (Some(_), None) => problem(String::from("`envoy_expect` needs `envoy_why`")),
-            (None, Some(_)) => problem(String::from("`envoy_why` without `envoy_expect`")),
-            (Some(_), Some(_)) if !case.runs_on(Layer::Envoy) => problem(String::from(
-                "`envoy_expect` on a case that does not run on envoy",
-            )),
-            (Some(envoy), Some(_)) => {
-                if !envoy.tls_rejected && envoy.status == 0 {
-                    problem(String::from(
-                        "`envoy_expect` needs a status or tls_rejected",
-                    ))
-                }
+        let overrides = [
+            ("envoy_expect", &case.envoy_expect),
+            ("envoy_h2_expect", &case.envoy_h2_expect),
+        ];
+        let any_override = overrides.iter().any(|(_, o)| o.is_some());
+        if case.envoy_why.is_some() && !any_override {
+            problem(String::from(
+                "`envoy_why` without `envoy_expect`/`envoy_h2_expect`",
+            ));
+        }
+        for (field, envoy) in overrides {
+            let Some(envoy) = envoy else { continue };
+            if case.envoy_why.is_none() {
+                problem(format!("`{field}` needs `envoy_why`"));
             }
-            (None, None) => {}
+            if !case.runs_on(Layer::Envoy) {
+                problem(format!("`{field}` on a case that does not run on envoy"));
+            }
+            if !envoy.tls_rejected && !envoy.stream_reset && envoy.status == 0 {
+                problem(format!(
+                    "`{field}` needs a status, tls_rejected or stream_reset"
+                ));
+            }
         }
     }
     problems
@@ -356,6 +367,31 @@ mod tests {
     }
 
     #[test]
+    fn envoy_h2_expect_replaces_the_envoy_expectation_over_http2_only() {
+        let mut case = minimal("a");
+        case.envoy_expect = Some(Expect {
+            status: 400,
+            ..Expect::default()
+        });
+        case.envoy_h2_expect = Some(Expect {
+            stream_reset: true,
+            ..Expect::default()
+        });
+        case.envoy_why = Some(String::from("codec"));
+        assert!(check_cases(std::slice::from_ref(&case)).is_empty());
+        assert_eq!(case.expect_for_envoy(false).status, 400);
+        assert!(case.expect_for_envoy(true).stream_reset);
+        case.envoy_expect = None;
+        assert_eq!(case.expect_for_envoy(false).status, 200);
+        case.envoy_why = None;
+        let problems = check_cases(std::slice::from_ref(&case)).join("\n");
+        assert!(
+            problems.contains("`envoy_h2_expect` needs `envoy_why`"),
+            "{problems}"
+        );
+    }
+
+    #[test]
     fn envoy_expect_replaces_expect_only_on_envoy() {
         let mut case = minimal("a");
         case.envoy_expect = Some(Expect {
@@ -397,7 +433,7 @@ mod tests {
             "need `why_not_everywhere`",
             "invalid time `yesterday`",
             "does not fit status 200",
-            "`envoy_why` without `envoy_expect`",
+            "`envoy_why` without `envoy_expect`/`envoy_h2_expect`",
         ] {
             assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
         }
