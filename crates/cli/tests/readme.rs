@@ -1,5 +1,5 @@
-//! Every `$ mtls-authz ...` example in `crates/cli/README.md` is run and its output compared,
-//! so the usage doc always shows real output.
+//! Every `$ mtls-authz ...` example in `crates/cli/README.md` and in the top-level `README.md`
+//! is run and its output compared, so the usage docs always show real output.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -61,15 +61,19 @@ fn examples(readme: &str) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn readme_examples_show_real_output() {
+/// Runs every example of one README (path relative to the repository root).
+fn check_examples(readme: &str, at_least: usize) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let readme = std::fs::read_to_string(root.join("crates/cli/README.md")).unwrap();
-    let examples = examples(&readme);
-    assert!(examples.len() >= 10, "only {} examples", examples.len());
+    let text = std::fs::read_to_string(root.join(readme)).unwrap();
+    let examples = examples(&text);
+    assert!(
+        examples.len() >= at_least,
+        "{readme}: only {} examples",
+        examples.len()
+    );
     for (command, expected) in examples {
         let args = words(&command);
-        assert_eq!(args[0], "mtls-authz", "{command}");
+        assert_eq!(args[0], "mtls-authz", "{readme}: {command}");
         let out = Command::new(env!("CARGO_BIN_EXE_mtls-authz"))
             .args(&args[1..])
             .current_dir(&root)
@@ -82,9 +86,19 @@ fn readme_examples_show_real_output() {
         );
         assert_eq!(
             actual, expected,
-            "README example `{command}` is out of date"
+            "{readme}: example `{command}` is out of date"
         );
     }
+}
+
+#[test]
+fn cli_readme_examples_show_real_output() {
+    check_examples("crates/cli/README.md", 10);
+}
+
+#[test]
+fn top_readme_examples_show_real_output() {
+    check_examples("README.md", 6);
 }
 
 #[test]
