@@ -598,9 +598,7 @@ fn the_example_configs_validate_in_envoy() {
         );
         config.listen_port = 10443;
         config.admin_port = 9901;
-        let dir = mtls_authz_e2e::paths::run_dir()
-            .join(format!("validate-{scenario}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = envoy::fresh_run_dir(&format!("validate-{scenario}")).unwrap();
         let path = dir.join("envoy.yaml");
         std::fs::write(&path, config.render().unwrap()).unwrap();
         let output = std::process::Command::new(&envoy_bin)
