@@ -22,6 +22,7 @@
 mod extensions;
 pub(crate) mod hex;
 mod name;
+mod oid;
 pub(crate) mod pem;
 mod strings;
 mod tlv;
@@ -33,7 +34,6 @@ use der::asn1::{AnyRef, BitStringRef};
 use der::{Decode, Reader, SliceReader, Tag, TagMode, TagNumber, Tagged};
 use sha2::{Digest, Sha256};
 use x509_cert::certificate::{Rfc5280, Version};
-use x509_cert::ext::Extension;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Validity;
 
@@ -104,7 +104,10 @@ fn parse_tbs(content: &[u8], fingerprint_sha256: [u8; 32]) -> Result<Identity, C
         .context_specific::<BitStringRef<'_>>(TagNumber(2), TagMode::Implicit)
         .map_err(der_error("tbsCertificate.subjectUniqueID"))?;
     let extensions = reader
-        .context_specific::<alloc::vec::Vec<Extension>>(TagNumber(3), TagMode::Explicit)
+        .context_specific::<alloc::vec::Vec<extensions::ExtensionRef<'_>>>(
+            TagNumber(3),
+            TagMode::Explicit,
+        )
         .map_err(der_error("tbsCertificate.extensions"))?;
     if !reader.is_finished() {
         return Err(CertError::Der(

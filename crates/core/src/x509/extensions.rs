@@ -12,17 +12,32 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use der::asn1::AnyRef;
+use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::oid::AssociatedOid;
-use der::{Decode, Reader, SliceReader, Tag, Tagged};
+use der::{Decode, Reader, Sequence, SliceReader, Tag, Tagged};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName,
     SubjectKeyIdentifier,
 };
-use x509_cert::ext::Extension;
 
-use super::{der_error, hex, strings, tlv};
+use super::{der_error, hex, oid, strings, tlv};
 use crate::identity::CertError;
+
+/// `x509_cert::ext::Extension` with a borrowed value: the same derived DER decoding (so the
+/// same acceptance, including the `critical FALSE` leniency), without copying every
+/// extension value into its own allocation.
+///
+/// ```text
+/// Extension ::= SEQUENCE {
+///     extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+/// ```
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub(super) struct ExtensionRef<'a> {
+    pub(super) extn_id: ObjectIdentifier,
+    #[asn1(default = "Default::default")]
+    pub(super) critical: bool,
+    pub(super) extn_value: &'a OctetStringRef,
+}
 
 /// What the extensions contribute to an [`crate::Identity`].
 #[derive(Debug, Default)]
@@ -53,7 +68,7 @@ const SAN_FIELD: &str = "extensions.subjectAltName";
 
 /// Decodes every extension, in certificate order.
 pub(super) fn decode_extensions(
-    extensions: &[Extension],
+    extensions: &[ExtensionRef<'_>],
 ) -> Result<ExtensionAttributes, CertError> {
     reject_duplicates(extensions)?;
     let mut attributes = ExtensionAttributes::default();
@@ -67,7 +82,7 @@ pub(super) fn decode_extensions(
                 ExtendedKeyUsage::from_der(content).map_err(der_error("extensions.extKeyUsage"))?;
             attributes.eku_present = true;
             for usage in usages.0 {
-                let dotted = usage.to_string();
+                let dotted = oid::dotted(&usage);
                 let name = EKU_NAMES
                     .iter()
                     .find(|(o, _)| *o == dotted)
@@ -90,7 +105,7 @@ pub(super) fn decode_extensions(
         } else {
             attributes
                 .other
-                .push((oid.to_string(), custom_value(content)));
+                .push((oid::dotted(&oid), custom_value(content)));
         }
     }
     Ok(attributes)
@@ -98,7 +113,7 @@ pub(super) fn decode_extensions(
 
 /// RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular
 /// extension." Sorting keeps the check O(n log n) for certificates with many extensions.
-fn reject_duplicates(extensions: &[Extension]) -> Result<(), CertError> {
+fn reject_duplicates(extensions: &[ExtensionRef<'_>]) -> Result<(), CertError> {
     let mut oids: Vec<_> = extensions.iter().map(|e| e.extn_id).collect();
     oids.sort_unstable();
     match oids.windows(2).find_map(|pair| match pair {

@@ -11,7 +11,7 @@
 //! their encoded order (rendering decides how to print them, see `dn`).
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use der::asn1::{AnyRef, ObjectIdentifier};
@@ -80,7 +80,7 @@ fn parse_attribute(
     let value_tlv = reader
         .read_slice(reader.remaining_len())
         .map_err(der_error(field))?;
-    let oid = oid.to_string();
+    let oid = super::oid::dotted(&oid);
     let value = tlv::split_one(value_tlv).map_err(|detail| {
         invalid(
             field,

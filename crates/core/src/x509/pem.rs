@@ -19,7 +19,7 @@ use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use crate::identity::{CertError, MAX_CERT_PEM_LEN};
@@ -41,14 +41,13 @@ pub(crate) fn certificate_der(text: &[u8]) -> Result<Vec<u8>, CertError> {
     if text.is_empty() {
         return Err(CertError::Empty);
     }
-    match count_begin_markers(text) {
-        0 => return Err(CertError::Pem("no `-----BEGIN` line".to_string())),
-        1 => {}
-        _ => return Err(CertError::MultiplePem),
+    if let Some(der) = decode_canonical(text) {
+        return Ok(der);
     }
-    match decode_canonical(text) {
-        Some(der) => Ok(der),
-        None => decode_strict(text),
+    match count_begin_markers(text) {
+        0 => Err(CertError::Pem("no `-----BEGIN` line".to_string())),
+        1 => decode_strict(text),
+        _ => Err(CertError::MultiplePem),
     }
 }
 
@@ -71,6 +70,9 @@ fn count_begin_markers(text: &[u8]) -> usize {
 
 /// The fast path: decodes `text` (already trimmed) when it has the canonical shape, else
 /// `None`. Never accepts what [`decode_strict`] rejects, never yields different bytes.
+///
+/// Accepting implies exactly one `-----BEGIN`: the header has one, the footer none, and every
+/// other byte is base64 or a line break.
 fn decode_canonical(text: &[u8]) -> Option<Vec<u8>> {
     let inner = text
         .strip_prefix(CANONICAL_HEADER)?
@@ -80,38 +82,31 @@ fn decode_canonical(text: &[u8]) -> Option<Vec<u8>> {
         Some(body) => (b"\r\n", body),
         None => (b"\n", inner.strip_prefix(b"\n")?),
     };
-    // Split on LF; with CRLF every line must then end in CR (a stray CR fails base64).
-    let body = body.strip_suffix(b"\n")?;
-    let mut lines = body.split(|b| *b == b'\n').map(|line| {
-        if eol == b"\r\n" {
-            line.strip_suffix(b"\r")
-        } else {
-            Some(line)
-        }
-    });
-    let first = lines.next()??;
-    let width = first.len();
+    let width = body.iter().position(|b| *b == b'\r' || *b == b'\n')?;
     if width == 0 || width % 4 != 0 {
         return None;
     }
-    let mut der = Vec::with_capacity(body.len() / 4 * 3);
-    let mut previous = first;
-    for line in lines {
-        let line = line?;
-        // Every line but the last is exactly `width` long: whole 4-character groups, no
-        // padding, so each one decodes on its own.
-        if previous.len() != width {
+    // Every line but the last is exactly `width` characters; the last is 1..=width. Line
+    // contents are not inspected here: a stray CR, LF or `=` fails the base64 decode.
+    let stride = width + eol.len();
+    let mut base64 = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while rest.len() > stride {
+        let (line, tail) = rest.split_at_checked(stride)?;
+        let (characters, ending) = line.split_at_checked(width)?;
+        if ending != eol {
             return None;
         }
-        STANDARD_NO_PAD.decode_vec(previous, &mut der).ok()?;
-        previous = line;
+        base64.extend_from_slice(characters);
+        rest = tail;
     }
-    if previous.is_empty() || previous.len() > width {
+    let last = rest.strip_suffix(eol)?;
+    if last.is_empty() {
         return None;
     }
-    // The last line carries the padding; STANDARD requires it canonical, like pem-rfc7468.
-    STANDARD.decode_vec(previous, &mut der).ok()?;
-    Some(der)
+    base64.extend_from_slice(last);
+    // STANDARD requires canonical padding and zero trailing bits, like pem-rfc7468.
+    STANDARD.decode(&base64).ok()
 }
 
 /// The reference decoder (`pem-rfc7468`): any PEM the fast path does not take, and the
