@@ -84,8 +84,10 @@ workspace_tests() {
     cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
     local passed_tests e2e
     passed_tests=$(grep -o 'test result: ok\. [0-9]* passed' "$log" | awk '{s += $4} END {print s + 0}')
-    e2e=$(grep -o 'envoy e2e: .*' "$log" | paste -sd ';' - || true)
-    printf '; %s cargo tests passed%s' "$passed_tests" "${e2e:+; $e2e}" >"$log_dir/totals"
+    e2e=$(grep -o 'envoy e2e: [0-9]* cases over [^ ]*' "$log" | sed 's/^envoy e2e: //' \
+        | paste -sd ',' - | sed 's/,/, /g' || true)
+    printf '; %s cargo tests passed%s' "$passed_tests" "${e2e:+; real Envoy: $e2e}" \
+        >"$log_dir/totals"
 }
 
 # The wasm-bindgen version in Cargo.lock: the test runner must match it exactly.
