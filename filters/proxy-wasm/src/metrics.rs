@@ -1,8 +1,8 @@
 //! Counters, named for Envoy's stats tree.
 //!
-//! Envoy files metrics that a wasm module defines under the `wasmcustom` namespace and strips
-//! that prefix when printing, so these show in `/stats` as `mtls_authz.allowed` and in
-//! Prometheus as `mtls_authz_allowed`. Per-rule counters put the rule name in the middle
+//! Envoy files metrics that a wasm module defines under the `wasmcustom` namespace: Envoy 1.40
+//! lists them in `/stats` as `wasmcustom.mtls_authz.allowed`, and its Prometheus output drops
+//! the namespace (`mtls_authz_allowed`). Per-rule counters put the rule name in the middle
 //! (`mtls_authz.rule.records-read.allowed`) so a `stats_tags` regex can lift it into a tag.
 //!
 //! What each counter counts:
