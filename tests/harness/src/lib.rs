@@ -2,6 +2,9 @@
 //! certificates, used by the core driver, the mock-host driver and the Envoy e2e driver alike
 //! (so the three layers cannot drift apart).
 //!
+//! Files are read through [`files`]: from the checkout natively, from a copy embedded at build
+//! time on wasm32 (no file system under wasm-bindgen-test), so the same drivers run there too.
+//!
 //! A broken fixture is a bug in the test suite, not an input to handle: the `load_*` functions
 //! panic with a message naming the file and what is wrong, after collecting every problem.
 #![forbid(unsafe_code)]
@@ -11,6 +14,7 @@
 )]
 
 mod case;
+pub mod files;
 pub mod time;
 pub mod xfcc;
 
@@ -30,24 +34,29 @@ pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
-/// The file of a certificate name: `certs/<name>` itself when the name ends in `.pem` or
-/// `.der` (for stems that exist in both forms, e.g. `malformed/trailing-garbage.der`), else
-/// `certs/<name>.pem` when it exists, else `certs/<name>.der`, else `None`.
-pub fn cert_path(name: &str) -> Option<PathBuf> {
-    let base = fixtures_dir().join("certs");
+/// The fixture file of a certificate name, as a path under `tests/fixtures` ([`files`]):
+/// `certs/<name>` itself when the name ends in `.pem` or `.der` (for stems that exist in both
+/// forms, e.g. `malformed/trailing-garbage.der`), else `certs/<name>.pem` when it exists, else
+/// `certs/<name>.der`, else `None`.
+pub fn cert_file(name: &str) -> Option<String> {
     if name.ends_with(".pem") || name.ends_with(".der") {
-        let path = base.join(name);
-        return path.is_file().then_some(path);
+        let file = format!("certs/{name}");
+        return files::is_file(&file).then_some(file);
     }
     ["pem", "der"]
         .iter()
-        .map(|ext| base.join(format!("{name}.{ext}")))
-        .find(|path| path.is_file())
+        .map(|ext| format!("certs/{name}.{ext}"))
+        .find(|file| files::is_file(file))
+}
+
+/// The file of a certificate name in this checkout (see [`cert_file`]).
+pub fn cert_path(name: &str) -> Option<PathBuf> {
+    cert_file(name).map(|file| fixtures_dir().join(file))
 }
 
 /// The bytes of a fixture certificate exactly as stored (PEM text or raw DER).
 pub fn cert_bytes(name: &str) -> Option<Vec<u8>> {
-    std::fs::read(cert_path(name)?).ok()
+    files::read(&cert_file(name)?).ok()
 }
 
 /// `tests/fixtures/certs/<name>.pem` (for TLS clients: curl `--cert`).
@@ -70,11 +79,16 @@ pub fn policy_path(name: &str) -> PathBuf {
     fixtures_dir().join("policies").join(format!("{name}.json"))
 }
 
+/// `policies/<name>.json`: the policy's path under `tests/fixtures` ([`files`]).
+fn policy_file(name: &str) -> String {
+    format!("policies/{name}.json")
+}
+
 /// The text of `tests/fixtures/policies/<name>.json`.
 pub fn load_policy(name: &str) -> String {
-    let path = policy_path(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read policy {}: {e}", path.display()))
+    files::read(&policy_file(name))
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| panic!("cannot read policy {name}: {e}"))
 }
 
 /// The request time of a case, in Unix seconds (its `time`, else [`DEFAULT_TIME`]).
@@ -102,33 +116,29 @@ impl Case {
 /// layers explained, ...). Panics listing every problem found.
 pub fn load_cases() -> Vec<Case> {
     let dir = fixtures_dir().join("cases");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+    let tables: Vec<String> = files::list("cases")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter_map(|name| name.strip_suffix(".json").map(String::from))
         .collect();
-    files.sort();
 
     let mut cases = Vec::new();
     let mut problems = Vec::new();
-    for file in &files {
-        let table_name = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let text = match std::fs::read_to_string(file) {
-            Ok(text) => text,
+    for table_name in &tables {
+        let file = format!("cases/{table_name}.json");
+        let text = match files::read(&file) {
+            Ok(bytes) => bytes,
             Err(e) => {
-                problems.push(format!("{}: {e}", file.display()));
+                problems.push(e);
                 continue;
             }
         };
-        match serde_json::from_str::<case::Table>(&text) {
+        match serde_json::from_slice::<case::Table>(&text) {
             Ok(table) => cases.extend(table.cases.into_iter().map(|mut c| {
-                c.table.clone_from(&table_name);
+                c.table.clone_from(table_name);
                 c
             })),
-            Err(e) => problems.push(format!("{}: {e}", file.display())),
+            Err(e) => problems.push(format!("{file}: {e}")),
         }
     }
     problems.extend(check_cases(&cases));
@@ -152,11 +162,11 @@ pub fn check_cases(cases: &[Case]) -> Vec<String> {
         if !ids.insert(case.id.as_str()) {
             problem(String::from("duplicate id"));
         }
-        if !policy_path(&case.policy).is_file() {
+        if !files::is_file(&policy_file(&case.policy)) {
             problem(format!("policy `{}` does not exist", case.policy));
         }
         if let Some(cert) = &case.cert {
-            if cert_path(cert).is_none() {
+            if cert_file(cert).is_none() {
                 problem(format!("certificate `{cert}` does not exist"));
             }
         }

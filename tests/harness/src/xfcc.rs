@@ -20,9 +20,9 @@ pub fn url_encode(bytes: &[u8]) -> String {
 /// PEM text of a fixture: the file itself for `.pem`, a `CERTIFICATE` armour around the raw
 /// bytes for `.der` (so malformed DER can travel in XFCC too).
 pub fn pem_text(name: &str) -> Option<Vec<u8>> {
-    let path = crate::cert_path(name)?;
-    let bytes = std::fs::read(&path).ok()?;
-    if path.extension().is_some_and(|ext| ext == "pem") {
+    let file = crate::cert_file(name)?;
+    let bytes = crate::files::read(&file).ok()?;
+    if file.ends_with(".pem") {
         return Some(bytes);
     }
     let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
