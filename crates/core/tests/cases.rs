@@ -6,7 +6,9 @@
 //! policy's `forward_headers` (which the core computes); removals, deny bodies and XFCC belong
 //! to the filter and Envoy layers. A case's certificate is parsed with `Identity::parse` exactly as stored
 //! (PEM text or raw DER); a parse error is handed over as `ClientCert::Invalid`.
-#![cfg(not(target_arch = "wasm32"))]
+//!
+//! The same body runs natively and on wasm32-unknown-unknown under node (wasm-bindgen-test),
+//! where the fixtures come from the loader's embedded copy and the time from each case.
 
 use std::collections::HashMap;
 
@@ -126,7 +128,8 @@ fn mismatches(case: &Case, decision: &Decision) -> Vec<String> {
     out
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn every_core_case_matches_the_core() {
     let cases: Vec<Case> = load_cases()
         .into_iter()
