@@ -10,8 +10,9 @@
 
 use alloc::string::String;
 
-/// Header names a policy may never set: they steer routing, framing, the request method, or
-/// carry our own signals. (`:` pseudo-headers are not tokens and fail the token check.)
+/// Header names a policy may never set: they steer routing, framing, the request method or
+/// path (`x-original-url`, `x-rewrite-url`: some front controllers route on them), or carry
+/// our own signals. (`:` pseudo-headers are not tokens and fail the token check.)
 pub const FORBIDDEN_HEADER_NAMES: &[&str] = &[
     "host",
     "content-length",
@@ -20,6 +21,8 @@ pub const FORBIDDEN_HEADER_NAMES: &[&str] = &[
     "x-http-method-override",
     "x-http-method",
     "x-method-override",
+    "x-original-url",
+    "x-rewrite-url",
     "x-mtls-authz-shadow",
     "connection",
     "keep-alive",
@@ -185,6 +188,8 @@ mod tests {
             "X-HTTP-Method-Override",
             "x-http-method",
             "x-method-override",
+            "X-Original-URL",
+            "x-rewrite-url",
             "x-mtls-authz-shadow",
             "connection",
             "TE",

@@ -19,6 +19,10 @@ pub const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
     "x-http-method",
     "x-method-override",
 ];
+/// Path-override headers: Symfony < 3.4.14, Zend Framework, Yii and IIS-style front
+/// controllers route on these instead of the request line, so the path that was authorised
+/// would not be the path that is served (the classic bypass of path ACLs in proxies).
+pub const PATH_OVERRIDE_HEADERS: [&str; 2] = ["x-original-url", "x-rewrite-url"];
 /// The header that carries the shadow-mode verdict upstream.
 pub const SHADOW_HEADER: &str = "x-mtls-authz-shadow";
 
@@ -30,6 +34,9 @@ pub struct Filter {
     pub(crate) cache: RefCell<IdentityCache>,
     /// Request headers that a client could spoof and that are removed before the upstream.
     pub(crate) spoofable_headers: Vec<String>,
+    /// Headers whose underscore spellings are removed too: the spoofable ones plus a trusted
+    /// `x-forwarded-client-cert` (see [`crate::headers::RequestHeaders::names_to_remove`]).
+    pub(crate) protected_headers: Vec<String>,
     /// Per-VM request counter, part of generated request ids.
     sequence: Cell<u64>,
 }
@@ -66,6 +73,7 @@ impl Filter {
     fn new(config: FilterConfig, metrics: Metrics) -> Filter {
         let mut spoofable: Vec<String> = METHOD_OVERRIDE_HEADERS
             .iter()
+            .chain(PATH_OVERRIDE_HEADERS.iter())
             .map(|h| (*h).to_string())
             .collect();
         spoofable.extend(
@@ -81,9 +89,14 @@ impl Filter {
         }
         spoofable.sort();
         spoofable.dedup();
+        let mut protected = spoofable.clone();
+        protected.push(XFCC_HEADER.to_string());
+        protected.sort();
+        protected.dedup();
         Filter {
             cache: RefCell::new(IdentityCache::new(config.identity_cache_size)),
             spoofable_headers: spoofable,
+            protected_headers: protected,
             config,
             metrics,
             sequence: Cell::new(0),

@@ -43,6 +43,41 @@ impl RequestHeaders {
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .unwrap_or_default()
     }
+
+    /// The header names (as received, one per case-insensitive name) to remove before the
+    /// request is forwarded: every spelling of a `spoofable` name, and the underscore
+    /// spellings of a `protected` one (`x_forwarded_client_cert` when the real
+    /// `x-forwarded-client-cert` is a trusted source). Both lists hold lower-case names.
+    pub fn names_to_remove<'a>(
+        &'a self,
+        spoofable: &[String],
+        protected: &[String],
+    ) -> Vec<&'a str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (name, _) in &self.entries {
+            if out.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            let folded = folded_name(name);
+            let listed = |list: &[String]| list.contains(&folded);
+            if listed(spoofable) || (name.contains('_') && listed(protected)) {
+                out.push(name);
+            }
+        }
+        out
+    }
+}
+
+/// `name` as WSGI/CGI-style upstreams see it (`HTTP_X_CLIENT_ROLE`): lower case, with `_` read
+/// as `-`. Envoy forwards underscore names by default (`headers_with_underscores_action:
+/// ALLOW`), so `x_client_role` would reach such an upstream as the identity header itself.
+pub fn folded_name(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'_' => '-',
+            b => char::from(b.to_ascii_lowercase()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -66,6 +101,30 @@ mod tests {
         assert!(h.contains("X-DUP"));
         assert!(!h.contains("x-other"));
         assert_eq!(h.first("x-other"), None);
+    }
+
+    #[test]
+    fn names_to_remove_fold_case_and_underscores() {
+        let h = RequestHeaders::new(vec![
+            (":path".into(), b"/a".to_vec()),
+            ("X-Client-Role".into(), b"1".to_vec()),
+            ("x-client-role".into(), b"2".to_vec()),
+            ("x_client_role".into(), b"3".to_vec()),
+            ("x-forwarded-client-cert".into(), b"4".to_vec()),
+            ("X_Forwarded_Client_Cert".into(), b"5".to_vec()),
+            ("x-other".into(), b"6".to_vec()),
+            ("x_other".into(), b"7".to_vec()),
+        ]);
+        let spoofable = vec!["x-client-role".to_string()];
+        let protected = vec![
+            "x-client-role".to_string(),
+            "x-forwarded-client-cert".to_string(),
+        ];
+        assert_eq!(
+            h.names_to_remove(&spoofable, &protected),
+            ["X-Client-Role", "x_client_role", "X_Forwarded_Client_Cert"]
+        );
+        assert_eq!(folded_name("X_Client-ROLE"), "x-client-role");
     }
 
     #[test]

@@ -5,10 +5,10 @@
 //! `Policy::evaluate`.
 //!
 //! - Deny (enforce): local 400/401/403 JSON response, one structured log line, counters.
-//! - Allow, and every request in shadow mode: strip spoofable headers (method overrides,
-//!   `forward_headers`, `x-mtls-authz-shadow`, and `x-forwarded-client-cert` unless it is a
-//!   source), set identity headers, rewrite `:path` to the normalised one; in shadow mode add
-//!   `x-mtls-authz-shadow: <reason>`.
+//! - Allow, and every request in shadow mode: strip spoofable headers (method and path
+//!   overrides, `forward_headers`, `x-mtls-authz-shadow`, and `x-forwarded-client-cert` unless
+//!   it is a source) with their underscore spellings, set identity headers, rewrite `:path`
+//!   to the normalised one; in shadow mode add `x-mtls-authz-shadow: <reason>`.
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
@@ -230,11 +230,13 @@ impl Context<'_> {
         usable_identity: Option<&Identity>,
         mode: Mode,
     ) -> Result<(), HostError> {
-        // Every instance of every spoofable header goes, whatever the verdict.
-        for name in &self.filter.spoofable_headers {
-            if self.headers.contains(name) {
-                host.remove_request_header(name)?;
-            }
+        // Every instance of every spoofable header goes, whatever the verdict, and so does
+        // every underscore spelling of a protected one.
+        for name in self.headers.names_to_remove(
+            &self.filter.spoofable_headers,
+            &self.filter.protected_headers,
+        ) {
+            host.remove_request_header(name)?;
         }
         if let Some(identity) = usable_identity {
             for (name, value) in self

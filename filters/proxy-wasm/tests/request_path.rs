@@ -124,6 +124,59 @@ fn every_instance_of_method_override_headers_is_removed() {
     }
 }
 
+/// WSGI/CGI upstreams (gunicorn < 22, uWSGI, PHP) and Envoy's default
+/// `headers_with_underscores_action: ALLOW` make `x_client_role` and `x-client-role` the same
+/// `HTTP_X_CLIENT_ROLE`: an underscore spelling of a protected header is a spoofed copy.
+#[test]
+fn underscore_spellings_of_protected_headers_are_removed() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/7")
+        .with_header("x_client_role", "admin")
+        .with_header("X_Client-Subject", "CN=root")
+        .with_header("x_http_method_override", "DELETE")
+        .with_header("x_forwarded_client_cert", "Cert=forged")
+        .with_header("x_mtls_authz_shadow", "allow:rule[admin]:role[admin]")
+        .with_header("x_unrelated_header", "kept");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    for name in [
+        "x_client_role",
+        "X_Client-Subject",
+        "x_http_method_override",
+        "x_forwarded_client_cert",
+        "x_mtls_authz_shadow",
+    ] {
+        assert!(host.header_values(name).is_empty(), "{name} still present");
+    }
+    assert_eq!(host.header_values("x-client-role"), ["clinician"]);
+    assert_eq!(host.header_values("x_unrelated_header"), ["kept"]);
+}
+
+#[test]
+fn underscore_spelling_is_removed_without_identity() {
+    let mut host = MockHost::new()
+        .with_request("GET", "/healthz")
+        .with_header("x_client_role", "admin");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert!(host.header_values("x_client_role").is_empty());
+    assert_eq!(host.header("x-client-role"), None);
+}
+
+/// Symfony < 3.4.14, Zend Framework, Yii and IIS-style front controllers route on
+/// `X-Original-URL` / `X-Rewrite-URL` instead of the request line: the path that was
+/// authorised would not be the path that is served.
+#[test]
+fn path_override_headers_are_removed() {
+    let mut host = MockHost::new()
+        .with_request("GET", "/healthz")
+        .with_header("x-original-url", "/admin/users")
+        .with_header("X-Rewrite-URL", "/admin/users")
+        .with_header("x_original_url", "/admin/users");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    for name in ["x-original-url", "x-rewrite-url", "x_original_url"] {
+        assert!(host.header_values(name).is_empty(), "{name} still present");
+    }
+}
+
 #[test]
 fn xfcc_is_removed_when_not_a_source() {
     let mut host = envoy_client("healthcare/clinician-alice")
@@ -693,6 +746,18 @@ fn a_refused_first_source_is_not_replaced_by_the_next() {
         deny_reason(&host).as_deref(),
         Some("unauthenticated:certificate_parse_error")
     );
+}
+
+#[test]
+fn xfcc_underscore_spelling_is_removed_when_xfcc_is_a_source() {
+    let value = xfcc_value("healthcare/clinician-alice");
+    let mut host = MockHost::new()
+        .with_request("GET", "/patient-records")
+        .with_header("x-forwarded-client-cert", &value)
+        .with_header("x_forwarded_client_cert", "Cert=forged");
+    assert_eq!(run(&mut host, "xfcc"), Verdict::Continue);
+    assert_eq!(host.header("x-forwarded-client-cert"), Some(value));
+    assert!(host.header_values("x_forwarded_client_cert").is_empty());
 }
 
 #[test]
