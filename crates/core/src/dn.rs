@@ -179,7 +179,8 @@ mod tests {
         DistinguishedName::from_rdns(rdns).rfc4514
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn renders_last_rdn_first() {
         let rendered = dn(vec![
             vec![Attribute::utf8("2.5.4.6", "US")],
@@ -190,7 +191,8 @@ mod tests {
         assert_eq!(rendered, "CN=alice,OU=Clinicians,O=Example Health,C=US");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn joins_multi_valued_rdn_members_with_plus_last_first_like_openssl() {
         let rendered = dn(vec![
             vec![Attribute::utf8("2.5.4.10", "Example")],
@@ -202,18 +204,21 @@ mod tests {
         assert_eq!(rendered, "OU=Clinicians+CN=x,O=Example");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn unknown_attribute_types_print_as_dotted_oid() {
         let rendered = dn(vec![vec![Attribute::utf8("1.2.3.4", "v")]]);
         assert_eq!(rendered, "1.2.3.4=v");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn empty_dn_renders_empty() {
         assert_eq!(dn(Vec::new()), "");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn escapes_specials_anywhere() {
         let rendered = dn(vec![vec![Attribute::utf8(
             "2.5.4.3",
@@ -222,13 +227,15 @@ mod tests {
         assert_eq!(rendered, "CN=a\\\"b\\+c\\,d\\;e\\<f\\>g\\\\h=i");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn comma_injection_stays_one_escaped_value() {
         let rendered = dn(vec![vec![Attribute::utf8("2.5.4.3", "x,OU=Admins")]]);
         assert_eq!(rendered, "CN=x\\,OU=Admins");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn escapes_leading_hash_and_leading_or_trailing_space_only() {
         assert_eq!(
             dn(vec![vec![Attribute::utf8("2.5.4.3", "#a#")]]),
@@ -242,7 +249,8 @@ mod tests {
         assert_eq!(dn(vec![vec![Attribute::utf8("2.5.4.11", " ")]]), "OU=\\ ");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn escapes_control_characters_as_hex_pairs() {
         let rendered = dn(vec![vec![Attribute::utf8(
             "2.5.4.3",
@@ -251,13 +259,15 @@ mod tests {
         assert_eq!(rendered, "CN=admin\\00.evil\\0A\\7F");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn keeps_non_ascii_as_is() {
         let rendered = dn(vec![vec![Attribute::utf8("2.5.4.3", "Zoë Ω")]]);
         assert_eq!(rendered, "CN=Zoë Ω");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn non_string_values_render_their_hex_form_unescaped() {
         let hex_value = Attribute {
             oid: String::from("2.5.4.3"),
@@ -267,7 +277,8 @@ mod tests {
         assert_eq!(dn(vec![vec![hex_value]]), "CN=#020105");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn values_collects_every_rdn_and_multi_valued_member() {
         let name = DistinguishedName::from_rdns(vec![
             vec![Attribute::utf8("2.5.4.11", "Clinicians")],
@@ -281,7 +292,8 @@ mod tests {
         assert_eq!(name.values("2.5.4.10").count(), 0);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn names_and_oids_round_trip() {
         for (name, oid) in ATTRIBUTE_NAMES {
             assert_eq!(oid_for_name(name), Some(*oid));

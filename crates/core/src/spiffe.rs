@@ -136,7 +136,8 @@ mod tests {
     use super::*;
     use alloc::string::String;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn accepts_workload_and_trust_domain_ids() {
         let id = SpiffeId::parse("spiffe://example.org/ns/billing/sa/api").unwrap();
         assert_eq!(id.trust_domain(), "example.org");
@@ -147,7 +148,8 @@ mod tests {
         assert!(is_spiffe_id("spiffe://a/B.c-d_e/..x/.y"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn rejects_each_rule_with_its_reason() {
         let cases: &[(&str, SpiffeIdError)] = &[
             ("SPIFFE://example.org/x", SpiffeIdError::WrongScheme),
@@ -191,7 +193,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn length_cap_is_inclusive() {
         let prefix = "spiffe://example.org/";
         let mut at_cap = String::from(prefix);

@@ -87,7 +87,8 @@ fn attr(oid: &str, value: &str, encoding: ValueEncoding) -> Attribute {
 
 // ------------------------------------------------------------------ every field of a real cert
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn full_certificate_every_field() {
     let id = Identity::from_pem(FULL_PEM).unwrap();
     assert_eq!(
@@ -171,7 +172,8 @@ fn full_certificate_every_field() {
     assert!(!id.is_ca);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn pem_der_and_auto_detection_agree() {
     let from_pem = Identity::from_pem(FULL_PEM).unwrap();
     let der = full_der();
@@ -183,7 +185,8 @@ fn pem_der_and_auto_detection_agree() {
     assert_eq!(Identity::parse(&indented).unwrap(), from_pem);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn utc_times_decode_to_unix_seconds() {
     let id = parse("crafted-utc-times");
     assert_eq!(id.not_before, UnixTime::from_secs(1_582_979_415)); // 2020-02-29T12:30:15Z
@@ -192,7 +195,8 @@ fn utc_times_decode_to_unix_seconds() {
 
 // ------------------------------------------------------------------ names and string types
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn every_string_encoding_and_non_string_values() {
     let id = parse("crafted-encodings");
     assert_eq!(
@@ -231,7 +235,8 @@ fn every_string_encoding_and_non_string_values() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn multi_valued_rdn_from_real_tooling() {
     // DER sorts the SET: CN=x is encoded before OU=Clinicians; OpenSSL prints it reversed.
     let id = parse("real-multi-valued-rdn");
@@ -251,7 +256,8 @@ fn multi_valued_rdn_from_real_tooling() {
     assert_eq!(id.subject.values("2.5.4.3").collect::<Vec<_>>(), vec!["x"]);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn comma_injection_in_cn_is_one_escaped_value() {
     let id = parse("real-cn-comma-ou-admins");
     assert_eq!(
@@ -262,7 +268,8 @@ fn comma_injection_in_cn_is_one_escaped_value() {
     assert_eq!(id.subject.rfc4514, "CN=x\\,OU=Admins,O=Example Health");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn nul_in_cn_is_kept_and_rendered_escaped() {
     let id = parse("real-cn-nul");
     assert_eq!(
@@ -272,7 +279,8 @@ fn nul_in_cn_is_kept_and_rendered_escaped() {
     assert_eq!(id.subject.rfc4514, "CN=admin\\00.evil,O=Example Health");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn bmpstring_ou_decodes_to_the_same_text() {
     let id = parse("real-ou-bmpstring");
     assert_eq!(
@@ -282,7 +290,8 @@ fn bmpstring_ou_decodes_to_the_same_text() {
     assert_eq!(id.subject.rfc4514, "CN=bmp,OU=Admins");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn empty_subject_is_allowed() {
     let id = parse("crafted-empty-subject");
     assert!(id.subject.rdns.is_empty());
@@ -290,7 +299,8 @@ fn empty_subject_is_allowed() {
     assert_eq!(id.spiffe_id.as_deref(), Some("spiffe://example.org/ns/x"));
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn malformed_name_values_are_invalid_with_context() {
     assert_eq!(
         parse_err("crafted-bmp-unpaired-surrogate"),
@@ -325,7 +335,8 @@ fn malformed_name_values_are_invalid_with_context() {
 
 // ------------------------------------------------------------------ SANs and SPIFFE
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn several_uri_sans_give_no_spiffe_id() {
     let id = parse("real-several-uri-sans");
     assert_eq!(
@@ -338,7 +349,8 @@ fn several_uri_sans_give_no_spiffe_id() {
     assert_eq!(id.spiffe_id, None);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn non_spiffe_or_invalid_spiffe_uri_gives_no_spiffe_id() {
     let https = parse("real-non-spiffe-uri");
     assert_eq!(https.san_uri, strings(&["https://example.org/ns/a"]));
@@ -348,7 +360,8 @@ fn non_spiffe_or_invalid_spiffe_uri_gives_no_spiffe_id() {
     assert_eq!(upper.spiffe_id, None);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn unmodelled_general_names_are_skipped_not_fatal() {
     let id = parse("crafted-x400-and-other-sans");
     assert_eq!(id.san_dns, strings(&["kept.example.org"]));
@@ -356,7 +369,8 @@ fn unmodelled_general_names_are_skipped_not_fatal() {
     assert!(id.san_email.is_empty() && id.san_ip.is_empty());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn bad_sans_are_invalid() {
     assert_eq!(
         parse_err("crafted-ip-san-bad-length"),
@@ -383,7 +397,8 @@ fn bad_sans_are_invalid() {
 
 // ------------------------------------------------------------------ serials
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn serials_are_hex_without_leading_zero_octets() {
     assert_eq!(parse("real-leading-zero-serial").serial, "ff00aa");
     assert_eq!(parse("crafted-negative-serial").serial, "ff7f");
@@ -396,7 +411,8 @@ fn serials_are_hex_without_leading_zero_octets() {
 
 // ------------------------------------------------------------------ extensions
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn ca_flag_and_eku_presence() {
     let ca = parse("real-ca");
     assert!(ca.is_ca);
@@ -411,7 +427,8 @@ fn ca_flag_and_eku_presence() {
     assert_eq!(empty_bc.authority_key_id, None);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn well_known_eku_names_and_bare_aki() {
     let id = parse("crafted-eku-any");
     assert_eq!(
@@ -426,7 +443,8 @@ fn well_known_eku_names_and_bare_aki() {
     assert_eq!(id.authority_key_id.as_deref(), Some("00112233aabbccdd"));
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn duplicate_extensions_are_invalid() {
     assert_eq!(
         parse_err("crafted-duplicate-extension"),
@@ -439,7 +457,8 @@ fn duplicate_extensions_are_invalid() {
 
 // ------------------------------------------------------------------ versions and structure
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn version_rules() {
     let v1 = parse("crafted-v1");
     assert!(!v1.eku_present);
@@ -471,7 +490,8 @@ fn version_rules() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn trailing_data_is_rejected_with_its_length() {
     let mut bytes = full_der();
     bytes.extend_from_slice(b"junk");
@@ -491,7 +511,8 @@ fn trailing_data_is_rejected_with_its_length() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn truncated_der_is_a_der_error() {
     let bytes = full_der();
     let error = Identity::from_der(&bytes[..bytes.len() - 1]).unwrap_err();
@@ -504,7 +525,8 @@ fn truncated_der_is_a_der_error() {
     assert!(matches!(error, CertError::Der(_)), "{error:?}");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn empty_and_oversized_inputs() {
     assert_eq!(Identity::from_der(&[]), Err(CertError::Empty));
     assert_eq!(Identity::parse(&[]), Err(CertError::Empty));
@@ -531,7 +553,8 @@ fn empty_and_oversized_inputs() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn not_a_certificate() {
     let error = Identity::parse(b"hello").unwrap_err();
     assert!(
@@ -548,7 +571,8 @@ fn not_a_certificate() {
 
 // ------------------------------------------------------------------ PEM armour
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn pem_with_wrong_label_is_rejected() {
     let der = full_der();
     for label in ["PRIVATE KEY", "TRUSTED CERTIFICATE", "X509 CERTIFICATE"] {
@@ -567,7 +591,8 @@ fn pem_with_wrong_label_is_rejected() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn two_pem_blocks_are_rejected() {
     let mut two = FULL_PEM.to_vec();
     two.extend_from_slice(FULL_PEM);
@@ -583,7 +608,8 @@ fn two_pem_blocks_are_rejected() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn pem_tolerates_explanatory_text_before_the_block_and_whitespace_around_it() {
     let expected = Identity::from_pem(FULL_PEM).unwrap();
     let mut bag = b"Bag Attributes\n    localKeyID: 01 02\nsubject=CN=alice\n\n".to_vec();
@@ -597,7 +623,8 @@ fn pem_tolerates_explanatory_text_before_the_block_and_whitespace_around_it() {
     assert_eq!(Identity::parse(crlf.as_bytes()).unwrap(), expected);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn pem_accepts_other_fixed_line_widths() {
     let der = full_der();
     let mut buf = vec![0u8; 4096];
@@ -616,7 +643,8 @@ fn pem_accepts_other_fixed_line_widths() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn pem_text_after_the_block_headers_and_bad_base64_are_rejected() {
     let mut trailing = FULL_PEM.to_vec();
     trailing.extend_from_slice(b"garbage\n");
@@ -648,7 +676,8 @@ fn pem_text_after_the_block_headers_and_bad_base64_are_rejected() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn errors_display_what_and_where() {
     assert_eq!(
         parse_err("crafted-duplicate-extension").to_string(),
@@ -674,7 +703,8 @@ impl XorShift {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn random_bytes_truncations_and_mutations_never_panic() {
     let corpus = [
         full_der(),

@@ -212,7 +212,8 @@ fn invalid_san(detail: String) -> CertError {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn ip_addresses_render_per_rfc_5952() {
         assert_eq!(ip_address_text(&[192, 0, 2, 1]).unwrap(), "192.0.2.1");
         let mut v6 = [0u8; 16];
@@ -242,7 +243,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn custom_values_are_strings_when_der_strings_else_hex() {
         assert_eq!(custom_value(b"\x0c\x03abc"), "abc");
         assert_eq!(custom_value(b"\x13\x03abc"), "abc");

@@ -36,7 +36,8 @@ fn digit(nibble: u8) -> u8 {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn encodes_lowercase_two_digits_per_octet() {
         assert_eq!(to_hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
         assert_eq!(to_hex(&[]), "");

@@ -61,7 +61,8 @@ pub(super) fn dotted(oid: &ObjectIdentifier) -> String {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn table_text_is_what_display_prints() {
         for (oid, text) in KNOWN {
             assert_eq!(oid.to_string(), *text);
@@ -69,13 +70,15 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn other_oids_are_formatted() {
         let private = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1");
         assert_eq!(dotted(&private), "1.3.6.1.4.1.55555.1");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_named_attribute_is_in_the_table() {
         for (_, oid) in crate::dn::ATTRIBUTE_NAMES {
             assert!(KNOWN.iter().any(|(_, text)| text == oid), "{oid}");

@@ -173,7 +173,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn fast_path_takes_canonical_pem_at_common_widths_and_line_endings() {
         for der in ders() {
             for width in [64, 76, 4, 8, 128] {
@@ -192,7 +193,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn fast_path_leaves_other_shapes_to_the_reference_decoder() {
         let der = decode_strict(FULL_PEM.trim_ascii()).unwrap();
         let text = pem(&der, 64, "\n");
@@ -222,7 +224,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn fast_path_is_a_subset_of_the_reference_under_single_byte_mutations() {
         let der = decode_strict(FULL_PEM.trim_ascii()).unwrap();
         for eol in ["\n", "\r\n"] {
@@ -245,7 +248,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn non_canonical_base64_is_left_to_the_reference_and_rejected() {
         let der = decode_strict(FULL_PEM.trim_ascii()).unwrap();
         // A length of 3k+1 ends in `xx==`; set the unused low bits of the second digit.
@@ -263,7 +267,8 @@ mod tests {
         assert!(matches!(certificate_der(&bytes), Err(CertError::Pem(_))));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn counts_begin_markers_anywhere() {
         assert_eq!(count_begin_markers(b""), 0);
         assert_eq!(count_begin_markers(b"-----BEGIN"), 1);

@@ -116,7 +116,8 @@ mod tests {
         decode(identifier, content).unwrap().unwrap_err()
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn decodes_every_string_type() {
         assert_eq!(
             ok(0x0c, "Zoë".as_bytes()),
@@ -149,13 +150,15 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn keeps_embedded_nul() {
         assert_eq!(ok(0x0c, b"admin\0.evil").0, "admin\u{0}.evil");
         assert_eq!(ok(0x1e, &[0, b'a', 0, 0, 0, b'b']).0, "a\u{0}b");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn rejects_malformed_strings() {
         assert_eq!(err(0x0c, &[0xc3, 0x28]), "invalid UTF-8");
         assert_eq!(
@@ -193,7 +196,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn other_types_are_not_strings() {
         for identifier in [0x02, 0x04, 0x05, 0x06, 0x15, 0x19, 0x1b, 0x30, 0x80] {
             assert!(decode(identifier, b"").is_none(), "{identifier:#x}");

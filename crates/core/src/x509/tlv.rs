@@ -82,7 +82,8 @@ mod tests {
     use alloc::vec;
     use alloc::vec::Vec;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn splits_short_and_long_form() {
         assert_eq!(
             split_one(&[0x1c, 0x04, 0, 0, 0, 0x41]),
@@ -100,7 +101,8 @@ mod tests {
         assert_eq!(split_one(&[0x05, 0x00]).unwrap().content, &[] as &[u8]);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn accepts_multi_octet_tag_numbers() {
         assert_eq!(
             split_one(&[0x9f, 0x81, 0x00, 0x01, 0xaa]).unwrap().content,
@@ -108,7 +110,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn rejects_non_der_and_broken_encodings() {
         let cases: Vec<(&[u8], &str)> = vec![
             (&[], "empty value"),
