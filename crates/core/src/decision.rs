@@ -188,7 +188,8 @@ mod tests {
     use super::*;
     use alloc::string::ToString;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_reason_string() {
         let cases: [(Reason, &str); 8] = [
             (
@@ -233,7 +234,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_identity_rejection_code() {
         let codes = [
             (IdentityRejection::NoCertificate, "no_certificate"),
@@ -271,7 +273,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn status_codes() {
         assert_eq!(Status::Ok.code(), 200);
         assert_eq!(Status::BadRequest.code(), 400);

@@ -137,7 +137,8 @@ mod tests {
         out
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn header_safe_encoding() {
         assert_eq!(safe("clinician", true), "clinician");
         assert_eq!(safe("CN=a\\,b,O=x", false), "CN=a\\,b,O=x");
@@ -153,7 +154,8 @@ mod tests {
         assert_eq!(safe("", false), "");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn joining() {
         assert_eq!(join_header_values([], true), None);
         assert_eq!(join_header_values(["a"], true).as_deref(), Some("a"));
@@ -164,7 +166,8 @@ mod tests {
         assert_eq!(join_header_values(["", "x"], true).as_deref(), Some(",x"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn header_names() {
         assert_eq!(
             forward_header_name("X-Client-Role").as_deref(),
@@ -203,7 +206,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn tokens() {
         assert!(is_token("GET"));
         assert!(is_token("M-SEARCH"));

@@ -403,7 +403,8 @@ mod tests {
         ("/a;%2F", Err(PathError::PathParameter)),
     ];
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn normalisation_table() {
         assert!(CASES.len() >= 40);
         for (raw, expected) in CASES {
@@ -424,7 +425,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn path_and_query_accessors() {
         let n = normalize_path("/a/./b/?x=1&y").unwrap();
         assert_eq!(n.path, "/a/b/");
@@ -439,7 +441,8 @@ mod tests {
 
     /// Normalising the upstream path again changes nothing: what was authorised is exactly
     /// what the upstream will route. Pseudo-random paths built from tricky pieces.
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn normalisation_is_idempotent_and_total() {
         const PIECES: &[&str] = &[
             "/", "//", ".", "..", "%2e", "%2E%2e", "%2F", "%5c", "%00", "%41", "%7e", "%25",
@@ -481,7 +484,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn length_cap() {
         let mut long = String::from("/");
         long.push_str(&"a".repeat(MAX_PATH_LEN - 1));
@@ -490,7 +494,8 @@ mod tests {
         assert_eq!(normalize_path(&long), Err(PathError::TooLong));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn error_codes_are_stable() {
         assert_eq!(PathError::EncodedSlash.code(), "encoded_slash");
         assert_eq!(PathError::DotDotAboveRoot.to_string(), "dot_dot_above_root");

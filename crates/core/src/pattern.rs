@@ -125,7 +125,8 @@ mod tests {
     use super::*;
     use alloc::string::ToString;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn exact_is_byte_for_byte() {
         let p = Pattern::Exact("Admins".to_string());
         assert!(p.matches("Admins"));
@@ -138,7 +139,8 @@ mod tests {
         assert!(!p.matches("x"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn display_as_written() {
         assert_eq!(
             Pattern::Exact("Admins".to_string()).to_string(),
@@ -162,7 +164,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn prefix_and_suffix() {
         let p = Pattern::Prefix("spiffe://example.org/".to_string());
         assert!(p.matches("spiffe://example.org/ns/a"));
@@ -175,7 +178,8 @@ mod tests {
         assert!(!p.matches("a.example.org."));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn glob_table() {
         let cases: &[(&str, &str, bool)] = &[
             ("*.example.org", "api.example.org", true),
@@ -233,7 +237,8 @@ mod tests {
     }
 
     /// Cross-checks the greedy matcher against a plain recursive definition.
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn glob_agrees_with_reference_on_small_alphabet() {
         fn reference(glob: &[u8], value: &[u8]) -> bool {
             match glob.split_first() {

@@ -256,7 +256,8 @@ mod tests {
             .collect()
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn parse_names_and_oids() {
         assert_eq!(Selector::parse("subject"), Ok(Selector::Subject));
         assert_eq!(
@@ -294,7 +295,8 @@ mod tests {
             .starts_with("unknown selector `subject.XX`: attribute must be"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn values_in_certificate_order() {
         assert_eq!(values("subject"), [identity().subject.rfc4514]);
         assert_eq!(values("subject.OU"), ["Admins", "Clinicians"]);
@@ -314,7 +316,8 @@ mod tests {
         assert!(values("roles").is_empty());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn any_value_stops_at_the_first_hit() {
         let id = identity();
         let mut seen = Vec::new();
@@ -327,7 +330,8 @@ mod tests {
         assert!(!Selector::SanEmail.any_value(&id, |_| true));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn multi_valued() {
         assert!(!Selector::Subject.is_multi_valued());
         assert!(!Selector::SpiffeId.is_multi_valued());
@@ -337,7 +341,8 @@ mod tests {
         assert!(Selector::IssuerPin.is_multi_valued());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn dotted_oids() {
         for ok in ["1.2", "2.5.4.3", "0.9.2342.19200300.100.1.25"] {
             assert!(is_valid_dotted_oid(ok), "{ok}");

@@ -434,7 +434,8 @@ mod tests {
         "-----BEGIN%20CERTIFICATE-----%0AMIIB+ab/c==%0A-----END%20CERTIFICATE-----%0A";
     const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB+ab/c==\n-----END CERTIFICATE-----\n";
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn envoy_element_with_every_key() {
         let header = format!(
             "By=spiffe://example.org/ns/edge;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;\
@@ -444,23 +445,27 @@ mod tests {
         assert_eq!(cert(&header), some(PEM));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn unquoted_cert_keeps_plus_and_padding() {
         assert_eq!(cert(&format!("Hash=ab;Cert={PEM_ENCODED}")), some(PEM));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn last_element_wins() {
         let header = "Cert=first, By=x;Cert=second";
         assert_eq!(cert(header), some("second"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn last_element_without_cert_gives_none() {
         assert_eq!(cert("Cert=first,By=spiffe://x;Hash=ab"), Ok(None));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn quoted_comma_and_semicolon_do_not_split() {
         // A naive split on `,` would make `Cert=evil` the last element.
         let header = "Cert=real;Subject=\"CN=a,Cert=evil\"";
@@ -471,57 +476,67 @@ mod tests {
         assert_eq!(cert(header), Ok(None));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn escaped_quote_does_not_close_the_value() {
         let header = "Subject=\"CN=\\\",Cert=evil\";Cert=real";
         assert_eq!(cert(header), some("real"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn quoted_cert_escapes_are_resolved() {
         assert_eq!(cert("Cert=\"a\\\"b\\\\c\\,d\""), some("a\"b\\c\\,d"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn keys_compare_case_insensitively() {
         assert_eq!(cert("by=x;cert=abc"), some("abc"));
         assert_eq!(cert("CERT=abc"), some("abc"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn whitespace_around_elements_pairs_and_values_is_ignored() {
         assert_eq!(cert("Cert=a , \tBy=x ; Cert = \"b\" "), some("b"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn joined_instances_use_the_last_element() {
         let joined = ["By=a;Cert=one", "By=b;Cert=two"].join(",");
         assert_eq!(cert(&joined), some("two"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn blank_header_has_no_cert() {
         assert_eq!(cert(""), Ok(None));
         assert_eq!(cert("  \t"), Ok(None));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn equals_inside_unquoted_value_is_kept() {
         assert_eq!(cert("Cert=a=b=="), some("a=b=="));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn percent_decoding_accepts_both_cases() {
         assert_eq!(cert("Cert=%2b%2B%0a%3D"), some("++\n="));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn empty_cert_value_is_empty_bytes() {
         assert_eq!(cert("Cert=;By=x"), Ok(Some(Vec::new())));
         assert_eq!(cert("Cert=\"\""), Ok(Some(Vec::new())));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn unterminated_quote_is_rejected() {
         assert_eq!(
             cert("By=x;Cert=\"abc"),
@@ -537,7 +552,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn stray_quotes_are_rejected() {
         assert_eq!(
             cert("Cert=ab\"c\""),
@@ -553,7 +569,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn garbage_is_rejected() {
         assert_eq!(cert("garbage"), Err(XfccError::MalformedPair { offset: 0 }));
         assert_eq!(
@@ -568,7 +585,8 @@ mod tests {
         assert_eq!(cert("Cert=a;"), Err(XfccError::MalformedPair { offset: 7 }));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn empty_elements_are_rejected() {
         assert_eq!(
             cert("Cert=a,,Cert=b"),
@@ -578,7 +596,8 @@ mod tests {
         assert_eq!(cert(",Cert=a"), Err(XfccError::EmptyElement { offset: 0 }));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn a_malformed_earlier_element_rejects_the_header() {
         assert_eq!(
             cert("Subject=\"x;Cert=good"),
@@ -586,7 +605,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn duplicate_cert_in_last_element_is_rejected() {
         assert_eq!(
             cert("Cert=a;Cert=b"),
@@ -596,7 +616,8 @@ mod tests {
         assert_eq!(cert("Cert=a;Cert=b,Cert=c"), some("c"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn bad_percent_encoding_is_rejected() {
         assert_eq!(
             cert("Cert=ab%zz"),
@@ -612,7 +633,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn percent_decode_is_public_for_envoy_pem() {
         assert_eq!(percent_decode(b"a%20b+c%0a"), Ok(b"a b+c\n".to_vec()));
         assert_eq!(
@@ -621,7 +643,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn oversized_header_is_rejected_before_parsing() {
         let header = "a".repeat(MAX_XFCC_LEN + 1);
         assert_eq!(
@@ -638,12 +661,14 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn non_ascii_values_pass_through() {
         assert_eq!(cert("Subject=\"CN=Zoë\";Cert=%C3%A9"), some("é"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn errors_map_to_cert_errors() {
         assert_eq!(
             CertError::from(XfccError::TooLarge { len: 9, max: 8 }).reason_code(),

@@ -42,7 +42,8 @@ fn ou_encoding(id: &Identity) -> ValueEncoding {
         .encoding
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn normal_client() {
     let id = parse(fixture!("healthcare/clinician-alice.pem"));
     assert_eq!(
@@ -61,7 +62,8 @@ fn normal_client() {
     assert_eq!(id.authority_key_id.as_ref().map(String::len), Some(40));
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn name_injection_attacks_stay_single_values() {
     let comma = parse(fixture!("attack/cn-comma-ou-admins.pem"));
     assert_eq!(values(&comma, CN), ["x,OU=Admins"]);
@@ -94,7 +96,8 @@ fn name_injection_attacks_stay_single_values() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn repeated_and_multi_valued_attributes_yield_every_value() {
     let multi_ou = parse(fixture!("attack/multi-ou.pem"));
     assert_eq!(values(&multi_ou, OU), ["Clinicians", "Admins"]);
@@ -108,7 +111,8 @@ fn repeated_and_multi_valued_attributes_yield_every_value() {
     assert_eq!(values(&orgs, O), ["acme", "globex"]);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn every_string_encoding_of_admins_decodes_to_admins() {
     for (bytes, encoding) in [
         (
@@ -134,7 +138,8 @@ fn every_string_encoding_of_admins_decodes_to_admins() {
     assert_eq!(ou_encoding(&homoglyph), ValueEncoding::Utf8String);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn spiffe_ids_and_sans() {
     let billing = parse(fixture!("services/billing-api.pem"));
     assert_eq!(
@@ -166,7 +171,8 @@ fn spiffe_ids_and_sans() {
     assert_eq!(inventory.san_email.len(), 1);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn identity_check_inputs() {
     let expired = parse(fixture!("attack/expired.pem"));
     assert_eq!(
@@ -205,7 +211,8 @@ fn identity_check_inputs() {
     assert_ne!(a.authority_key_id, b.authority_key_id);
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn malformed_inputs_fail_with_the_right_error() {
     assert!(matches!(
         Identity::parse(fixture!("malformed/truncated.der")),

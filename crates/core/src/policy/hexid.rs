@@ -83,7 +83,8 @@ fn push_hex_byte(out: &mut String, b: u8) {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn fingerprints() {
         let lower = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
         let fp = parse_fingerprint(lower).unwrap();
@@ -97,7 +98,8 @@ mod tests {
         assert!(parse_fingerprint(" 5e").is_err());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn serials() {
         assert_eq!(parse_serial("01ab").unwrap(), "01ab");
         assert_eq!(parse_serial("1AB").unwrap(), "01ab");
@@ -111,7 +113,8 @@ mod tests {
         assert!(parse_serial("-1").is_err());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn key_ids() {
         assert_eq!(parse_key_id("9F:1C:aa").unwrap(), "9f1caa");
         assert!(parse_key_id("9f1").is_err());

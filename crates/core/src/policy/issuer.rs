@@ -302,7 +302,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn parses_in_certificate_order() {
         let rdns = parse_rfc4514("CN=Example Health Issuing CA,O=Example Health").unwrap();
         assert_eq!(
@@ -314,7 +315,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn types_any_case_and_oids_and_spaces_around_separators() {
         let rdns = parse_rfc4514("cn = a, 2.5.4.10=b").unwrap();
         assert_eq!(
@@ -323,7 +325,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn escapes_and_multi_valued() {
         let rdns = parse_rfc4514(r"CN=a\,b\+c\\d\3Dx\C3\A9+UID=7,O=\ lead\#").unwrap();
         assert_eq!(
@@ -342,7 +345,8 @@ mod tests {
         assert_eq!(rdns, vec![vec![attr("2.5.4.3", "")]]);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn hex_values() {
         let rdns = parse_rfc4514("1.2.3=#0C02AB").unwrap();
         assert_eq!(
@@ -360,7 +364,8 @@ mod tests {
             .contains("starts with `#`"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn errors() {
         let cases = [
             ("", "the DN is empty"),
@@ -414,7 +419,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn pin_matching() {
         let pin = IssuerPin::new(
             "ca".to_string(),
@@ -453,7 +459,8 @@ mod tests {
         assert!(!no_key.matches(&identity_with_issuer(injected, None)));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn hex_values_match_only_non_string_attributes() {
         let non_string = DistinguishedName {
             rdns: vec![vec![Attribute {

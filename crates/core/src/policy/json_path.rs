@@ -94,18 +94,21 @@ fn is_plain_key(key: &str) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn root_renders_as_dollar() {
         assert_eq!(JsonPath::root().into_string(), "$");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn keys_and_indexes() {
         let p = JsonPath::root().key("rules").index(1).key("allow").index(0);
         assert_eq!(p.into_string(), "rules[1].allow[0]");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn dotted_and_odd_keys_are_quoted() {
         let p = JsonPath::root()
             .key("roles")

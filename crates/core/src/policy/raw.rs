@@ -277,7 +277,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn parses_the_contract_example_shape() {
         let raw = RawPolicy::from_json(
             r#"{
@@ -322,7 +323,8 @@ mod tests {
         assert_eq!(raw.expose_reason, Some(true));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn minimal_document_defaults() {
         let raw = RawPolicy::from_json(r#"{"rules": []}"#).unwrap();
         assert_eq!(raw.mode, None);
@@ -330,7 +332,8 @@ mod tests {
         assert!(raw.forward_headers.is_empty());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn unknown_field_names_its_path() {
         let (path, detail) =
             syntax_error(r#"{"rules": [{"name": "a", "paths": ["/"], "alow": []}]}"#);
@@ -339,21 +342,24 @@ mod tests {
         assert!(detail.contains("line 1 column"), "{detail}");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn unknown_top_level_field() {
         let (path, detail) = syntax_error(r#"{"rules": [], "modes": "x"}"#);
         assert_eq!(path, "modes");
         assert!(detail.starts_with("unknown field `modes`"), "{detail}");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn missing_rules_is_an_error() {
         let (path, detail) = syntax_error(r#"{}"#);
         assert_eq!(path, "$");
         assert!(detail.starts_with("missing field `rules`"), "{detail}");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn wrong_type_names_its_path() {
         let (path, detail) =
             syntax_error(r#"{"rules": [{"name": "a", "paths": "/x", "allow": []}]}"#);
@@ -364,14 +370,16 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn duplicate_keys_are_rejected() {
         let (path, detail) = syntax_error(r#"{"rules": [], "roles": {"a": [], "a": []}}"#);
         assert_eq!(path, "roles");
         assert!(detail.starts_with("duplicate key \"a\""), "{detail}");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn pattern_object_errors() {
         let doc = |pattern: &str| {
             alloc::format!(r#"{{"rules": [], "roles": {{"r": [{{"subject.OU": [{pattern}]}}]}}}}"#)
@@ -408,14 +416,16 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn trailing_content_is_rejected() {
         let (path, detail) = syntax_error(r#"{"rules": []} {}"#);
         assert_eq!(path, "$");
         assert!(detail.starts_with("trailing characters"), "{detail}");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn not_json() {
         let (path, detail) = syntax_error("rules: []");
         assert_eq!(path, "$");

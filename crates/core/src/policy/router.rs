@@ -236,7 +236,8 @@ mod tests {
         rules
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn segment_matching() {
         let r = router(&[
             "/patient-records",            // 0
@@ -264,7 +265,8 @@ mod tests {
         assert_eq!(matching(&r, &["Healthz"]), vec![5]);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn captures_positions() {
         let p = parse_path_pattern("/tenants/{tenant}/users/{user}/**").unwrap();
         assert_eq!(p.capture_position("tenant"), Some(1));
@@ -272,7 +274,8 @@ mod tests {
         assert_eq!(p.capture_position("other"), None);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn pattern_errors() {
         let cases = [
             ("", "a path pattern must start with `/`"),

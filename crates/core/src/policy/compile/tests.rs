@@ -67,7 +67,8 @@ fn with_rules(rules: &str) -> String {
     )
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn the_contract_example_compiles() {
     let policy = Policy::from_json(&contract_example()).unwrap();
     assert_eq!(policy.mode(), Mode::Enforce);
@@ -92,7 +93,8 @@ fn the_contract_example_compiles() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn defaults() {
     let policy = Policy::from_json(r#"{"rules": []}"#).unwrap();
     assert_eq!(policy.mode(), Mode::Enforce);
@@ -102,7 +104,8 @@ fn defaults() {
     assert!(policy.forward_headers().is_empty());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn shadow_mode_sources_and_flags() {
     let policy = Policy::from_json(
         r#"{"mode": "shadow", "identity": {"sources": ["xfcc", "peer_certificate"], "require_client_auth_eku": false}, "expose_reason": true, "rules": []}"#,
@@ -114,7 +117,8 @@ fn shadow_mode_sources_and_flags() {
     assert!(policy.expose_reason());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn display_matches_the_documented_example() {
     let json = r#"{"roles": {"clinician": [{"subject.OU": ["C"]}], "admin": [{"subject.OU": ["A"]}]},
       "rules": [{"name": "a", "paths": ["/a"], "allow": ["admin"]}, {"name": "b", "paths": ["/b"], "allow": ["admn"]}]}"#;
@@ -126,7 +130,8 @@ fn display_matches_the_documented_example() {
     assert_eq!(err.path(), "rules[1].allow[0]");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn syntax_errors_pass_through_with_their_path() {
     let err = Policy::from_json(r#"{"rules": [{"name": "a", "paths": ["/"], "allow": ["authenticated"], "methods": "GET"}]}"#)
         .unwrap_err();
@@ -140,7 +145,8 @@ fn syntax_errors_pass_through_with_their_path() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn mode_and_identity_errors() {
     assert_invalid(
         r#"{"mode": "audit", "rules": []}"#,
@@ -169,7 +175,8 @@ fn mode_and_identity_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn issuer_errors() {
     assert_invalid(
         r#"{"issuers": {"bad name": {"subject": "CN=CA"}}, "rules": []}"#,
@@ -203,7 +210,8 @@ fn issuer_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn revoked_errors() {
     assert_invalid(
         r#"{"revoked": {"serials": ["01", "0x02"]}, "rules": []}"#,
@@ -228,7 +236,8 @@ fn revoked_errors() {
     assert!(Policy::from_json(&json).is_ok());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn role_name_errors() {
     for reserved in ["authenticated", "public"] {
         assert_invalid(
@@ -251,7 +260,8 @@ fn role_name_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn matcher_errors() {
     let cases: &[(&str, &str, &str)] = &[
         (
@@ -345,7 +355,8 @@ fn matcher_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn rule_name_errors() {
     assert_invalid(
         &with_rules(r#"[{"name": "", "paths": ["/"], "allow": ["r"]}]"#),
@@ -366,7 +377,8 @@ fn rule_name_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn method_errors() {
     let rule = |methods: &str| {
         with_rules(&alloc::format!(
@@ -401,7 +413,8 @@ fn method_errors() {
     assert!(Policy::from_json(&rule(r#"["M-SEARCH", "PURGE"]"#)).is_ok());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn path_errors() {
     let rule = |paths: &str| {
         with_rules(&alloc::format!(
@@ -435,7 +448,8 @@ fn path_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn allow_errors() {
     let rule = |allow: &str| {
         with_rules(&alloc::format!(
@@ -480,7 +494,8 @@ fn allow_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn bind_errors() {
     let rule = |paths: &str, allow: &str, bind: &str| {
         with_rules(&alloc::format!(
@@ -531,7 +546,8 @@ fn bind_errors() {
     .is_ok());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn forward_header_errors() {
     let doc = |headers: &str| alloc::format!(r#"{{"rules": [], "forward_headers": {headers}}}"#);
     assert_invalid(
@@ -576,7 +592,8 @@ fn forward_header_errors() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn first_error_in_document_order_wins() {
     // Both the mode and a rule are wrong: the mode comes first in the document contract.
     assert_invalid(

@@ -71,7 +71,8 @@ fn outcome(d: &Decision) -> (u16, String) {
     (d.status.code(), d.reason.to_string())
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn allowed_by_role_has_every_field() {
     let p = policy();
     let id = clinician();
@@ -103,7 +104,8 @@ fn allowed_by_role_has_every_field() {
     assert!(d.is_allowed());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn role_named_is_the_first_held_in_allow_order_roles_in_policy_order() {
     let p = policy();
     let mut both = identity("x", "Admins");
@@ -135,7 +137,8 @@ fn role_named_is_the_first_held_in_allow_order_roles_in_policy_order() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn role_not_held_names_the_first_matching_rule() {
     let p = policy();
     let b = billing();
@@ -164,7 +167,8 @@ fn role_not_held_names_the_first_matching_rule() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn no_rule_matched() {
     let p = policy();
     let c = clinician();
@@ -188,7 +192,8 @@ fn no_rule_matched() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn rules_without_methods_match_every_method() {
     let p = policy();
     let a = admin();
@@ -209,7 +214,8 @@ fn rules_without_methods_match_every_method() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn public_rules_allow_with_or_without_a_usable_identity() {
     let p = policy();
     let d = decide(&p, "GET", "/healthz", ClientCert::Absent);
@@ -243,7 +249,8 @@ fn public_rules_allow_with_or_without_a_usable_identity() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn unauthenticated_even_on_unmatched_routes() {
     let p = policy();
     for (method, path) in [
@@ -263,7 +270,8 @@ fn unauthenticated_even_on_unmatched_routes() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn bad_requests_come_before_identity_and_routing() {
     let p = policy();
     let c = clinician();
@@ -341,7 +349,8 @@ fn bad_requests_come_before_identity_and_routing() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn the_authorised_path_is_the_path_served() {
     let p = policy();
     let c = clinician();
@@ -372,7 +381,8 @@ fn the_authorised_path_is_the_path_served() {
     assert_eq!(d.upstream_path.as_deref(), Some("/admin/users?q=%2F.."));
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn identity_rejections_in_documented_order() {
     let p = policy();
     let base = clinician();
@@ -443,7 +453,8 @@ fn identity_rejections_in_documented_order() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn validity_window_is_inclusive() {
     let p = policy();
     let mut id = clinician();
@@ -480,7 +491,8 @@ fn validity_window_is_inclusive() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn certificates_that_never_became_identities() {
     let p = policy();
     let errors = [
@@ -518,7 +530,8 @@ fn certificates_that_never_became_identities() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn eku_not_required_when_disabled() {
     let json = policy_json().replacen(
         "\"issuers\"",
@@ -539,7 +552,8 @@ fn eku_not_required_when_disabled() {
     assert_eq!(d.reason.to_string(), "unauthenticated:ca_certificate");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn binds_compare_the_decoded_segment_with_identity_values() {
     let p = policy();
     let c = clinician(); // O=Example Health
@@ -592,7 +606,8 @@ fn binds_compare_the_decoded_segment_with_identity_values() {
     assert_eq!(d.reason.to_string(), "unauthenticated:no_certificate");
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn the_first_failing_bind_in_sorted_order_is_named() {
     let p = policy();
     let mut id = clinician();
@@ -622,7 +637,8 @@ fn the_first_failing_bind_in_sorted_order_is_named() {
     }
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_later_rule_may_allow_what_the_first_does_not() {
     let p = policy();
     let c = clinician();
@@ -652,7 +668,8 @@ fn a_later_rule_may_allow_what_the_first_does_not() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn issuer_pins_need_the_issuer_dn_and_key_id() {
     let p = policy();
     let mut wrong_key = clinician();
@@ -704,7 +721,8 @@ fn issuer_pins_need_the_issuer_dn_and_key_id() {
     .is_empty());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn matchers_are_or_and_globs_stay_in_one_label() {
     let p = policy();
     let mut robot = billing();
@@ -728,7 +746,8 @@ fn matchers_are_or_and_globs_stay_in_one_label() {
     assert_eq!(d.roles, strings(&["billing", "robot"]));
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn many_exact_values_use_a_set() {
     let uris: Vec<String> = (0..50)
         .map(|i| alloc::format!("\"spiffe://example.org/svc/{i}\""))
@@ -745,7 +764,8 @@ fn many_exact_values_use_a_set() {
     assert!(!decide(&p, "GET", "/x", ClientCert::Present(&id)).is_allowed());
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_thousand_rules_route_by_trie_in_policy_order() {
     let mut rules: Vec<String> = (0..1000)
         .map(|i| alloc::format!(r#"{{"name": "svc-{i}", "methods": ["GET"], "paths": ["/svc-{i}/items/{{id}}"], "allow": ["authenticated"]}}"#))
@@ -776,7 +796,8 @@ fn a_thousand_rules_route_by_trie_in_policy_order() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn shadow_mode_reports_the_enforce_verdict() {
     let json = policy_json().replacen('{', r#"{"mode": "shadow","#, 1);
     let p = Policy::from_json(&json).unwrap();
@@ -819,7 +840,8 @@ fn header_policy() -> Policy {
     .unwrap()
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn forward_header_values_are_header_safe() {
     let p = header_policy();
     let mut id = identity("alice", "Clinicians");
@@ -854,7 +876,8 @@ fn forward_header_values_are_header_safe() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn forward_header_values_encode_raw_values() {
     let p = header_policy();
     let mut id = identity("alice", "Clinicians");
@@ -886,7 +909,8 @@ fn forward_header_values_encode_raw_values() {
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn explanations_agree_with_decisions() {
     let p = policy();
     let c = clinician();
