@@ -18,6 +18,7 @@ mod render;
 mod report;
 mod variant;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -49,6 +50,8 @@ usage: mtls-authz-bench [options]
   --cache-size N      mtls-authz identity_cache_size during the whole run (default 128)
   --churn-passes N    passes over the distinct certificates (default 3; 0 skips churn)
   --no-pin            do not pin processes to CPUs
+  --probe             instead of the comparison, price the host calls mtls-authz makes per
+                      request (the empty filter making them one by one; see bench/README.md)
   --quick             smoke run: 1 round of 1 s, 0.5 s warm-up, 160 clients, 2 passes
   --out FILE          also write the report there (default bench/.run/report-<time>.md)";
 
@@ -72,6 +75,7 @@ struct Args {
     cache_size: u32,
     churn_passes: u32,
     pin: bool,
+    probe: bool,
     out: Option<PathBuf>,
 }
 
@@ -91,6 +95,7 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
         cache_size: 128,
         churn_passes: 3,
         pin: true,
+        probe: false,
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -131,6 +136,7 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
             "--cache-size" => args.cache_size = number(&flag, &value()?)?,
             "--churn-passes" => args.churn_passes = number(&flag, &value()?)?,
             "--no-pin" => args.pin = false,
+            "--probe" => args.probe = true,
             "--quick" => {
                 args.rounds = 1;
                 args.duration = Duration::from_secs(1);
@@ -199,6 +205,7 @@ fn run(root: &Path, args: &Args) -> Result<()> {
     let files = VariantFiles {
         mtls_authz_wasm: &args.wasm,
         empty_wasm: &args.empty_wasm,
+        empty_config: "{}",
         policy: &policy,
         lua_code: &lua_code,
     };
@@ -212,6 +219,17 @@ fn run(root: &Path, args: &Args) -> Result<()> {
     )?;
     let mut base = EnvoyConfig::with_fixture_certs(upstream.port(), None);
     base.access_log = false;
+    let tls = ClientTls {
+        ca_bundle: base.ca_bundle.clone(),
+        cert: mtls_authz_fixtures::cert_pem_path("healthcare/clinician-alice"),
+        key: mtls_authz_fixtures::key_path("healthcare/clinician-alice"),
+    };
+    if args.probe {
+        let section = probe(args, &envoy, &run_dir, &templates, &base, &files, &tls)?;
+        print_progress(&section);
+        report.push_str(&section);
+        return write_report(root, args, stamp, &report);
+    }
     let mut proxies = Vec::new();
     for &variant in &args.variants {
         let yaml = templates.variant(&base, variant, &files)?;
@@ -224,11 +242,6 @@ fn run(root: &Path, args: &Args) -> Result<()> {
         )?;
         proxies.push((variant, proxy));
     }
-    let tls = ClientTls {
-        ca_bundle: base.ca_bundle.clone(),
-        cert: mtls_authz_fixtures::cert_pem_path("healthcare/clinician-alice"),
-        key: mtls_authz_fixtures::key_path("healthcare/clinician-alice"),
-    };
     sanity_check(&proxies, &base.ca_bundle)?;
 
     // The upstream alone, with the client on the other CPU: its capacity must be well above
@@ -254,7 +267,8 @@ fn run(root: &Path, args: &Args) -> Result<()> {
     print_progress(&section);
     report.push_str(&section);
 
-    let results = measure(args, &proxies, &tls, pin(CLIENT_CPU))?;
+    let measured: Vec<(Variant, &Proxy)> = proxies.iter().map(|(v, p)| (*v, p)).collect();
+    let results: Results = measure(args, &measured, &tls, pin(CLIENT_CPU))?;
     let mut section = String::new();
     for (index, &mode) in args.modes.iter().enumerate() {
         let heading = format!(
@@ -287,15 +301,136 @@ fn run(root: &Path, args: &Args) -> Result<()> {
         report.push_str(&section);
     }
 
+    drop(upstream);
+    write_report(root, args, stamp, &report)
+}
+
+fn write_report(root: &Path, args: &Args, stamp: u64, report: &str) -> Result<()> {
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| root.join(format!("bench/.run/report-{stamp}.md")));
-    std::fs::write(&out, &report)
+    std::fs::write(&out, report)
         .map_err(|e| BenchError::io(format!("writing {}", out.display()), e))?;
     eprintln!("\nreport written to {}", out.display());
-    drop(upstream);
     Ok(())
+}
+
+/// One rung of the host-call ladder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Step {
+    index: usize,
+    label: &'static str,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label)
+    }
+}
+
+/// The empty filter configured to make the host calls of an allowed request with a cached
+/// identity, one more call per rung; (a) and (e) bracket the ladder. The difference between
+/// (e) and the last rung is what mtls-authz spends inside the VM.
+fn probe(
+    args: &Args,
+    envoy: &Path,
+    run_dir: &Path,
+    templates: &Templates,
+    base: &EnvoyConfig,
+    files: &VariantFiles<'_>,
+    tls: &ClientTls,
+) -> Result<String> {
+    const LADDER: [(&str, &str); 6] = [
+        ("(d) empty wasm", ""),
+        ("+ read request headers", "headers"),
+        ("+ read peer digest property", "headers,digest"),
+        ("+ read clock", "headers,digest,clock"),
+        ("+ set 2 request headers", "headers,digest,clock,set,set"),
+        (
+            "+ increment 2 counters",
+            "headers,digest,clock,set,set,count,count",
+        ),
+    ];
+    let pin = args.pin.then_some(PROXY_CPU);
+    let mut proxies = Vec::new();
+    let none = Step {
+        index: 0,
+        label: "(a) no filter",
+    };
+    proxies.push((
+        none,
+        Proxy::start(
+            envoy,
+            "probe-none",
+            &run_dir.join("probe-none"),
+            &templates.variant(base, Variant::NoFilter, files)?,
+            pin,
+        )?,
+    ));
+    for (i, (label, calls)) in LADDER.iter().enumerate() {
+        let rung = VariantFiles {
+            empty_config: calls,
+            ..*files
+        };
+        let name = format!("probe-{i}");
+        proxies.push((
+            Step {
+                index: i + 1,
+                label,
+            },
+            Proxy::start(
+                envoy,
+                &name,
+                &run_dir.join(&name),
+                &templates.variant(base, Variant::EmptyWasm, &rung)?,
+                pin,
+            )?,
+        ));
+    }
+    let authz = Step {
+        index: LADDER.len() + 1,
+        label: "(e) mtls-authz",
+    };
+    proxies.push((
+        authz,
+        Proxy::start(
+            envoy,
+            "probe-authz",
+            &run_dir.join("probe-authz"),
+            &templates.variant(base, Variant::MtlsAuthz, files)?,
+            pin,
+        )?,
+    ));
+    let measured: Vec<(Step, &Proxy)> = proxies.iter().map(|(s, p)| (*s, p)).collect();
+    let results = measure(args, &measured, tls, args.pin.then_some(CLIENT_CPU))?;
+    let mut out = String::new();
+    for (mode_index, mode) in args.modes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n#### Host-call ladder, {mode} — proxy CPU per request, median of {} round(s)\n",
+            args.rounds
+        );
+        let _ = writeln!(out, "| step | proxy CPU µs/req | Δ µs | req/s |");
+        let _ = writeln!(out, "|---|---:|---:|---:|");
+        let mut previous: Option<f64> = None;
+        for (step, _) in &measured {
+            let Some(samples) = results.get(&(mode_index, *step)) else {
+                continue;
+            };
+            let summary = report::summarize(samples);
+            let delta =
+                previous.map_or("–".to_owned(), |p| format!("{:+.1}", summary.cpu_us - p));
+            let _ = writeln!(
+                out,
+                "| {step} | {:.1} | {delta} | {} |",
+                summary.cpu_us,
+                report::thousands(summary.rps)
+            );
+            previous = Some(summary.cpu_us);
+        }
+    }
+    Ok(out)
 }
 
 fn print_progress(text: &str) {
@@ -368,14 +503,14 @@ fn sanity_check(proxies: &[(Variant, Proxy)], ca_bundle: &Path) -> Result<()> {
 
 /// Every (mode, round, variant) run; within a round the variants take turns, starting one
 /// further each round, so slow drifts of the machine spread over all of them.
-fn measure(
+fn measure<K: Copy + Ord + std::fmt::Display>(
     args: &Args,
-    proxies: &[(Variant, Proxy)],
+    proxies: &[(K, &Proxy)],
     tls: &ClientTls,
     client_cpu: Option<usize>,
-) -> Result<Results> {
+) -> Result<BTreeMap<(usize, K), Vec<Sample>>> {
     let ticks_per_second = proxy::clock_ticks_per_second() as f64;
-    let mut results = Results::new();
+    let mut results = BTreeMap::new();
     for (mode_index, &mode) in args.modes.iter().enumerate() {
         for round in 0..args.rounds {
             let start = usize::try_from(round).unwrap_or(0) % proxies.len().max(1);
@@ -411,7 +546,7 @@ fn measure(
                     outcome,
                 };
                 eprintln!(
-                    "{mode:<32} round {}/{} {variant:<18} {:>9} req/s  p50 {:.2} ms  p99 {:.2} ms  proxy {:.1} µs/req",
+                    "{mode:<32} round {}/{} {variant:<28} {:>9} req/s  p50 {:.2} ms  p99 {:.2} ms  proxy {:.1} µs/req",
                     round + 1,
                     args.rounds,
                     report::thousands(sample.outcome.ok_per_second),
@@ -421,7 +556,7 @@ fn measure(
                 );
                 results
                     .entry((mode_index, *variant))
-                    .or_default()
+                    .or_insert_with(Vec::new)
                     .push(sample);
             }
         }

@@ -26,11 +26,14 @@ pub(crate) struct Templates {
 }
 
 /// What differs between the variants' configs.
+#[derive(Clone, Copy)]
 pub(crate) struct VariantFiles<'a> {
     /// The mtls-authz `.wasm`.
     pub(crate) mtls_authz_wasm: &'a Path,
     /// The empty filter's `.wasm`.
     pub(crate) empty_wasm: &'a Path,
+    /// Its plugin configuration: `{}` for variant (d), a host-call list for `--probe`.
+    pub(crate) empty_config: &'a str,
     /// The policy mtls-authz runs with.
     pub(crate) policy: &'a str,
     /// Source of the Lua filter.
@@ -76,7 +79,7 @@ impl Templates {
         files: &VariantFiles<'_>,
     ) -> Result<String> {
         let (wasm, policy) = match variant {
-            Variant::EmptyWasm => (Some(files.empty_wasm), Some("{}")),
+            Variant::EmptyWasm => (Some(files.empty_wasm), Some(files.empty_config)),
             Variant::MtlsAuthz => (Some(files.mtls_authz_wasm), Some(files.policy)),
             Variant::NoFilter | Variant::Rbac | Variant::Lua => (None, None),
         };
@@ -140,6 +143,7 @@ mod tests {
         VariantFiles {
             mtls_authz_wasm: Path::new("/w/mtls_authz_filter.wasm"),
             empty_wasm: Path::new("/w/empty.wasm"),
+            empty_config: "{}",
             policy: "{\"rules\": []}",
             lua_code: "function envoy_on_request(h) end",
         }
