@@ -47,6 +47,10 @@ pub enum PathError {
     DotDotAboveRoot,
     /// A `;` path parameter (`/admin;x=y`), decoded or raw.
     PathParameter,
+    /// Normalisation would restructure the path (resolve `.`/`..`, merge `//`, drop a
+    /// fragment) but the host forwards the request-target as sent, so the upstream would not
+    /// route what was authorised ([`crate::Policy::evaluate_as_sent`]).
+    NotNormalized,
 }
 
 impl PathError {
@@ -64,6 +68,7 @@ impl PathError {
             PathError::InvalidUtf8 => "invalid_utf8",
             PathError::DotDotAboveRoot => "dot_dot_above_root",
             PathError::PathParameter => "path_parameter",
+            PathError::NotNormalized => "path_not_normalized",
         }
     }
 }
@@ -122,6 +127,9 @@ pub(crate) struct NormalizedTarget {
     path_len: usize,
     /// The decoded segments joined by `/` (no leading `/`; empty for the root).
     decoded: String,
+    /// Normalisation removed a segment (`.`, `..`, an empty one before the last) or a
+    /// fragment: an upstream that only decodes the request-target would see other segments.
+    restructured: bool,
 }
 
 impl NormalizedTarget {
@@ -142,6 +150,13 @@ impl NormalizedTarget {
     pub(crate) fn segments(&self) -> impl Iterator<Item = &str> {
         self.decoded.split('/').filter(|s| !s.is_empty())
     }
+
+    /// True when the request-target, forwarded as sent, splits into the same decoded
+    /// segments as were authorised: normalisation only re-spelled it (escape case,
+    /// unreserved escapes), it did not resolve dot segments, merge slashes or drop a fragment.
+    pub(crate) fn forwardable_as_sent(&self) -> bool {
+        !self.restructured
+    }
 }
 
 /// Normalises a raw request-target (`:path`) into the lean form.
@@ -150,6 +165,7 @@ pub(crate) fn normalize_target(raw: &str) -> Result<NormalizedTarget, PathError>
         return Err(PathError::TooLong);
     }
     let without_fragment = raw.split('#').next().unwrap_or_default();
+    let mut restructured = without_fragment.len() != raw.len();
     let (path, query) = match without_fragment.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (without_fragment, None),
@@ -160,7 +176,9 @@ pub(crate) fn normalize_target(raw: &str) -> Result<NormalizedTarget, PathError>
     let mut decoded: Vec<u8> = Vec::with_capacity(path.len());
     // Whether the result keeps a trailing `/`: the last raw segment was empty, `.` or `..`.
     let mut trailing_slash = false;
-    for raw_segment in after_root.split('/') {
+    let mut raw_segments = after_root.split('/').peekable();
+    while let Some(raw_segment) = raw_segments.next() {
+        let is_last = raw_segments.peek().is_none();
         let upstream_start = upstream.len();
         let decoded_start = decoded.len();
         upstream.push('/');
@@ -175,11 +193,14 @@ pub(crate) fn normalize_target(raw: &str) -> Result<NormalizedTarget, PathError>
         }
         match segment {
             b"" | b"." => {
+                // A trailing `/` (empty last segment) is kept as sent: not a restructuring.
+                restructured |= segment == b"." || !is_last;
                 upstream.truncate(upstream_start);
                 decoded.truncate(decoded_start);
                 trailing_slash = true;
             }
             b".." => {
+                restructured = true;
                 upstream.truncate(upstream_start);
                 decoded.truncate(decoded_start);
                 // Drop the previous kept segment; segments never contain a raw `/`.
@@ -208,6 +229,7 @@ pub(crate) fn normalize_target(raw: &str) -> Result<NormalizedTarget, PathError>
         upstream,
         path_len,
         decoded,
+        restructured,
     })
 }
 
@@ -484,6 +506,46 @@ mod tests {
         );
     }
 
+    /// Whether the upstream, decoding the request-target as sent without resolving dot
+    /// segments or merging slashes, would see the same segments as were authorised.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn forwardable_as_sent() {
+        for raw in [
+            "/",
+            "/a",
+            "/a/",
+            "/a/b?x=../..&y=//",
+            "/caf%c3%a9",
+            "/%61dmin",
+            "/a?",
+            "/a/..b/c.",
+        ] {
+            assert!(
+                normalize_target(raw).unwrap().forwardable_as_sent(),
+                "{raw:?}"
+            );
+        }
+        for raw in [
+            "//a",
+            "/a//b",
+            "/a//",
+            "/./a",
+            "/a/.",
+            "/a/b/..",
+            "/a/../b",
+            "/a/%2e%2E/b",
+            "/a/%2e",
+            "/a#x",
+            "/a?x#y",
+        ] {
+            assert!(
+                !normalize_target(raw).unwrap().forwardable_as_sent(),
+                "{raw:?}"
+            );
+        }
+    }
+
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn length_cap() {
@@ -500,5 +562,6 @@ mod tests {
         assert_eq!(PathError::EncodedSlash.code(), "encoded_slash");
         assert_eq!(PathError::DotDotAboveRoot.to_string(), "dot_dot_above_root");
         assert_eq!(PathError::PathParameter.code(), "path_parameter");
+        assert_eq!(PathError::NotNormalized.code(), "path_not_normalized");
     }
 }

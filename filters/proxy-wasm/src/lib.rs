@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod source;
+pub mod target;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

@@ -8,7 +8,8 @@
 //! - Allow, and every request in shadow mode: strip spoofable headers (method and path
 //!   overrides, `forward_headers`, `x-mtls-authz-shadow`, and `x-forwarded-client-cert` unless
 //!   it is a source) with their underscore spellings, set identity headers, rewrite `:path`
-//!   to the normalised one; in shadow mode add `x-mtls-authz-shadow: <reason>`.
+//!   to the normalised one where the host forwards it (Envoy; see [`crate::target`] for
+//!   NGINX); in shadow mode add `x-mtls-authz-shadow: <reason>`.
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
@@ -20,6 +21,7 @@ use crate::host::{Host, HostError, LogLevel};
 use crate::metrics::Outcome;
 use crate::response::{self, Exposed};
 use crate::source::{self, ClientCertificate};
+use crate::target::{self, Forwarding, RequestTarget};
 
 /// What the host should do with the request after the filter ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +48,15 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         }
     };
     let policy = &filter.config.policy;
+    // What the client asked for, as the upstream will receive it (see `crate::target`).
+    let target = match target::request_target(host, &headers, filter.config.host) {
+        Ok(target) => target,
+        Err(err) => {
+            filter.metrics.record(host, Outcome::HostError, None);
+            let now = host.now_nanos().unwrap_or(0);
+            return internal_error(host, &headers, now, filter.next_sequence(), &err);
+        }
+    };
 
     let certificate = {
         let mut cache = filter.cache.borrow_mut();
@@ -88,15 +99,15 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     };
 
     let method = headers.text(":method");
-    let path = headers.text(":path");
-    let decision = policy.evaluate(
-        &Request {
-            method: &method,
-            path: &path,
-        },
-        client,
-        UnixTime::from_nanos(now_nanos),
-    );
+    let request = Request {
+        method: &method,
+        path: &target.raw,
+    };
+    let now = UnixTime::from_nanos(now_nanos);
+    let decision = match target.forwarding {
+        Forwarding::Rewritten => policy.evaluate(&request, client, now),
+        Forwarding::AsSent => policy.evaluate_as_sent(&request, client, now),
+    };
     let identity = match client {
         ClientCert::Present(identity) => Some(identity),
         _ => None,
@@ -104,9 +115,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     // Identity headers come only from an identity that passed every check (a `public` rule
     // can allow a request whose certificate is expired or revoked); the core says which.
     let usable_identity = if decision.is_allowed() || policy.mode() == Mode::Shadow {
-        policy
-            .check_identity(client, UnixTime::from_nanos(now_nanos))
-            .ok()
+        policy.check_identity(client, now).ok()
     } else {
         None
     };
@@ -114,7 +123,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         filter,
         headers: &headers,
         now_nanos,
-        raw_path: &path,
+        target: &target,
     };
 
     match (decision.is_allowed(), policy.mode()) {
@@ -141,7 +150,7 @@ struct Context<'a> {
     filter: &'a Filter,
     headers: &'a RequestHeaders,
     now_nanos: u64,
-    raw_path: &'a str,
+    target: &'a RequestTarget,
 }
 
 impl Context<'_> {
@@ -248,9 +257,13 @@ impl Context<'_> {
                 host.set_request_header(&name, &value)?;
             }
         }
-        // The path that was authorised is the path that is served.
-        if let Some(upstream) = decision.upstream_path.as_deref() {
-            if upstream != self.raw_path {
+        // The path that was authorised is the path that is served: rewritten where the
+        // host forwards `:path`; where it forwards the request-target as sent, the core
+        // refused every path that normalisation would restructure.
+        if let (Forwarding::Rewritten, Some(upstream)) =
+            (self.target.forwarding, decision.upstream_path.as_deref())
+        {
+            if upstream != self.target.raw {
                 host.set_request_header(":path", upstream)?;
             }
         }

@@ -19,6 +19,7 @@ const MTLS: &str = "connection.mtls";
 const DIGEST: &str = "connection.sha256_peer_certificate_digest";
 const NGX_VERIFY: &str = "ngx.ssl_client_verify";
 const NGX_CERT: &str = "ngx.ssl_client_raw_cert";
+const NGX_REQUEST_URI: &str = "ngx.request_uri";
 
 fn pem(name: &str) -> Vec<u8> {
     cert_bytes(name).unwrap_or_else(|| panic!("fixture cert {name}"))
@@ -435,7 +436,21 @@ fn bad_host_field_is_refused() {
 // --- NGINX ------------------------------------------------------------------------------
 
 fn nginx(verify: Option<&str>, cert: Option<&str>) -> MockHost {
-    let mut host = MockHost::new().with_request("GET", "/patient-records");
+    nginx_request(verify, cert, "/patient-records", "/patient-records")
+}
+
+/// An NGINX request as ngx_wasm_module shows it: `:path` is NGINX's own decoded and
+/// normalised `$uri` (plus `?args`), `ngx.request_uri` the request-target as the client sent
+/// it — which is what `proxy_pass` without a URI part forwards upstream.
+fn nginx_request(
+    verify: Option<&str>,
+    cert: Option<&str>,
+    nginx_path: &str,
+    request_uri: &str,
+) -> MockHost {
+    let mut host = MockHost::new()
+        .with_request("GET", nginx_path)
+        .with_property(NGX_REQUEST_URI, request_uri);
     if let Some(verify) = verify {
         host = host.with_property(NGX_VERIFY, verify);
     }
@@ -538,6 +553,110 @@ fn auto_mode_falls_back_to_nginx_as_ngx_wasm_module_reports_it() {
     );
 }
 
+/// NGINX decodes `%2F` and resolves the `..` before any filter runs: authorising its `$uri`
+/// (`/healthz`, public) would let the upstream, which receives `/admin/..%2Fhealthz` as sent,
+/// route the request to an admin handler.
+#[test]
+fn nginx_authorises_the_request_uri_not_its_decoded_path() {
+    let host = nginx_request(
+        Some("SUCCESS"),
+        Some("healthcare/clinician-alice"),
+        "/healthz",
+        "/admin/..%2Fhealthz",
+    );
+    let (verdict, host) = run_nginx(host);
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 400);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:encoded_slash")
+    );
+}
+
+/// NGINX forwards the request-target as sent (`proxy_pass` without a URI part) and
+/// ngx_wasm_module's `:path` setter only changes `$uri`: a path that normalisation would
+/// change cannot reach the upstream normalised, so it is refused.
+#[test]
+fn nginx_refuses_paths_it_would_forward_unnormalised() {
+    for request_uri in [
+        "/admin/../healthz",
+        "/admin/%2e%2e/healthz",
+        "//healthz",
+        "/healthz/.",
+        "/healthz#x",
+    ] {
+        let host = nginx_request(
+            Some("SUCCESS"),
+            Some("healthcare/admin-bob"),
+            "/healthz",
+            request_uri,
+        );
+        let (verdict, host) = run_nginx(host);
+        assert_eq!(verdict, Verdict::Respond, "{request_uri}");
+        assert_eq!(host.local_response().unwrap().status, 400, "{request_uri}");
+        assert_eq!(
+            deny_reason(&host).as_deref(),
+            Some("bad_request:path_not_normalized"),
+            "{request_uri}"
+        );
+    }
+}
+
+#[test]
+fn nginx_forwards_a_normal_request_uri_without_touching_the_path() {
+    // NGINX's `$uri` holds the decoded bytes; ngx_wasm_module refuses (traps on) a `:path`
+    // with a query, so the filter must not write `:path` there.
+    let nginx_path = "/patient-records/caf\u{e9}/?x=%2F";
+    let host = nginx_request(
+        Some("SUCCESS"),
+        Some("healthcare/clinician-alice"),
+        nginx_path,
+        "/patient-records/caf%c3%a9/?x=%2F",
+    );
+    let (verdict, host) = run_nginx(host);
+    assert_eq!(verdict, Verdict::Continue);
+    assert_eq!(host.header(":path").as_deref(), Some(nginx_path));
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
+#[test]
+fn auto_mode_authorises_the_nginx_request_uri() {
+    let mut host = nginx_request(None, None, "/healthz", "/admin/..%2Fhealthz");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:encoded_slash")
+    );
+}
+
+#[test]
+fn nginx_without_the_request_uri_answers_500() {
+    let mut host = MockHost::new()
+        .with_request("GET", "/healthz")
+        .with_property(NGX_VERIFY, "NONE");
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("host", "nginx".into())]),
+    );
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    let response = host.local_response().unwrap();
+    assert_eq!(response.status, 500);
+    assert_eq!(response.json()["error"], "internal_error");
+}
+
+#[test]
+fn envoy_mode_ignores_the_nginx_request_uri() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/1")
+        .with_property(NGX_REQUEST_URI, "/admin/users");
+    let filter = configure(
+        &mut host,
+        &policy_with("healthcare", &[("host", "envoy".into())]),
+    );
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
 // --- shadow mode ------------------------------------------------------------------------
 
 #[test]
@@ -628,23 +747,34 @@ fn malformed_xfcc_is_a_parse_error() {
 /// A digest the mock host reports for the peer certificate (any 64 hex digits do).
 const FAKE_DIGEST_BYTE_HEX: &str = "aa";
 
+/// With `"host": "envoy"`. In `auto`, every request also asks for `ngx.request_uri` (which
+/// Envoy reports as absent) to learn whether it runs on NGINX: one read more.
 #[test]
 fn cache_hit_by_digest_costs_one_property_read() {
-    let digest = FAKE_DIGEST_BYTE_HEX.repeat(32);
-    let mut host = envoy_client("healthcare/clinician-alice")
-        .with_property(DIGEST, &digest)
-        .with_request("GET", "/patient-records");
-    let filter = configure(&mut host, &load_policy("healthcare"));
-    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
-    assert_eq!(host.property_reads(), 3, "digest, mtls, certificate");
-    assert_eq!(filter.cached_identities(), 1);
+    for (host_kind, extra_reads) in [("envoy", 0), ("auto", 1)] {
+        let digest = FAKE_DIGEST_BYTE_HEX.repeat(32);
+        let mut host = envoy_client("healthcare/clinician-alice")
+            .with_property(DIGEST, &digest)
+            .with_request("GET", "/patient-records");
+        let filter = configure(
+            &mut host,
+            &policy_with("healthcare", &[("host", host_kind.into())]),
+        );
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+        assert_eq!(
+            host.property_reads(),
+            3 + extra_reads,
+            "{host_kind}: digest, mtls, certificate"
+        );
+        assert_eq!(filter.cached_identities(), 1);
 
-    host.next_request();
-    host.push_header(":method", "GET");
-    host.push_header(":path", "/patient-records");
-    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
-    assert_eq!(host.property_reads(), 1);
-    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+        host.next_request();
+        host.push_header(":method", "GET");
+        host.push_header(":path", "/patient-records");
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+        assert_eq!(host.property_reads(), 1 + extra_reads, "{host_kind}");
+        assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+    }
 }
 
 #[test]

@@ -15,7 +15,7 @@ use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
 use crate::forward::{is_token, push_joined};
 use crate::identity::{ClientCert, Identity};
-use crate::path::normalize_target;
+use crate::path::{normalize_target, PathError};
 use crate::selector::Selector;
 use crate::time::UnixTime;
 
@@ -36,11 +36,37 @@ struct Verdict {
 
 impl Policy {
     /// Decides one request. Never panics; every failure is a deny with a reason.
+    /// The caller forwards [`Decision::upstream_path`] (the normalised path) upstream.
     pub fn evaluate(
         &self,
         request: &Request<'_>,
         client: ClientCert<'_>,
         now: UnixTime,
+    ) -> Decision {
+        self.decide_request(request, client, now, false)
+    }
+
+    /// [`Policy::evaluate`] for hosts that forward the request-target exactly as the client
+    /// sent it and cannot be made to forward another (NGINX `proxy_pass` without a URI part):
+    /// a path that normalisation would restructure — resolve `.`/`..`, merge `//`, drop a
+    /// fragment — is refused with `bad_request:path_not_normalized`, because the upstream
+    /// would route it differently from what was authorised. A path it only re-spells (escape
+    /// case, unreserved escapes) decodes to the same segments and is decided as usual.
+    pub fn evaluate_as_sent(
+        &self,
+        request: &Request<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+    ) -> Decision {
+        self.decide_request(request, client, now, true)
+    }
+
+    fn decide_request(
+        &self,
+        request: &Request<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        forwarded_as_sent: bool,
     ) -> Decision {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
@@ -49,6 +75,9 @@ impl Policy {
             Ok(normalized) => normalized,
             Err(e) => return rejected(Reason::BadPath(e)),
         };
+        if forwarded_as_sent && !normalized.forwardable_as_sent() {
+            return rejected(Reason::BadPath(PathError::NotNormalized));
+        }
         let identity = self.check_identity(client, now);
         let held = identity.ok().map(|identity| self.held_roles(identity));
 

@@ -963,3 +963,68 @@ fn explanations_agree_with_decisions() {
         Some(IdentityRejection::NoCertificate)
     );
 }
+
+/// `evaluate_as_sent` (NGINX: the upstream receives the request-target as sent): a path that
+/// normalisation would restructure is refused; one it only re-spells is decided as usual.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn as_sent_refuses_paths_the_upstream_would_see_differently() {
+    let p = policy();
+    let id = clinician();
+    let as_sent = |path: &str| {
+        p.evaluate_as_sent(
+            &Request {
+                method: "GET",
+                path,
+            },
+            ClientCert::Present(&id),
+            NOW,
+        )
+    };
+    for path in [
+        "/admin/../healthz",
+        "/admin/%2E%2E/healthz",
+        "//healthz",
+        "/healthz/.",
+        "/healthz#x",
+    ] {
+        let d = as_sent(path);
+        assert_eq!(
+            outcome(&d),
+            (400, "bad_request:path_not_normalized".to_string()),
+            "{path}"
+        );
+        assert_eq!(d.upstream_path, None, "{path}");
+        assert_eq!(d.rule, None, "{path}");
+        assert!(d.roles.is_empty(), "{path}");
+    }
+    // Normalisation errors keep their own reason.
+    assert_eq!(
+        outcome(&as_sent("/admin/..%2Fhealthz")),
+        (400, "bad_request:encoded_slash".to_string())
+    );
+    // Re-spelling only (hex case, unreserved escapes, trailing slash) is fine.
+    let d = as_sent("/patient-records/caf%c3%a9/?x=%2F");
+    assert_eq!(
+        outcome(&d),
+        (200, "allow:rule[records-read]:role[clinician]".to_string())
+    );
+    assert_eq!(
+        d.upstream_path.as_deref(),
+        Some("/patient-records/caf%C3%A9/?x=%2F")
+    );
+    assert_eq!(
+        outcome(&as_sent("/%61dmin/users")),
+        (403, "forbidden:rule[admin]:role_not_held".to_string())
+    );
+    // `evaluate` itself still normalises.
+    assert_eq!(
+        outcome(&decide(
+            &p,
+            "GET",
+            "/admin/../healthz",
+            ClientCert::Present(&id)
+        )),
+        (200, "allow:rule[health]:public".to_string())
+    );
+}
