@@ -25,6 +25,14 @@
 //!
 //! Several header instances: the caller joins them with `,` in the order received, which is
 //! how HTTP combines repeated list headers (RFC 9110 §5.3).
+//!
+//! Limit of the format, not of this parser: Envoy quotes `Cert`, `Chain` and `Subject` but
+//! writes `URI=` and `DNS=` values unquoted. A client certificate whose URI SAN holds a `,`
+//! (legal in URIs), e.g. `https://x/,Cert=<forged PEM>`, makes the edge's own element end in
+//! a second element that no parser can tell from a real later hop. An edge whose XFCC feeds
+//! mtls-authz must therefore not set `uri`/`dns` in `set_current_client_cert_details` (only
+//! `cert`, plus `by`/`hash`), unless its CA never issues SANs with `,` `;` `"` (SPIFFE IDs
+//! cannot hold them).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
