@@ -58,8 +58,7 @@ impl RequestHeaders {
             if out.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
                 continue;
             }
-            let folded = folded_name(name);
-            let listed = |list: &[String]| list.contains(&folded);
+            let listed = |list: &[String]| list.iter().any(|n| folded_eq(name, n));
             if listed(spoofable) || (name.contains('_') && listed(protected)) {
                 out.push(name);
             }
@@ -68,16 +67,20 @@ impl RequestHeaders {
     }
 }
 
-/// `name` as WSGI/CGI-style upstreams see it (`HTTP_X_CLIENT_ROLE`): lower case, with `_` read
-/// as `-`. Envoy forwards underscore names by default (`headers_with_underscores_action:
-/// ALLOW`), so `x_client_role` would reach such an upstream as the identity header itself.
-pub fn folded_name(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'_' => '-',
-            b => char::from(b.to_ascii_lowercase()),
+/// Whether header `name` is `canonical` (lower case) as WSGI/CGI-style upstreams see names
+/// (`HTTP_X_CLIENT_ROLE`): case-insensitive, with `_` read as `-`. Envoy forwards underscore
+/// names by default (`headers_with_underscores_action: ALLOW`), so `x_client_role` would
+/// reach such an upstream as the identity header itself.
+pub fn folded_eq(name: &str, canonical: &str) -> bool {
+    name.len() == canonical.len()
+        && name.bytes().zip(canonical.bytes()).all(|(n, c)| {
+            let n = if n == b'_' {
+                b'-'
+            } else {
+                n.to_ascii_lowercase()
+            };
+            n == c
         })
-        .collect()
 }
 
 #[cfg(test)]
@@ -124,7 +127,9 @@ mod tests {
             h.names_to_remove(&spoofable, &protected),
             ["X-Client-Role", "x_client_role", "X_Forwarded_Client_Cert"]
         );
-        assert_eq!(folded_name("X_Client-ROLE"), "x-client-role");
+        assert!(folded_eq("X_Client-ROLE", "x-client-role"));
+        assert!(!folded_eq("x-client-role2", "x-client-role"));
+        assert!(!folded_eq("x-client", "x-client-role"));
     }
 
     #[test]
