@@ -316,7 +316,7 @@ fn write_report(root: &Path, args: &Args, stamp: u64, report: &str) -> Result<()
     Ok(())
 }
 
-/// One rung of the host-call ladder.
+/// One row of the host-call ladder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Step {
     index: usize,
@@ -329,9 +329,17 @@ impl std::fmt::Display for Step {
     }
 }
 
+/// What a ladder row runs.
+#[derive(Clone, Copy)]
+enum Setup {
+    Variant(Variant),
+    /// The empty filter making these host calls per request.
+    Calls(&'static str),
+}
+
 /// The empty filter configured to make the host calls of an allowed request with a cached
-/// identity, one more call per rung; (a) and (e) bracket the ladder. The difference between
-/// (e) and the last rung is what mtls-authz spends inside the VM.
+/// identity, one more call per rung, bracketed by (a) and (e). Each row's Δ is against the
+/// row named in the table; (e) minus the last rung is what mtls-authz spends inside the VM.
 fn probe(
     args: &Args,
     envoy: &Path,
@@ -341,67 +349,64 @@ fn probe(
     files: &VariantFiles<'_>,
     tls: &ClientTls,
 ) -> Result<String> {
-    const LADDER: [(&str, &str); 6] = [
-        ("(d) empty wasm", ""),
-        ("+ read request headers", "headers"),
-        ("+ read peer digest property", "headers,digest"),
-        ("+ read clock", "headers,digest,clock"),
-        ("+ set 2 request headers", "headers,digest,clock,set,set"),
+    // (label, setup, index of the row the Δ is taken against)
+    const ROWS: [(&str, Setup, Option<usize>); 9] = [
+        ("(a) no filter", Setup::Variant(Variant::NoFilter), None),
+        ("(d) empty wasm", Setup::Calls(""), Some(0)),
+        ("+ read request headers", Setup::Calls("headers"), Some(1)),
+        (
+            "+ read property connection.sha256_peer_certificate_digest",
+            Setup::Calls("headers,digest"),
+            Some(2),
+        ),
+        (
+            "+ read clock",
+            Setup::Calls("headers,digest,clock"),
+            Some(3),
+        ),
+        (
+            "+ set 2 request headers",
+            Setup::Calls("headers,digest,clock,set,set"),
+            Some(4),
+        ),
         (
             "+ increment 2 counters",
-            "headers,digest,clock,set,set,count,count",
+            Setup::Calls("headers,digest,clock,set,set,count,count"),
+            Some(5),
+        ),
+        (
+            "(e) mtls-authz",
+            Setup::Variant(Variant::MtlsAuthz),
+            Some(6),
+        ),
+        // The cheapest property, to tell the property machinery from the digest itself.
+        (
+            "(d) + read property connection.id only",
+            Setup::Calls("connection_id"),
+            Some(1),
         ),
     ];
     let pin = args.pin.then_some(PROXY_CPU);
     let mut proxies = Vec::new();
-    let none = Step {
-        index: 0,
-        label: "(a) no filter",
-    };
-    proxies.push((
-        none,
-        Proxy::start(
-            envoy,
-            "probe-none",
-            &run_dir.join("probe-none"),
-            &templates.variant(base, Variant::NoFilter, files)?,
-            pin,
-        )?,
-    ));
-    for (i, (label, calls)) in LADDER.iter().enumerate() {
-        let rung = VariantFiles {
+    for (index, (label, setup, _)) in ROWS.iter().enumerate() {
+        let (variant, calls) = match setup {
+            Setup::Variant(variant) => (*variant, "{}"),
+            Setup::Calls(calls) => (Variant::EmptyWasm, *calls),
+        };
+        let row_files = VariantFiles {
             empty_config: calls,
             ..*files
         };
-        let name = format!("probe-{i}");
-        proxies.push((
-            Step {
-                index: i + 1,
-                label,
-            },
-            Proxy::start(
-                envoy,
-                &name,
-                &run_dir.join(&name),
-                &templates.variant(base, Variant::EmptyWasm, &rung)?,
-                pin,
-            )?,
-        ));
-    }
-    let authz = Step {
-        index: LADDER.len() + 1,
-        label: "(e) mtls-authz",
-    };
-    proxies.push((
-        authz,
-        Proxy::start(
+        let name = format!("probe-{index}");
+        let proxy = Proxy::start(
             envoy,
-            "probe-authz",
-            &run_dir.join("probe-authz"),
-            &templates.variant(base, Variant::MtlsAuthz, files)?,
+            &name,
+            &run_dir.join(&name),
+            &templates.variant(base, variant, &row_files)?,
             pin,
-        )?,
-    ));
+        )?;
+        proxies.push((Step { index, label }, proxy));
+    }
     let measured: Vec<(Step, &Proxy)> = proxies.iter().map(|(s, p)| (*s, p)).collect();
     let results = measure(args, &measured, tls, args.pin.then_some(CLIENT_CPU))?;
     let mut out = String::new();
@@ -411,23 +416,34 @@ fn probe(
             "\n#### Host-call ladder, {mode} — proxy CPU per request, median of {} round(s)\n",
             args.rounds
         );
-        let _ = writeln!(out, "| step | proxy CPU µs/req | Δ µs | req/s |");
-        let _ = writeln!(out, "|---|---:|---:|---:|");
-        let mut previous: Option<f64> = None;
-        for (step, _) in &measured {
+        let _ = writeln!(out, "| step | proxy CPU µs/req | Δ µs | against | req/s |");
+        let _ = writeln!(out, "|---|---:|---:|---|---:|");
+        let cpu: Vec<Option<f64>> = measured
+            .iter()
+            .map(|(step, _)| {
+                results
+                    .get(&(mode_index, *step))
+                    .map(|samples| report::summarize(samples).cpu_us)
+            })
+            .collect();
+        for ((step, _), (_, _, against)) in measured.iter().zip(ROWS) {
             let Some(samples) = results.get(&(mode_index, *step)) else {
                 continue;
             };
             let summary = report::summarize(samples);
-            let delta =
-                previous.map_or("–".to_owned(), |p| format!("{:+.1}", summary.cpu_us - p));
+            let (delta, name) = match against.and_then(|i| Some((cpu.get(i).copied()??, i))) {
+                Some((base, i)) => (
+                    format!("{:+.1}", summary.cpu_us - base),
+                    ROWS.get(i).map_or("", |row| row.0),
+                ),
+                None => ("–".to_owned(), ""),
+            };
             let _ = writeln!(
                 out,
-                "| {step} | {:.1} | {delta} | {} |",
+                "| {step} | {:.1} | {delta} | {name} | {} |",
                 summary.cpu_us,
                 report::thousands(summary.rps)
             );
-            previous = Some(summary.cpu_us);
         }
     }
     Ok(out)
@@ -582,13 +598,14 @@ fn machine_section(out: &mut String, envoy: &Path, args: &Args) -> Result<()> {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let _ = writeln!(out, "### mtls-authz side-by-side benchmark\n");
     let _ = writeln!(out, "- machine: {cores} CPU(s), {cpu_model}");
+    // `envoy  version: <sha>/<version>/<status>/<mode>/<ssl>`
+    let version = envoy_version
+        .split_once("version:")
+        .map_or("unknown", |(_, v)| v.trim());
     let _ = writeln!(
         out,
-        "- {}",
-        envoy_version
-            .lines()
-            .last()
-            .unwrap_or("envoy: unknown version")
+        "- Envoy {} ({version})",
+        version.split('/').nth(1).unwrap_or("?")
     );
     let _ = writeln!(
         out,
@@ -637,12 +654,19 @@ fn memory_section(out: &mut String, proxies: &[(Variant, Proxy)], args: &Args) -
         "\n#### Memory after the load runs (one worker; mtls-authz identity_cache_size {})\n",
         args.cache_size
     );
-    let _ = writeln!(out, "| variant | RSS | Envoy heap allocated |");
-    let _ = writeln!(out, "|---|---:|---:|");
+    let _ = writeln!(out, "| variant | RSS | Envoy heap allocated | wasm VMs |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
     for (variant, proxy) in proxies {
+        // Envoy has no per-VM memory statistic: RSS (which holds the VMs' linear memory)
+        // compared with (d), which runs as many VMs, is the filter's footprint.
+        let vms = proxy
+            .stats("^wasm\\.wasm_vm_count$")?
+            .into_iter()
+            .next()
+            .map_or_else(|| "–".to_owned(), |(_, count)| count);
         let _ = writeln!(
             out,
-            "| {variant} | {} | {} |",
+            "| {variant} | {} | {} | {vms} |",
             mib(proxy.rss_kib()?),
             mib(proxy.heap_allocated()? / 1024)
         );

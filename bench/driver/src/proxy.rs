@@ -183,7 +183,7 @@ impl Proxy {
 
     /// The counters and gauges whose names match `filter` (a regular expression).
     pub(crate) fn stats(&self, filter: &str) -> Result<Vec<(String, String)>> {
-        let body = self.admin_get(&format!("/stats?filter={filter}"))?;
+        let body = self.admin_get(&format!("/stats?filter={}", query_encode(filter)))?;
         Ok(body
             .lines()
             .filter_map(|line| line.split_once(": "))
@@ -203,6 +203,19 @@ impl Drop for Proxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Percent-encodes everything but unreserved characters (a regex is full of `^$\\|()`).
+fn query_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// `program` under `taskset -c <cpu>` (which execs it: same process id), or as is.
@@ -226,4 +239,15 @@ pub(crate) fn clock_ticks_per_second() -> u64 {
         .and_then(|out| String::from_utf8(out.stdout).ok())
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_filters_are_percent_encoded() {
+        assert_eq!(query_encode("^wasm\\.vm$"), "%5Ewasm%5C.vm%24");
+        assert_eq!(query_encode("a_b-c~d"), "a_b-c~d");
+    }
 }

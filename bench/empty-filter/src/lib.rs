@@ -27,6 +27,8 @@ enum Call {
     Headers,
     /// `proxy_get_property connection.sha256_peer_certificate_digest`.
     Digest,
+    /// `proxy_get_property connection.id` (a cheaper per-connection key, for comparison).
+    ConnectionId,
     /// `proxy_get_current_time_nanoseconds`.
     Clock,
     /// `proxy_replace_header_map_value` of a fixed header.
@@ -53,6 +55,7 @@ impl RootContext for EmptyRoot {
             calls.push(match name {
                 "headers" => Call::Headers,
                 "digest" => Call::Digest,
+                "connection_id" => Call::ConnectionId,
                 "clock" => Call::Clock,
                 "set" => Call::Set,
                 "count" => {
@@ -97,6 +100,7 @@ impl HttpContext for EmptyRequest {
                     hostcalls::get_property(vec!["connection", "sha256_peer_certificate_digest"])
                         .map(drop)
                 }
+                Call::ConnectionId => hostcalls::get_property(vec!["connection", "id"]).map(drop),
                 Call::Clock => hostcalls::get_current_time().map(drop),
                 Call::Set => hostcalls::set_map_value(
                     MapType::HttpRequestHeaders,
