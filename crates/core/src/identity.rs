@@ -39,6 +39,10 @@ pub struct Identity {
     pub fingerprint_sha256: [u8; 32],
     /// Lowercase hex of [`Identity::fingerprint_sha256`].
     pub fingerprint_sha256_hex: String,
+    /// SHA-256 of the same certificate re-encoded with its ECDSA signature twin `(r, n - s)`,
+    /// which verifies as well as the original: revocation by fingerprint must refuse both.
+    /// `None` for non-ECDSA signatures.
+    pub fingerprint_sha256_signature_twin: Option<[u8; 32]>,
     /// Extended key usages: each dotted OID, plus its name for well-known ones
     /// (`clientAuth`, `serverAuth`, `codeSigning`, `emailProtection`, `timeStamping`,
     /// `OCSPSigning`, `anyExtendedKeyUsage`). Empty when the extension is absent.

@@ -19,6 +19,7 @@
 //! rejected. One leniency inherited from `x509-cert`: a DEFAULT value written out inside an
 //! extension (`critical FALSE`, `cA FALSE`) is accepted; it changes no attribute we read.
 
+mod ecdsa_twin;
 mod extensions;
 pub(crate) mod hex;
 mod name;
@@ -35,6 +36,7 @@ use der::{Decode, Reader, SliceReader, Tag, TagMode, TagNumber, Tagged};
 use sha2::{Digest, Sha256};
 use x509_cert::certificate::{Rfc5280, Version};
 use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::AlgorithmIdentifierRef;
 use x509_cert::time::Validity;
 
 use crate::dn::DistinguishedName;
@@ -62,20 +64,39 @@ pub(crate) fn parse_certificate(der: &[u8]) -> Result<Identity, CertError> {
 
     let mut reader = SliceReader::new(sequence_content(certificate, "certificate")?)
         .map_err(der_error("certificate"))?;
-    let tbs = read_sequence(&mut reader, "tbsCertificate")?;
-    read_sequence(&mut reader, "signatureAlgorithm")?;
-    BitStringRef::decode(&mut reader).map_err(der_error("signatureValue"))?;
+    let tbs_tlv = reader.tlv_bytes().map_err(der_error("tbsCertificate"))?;
+    let tbs = sequence_content(tbs_tlv, "tbsCertificate")?;
+    let algorithm_tlv = reader
+        .tlv_bytes()
+        .map_err(der_error("signatureAlgorithm"))?;
+    let algorithm =
+        AlgorithmIdentifierRef::from_der(algorithm_tlv).map_err(der_error("signatureAlgorithm"))?;
+    let signature = BitStringRef::decode(&mut reader).map_err(der_error("signatureValue"))?;
     if !reader.is_finished() {
         return Err(CertError::Der(
             "certificate: data after signatureValue".into(),
         ));
     }
 
-    let fingerprint_sha256: [u8; 32] = Sha256::digest(der).into();
-    parse_tbs(tbs, fingerprint_sha256)
+    let fingerprints = Fingerprints {
+        presented: Sha256::digest(der).into(),
+        signature_twin: ecdsa_twin::twin_fingerprint(
+            tbs_tlv,
+            algorithm_tlv,
+            algorithm.oid.as_bytes(),
+            &signature,
+        ),
+    };
+    parse_tbs(tbs, fingerprints)
 }
 
-fn parse_tbs(content: &[u8], fingerprint_sha256: [u8; 32]) -> Result<Identity, CertError> {
+/// SHA-256 of the DER as presented, and of its ECDSA signature twin (see [`ecdsa_twin`]).
+struct Fingerprints {
+    presented: [u8; 32],
+    signature_twin: Option<[u8; 32]>,
+}
+
+fn parse_tbs(content: &[u8], fingerprints: Fingerprints) -> Result<Identity, CertError> {
     let mut reader = SliceReader::new(content).map_err(der_error("tbsCertificate"))?;
 
     let explicit_version = reader
@@ -144,8 +165,9 @@ fn parse_tbs(content: &[u8], fingerprint_sha256: [u8; 32]) -> Result<Identity, C
         san_ip: ext.san_ip,
         spiffe_id,
         serial: serial_hex(serial.as_bytes()),
-        fingerprint_sha256,
-        fingerprint_sha256_hex: hex::to_hex(&fingerprint_sha256),
+        fingerprint_sha256: fingerprints.presented,
+        fingerprint_sha256_hex: hex::to_hex(&fingerprints.presented),
+        fingerprint_sha256_signature_twin: fingerprints.signature_twin,
         eku: ext.eku,
         eku_present: ext.eku_present,
         extensions: ext.other,

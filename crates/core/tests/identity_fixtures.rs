@@ -245,3 +245,24 @@ fn malformed_inputs_fail_with_the_right_error() {
         Err(CertError::TooLarge { .. })
     ));
 }
+
+/// `attack/revoked-fingerprint-twin` is `healthcare/revoked-by-fingerprint` with its ECDSA
+/// signature's `s` replaced by `n - s` (the generator checks the twin still verifies): each
+/// one's signature-twin fingerprint is the other's presented fingerprint.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn ecdsa_signature_twins_know_each_others_fingerprint() {
+    let original = parse(fixture!("healthcare/revoked-by-fingerprint.pem"));
+    let twin = parse(fixture!("attack/revoked-fingerprint-twin.pem"));
+    assert_ne!(original.fingerprint_sha256, twin.fingerprint_sha256);
+    assert_eq!(original.subject, twin.subject);
+    assert_eq!(original.serial, twin.serial);
+    assert_eq!(
+        original.fingerprint_sha256_signature_twin,
+        Some(twin.fingerprint_sha256)
+    );
+    assert_eq!(
+        twin.fingerprint_sha256_signature_twin,
+        Some(original.fingerprint_sha256)
+    );
+}

@@ -177,9 +177,14 @@ impl Policy {
         if self.revoked_serials.contains(identity.serial.as_str()) {
             return Err(IdentityRejection::RevokedSerial);
         }
-        if self
-            .revoked_fingerprints
-            .contains(&identity.fingerprint_sha256)
+        // The ECDSA twin is the same certificate with a re-encoded signature: revoked too.
+        let revoked_fingerprint =
+            |fingerprint: &[u8; 32]| self.revoked_fingerprints.contains(fingerprint);
+        if revoked_fingerprint(&identity.fingerprint_sha256)
+            || identity
+                .fingerprint_sha256_signature_twin
+                .as_ref()
+                .is_some_and(revoked_fingerprint)
         {
             return Err(IdentityRejection::RevokedFingerprint);
         }

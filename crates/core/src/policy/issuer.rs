@@ -409,6 +409,7 @@ mod tests {
             serial: "01".to_string(),
             fingerprint_sha256: [0; 32],
             fingerprint_sha256_hex: "00".repeat(32),
+            fingerprint_sha256_signature_twin: None,
             eku: vec![],
             eku_present: false,
             extensions: vec![],

@@ -38,6 +38,7 @@ pub(crate) fn identity(cn: &str, ou: &str) -> Identity {
         serial: "01ab".to_string(),
         fingerprint_sha256: [0x11; 32],
         fingerprint_sha256_hex: "11".repeat(32),
+        fingerprint_sha256_signature_twin: None,
         eku: vec!["1.3.6.1.5.5.7.3.2".to_string(), "clientAuth".to_string()],
         eku_present: true,
         extensions: vec![],
