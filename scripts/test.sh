@@ -65,6 +65,18 @@ tools() {
     note "envoy: $("$ENVOY_BIN" --version | grep -o 'version: [^ ]*' || true)"
 }
 
+# The committed certificates, keys and policies must be exactly what the generator makes
+# (deterministic keys and ECDSA): a hand-edited fixture or a stale generator fails here.
+fixtures_reproducible() {
+    local python="$ROOT/.venv/bin/python"
+    [[ -x "$python" ]] || python3 -m venv "$ROOT/.venv" >&2
+    if ! "$python" -c 'import cryptography' 2>/dev/null; then
+        note "installing cryptography into .venv (for tests/fixtures/gen_certs.py)"
+        "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check cryptography >&2
+    fi
+    "$python" "$ROOT/tests/fixtures/gen_certs.py" --check
+}
+
 fmt_check() { cargo fmt --all -- --check; }
 
 clippy_all() { cargo clippy --workspace --all-targets -- -D warnings; }
@@ -142,6 +154,7 @@ section "$current"
 tools
 passed+=("$current")
 
+run_section "Fixtures match their generator (gen_certs.py --check)" fixtures_reproducible
 run_section "Format (cargo fmt --check)" fmt_check
 run_section "Clippy (workspace, all targets, -D warnings)" clippy_all
 run_section "no_std core (riscv32imac-unknown-none-elf)" no_std_build
