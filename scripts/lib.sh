@@ -40,11 +40,7 @@ ensure_envoy() {
     fi
 }
 
-# Builds the filter and prints the .wasm path.
+# Builds the filter (cargo release build, then wasm-opt) and prints the .wasm path.
 build_wasm() {
-    (cd "$ROOT" && cargo build -p mtls-authz-filter --target wasm32-wasip1 --release) >&2
-    local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
-    local wasm="$target_dir/wasm32-wasip1/release/mtls_authz_filter.wasm"
-    [[ -f "$wasm" ]] || die "cargo built the filter but $wasm is missing"
-    printf '%s\n' "$wasm"
+    bash "$ROOT/scripts/build-wasm.sh"
 }
