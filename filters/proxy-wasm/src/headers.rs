@@ -1,5 +1,7 @@
 //! The request headers as read once from the host, with case-insensitive lookups.
 
+use std::borrow::Cow;
+
 /// Every request header instance, in the order the host gave them.
 #[derive(Clone, Debug, Default)]
 pub struct RequestHeaders {
@@ -37,10 +39,11 @@ impl RequestHeaders {
     }
 
     /// The first instance of `name` as text; invalid UTF-8 becomes U+FFFD, which the core
-    /// then rejects (a method or path is ASCII).
-    pub fn text(&self, name: &str) -> String {
+    /// then rejects (a method or path is ASCII). Borrowed unless it had to be repaired: the
+    /// request path reads `:method` and `:path` on every request.
+    pub fn text(&self, name: &str) -> Cow<'_, str> {
         self.first(name)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .map(String::from_utf8_lossy)
             .unwrap_or_default()
     }
 

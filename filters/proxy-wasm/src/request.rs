@@ -150,7 +150,7 @@ struct Context<'a> {
     filter: &'a Filter,
     headers: &'a RequestHeaders,
     now_nanos: u64,
-    target: &'a RequestTarget,
+    target: &'a RequestTarget<'a>,
 }
 
 impl Context<'_> {
@@ -263,7 +263,7 @@ impl Context<'_> {
         if let (Forwarding::Rewritten, Some(upstream)) =
             (self.target.forwarding, decision.upstream_path.as_deref())
         {
-            if upstream != self.target.raw {
+            if upstream != self.target.raw.as_ref() {
                 host.set_request_header(":path", upstream)?;
             }
         }

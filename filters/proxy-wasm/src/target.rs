@@ -11,6 +11,8 @@
 //!   filter authorises `ngx.request_uri` and, unable to change what is forwarded, refuses a
 //!   path that normalisation would restructure (`Policy::evaluate_as_sent`).
 
+use std::borrow::Cow;
+
 use crate::config::HostKind;
 use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError};
@@ -29,9 +31,10 @@ pub enum Forwarding {
 
 /// The request-target to authorise.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestTarget {
-    /// As the client sent it (lossy UTF-8: the core rejects anything non-ASCII).
-    pub raw: String,
+pub struct RequestTarget<'h> {
+    /// As the client sent it (lossy UTF-8: the core rejects anything non-ASCII); borrowed
+    /// from the request headers when it is `:path`.
+    pub raw: Cow<'h, str>,
     /// What the upstream will receive.
     pub forwarding: Forwarding,
 }
@@ -39,11 +42,11 @@ pub struct RequestTarget {
 /// Reads the request-target for the configured host. `auto` asks for NGINX's
 /// `ngx.request_uri` (Envoy reports it as absent) and falls back to `:path`. An NGINX whose
 /// `ngx.request_uri` cannot be read leaves nothing safe to authorise: that is an error.
-pub fn request_target<H: Host>(
+pub fn request_target<'h, H: Host>(
     host: &H,
-    headers: &RequestHeaders,
+    headers: &'h RequestHeaders,
     kind: HostKind,
-) -> Result<RequestTarget, HostError> {
+) -> Result<RequestTarget<'h>, HostError> {
     let from_path = || RequestTarget {
         raw: headers.text(":path"),
         forwarding: Forwarding::Rewritten,
@@ -53,7 +56,7 @@ pub fn request_target<H: Host>(
     }
     match host.get_property(NGINX_REQUEST_URI)? {
         Some(uri) => Ok(RequestTarget {
-            raw: String::from_utf8_lossy(&uri).into_owned(),
+            raw: Cow::Owned(String::from_utf8_lossy(&uri).into_owned()),
             forwarding: Forwarding::AsSent,
         }),
         None if kind == HostKind::Nginx => Err(HostError::new(
