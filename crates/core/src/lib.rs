@@ -25,6 +25,7 @@ pub mod path;
 pub mod pattern;
 pub mod policy;
 pub mod selector;
+mod sort;
 pub mod spiffe;
 pub mod time;
 mod x509;

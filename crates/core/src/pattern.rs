@@ -270,7 +270,7 @@ mod tests {
                 }
             }
             strings.extend(next);
-            strings.sort();
+            crate::sort::sort_unstable(&mut strings);
             strings.dedup();
         }
         let globs = [

@@ -87,12 +87,10 @@ impl Filter {
         if !config.policy.sources().contains(&Source::Xfcc) {
             spoofable.push(XFCC_HEADER.to_string());
         }
-        spoofable.sort();
-        spoofable.dedup();
+        let spoofable = without_repeats(spoofable);
         let mut protected = spoofable.clone();
         protected.push(XFCC_HEADER.to_string());
-        protected.sort();
-        protected.dedup();
+        let protected = without_repeats(protected);
         Filter {
             cache: RefCell::new(IdentityCache::new(config.identity_cache_size)),
             spoofable_headers: spoofable,
@@ -124,4 +122,17 @@ impl Filter {
         self.sequence.set(n);
         n
     }
+}
+
+/// `names` with repeats dropped, first occurrences kept in order. The header lists are sets
+/// (only membership is asked), and this avoids a sort: each `sort` element type is ~4 KB of
+/// .wasm (docs/wasm-size.md). Quadratic, but runs once per configuration on a few names.
+fn without_repeats(names: Vec<String>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    unique
 }

@@ -353,7 +353,7 @@ fn compile_issuer_pins(
         let name = exact_only(pattern, "issuer_pin", &path)?;
         let Some(index) = issuers.iter().position(|issuer| issuer.name == name) else {
             let mut defined: Vec<&str> = issuers.iter().map(|i| i.name.as_str()).collect();
-            defined.sort_unstable();
+            crate::sort::sort_unstable(&mut defined);
             return Err(invalid(
                 path,
                 if defined.is_empty() {
@@ -509,7 +509,8 @@ fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, 
             selector,
         });
     }
-    binds.sort_by(|a, b| a.param.cmp(&b.param));
+    // Parameters are unique (`bind` is a map that rejects duplicate keys).
+    crate::sort::sort_unstable_by(&mut binds, |a, b| a.param.cmp(&b.param));
 
     Ok(Rule {
         name: raw.name.clone(),
@@ -547,7 +548,7 @@ fn compile_allow(allow: &[String], roles: &[Role], path: &JsonPath) -> Result<Al
             AllowedRole::Role(index)
         } else {
             let mut defined: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
-            defined.sort_unstable();
+            crate::sort::sort_unstable(&mut defined);
             return Err(invalid(
                 path.index(i),
                 if defined.is_empty() {

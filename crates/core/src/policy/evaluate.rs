@@ -208,7 +208,7 @@ impl Policy {
     pub(super) fn matching_routes(&self, method: &str, segments: &[&str]) -> Routes {
         let mut routes = Routes::new();
         self.router.matches(segments, &mut routes);
-        routes.sort_unstable();
+        crate::sort::sort_unstable(&mut routes);
         routes.dedup_by_key(|route| route.rule);
         routes.retain(|route| {
             self.rules

@@ -129,7 +129,7 @@ pub(super) fn decode_extensions(
 /// extension." Sorting keeps the check O(n log n) for certificates with many extensions.
 fn reject_duplicates(extensions: &[ExtensionRef<'_>]) -> Result<(), CertError> {
     let mut oids: Vec<_> = extensions.iter().map(|e| e.extn_id).collect();
-    oids.sort_unstable();
+    crate::sort::sort_unstable(&mut oids);
     match oids.windows(2).find_map(|pair| match pair {
         [a, b] if a == b => Some(*a),
         _ => None,
