@@ -254,7 +254,7 @@ impl Context<'_> {
                 .policy
                 .forward_header_values(identity, decision)
             {
-                host.set_request_header(&name, &value)?;
+                host.set_request_header(name, &value)?;
             }
         }
         // The path that was authorised is the path that is served: rewritten where the

@@ -120,12 +120,13 @@ impl Policy {
 
     /// The `forward_headers` to set on an allowed request: (header name, value), values made
     /// header-safe (see [`crate::forward`]). Headers whose selector has no value are omitted.
-    /// `roles` comes from `decision.roles`.
+    /// `roles` comes from `decision.roles`. Names are borrowed from the policy: the filter
+    /// calls this on every allowed request.
     pub fn forward_header_values(
         &self,
         identity: &Identity,
         decision: &Decision,
-    ) -> Vec<(String, String)> {
+    ) -> Vec<(&str, String)> {
         let mut out = Vec::with_capacity(self.forward_headers.len());
         for (name, selector) in &self.forward_headers {
             let multi_valued = selector.is_multi_valued();
@@ -141,7 +142,7 @@ impl Policy {
                 });
             }
             if let Some(value) = value {
-                out.push((name.clone(), value));
+                out.push((name.as_str(), value));
             }
         }
         out

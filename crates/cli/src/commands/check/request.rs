@@ -89,8 +89,14 @@ pub(super) fn upstream_view(
     if !decision.is_allowed() && !shadow {
         return (Vec::new(), Vec::new());
     }
-    let mut set = identity
-        .map(|i| policy.forward_header_values(i, decision))
+    let mut set: Vec<(String, String)> = identity
+        .map(|i| {
+            policy
+                .forward_header_values(i, decision)
+                .into_iter()
+                .map(|(name, value)| (String::from(name), value))
+                .collect()
+        })
         .unwrap_or_default();
     if shadow {
         set.push((String::from(SHADOW_HEADER), decision.reason.to_string()));

@@ -857,18 +857,18 @@ fn forward_header_values_are_header_safe() {
     assert!(d.is_allowed());
     assert_eq!(d.roles, strings(&["clinician", "nurse", "pinned"]));
     let headers = p.forward_header_values(&id, &d);
-    let expected: Vec<(String, String)> = vec![
-        ("x-client-role".to_string(), "clinician,nurse,pinned".to_string()),
+    let expected: Vec<(&str, String)> = vec![
+        ("x-client-role", "clinician,nurse,pinned".to_string()),
         (
-            "x-client-subject".to_string(),
+            "x-client-subject",
             "CN=alice\\0D\\0Ax-admin: 1,OU=Nurses,OU=Clinicians\\,Admins,OU=Clinicians,O=Example Health".to_string(),
         ),
-        ("x-client-ou".to_string(), "Clinicians,Clinicians%2CAdmins,Nurses".to_string()),
-        ("x-client-dns".to_string(), "a.example,b.example".to_string()),
-        ("x-client-issuer-pin".to_string(), "health-ca".to_string()),
-        ("x-client-serial".to_string(), "01ab".to_string()),
-        ("x-client-fp".to_string(), "11".repeat(32)),
-        ("x-client-eku".to_string(), "1.3.6.1.5.5.7.3.2,clientAuth".to_string()),
+        ("x-client-ou", "Clinicians,Clinicians%2CAdmins,Nurses".to_string()),
+        ("x-client-dns", "a.example,b.example".to_string()),
+        ("x-client-issuer-pin", "health-ca".to_string()),
+        ("x-client-serial", "01ab".to_string()),
+        ("x-client-fp", "11".repeat(32)),
+        ("x-client-eku", "1.3.6.1.5.5.7.3.2,clientAuth".to_string()),
     ];
     assert_eq!(
         headers, expected,
@@ -891,20 +891,20 @@ fn forward_header_values_encode_raw_values() {
     let headers = p.forward_header_values(&id, &d);
     let ou = headers
         .iter()
-        .find(|(n, _)| n == "x-client-ou")
+        .find(|(n, _)| *n == "x-client-ou")
         .map(|(_, v)| v.as_str());
     assert_eq!(ou, Some("Clin%0D%0Aicians %C3%A9"));
     let spiffe = headers
         .iter()
-        .find(|(n, _)| n == "x-client-spiffe-id")
+        .find(|(n, _)| *n == "x-client-spiffe-id")
         .map(|(_, v)| v.as_str());
     assert_eq!(spiffe, Some("spiffe://example.org/ns/a"));
     assert!(
-        !headers.iter().any(|(n, _)| n == "x-client-role"),
+        !headers.iter().any(|(n, _)| *n == "x-client-role"),
         "no role held: header omitted"
     );
     assert!(
-        !headers.iter().any(|(n, _)| n == "x-client-issuer-pin"),
+        !headers.iter().any(|(n, _)| *n == "x-client-issuer-pin"),
         "no pin matches: header omitted"
     );
 }
