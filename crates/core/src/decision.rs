@@ -17,6 +17,7 @@
 //! `missing_client_auth_eku`, `ca_certificate`.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -107,14 +108,14 @@ pub enum Reason {
     /// Allowed by `rule` because the identity holds `role`.
     AllowedByRole {
         /// Rule name.
-        rule: String,
+        rule: Arc<str>,
         /// Role held.
-        role: String,
+        role: Arc<str>,
     },
     /// Allowed by a `public` rule.
     AllowedPublic {
         /// Rule name.
-        rule: String,
+        rule: Arc<str>,
     },
     /// The path cannot be normalised.
     BadPath(PathError),
@@ -127,12 +128,12 @@ pub enum Reason {
     /// The first matching rule's roles are not held.
     RoleNotHeld {
         /// Rule name.
-        rule: String,
+        rule: Arc<str>,
     },
     /// A bind of the first matching rule (whose role is held) failed.
     BindFailed {
         /// Rule name.
-        rule: String,
+        rule: Arc<str>,
         /// The path parameter whose bind failed.
         param: String,
     },
@@ -164,13 +165,14 @@ pub struct Decision {
     pub status: Status,
     /// Why.
     pub reason: Reason,
-    /// Name of the rule that allowed, or of the first matching rule that denied.
-    pub rule: Option<String>,
+    /// Name of the rule that allowed, or of the first matching rule that denied. Names are
+    /// shared with the policy (`Arc`): deciding a request copies no rule or role name.
+    pub rule: Option<Arc<str>>,
     /// Index of [`Decision::rule`] in the policy's `rules` (for per-rule counters).
     pub rule_index: Option<usize>,
     /// Every role defined in the policy that the identity holds, in policy `roles` order
     /// (the reserved `authenticated`/`public` are not listed). Empty without a usable identity.
-    pub roles: Vec<String>,
+    pub roles: Vec<Arc<str>>,
     /// The normalised path plus the original `?query` — what the upstream must receive.
     /// `None` when the path was rejected.
     pub upstream_path: Option<String>,
@@ -194,14 +196,14 @@ mod tests {
         let cases: [(Reason, &str); 8] = [
             (
                 Reason::AllowedByRole {
-                    rule: "records-read".to_string(),
-                    role: "clinician".to_string(),
+                    rule: "records-read".into(),
+                    role: "clinician".into(),
                 },
                 "allow:rule[records-read]:role[clinician]",
             ),
             (
                 Reason::AllowedPublic {
-                    rule: "health".to_string(),
+                    rule: "health".into(),
                 },
                 "allow:rule[health]:public",
             ),
@@ -217,13 +219,13 @@ mod tests {
             (Reason::NoRuleMatched, "forbidden:no_rule_matched"),
             (
                 Reason::RoleNotHeld {
-                    rule: "admin".to_string(),
+                    rule: "admin".into(),
                 },
                 "forbidden:rule[admin]:role_not_held",
             ),
             (
                 Reason::BindFailed {
-                    rule: "tenant-orders".to_string(),
+                    rule: "tenant-orders".into(),
                     param: "tenant".to_string(),
                 },
                 "forbidden:rule[tenant-orders]:bind_failed[tenant]",

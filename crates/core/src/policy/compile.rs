@@ -3,6 +3,7 @@
 //! reported, so the same document always yields the same message.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use hashbrown::HashSet;
@@ -106,7 +107,7 @@ impl Policy {
                 .map(|(i, m)| compile_matcher(m, &issuers, &path.index(i)))
                 .collect::<Result<Vec<_>, _>>()?;
             roles.push(Role {
-                name: String::from(name),
+                name: Arc::from(name),
                 matchers,
             });
         }
@@ -513,7 +514,7 @@ fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, 
     crate::sort::sort_unstable_by(&mut binds, |a, b| a.param.cmp(&b.param));
 
     Ok(Rule {
-        name: raw.name.clone(),
+        name: Arc::from(raw.name.as_str()),
         methods,
         paths,
         allow,
@@ -544,10 +545,10 @@ fn compile_allow(allow: &[String], roles: &[Role], path: &JsonPath) -> Result<Al
     for (i, name) in allow.iter().enumerate() {
         let entry = if name == "authenticated" {
             AllowedRole::Authenticated
-        } else if let Some(index) = roles.iter().position(|r| r.name == *name) {
+        } else if let Some(index) = roles.iter().position(|r| *r.name == **name) {
             AllowedRole::Role(index)
         } else {
-            let mut defined: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+            let mut defined: Vec<&str> = roles.iter().map(|r| &*r.name).collect();
             crate::sort::sort_unstable(&mut defined);
             return Err(invalid(
                 path.index(i),

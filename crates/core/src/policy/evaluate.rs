@@ -6,6 +6,7 @@
 //! request or policy is unusually large. Roles are computed once.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use smallvec::SmallVec;
@@ -96,7 +97,7 @@ impl Policy {
             },
             status: verdict.status,
             reason: verdict.reason,
-            rule: rule.map(|r| r.name.clone()),
+            rule: rule.map(|r| Arc::clone(&r.name)),
             rule_index: verdict.rule,
             roles: held
                 .as_deref()
@@ -114,7 +115,7 @@ impl Policy {
             .iter()
             .zip(held)
             .filter(|(_, held)| *held)
-            .map(|(role, _)| role.name.as_str())
+            .map(|(role, _)| &*role.name)
             .collect()
     }
 
@@ -258,8 +259,8 @@ impl Policy {
                     return Verdict {
                         status: Status::Ok,
                         reason: Reason::AllowedByRole {
-                            rule: rule.name.clone(),
-                            role: String::from(role),
+                            rule: Arc::clone(&rule.name),
+                            role,
                         },
                         rule: Some(route.rule),
                     };
@@ -279,11 +280,11 @@ impl Policy {
         };
         let reason = if self.first_allowed_role(rule, held).is_none() {
             Reason::RoleNotHeld {
-                rule: rule.name.clone(),
+                rule: Arc::clone(&rule.name),
             }
         } else {
             Reason::BindFailed {
-                rule: rule.name.clone(),
+                rule: Arc::clone(&rule.name),
                 param: self
                     .first_failed_bind(rule, *route, segments, identity)
                     .map(String::from)
@@ -297,22 +298,23 @@ impl Policy {
         }
     }
 
-    fn rule_name(&self, index: usize) -> String {
+    fn rule_name(&self, index: usize) -> Arc<str> {
         self.rules
             .get(index)
-            .map(|r| r.name.clone())
-            .unwrap_or_default()
+            .map(|r| Arc::clone(&r.name))
+            .unwrap_or_else(|| Arc::from(""))
     }
 
-    /// The first role of the rule's `allow` list that is held.
-    fn first_allowed_role<'p>(&'p self, rule: &'p Rule, held: &[bool]) -> Option<&'p str> {
+    /// The first role of the rule's `allow` list that is held (a policy role's name is shared,
+    /// not copied).
+    fn first_allowed_role(&self, rule: &Rule, held: &[bool]) -> Option<Arc<str>> {
         let Allow::Roles(allowed) = &rule.allow else {
             return None;
         };
         allowed.iter().find_map(|entry| match entry {
-            AllowedRole::Authenticated => Some("authenticated"),
+            AllowedRole::Authenticated => Some(Arc::from("authenticated")),
             AllowedRole::Role(index) => match (held.get(*index), self.roles.get(*index)) {
-                (Some(true), Some(role)) => Some(role.name.as_str()),
+                (Some(true), Some(role)) => Some(Arc::clone(&role.name)),
                 _ => None,
             },
         })
@@ -348,12 +350,12 @@ impl Policy {
             .collect()
     }
 
-    fn role_names_held(&self, held: &[bool]) -> Vec<String> {
+    fn role_names_held(&self, held: &[bool]) -> Vec<Arc<str>> {
         self.roles
             .iter()
             .zip(held)
             .filter(|(_, held)| **held)
-            .map(|(role, _)| role.name.clone())
+            .map(|(role, _)| Arc::clone(&role.name))
             .collect()
     }
 

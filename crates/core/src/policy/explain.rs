@@ -46,7 +46,7 @@ impl Policy {
                     .collect();
                 if let Some(evidence) = evidence {
                     grants.push(RoleGrant {
-                        role: role.name.clone(),
+                        role: String::from(&*role.name),
                         matcher: index,
                         evidence,
                     });

@@ -15,6 +15,7 @@ mod router;
 mod test_support;
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -134,7 +135,8 @@ pub struct Policy {
 /// A role: held when any matcher holds.
 #[derive(Debug)]
 struct Role {
-    name: String,
+    /// Shared with every [`crate::Decision`] that names it: cloning it does not allocate.
+    name: Arc<str>,
     matchers: Vec<Matcher>,
 }
 
@@ -194,7 +196,8 @@ impl PatternSet {
 
 #[derive(Debug)]
 struct Rule {
-    name: String,
+    /// Shared with every [`crate::Decision`] that names it: cloning it does not allocate.
+    name: Arc<str>,
     /// `None`: every method.
     methods: Option<Vec<String>>,
     paths: Vec<router::PathPattern>,
@@ -268,11 +271,11 @@ impl Policy {
 
     /// Rule names in policy order (index = [`crate::Decision::rule_index`]).
     pub fn rule_names(&self) -> Vec<&str> {
-        self.rules.iter().map(|r| r.name.as_str()).collect()
+        self.rules.iter().map(|r| &*r.name).collect()
     }
 
     /// Role names in policy `roles` order.
     pub fn role_names(&self) -> Vec<&str> {
-        self.roles.iter().map(|r| r.name.as_str()).collect()
+        self.roles.iter().map(|r| &*r.name).collect()
     }
 }

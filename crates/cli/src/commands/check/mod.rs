@@ -222,7 +222,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
                 allowed: decision.is_allowed(),
                 status: decision.status.code(),
                 reason: decision.reason.to_string(),
-                rule: decision.rule.clone(),
+                rule: decision.rule.as_deref().map(String::from),
             },
             mode: match loaded.policy.mode() {
                 Mode::Enforce => "enforce",

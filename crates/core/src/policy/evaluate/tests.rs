@@ -1,6 +1,7 @@
 //! Evaluation: every reason string, the evaluation order, binds, `public`, identity checks.
 
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -11,6 +12,11 @@ use crate::path::{normalize_path, PathError};
 use crate::policy::test_support::{dn, identity, strings, NOW};
 use crate::policy::{Mode, Policy, Request};
 use crate::time::UnixTime;
+
+/// Role names as a decision holds them.
+fn names(list: &[&str]) -> Vec<Arc<str>> {
+    list.iter().map(|name| Arc::from(*name)).collect()
+}
 
 const REVOKED_FP: &str = "2222222222222222222222222222222222222222222222222222222222222222";
 
@@ -88,12 +94,12 @@ fn allowed_by_role_has_every_field() {
             outcome: Outcome::Allow,
             status: Status::Ok,
             reason: Reason::AllowedByRole {
-                rule: "records-read".to_string(),
-                role: "clinician".to_string()
+                rule: "records-read".into(),
+                role: "clinician".into()
             },
-            rule: Some("records-read".to_string()),
+            rule: Some("records-read".into()),
             rule_index: Some(1),
-            roles: strings(&["clinician"]),
+            roles: names(&["clinician"]),
             upstream_path: Some("/patient-records/123?x=1".to_string()),
         }
     );
@@ -120,7 +126,7 @@ fn role_named_is_the_first_held_in_allow_order_roles_in_policy_order() {
         outcome(&d),
         (200, "allow:rule[ops]:role[admin]".to_string())
     );
-    assert_eq!(d.roles, strings(&["clinician", "admin"]));
+    assert_eq!(d.roles, names(&["clinician", "admin"]));
     let d = decide(&p, "GET", "/patient-records", ClientCert::Present(&both));
     assert_eq!(
         outcome(&d),
@@ -153,7 +159,7 @@ fn role_not_held_names_the_first_matching_rule() {
     assert_eq!(d.outcome, Outcome::Deny);
     assert_eq!(d.rule.as_deref(), Some("records-read"));
     assert_eq!(d.rule_index, Some(1));
-    assert_eq!(d.roles, strings(&["billing"]));
+    assert_eq!(d.roles, names(&["billing"]));
     assert_eq!(d.upstream_path.as_deref(), Some("/patient-records/1"));
 
     let c = clinician();
@@ -188,7 +194,7 @@ fn no_rule_matched() {
         );
         assert_eq!(d.rule, None);
         assert_eq!(d.rule_index, None);
-        assert_eq!(d.roles, strings(&["clinician"]));
+        assert_eq!(d.roles, names(&["clinician"]));
     }
 }
 
@@ -244,7 +250,7 @@ fn public_rules_allow_with_or_without_a_usable_identity() {
     assert_eq!(d.reason.to_string(), "allow:rule[health]:public");
     assert_eq!(
         d.roles,
-        strings(&["clinician"]),
+        names(&["clinician"]),
         "roles are still computed for headers"
     );
 }
@@ -743,7 +749,7 @@ fn matchers_are_or_and_globs_stay_in_one_label() {
     robot.spiffe_id = Some("spiffe://example.org/robots/r2".to_string());
     let d = decide(&p, "GET", "/robots/x", ClientCert::Present(&robot));
     assert_eq!(d.reason.to_string(), "allow:rule[robots]:role[robot]");
-    assert_eq!(d.roles, strings(&["billing", "robot"]));
+    assert_eq!(d.roles, names(&["billing", "robot"]));
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -855,7 +861,7 @@ fn forward_header_values_are_header_safe() {
     id.san_dns = strings(&["a.example", "b.example"]);
     let d = decide(&p, "GET", "/x", ClientCert::Present(&id));
     assert!(d.is_allowed());
-    assert_eq!(d.roles, strings(&["clinician", "nurse", "pinned"]));
+    assert_eq!(d.roles, names(&["clinician", "nurse", "pinned"]));
     let headers = p.forward_header_values(&id, &d);
     let expected: Vec<(&str, String)> = vec![
         ("x-client-role", "clinician,nurse,pinned".to_string()),
