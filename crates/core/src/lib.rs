@@ -27,6 +27,7 @@ pub mod policy;
 pub mod selector;
 mod sort;
 pub mod spiffe;
+pub mod strip;
 pub mod time;
 mod x509;
 pub mod xfcc;

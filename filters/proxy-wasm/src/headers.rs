@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use mtls_authz_core::strip::StrippedHeaders;
+
 /// Every request header instance, in the order the host gave them.
 #[derive(Clone, Debug, Default)]
 pub struct RequestHeaders {
@@ -48,42 +50,19 @@ impl RequestHeaders {
     }
 
     /// The header names (as received, one per case-insensitive name) to remove before the
-    /// request is forwarded: every spelling of a `spoofable` name, and the underscore
-    /// spellings of a `protected` one (`x_forwarded_client_cert` when the real
-    /// `x-forwarded-client-cert` is a trusted source). Both lists hold lower-case names.
-    pub fn names_to_remove<'a>(
-        &'a self,
-        spoofable: &[String],
-        protected: &[String],
-    ) -> Vec<&'a str> {
+    /// request is forwarded: see [`mtls_authz_core::strip`].
+    pub fn names_to_remove<'a>(&'a self, stripped: &StrippedHeaders) -> Vec<&'a str> {
         let mut out: Vec<&str> = Vec::new();
         for (name, _) in &self.entries {
             if out.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
                 continue;
             }
-            let listed = |list: &[String]| list.iter().any(|n| folded_eq(name, n));
-            if listed(spoofable) || (name.contains('_') && listed(protected)) {
+            if stripped.must_remove(name) {
                 out.push(name);
             }
         }
         out
     }
-}
-
-/// Whether header `name` is `canonical` (lower case) as WSGI/CGI-style upstreams see names
-/// (`HTTP_X_CLIENT_ROLE`): case-insensitive, with `_` read as `-`. Envoy forwards underscore
-/// names by default (`headers_with_underscores_action: ALLOW`), so `x_client_role` would
-/// reach such an upstream as the identity header itself.
-pub fn folded_eq(name: &str, canonical: &str) -> bool {
-    name.len() == canonical.len()
-        && name.bytes().zip(canonical.bytes()).all(|(n, c)| {
-            let n = if n == b'_' {
-                b'-'
-            } else {
-                n.to_ascii_lowercase()
-            };
-            n == c
-        })
 }
 
 #[cfg(test)]
@@ -121,18 +100,12 @@ mod tests {
             ("x-other".into(), b"6".to_vec()),
             ("x_other".into(), b"7".to_vec()),
         ]);
-        let spoofable = vec!["x-client-role".to_string()];
-        let protected = vec![
-            "x-client-role".to_string(),
-            "x-forwarded-client-cert".to_string(),
-        ];
+        // x-client-role is a forward header; XFCC is a trusted source.
+        let stripped = StrippedHeaders::new(["x-client-role"], true);
         assert_eq!(
-            h.names_to_remove(&spoofable, &protected),
+            h.names_to_remove(&stripped),
             ["X-Client-Role", "x_client_role", "X_Forwarded_Client_Cert"]
         );
-        assert!(folded_eq("X_Client-ROLE", "x-client-role"));
-        assert!(!folded_eq("x-client-role2", "x-client-role"));
-        assert!(!folded_eq("x-client", "x-client-role"));
     }
 
     #[test]

@@ -241,10 +241,10 @@ impl Context<'_> {
     ) -> Result<(), HostError> {
         // Every instance of every spoofable header goes, whatever the verdict, and so does
         // every underscore spelling of a protected one.
-        for name in self.headers.names_to_remove(
-            &self.filter.spoofable_headers,
-            &self.filter.protected_headers,
-        ) {
+        for name in self
+            .headers
+            .names_to_remove(self.filter.config.policy.stripped_headers())
+        {
             host.remove_request_header(name)?;
         }
         if let Some(identity) = usable_identity {

@@ -27,7 +27,7 @@ pub const NGINX_CLIENT_VERIFY: &[&str] = &["ngx", "ssl_client_verify"];
 /// NGINX (`$ssl_client_raw_cert`): the client certificate's PEM.
 pub const NGINX_CLIENT_RAW_CERT: &[&str] = &["ngx", "ssl_client_raw_cert"];
 /// The forwarded-certificate header (lower case).
-pub const XFCC_HEADER: &str = "x-forwarded-client-cert";
+pub use mtls_authz_core::strip::XFCC_HEADER;
 
 /// What is known about the client certificate of one request.
 #[derive(Clone, Debug)]

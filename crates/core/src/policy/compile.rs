@@ -20,6 +20,7 @@ use super::{
 use crate::forward::{forward_header_name, is_token, HeaderNameError};
 use crate::pattern::Pattern;
 use crate::selector::Selector;
+use crate::strip::StrippedHeaders;
 
 /// Role names with a built-in meaning; a policy may not define them.
 const RESERVED_ROLES: &[&str] = &["authenticated", "public"];
@@ -168,7 +169,12 @@ impl Policy {
             forward_headers.push((lower, selector));
         }
 
+        let stripped_headers = StrippedHeaders::new(
+            forward_headers.iter().map(|(name, _)| name.as_str()),
+            sources.contains(&Source::Xfcc),
+        );
         Ok(Policy {
+            stripped_headers,
             mode,
             sources,
             require_client_auth_eku,

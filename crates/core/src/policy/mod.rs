@@ -130,6 +130,7 @@ pub struct Policy {
     forward_headers: Vec<(String, Selector)>,
     host: HostKind,
     identity_cache_size: usize,
+    stripped_headers: crate::strip::StrippedHeaders,
 }
 
 /// A role: held when any matcher holds.
@@ -257,6 +258,11 @@ impl Policy {
     /// `forward_headers` as (lowercase header name, selector), in document order.
     pub fn forward_headers(&self) -> &[(String, Selector)] {
         &self.forward_headers
+    }
+
+    /// The inbound headers that never reach the upstream (see [`crate::strip`]).
+    pub fn stripped_headers(&self) -> &crate::strip::StrippedHeaders {
+        &self.stripped_headers
     }
 
     /// Filter extension `host`: whose properties carry the peer certificate.

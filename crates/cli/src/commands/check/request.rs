@@ -5,15 +5,8 @@ use mtls_authz_core::{xfcc, CertError, Decision, Identity, Mode, Policy, Source}
 
 use crate::error::CliError;
 
-/// Headers the filter always strips: method overrides cannot change the method we authorised.
-const METHOD_OVERRIDE_HEADERS: &[&str] = &[
-    "x-http-method-override",
-    "x-http-method",
-    "x-method-override",
-];
-pub(super) const XFCC_HEADER: &str = "x-forwarded-client-cert";
-/// Shadow mode reports the enforce verdict to the upstream in this header.
-const SHADOW_HEADER: &str = "x-mtls-authz-shadow";
+use mtls_authz_core::strip::SHADOW_HEADER;
+pub(super) use mtls_authz_core::strip::XFCC_HEADER;
 
 /// Parses `--header NAME:VALUE` (name lower-cased, value trimmed).
 pub(super) fn parse_header(raw: &str) -> Result<(String, String), CliError> {
@@ -76,7 +69,7 @@ pub(super) fn present_certificate(
 }
 
 /// What the upstream sees on allow: forward headers set from the identity, and every header the
-/// filter strips (inbound copies of forward headers, method overrides, untrusted XFCC).
+/// filter strips (`Policy::stripped_headers`: the same list the filter removes).
 /// The request is forwarded when allowed, and always in shadow mode; nothing reaches the
 /// upstream otherwise.
 pub(super) fn upstream_view(
@@ -101,14 +94,10 @@ pub(super) fn upstream_view(
     if shadow {
         set.push((String::from(SHADOW_HEADER), decision.reason.to_string()));
     }
-    let xfcc_trusted = policy.sources().contains(&Source::Xfcc);
+    let stripped = policy.stripped_headers();
     let mut removed: Vec<String> = Vec::new();
     for (name, _) in inbound {
-        let spoofable = policy.forward_headers().iter().any(|(h, _)| h == name)
-            || METHOD_OVERRIDE_HEADERS.contains(&name.as_str())
-            || name == SHADOW_HEADER
-            || (name == XFCC_HEADER && !xfcc_trusted);
-        if spoofable && !removed.contains(name) {
+        if stripped.must_remove(name) && !removed.contains(name) {
             removed.push(name.clone());
         }
     }
