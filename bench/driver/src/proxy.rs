@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mtls_authz_e2e::envoy::percent_encode_query;
 use mtls_authz_e2e::http;
 
 use crate::error::{BenchError, Result};
@@ -183,7 +184,7 @@ impl Proxy {
 
     /// The counters and gauges whose names match `filter` (a regular expression).
     pub(crate) fn stats(&self, filter: &str) -> Result<Vec<(String, String)>> {
-        let body = self.admin_get(&format!("/stats?filter={}", query_encode(filter)))?;
+        let body = self.admin_get(&format!("/stats?filter={}", percent_encode_query(filter)))?;
         Ok(body
             .lines()
             .filter_map(|line| line.split_once(": "))
@@ -203,19 +204,6 @@ impl Drop for Proxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Percent-encodes everything but unreserved characters (a regex is full of `^$\\|()`).
-fn query_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// `program` under `taskset -c <cpu>` (which execs it: same process id), or as is.
@@ -247,7 +235,7 @@ mod tests {
 
     #[test]
     fn stats_filters_are_percent_encoded() {
-        assert_eq!(query_encode("^wasm\\.vm$"), "%5Ewasm%5C.vm%24");
-        assert_eq!(query_encode("a_b-c~d"), "a_b-c~d");
+        assert_eq!(percent_encode_query("^wasm\\.vm$"), "%5Ewasm%5C.vm%24");
+        assert_eq!(percent_encode_query("a_b-c~d"), "a_b-c~d");
     }
 }

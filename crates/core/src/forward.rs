@@ -8,6 +8,7 @@
 //! joins them with `,`); a leading or trailing space is encoded (`%20`) because HTTP strips
 //! it, which would change the value.
 
+use crate::percent::push_escape;
 use alloc::string::String;
 
 /// Header names a policy may never set: they steer routing, framing, the request method or
@@ -122,16 +123,6 @@ pub fn push_joined(out: &mut Option<String>, value: &str, multi_valued: bool) {
         None => out.insert(String::new()),
     };
     push_header_safe(buf, value, multi_valued);
-}
-
-fn push_escape(out: &mut String, value: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.push('%');
-    for nibble in [value >> 4, value & 0x0f] {
-        if let Some(&c) = HEX.get(usize::from(nibble)) {
-            out.push(char::from(c));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod forward;
 pub mod identity;
 pub mod path;
 pub mod pattern;
+mod percent;
 pub mod policy;
 pub mod selector;
 mod sort;

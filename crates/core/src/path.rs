@@ -13,6 +13,7 @@
 //! segment leaves one, as RFC 3986 §5.2.4 does), and insignificant for matching (the decoded
 //! segments never include an empty last segment).
 
+use crate::percent::push_escape;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -295,16 +296,6 @@ fn hex_pair(hi: u8, lo: u8) -> Option<u8> {
             .and_then(|d| u8::try_from(d).ok())
     };
     Some(digit(hi)? * 16 + digit(lo)?)
-}
-
-fn push_escape(out: &mut String, value: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.push('%');
-    for nibble in [value >> 4, value & 0x0f] {
-        if let Some(&c) = HEX.get(usize::from(nibble)) {
-            out.push(char::from(c));
-        }
-    }
 }
 
 #[cfg(test)]

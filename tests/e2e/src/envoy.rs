@@ -273,7 +273,9 @@ impl Drop for Envoy {
     }
 }
 
-fn percent_encode_query(text: &str) -> String {
+/// Percent-encodes everything but unreserved characters, for admin query parameters (stats
+/// filters are regexes full of `^$\\|()`).
+pub fn percent_encode_query(text: &str) -> String {
     text.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
