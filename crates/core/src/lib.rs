@@ -20,6 +20,7 @@ extern crate std;
 pub mod decision;
 pub mod dn;
 pub mod forward;
+pub mod hex;
 pub mod identity;
 pub mod path;
 pub mod pattern;

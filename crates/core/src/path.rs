@@ -13,6 +13,7 @@
 //! segment leaves one, as RFC 3986 §5.2.4 does), and insignificant for matching (the decoded
 //! segments never include an empty last segment).
 
+use crate::hex::digit_value;
 use crate::percent::push_escape;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -290,12 +291,7 @@ fn check_decoded_byte(value: u8) -> Result<(), PathError> {
 }
 
 fn hex_pair(hi: u8, lo: u8) -> Option<u8> {
-    let digit = |c: u8| {
-        char::from(c)
-            .to_digit(16)
-            .and_then(|d| u8::try_from(d).ok())
-    };
-    Some(digit(hi)? * 16 + digit(lo)?)
+    Some(digit_value(hi)? << 4 | digit_value(lo)?)
 }
 
 #[cfg(test)]

@@ -21,7 +21,6 @@
 
 mod ecdsa_twin;
 mod extensions;
-pub(crate) mod hex;
 mod name;
 mod oid;
 pub(crate) mod pem;
@@ -40,6 +39,7 @@ use x509_cert::spki::AlgorithmIdentifierRef;
 use x509_cert::time::Validity;
 
 use crate::dn::DistinguishedName;
+use crate::hex;
 use crate::identity::{CertError, Identity, MAX_CERT_DER_LEN};
 use crate::spiffe;
 use crate::time::UnixTime;

@@ -405,8 +405,8 @@ pub fn percent_decode(bytes: &[u8]) -> Result<Vec<u8>, XfccError> {
             i += 1;
             continue;
         }
-        let hi = bytes.get(i + 1).copied().and_then(hex_value);
-        let lo = bytes.get(i + 2).copied().and_then(hex_value);
+        let hi = bytes.get(i + 1).copied().and_then(crate::hex::digit_value);
+        let lo = bytes.get(i + 2).copied().and_then(crate::hex::digit_value);
         match (hi, lo) {
             (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
             _ => return Err(XfccError::BadPercentEncoding { offset: i }),
@@ -414,15 +414,6 @@ pub fn percent_decode(bytes: &[u8]) -> Result<Vec<u8>, XfccError> {
         i += 3;
     }
     Ok(out)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

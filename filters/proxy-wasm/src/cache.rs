@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use mtls_authz_core::{CertError, Identity};
+use mtls_authz_core::{hex, CertError, Identity};
 use sha2::{Digest, Sha256};
 
 /// What parsing a certificate produced.
@@ -38,7 +38,10 @@ impl CacheKey {
     /// `None` when it is not one.
     pub fn from_host_digest(text: &[u8]) -> Option<Self> {
         let mut digest = [0u8; 32];
-        let mut nibbles = text.iter().filter(|b| **b != b':').map(|b| hex_value(*b));
+        let mut nibbles = text
+            .iter()
+            .filter(|b| **b != b':')
+            .map(|b| hex::digit_value(*b));
         for byte in &mut digest {
             let hi = nibbles.next()??;
             let lo = nibbles.next()??;
@@ -48,15 +51,6 @@ impl CacheKey {
             return None;
         }
         Some(CacheKey::HostDigest(digest))
-    }
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
     }
 }
 

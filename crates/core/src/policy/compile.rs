@@ -391,7 +391,7 @@ fn compile_patterns(
             Selector::FingerprintSha256 => {
                 let value = exact_only(pattern, "fingerprint_sha256", &path)?;
                 let parsed = parse_fingerprint(value).map_err(|e| invalid(path, e))?;
-                exact.push(super::hexid::fingerprint_hex(&parsed));
+                exact.push(crate::hex::to_hex(&parsed));
                 continue;
             }
             Selector::Serial => {

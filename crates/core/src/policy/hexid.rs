@@ -35,15 +35,6 @@ pub(crate) fn parse_fingerprint(s: &str) -> Result<[u8; 32], &'static str> {
     Ok(out)
 }
 
-/// A fingerprint in the identity's form: 64 lowercase hex digits.
-pub(crate) fn fingerprint_hex(fingerprint: &[u8; 32]) -> String {
-    let mut out = String::with_capacity(64);
-    for b in fingerprint {
-        push_hex_byte(&mut out, *b);
-    }
-    out
-}
-
 /// A serial in the identity's form: lowercase hex of the content octets with leading zero
 /// octets removed (`0` for zero). Config may add leading zeros, `:` and upper case.
 pub(crate) fn parse_serial(s: &str) -> Result<String, &'static str> {
@@ -70,15 +61,6 @@ pub(crate) fn parse_key_id(s: &str) -> Result<String, &'static str> {
     Ok(hex)
 }
 
-fn push_hex_byte(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for nibble in [b >> 4, b & 0x0f] {
-        if let Some(&c) = HEX.get(usize::from(nibble)) {
-            out.push(char::from(c));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,7 +70,7 @@ mod tests {
     fn fingerprints() {
         let lower = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
         let fp = parse_fingerprint(lower).unwrap();
-        assert_eq!(fingerprint_hex(&fp), lower);
+        assert_eq!(crate::hex::to_hex(&fp), lower);
         let colons = "5E:88:48:98:DA:28:04:71:51:D0:E5:6F:8D:C6:29:27:73:60:3D:0D:6A:AB:BD:D6:2A:11:EF:72:1D:15:42:D8";
         assert_eq!(parse_fingerprint(colons).unwrap(), fp);
         assert!(parse_fingerprint(&lower[..62]).is_err());

@@ -20,7 +20,8 @@ use x509_cert::ext::pkix::{
     SubjectKeyIdentifier,
 };
 
-use super::{der_error, hex, oid, strings, tlv};
+use super::{der_error, oid, strings, tlv};
+use crate::hex;
 use crate::identity::CertError;
 
 /// `x509_cert::ext::Extension` with a borrowed value: the same derived DER decoding (so the

@@ -17,8 +17,9 @@ use alloc::vec::Vec;
 use der::asn1::{AnyRef, ObjectIdentifier};
 use der::{Decode, Reader, SliceReader, Tag, Tagged};
 
-use super::{der_error, hex, strings, tlv};
+use super::{der_error, strings, tlv};
 use crate::dn::{Attribute, DistinguishedName, ValueEncoding};
+use crate::hex;
 use crate::identity::CertError;
 
 /// Parses the content octets of a `Name` SEQUENCE. `field` names it in errors
