@@ -20,16 +20,54 @@ impl JsonPath {
 
     /// The member `key` of this object.
     pub(crate) fn key(&self, key: &str) -> Self {
-        let mut out = self.0.clone();
-        push_key(&mut out, key);
-        Self(out)
+        let mut out = self.clone();
+        out.push_key(key);
+        out
     }
 
     /// The element `index` of this array.
     pub(crate) fn index(&self, index: usize) -> Self {
-        let mut out = self.0.clone();
-        let _ = write!(out, "[{index}]");
-        Self(out)
+        let mut out = self.clone();
+        out.push_index(index);
+        out
+    }
+
+    /// Descends into the member `key`, in place.
+    pub(crate) fn push_key(&mut self, key: &str) {
+        if is_plain_key(key) {
+            if !self.0.is_empty() {
+                self.0.push('.');
+            }
+            self.0.push_str(key);
+        } else {
+            self.0.push('[');
+            push_quoted(&mut self.0, key);
+            self.0.push(']');
+        }
+    }
+
+    /// Descends into the element `index`, in place.
+    pub(crate) fn push_index(&mut self, index: usize) {
+        let _ = write!(self.0, "[{index}]");
+    }
+
+    /// A mark to [`JsonPath::truncate`] back to (leaving the members pushed after it).
+    pub(crate) fn mark(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Back to a [`JsonPath::mark`] taken earlier.
+    pub(crate) fn truncate(&mut self, mark: usize) {
+        self.0.truncate(mark);
+    }
+
+    /// The rendered path (`$` for the root).
+    pub(crate) fn render(&self) -> String {
+        if self.0.is_empty() {
+            String::from("$")
+        } else {
+            self.0.clone()
+        }
     }
 
     /// The rendered path (`$` for the root).
@@ -42,43 +80,28 @@ impl JsonPath {
     }
 }
 
-/// Renders a path reported by `serde_path_to_error` in the same notation.
-pub(crate) fn from_serde_path(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => {
-                let _ = write!(out, "[{index}]");
-            }
-            Segment::Map { key } => push_key(&mut out, key),
-            Segment::Enum { variant } => push_key(&mut out, variant),
-            Segment::Unknown => push_key(&mut out, "?"),
-        }
-    }
-    JsonPath(out).into_string()
+/// Appends `text` as a JSON string literal: `"`, `\\` and control characters escaped. Used
+/// for keys in paths and for values quoted in error messages, so that a name containing `"`
+/// or a newline cannot make a message ambiguous.
+pub(crate) fn push_quoted(out: &mut String, text: &str) {
+    push_escaped(out, text, '"');
 }
 
-fn push_key(out: &mut String, key: &str) {
-    if is_plain_key(key) {
-        if !out.is_empty() {
-            out.push('.');
+/// Appends `text` between two `delimiter`s, escaping the delimiter, `\\` and control
+/// characters JSON-style (`` ` `` quotes field names in messages, as serde did).
+pub(crate) fn push_escaped(out: &mut String, text: &str, delimiter: char) {
+    out.push(delimiter);
+    for c in text.chars() {
+        if c == delimiter || c == '\\' {
+            out.push('\\');
+            out.push(c);
+        } else if (c as u32) < 0x20 || c == '\u{7f}' {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
         }
-        out.push_str(key);
-    } else {
-        out.push_str("[\"");
-        for c in key.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                }
-                c => out.push(c),
-            }
-        }
-        out.push_str("\"]");
     }
+    out.push(delimiter);
 }
 
 fn is_plain_key(key: &str) -> bool {

@@ -1,13 +1,15 @@
 //! The v1 configuration contract: parse (`raw`), compile, evaluate.
 //!
-//! `raw` checks the document's shape, `compile` checks its content and builds the runtime
-//! structures (hash sets, pre-compiled matchers, the path trie), `evaluate` decides requests.
+//! `raw` checks the document's shape (read by `json`, a strict JSON reader driven by the
+//! schema), `compile` checks its content and builds the runtime structures (hash sets,
+//! pre-compiled matchers, the path trie), `evaluate` decides requests.
 
 mod compile;
 mod evaluate;
 mod explain;
 mod hexid;
 mod issuer;
+mod json;
 mod json_path;
 pub mod raw;
 mod router;
@@ -78,7 +80,7 @@ pub enum PolicyError {
     Syntax {
         /// JSON path of the field where parsing stopped, or `$` at the top level.
         path: String,
-        /// serde_json's message (includes line and column).
+        /// What is wrong, ending with the line and column of the offending character.
         detail: String,
     },
     /// The document parsed but its content is invalid.
