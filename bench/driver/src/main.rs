@@ -52,6 +52,8 @@ usage: mtls-authz-bench [options]
   --no-pin            do not pin processes to CPUs
   --probe             instead of the comparison, price the host calls mtls-authz makes per
                       request (the empty filter making them one by one; see bench/README.md)
+  --against FILE      instead of the comparison, (d) and (e) next to (e) built from FILE: an
+                      A/B of two mtls-authz builds in one run (CPU per request is the number)
   --quick             smoke run: 1 round of 1 s, 0.5 s warm-up, 160 clients, 2 passes
   --out FILE          also write the report there (default bench/.run/report-<time>.md)";
 
@@ -76,6 +78,7 @@ struct Args {
     churn_passes: u32,
     pin: bool,
     probe: bool,
+    against: Option<PathBuf>,
     out: Option<PathBuf>,
 }
 
@@ -96,6 +99,7 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
         churn_passes: 3,
         pin: true,
         probe: false,
+        against: None,
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -137,6 +141,7 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
             "--churn-passes" => args.churn_passes = number(&flag, &value()?)?,
             "--no-pin" => args.pin = false,
             "--probe" => args.probe = true,
+            "--against" => args.against = Some(value()?.into()),
             "--quick" => {
                 args.rounds = 1;
                 args.duration = Duration::from_secs(1);
@@ -224,8 +229,14 @@ fn run(root: &Path, args: &Args) -> Result<()> {
         cert: mtls_authz_fixtures::cert_pem_path("healthcare/clinician-alice"),
         key: mtls_authz_fixtures::key_path("healthcare/clinician-alice"),
     };
-    if args.probe {
-        let section = probe(args, &envoy, &run_dir, &templates, &base, &files, &tls)?;
+    if args.probe || args.against.is_some() {
+        let rows = match &args.against {
+            Some(other) => against_rows(other),
+            None => ladder_rows(),
+        };
+        let section = probe(
+            args, &rows, &envoy, &run_dir, &templates, &base, &files, &tls,
+        )?;
         print_progress(&section);
         report.push_str(&section);
         return write_report(root, args, stamp, &report);
@@ -318,30 +329,95 @@ fn write_report(root: &Path, args: &Args, stamp: u64, report: &str) -> Result<()
 
 /// One row of the host-call ladder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Step {
+struct Step<'a> {
     index: usize,
-    label: &'static str,
+    label: &'a str,
 }
 
-impl std::fmt::Display for Step {
+impl std::fmt::Display for Step<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.label)
     }
 }
 
 /// What a ladder row runs.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Setup {
     Variant(Variant),
     /// The empty filter making these host calls per request.
     Calls(&'static str),
+    /// (e) with another build of the filter.
+    OtherBuild(PathBuf),
 }
+
+/// A row: label, what runs, index of the row its Δ is taken against.
+type Row = (String, Setup, Option<usize>);
 
 /// The empty filter configured to make the host calls of an allowed request with a cached
 /// identity, one more call per rung, bracketed by (a) and (e). Each row's Δ is against the
 /// row named in the table; (e) minus the last rung is what mtls-authz spends inside the VM.
+fn ladder_rows() -> Vec<Row> {
+    let row = |label: &str, setup, against| (label.to_owned(), setup, against);
+    vec![
+        row("(a) no filter", Setup::Variant(Variant::NoFilter), None),
+        row("(d) empty wasm", Setup::Calls(""), Some(0)),
+        row("+ read request headers", Setup::Calls("headers"), Some(1)),
+        row(
+            "+ read property connection.sha256_peer_certificate_digest",
+            Setup::Calls("headers,digest"),
+            Some(2),
+        ),
+        row(
+            "+ read clock",
+            Setup::Calls("headers,digest,clock"),
+            Some(3),
+        ),
+        row(
+            "+ set 2 request headers",
+            Setup::Calls("headers,digest,clock,set,set"),
+            Some(4),
+        ),
+        row(
+            "+ increment 2 counters",
+            Setup::Calls("headers,digest,clock,set,set,count,count"),
+            Some(5),
+        ),
+        row(
+            "(e) mtls-authz",
+            Setup::Variant(Variant::MtlsAuthz),
+            Some(6),
+        ),
+        // The cheapest property, to tell the property machinery from the digest itself.
+        row(
+            "(d) + read property connection.id only",
+            Setup::Calls("connection_id"),
+            Some(1),
+        ),
+    ]
+}
+
+/// `--against`: the empty filter, this build and another build, in one run.
+fn against_rows(other: &Path) -> Vec<Row> {
+    vec![
+        ("(d) empty wasm".to_owned(), Setup::Calls(""), None),
+        (
+            "(e) mtls-authz (--wasm)".to_owned(),
+            Setup::Variant(Variant::MtlsAuthz),
+            Some(0),
+        ),
+        (
+            format!("(e) mtls-authz ({})", other.display()),
+            Setup::OtherBuild(other.to_path_buf()),
+            Some(1),
+        ),
+    ]
+}
+
+/// Runs `rows` side by side and prints each row's CPU per request and its Δ.
+#[allow(clippy::too_many_arguments)]
 fn probe(
     args: &Args,
+    rows: &[Row],
     envoy: &Path,
     run_dir: &Path,
     templates: &Templates,
@@ -349,52 +425,17 @@ fn probe(
     files: &VariantFiles<'_>,
     tls: &ClientTls,
 ) -> Result<String> {
-    // (label, setup, index of the row the Δ is taken against)
-    const ROWS: [(&str, Setup, Option<usize>); 9] = [
-        ("(a) no filter", Setup::Variant(Variant::NoFilter), None),
-        ("(d) empty wasm", Setup::Calls(""), Some(0)),
-        ("+ read request headers", Setup::Calls("headers"), Some(1)),
-        (
-            "+ read property connection.sha256_peer_certificate_digest",
-            Setup::Calls("headers,digest"),
-            Some(2),
-        ),
-        (
-            "+ read clock",
-            Setup::Calls("headers,digest,clock"),
-            Some(3),
-        ),
-        (
-            "+ set 2 request headers",
-            Setup::Calls("headers,digest,clock,set,set"),
-            Some(4),
-        ),
-        (
-            "+ increment 2 counters",
-            Setup::Calls("headers,digest,clock,set,set,count,count"),
-            Some(5),
-        ),
-        (
-            "(e) mtls-authz",
-            Setup::Variant(Variant::MtlsAuthz),
-            Some(6),
-        ),
-        // The cheapest property, to tell the property machinery from the digest itself.
-        (
-            "(d) + read property connection.id only",
-            Setup::Calls("connection_id"),
-            Some(1),
-        ),
-    ];
     let pin = args.pin.then_some(PROXY_CPU);
     let mut proxies = Vec::new();
-    for (index, (label, setup, _)) in ROWS.iter().enumerate() {
-        let (variant, calls) = match setup {
-            Setup::Variant(variant) => (*variant, "{}"),
-            Setup::Calls(calls) => (Variant::EmptyWasm, *calls),
+    for (index, (label, setup, _)) in rows.iter().enumerate() {
+        let (variant, calls, wasm) = match setup {
+            Setup::Variant(variant) => (*variant, "{}", files.mtls_authz_wasm),
+            Setup::Calls(calls) => (Variant::EmptyWasm, *calls, files.mtls_authz_wasm),
+            Setup::OtherBuild(wasm) => (Variant::MtlsAuthz, "{}", wasm.as_path()),
         };
         let row_files = VariantFiles {
             empty_config: calls,
+            mtls_authz_wasm: wasm,
             ..*files
         };
         let name = format!("probe-{index}");
@@ -409,11 +450,16 @@ fn probe(
     }
     let measured: Vec<(Step, &Proxy)> = proxies.iter().map(|(s, p)| (*s, p)).collect();
     let results = measure(args, &measured, tls, args.pin.then_some(CLIENT_CPU))?;
+    let title = if args.against.is_some() {
+        "Two builds"
+    } else {
+        "Host-call ladder"
+    };
     let mut out = String::new();
     for (mode_index, mode) in args.modes.iter().enumerate() {
         let _ = writeln!(
             out,
-            "\n#### Host-call ladder, {mode} — proxy CPU per request, median of {} round(s)\n",
+            "\n#### {title}, {mode} — proxy CPU per request, median of {} round(s)\n",
             args.rounds
         );
         let _ = writeln!(out, "| step | proxy CPU µs/req | Δ µs | against | req/s |");
@@ -426,7 +472,7 @@ fn probe(
                     .map(|samples| report::summarize(samples).cpu_us)
             })
             .collect();
-        for ((step, _), (_, _, against)) in measured.iter().zip(ROWS) {
+        for ((step, _), (_, _, against)) in measured.iter().zip(rows) {
             let Some(samples) = results.get(&(mode_index, *step)) else {
                 continue;
             };
@@ -434,7 +480,7 @@ fn probe(
             let (delta, name) = match against.and_then(|i| Some((cpu.get(i).copied()??, i))) {
                 Some((base, i)) => (
                     format!("{:+.1}", summary.cpu_us - base),
-                    ROWS.get(i).map_or("", |row| row.0),
+                    rows.get(i).map_or("", |row| row.0.as_str()),
                 ),
                 None => ("–".to_owned(), ""),
             };

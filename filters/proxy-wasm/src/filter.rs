@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 
 use crate::cache::IdentityCache;
-use crate::config::{self, ConfigError, FilterConfig};
+use crate::config::{self, ConfigError, FilterConfig, HostKind};
 use crate::host::{Host, LogLevel};
 use crate::metrics::Metrics;
 use crate::request::{self, Verdict};
@@ -19,6 +19,9 @@ pub struct Filter {
     pub(crate) cache: RefCell<IdentityCache>,
     /// Per-VM request counter, part of generated request ids.
     sequence: Cell<u64>,
+    /// With `"host": "auto"`: the proxy this VM turned out to run in, once a request proved
+    /// it (see [`Filter::learn_host`]). A VM never moves between proxies.
+    detected_host: Cell<Option<HostKind>>,
 }
 
 impl Filter {
@@ -56,6 +59,31 @@ impl Filter {
             config,
             metrics,
             sequence: Cell::new(0),
+            detected_host: Cell::new(None),
+        }
+    }
+
+    /// The proxy whose properties to read: the configured one, or in `auto` the detected one.
+    pub(crate) fn host_kind(&self) -> HostKind {
+        match self.config.host {
+            HostKind::Auto => self.detected_host.get().unwrap_or(HostKind::Auto),
+            configured => configured,
+        }
+    }
+
+    /// `auto` stops asking both proxies' properties on every request once one request proved
+    /// which proxy this is: NGINX by its `ngx.request_uri` (Envoy has no `ngx.*` property);
+    /// Envoy by `ngx.request_uri` being absent while Envoy's own peer-certificate digest is
+    /// present. Both signs are required for Envoy, so an NGINX that one day implemented the
+    /// digest property would still be recognised by its `ngx.request_uri`.
+    pub(crate) fn learn_host(&self, request_uri_present: bool, envoy_digest_present: bool) {
+        if self.config.host != HostKind::Auto || self.detected_host.get().is_some() {
+            return;
+        }
+        if request_uri_present {
+            self.detected_host.set(Some(HostKind::Nginx));
+        } else if envoy_digest_present {
+            self.detected_host.set(Some(HostKind::Envoy));
         }
     }
 
@@ -67,6 +95,17 @@ impl Filter {
     /// Number of certificates in the identity cache.
     pub fn cached_identities(&self) -> usize {
         self.cache.borrow().len()
+    }
+
+    /// The host agreed to call [`Filter::on_tick`] periodically: allow counts may wait for it
+    /// (see [`crate::metrics`]).
+    pub fn ticks_enabled(&self) {
+        self.metrics.batch_allowed();
+    }
+
+    /// Periodic work (the root context's tick) and teardown: hands batched counts to the host.
+    pub fn on_tick<H: Host>(&self, host: &mut H) {
+        self.metrics.flush(host);
     }
 
     /// Decides one request from its headers; see [`crate::request`].

@@ -92,8 +92,8 @@ pub trait Host {
     /// Defines (or looks up) a counter by its full stat name.
     fn define_counter(&mut self, name: &str) -> Result<CounterId, HostError>;
 
-    /// Adds one to a counter. Failures are ignored: a lost count must never change a decision.
-    fn increment_counter(&mut self, id: CounterId);
+    /// Adds `by` to a counter. Failures are ignored: a lost count must never change a decision.
+    fn increment_counter(&mut self, id: CounterId, by: u64);
 
     /// The host's wall clock, in nanoseconds since the Unix epoch.
     fn now_nanos(&self) -> Result<u64, HostError>;

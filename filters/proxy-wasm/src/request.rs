@@ -48,8 +48,9 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         }
     };
     let policy = &filter.config.policy;
+    let host_kind = filter.host_kind();
     // What the client asked for, as the upstream will receive it (see `crate::target`).
-    let target = match target::request_target(host, &headers, filter.config.host) {
+    let target = match target::request_target(host, &headers, host_kind) {
         Ok(target) => target,
         Err(err) => {
             filter.metrics.record(host, Outcome::HostError, None);
@@ -58,16 +59,19 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         }
     };
 
+    let mut envoy_digest_seen = false;
     let certificate = {
         let mut cache = filter.cache.borrow_mut();
         source::client_certificate(
             host,
             &headers,
             policy.sources(),
-            filter.config.host,
+            host_kind,
             &mut cache,
+            &mut envoy_digest_seen,
         )
     };
+    filter.learn_host(target.forwarding == Forwarding::AsSent, envoy_digest_seen);
     if let ClientCertificate::HostFailed(err) = &certificate {
         host.log(
             LogLevel::Warn,

@@ -60,17 +60,20 @@ enum Found {
     Certificate(ClientCertificate),
 }
 
-/// Reads the client certificate from the policy's sources, in order.
+/// Reads the client certificate from the policy's sources, in order. Sets
+/// `envoy_digest_seen` when Envoy's peer-certificate digest property was present (one of the
+/// signs `auto` learns the proxy from).
 pub fn client_certificate<H: Host>(
     host: &mut H,
     headers: &RequestHeaders,
     sources: &[Source],
     kind: HostKind,
     cache: &mut IdentityCache,
+    envoy_digest_seen: &mut bool,
 ) -> ClientCertificate {
     for source in sources {
         let found = match source {
-            Source::PeerCertificate => peer_certificate(host, kind, cache),
+            Source::PeerCertificate => peer_certificate(host, kind, cache, envoy_digest_seen),
             Source::Xfcc => forwarded_certificate(headers, cache),
         };
         if let Found::Certificate(cert) = found {
@@ -84,11 +87,16 @@ fn host_failed(err: HostError) -> Found {
     Found::Certificate(ClientCertificate::HostFailed(err))
 }
 
-fn peer_certificate<H: Host>(host: &mut H, kind: HostKind, cache: &mut IdentityCache) -> Found {
+fn peer_certificate<H: Host>(
+    host: &mut H,
+    kind: HostKind,
+    cache: &mut IdentityCache,
+    envoy_digest_seen: &mut bool,
+) -> Found {
     match kind {
-        HostKind::Envoy => envoy(host, cache),
+        HostKind::Envoy => envoy(host, cache, envoy_digest_seen),
         HostKind::Nginx => nginx(host, cache),
-        HostKind::Auto => match envoy(host, cache) {
+        HostKind::Auto => match envoy(host, cache, envoy_digest_seen) {
             Found::Nothing => nginx(host, cache),
             found => found,
         },
@@ -96,9 +104,12 @@ fn peer_certificate<H: Host>(host: &mut H, kind: HostKind, cache: &mut IdentityC
 }
 
 /// Envoy: digest (cache hit = one property read), else `connection.mtls` and the PEM.
-fn envoy<H: Host>(host: &mut H, cache: &mut IdentityCache) -> Found {
+fn envoy<H: Host>(host: &mut H, cache: &mut IdentityCache, digest_seen: &mut bool) -> Found {
     let digest_key = match host.get_property(ENVOY_PEER_DIGEST) {
-        Ok(digest) => digest.as_deref().and_then(CacheKey::from_host_digest),
+        Ok(digest) => {
+            *digest_seen = digest.is_some();
+            digest.as_deref().and_then(CacheKey::from_host_digest)
+        }
         Err(err) => return host_failed(err),
     };
     if let Some(hit) = digest_key.and_then(|key| cache.get(&key)) {

@@ -2,6 +2,7 @@
 //! HTTP context per request. Everything here is a thin adapter over [`crate::request`].
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -27,12 +28,29 @@ proxy_wasm::main! {{
     });
 }}
 
+/// How often batched counters reach the host's stats (see `crate::metrics`).
+const TICK_PERIOD: Duration = Duration::from_secs(1);
+
 /// Owns the configured filter; `None` until a configuration is accepted.
 struct MtlsAuthzRoot {
     filter: Option<Rc<Filter>>,
 }
 
-impl Context for MtlsAuthzRoot {}
+impl MtlsAuthzRoot {
+    /// Hands the current filter's batched counts to the host before it goes away.
+    fn flush(&self) {
+        if let Some(filter) = &self.filter {
+            filter.on_tick(&mut ProxyWasmHost);
+        }
+    }
+}
+
+impl Context for MtlsAuthzRoot {
+    fn on_done(&mut self) -> bool {
+        self.flush();
+        true
+    }
+}
 
 impl RootContext for MtlsAuthzRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
@@ -41,8 +59,13 @@ impl RootContext for MtlsAuthzRoot {
         let bytes = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
             .ok()
             .flatten();
+        self.flush();
         match Filter::configure(&mut host, bytes.as_deref()) {
             Ok(filter) => {
+                // Without ticks every count goes to the host at once.
+                if hostcalls::set_tick_period(TICK_PERIOD).is_ok() {
+                    filter.ticks_enabled();
+                }
                 self.filter = Some(Rc::new(filter));
                 true
             }
@@ -52,6 +75,10 @@ impl RootContext for MtlsAuthzRoot {
                 false
             }
         }
+    }
+
+    fn on_tick(&mut self) {
+        self.flush();
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {

@@ -75,6 +75,32 @@ fn allowed_request_gets_identity_headers() {
 }
 
 #[test]
+fn with_ticks_allow_counts_wait_for_the_tick_and_denies_do_not() {
+    let mut host = envoy_client("healthcare/clinician-alice");
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    filter.ticks_enabled();
+    for _ in 0..3 {
+        host.next_request();
+        host.push_header(":method", "GET");
+        host.push_header(":path", "/patient-records/7");
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    }
+    host.next_request();
+    host.push_header(":method", "DELETE");
+    host.push_header(":path", "/patient-records/7");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(host.counter("mtls_authz.allowed"), Some(0));
+    assert_eq!(host.counter("mtls_authz.denied"), Some(1));
+    filter.on_tick(&mut host);
+    assert_eq!(host.counter("mtls_authz.allowed"), Some(3));
+    assert_eq!(
+        host.counter("mtls_authz.rule.records-read.allowed"),
+        Some(3)
+    );
+    assert_eq!(host.counter("mtls_authz.denied"), Some(1));
+}
+
+#[test]
 fn url_encoded_peer_certificate_is_accepted() {
     let encoded = url_encode(&pem("healthcare/clinician-alice"));
     let mut host = MockHost::new()
@@ -747,11 +773,12 @@ fn malformed_xfcc_is_a_parse_error() {
 /// A digest the mock host reports for the peer certificate (any 64 hex digits do).
 const FAKE_DIGEST_BYTE_HEX: &str = "aa";
 
-/// With `"host": "envoy"`. In `auto`, every request also asks for `ngx.request_uri` (which
-/// Envoy reports as absent) to learn whether it runs on NGINX: one read more.
+/// With `"host": "envoy"`, and with `auto` once the first request showed Envoy (no
+/// `ngx.request_uri`, Envoy's digest present): the first `auto` request asks for
+/// `ngx.request_uri` too.
 #[test]
 fn cache_hit_by_digest_costs_one_property_read() {
-    for (host_kind, extra_reads) in [("envoy", 0), ("auto", 1)] {
+    for host_kind in ["envoy", "auto"] {
         let digest = FAKE_DIGEST_BYTE_HEX.repeat(32);
         let mut host = envoy_client("healthcare/clinician-alice")
             .with_property(DIGEST, &digest)
@@ -761,9 +788,10 @@ fn cache_hit_by_digest_costs_one_property_read() {
             &policy_with("healthcare", &[("host", host_kind.into())]),
         );
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+        let first_request_uri_read = usize::from(host_kind == "auto");
         assert_eq!(
             host.property_reads(),
-            3 + extra_reads,
+            3 + first_request_uri_read,
             "{host_kind}: digest, mtls, certificate"
         );
         assert_eq!(filter.cached_identities(), 1);
@@ -772,8 +800,63 @@ fn cache_hit_by_digest_costs_one_property_read() {
         host.push_header(":method", "GET");
         host.push_header(":path", "/patient-records");
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
-        assert_eq!(host.property_reads(), 1 + extra_reads, "{host_kind}");
+        assert_eq!(host.property_reads(), 1, "{host_kind}");
         assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+    }
+}
+
+/// Runs one more `GET /patient-records` on `host` and returns how many properties it read.
+fn property_reads_of_next_request(filter: &Filter, host: &mut MockHost) -> usize {
+    host.next_request();
+    host.push_header(":method", "GET");
+    host.push_header(":path", "/patient-records");
+    assert_eq!(filter.on_request_headers(host), Verdict::Continue);
+    host.property_reads()
+}
+
+#[test]
+fn auto_learns_nginx_from_its_request_uri_and_stops_asking_for_envoy_properties() {
+    let mut host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"));
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    // request_uri, Envoy's digest/mtls/certificate (absent), verify, raw certificate.
+    assert_eq!(property_reads_of_next_request(&filter, &mut host), 6);
+    // request_uri, verify, raw certificate.
+    assert_eq!(property_reads_of_next_request(&filter, &mut host), 3);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+}
+
+#[test]
+fn auto_takes_a_host_with_both_signs_for_nginx() {
+    // An NGINX that one day implemented Envoy's digest property must still be NGINX: its
+    // `ngx.request_uri` wins, so the request-target as sent stays what is authorised.
+    let mut host = nginx_request(
+        Some("SUCCESS"),
+        Some("healthcare/clinician-alice"),
+        "/healthz",
+        "/admin/..%2Fhealthz",
+    )
+    .with_property(DIGEST, FAKE_DIGEST_BYTE_HEX.repeat(32));
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    for _ in 0..2 {
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+        host.next_request();
+        host.push_header(":method", "GET");
+        host.push_header(":path", "/healthz");
+    }
+}
+
+#[test]
+fn auto_without_a_client_certificate_learns_nothing() {
+    // No digest: nothing proves Envoy, so every request keeps asking for ngx.request_uri.
+    let mut host = MockHost::new().with_request("GET", "/healthz");
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    for _ in 0..2 {
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+        // request_uri, digest, mtls, certificate, ngx verify.
+        assert_eq!(host.property_reads(), 5);
+        host.next_request();
+        host.push_header(":method", "GET");
+        host.push_header(":path", "/healthz");
     }
 }
 

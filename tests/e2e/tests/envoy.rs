@@ -19,6 +19,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use mtls_authz_e2e::client::{ClientIdentity, Outcome, Protocol, Request, Response};
 use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup, XfccHandling};
@@ -394,14 +395,24 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
     for (policy, scenario) in &scenarios {
         let policy_cases: Vec<&Case> = cases.iter().filter(|c| &c.policy == policy).collect();
         let want = expected_counters(&policy_cases, scenario.traits.shadow);
-        let got: BTreeMap<String, u64> = scenario
-            .envoy
-            .counters(r"^wasmcustom\.mtls_authz\.(allowed|denied|unauthenticated|bad_request|shadow_denied|host_error)$")
-            .unwrap()
-            .into_iter()
-            .filter(|(_, value)| *value > 0)
-            .map(|(name, value)| (name.trim_start_matches("wasmcustom.").to_owned(), value))
-            .collect();
+        let read = || -> BTreeMap<String, u64> {
+            scenario
+                .envoy
+                .counters(r"^wasmcustom\.mtls_authz\.(allowed|denied|unauthenticated|bad_request|shadow_denied|host_error)$")
+                .unwrap()
+                .into_iter()
+                .filter(|(_, value)| *value > 0)
+                .map(|(name, value)| (name.trim_start_matches("wasmcustom.").to_owned(), value))
+                .collect()
+        };
+        // Allow counts reach Envoy's stats on the filter's next tick (once a second, see
+        // filters/proxy-wasm/src/metrics.rs): wait for a few.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut got = read();
+        while got != want && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            got = read();
+        }
         if got != want {
             failures.push(format!(
                 "policy {policy}: filter counters {got:?}, expected {want:?}"

@@ -301,12 +301,12 @@ impl Host for MockHost {
         ))
     }
 
-    fn increment_counter(&mut self, id: CounterId) {
+    fn increment_counter(&mut self, id: CounterId, by: u64) {
         if let Some((_, value)) = usize::try_from(id.0)
             .ok()
             .and_then(|i| self.counters.get_mut(i))
         {
-            *value += 1;
+            *value += by;
         }
     }
 

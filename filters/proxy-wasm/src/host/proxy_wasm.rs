@@ -82,9 +82,10 @@ impl Host for ProxyWasmHost {
             .map_err(|status| HostError::new(format!("define_metric({name})"), status_name(status)))
     }
 
-    fn increment_counter(&mut self, id: CounterId) {
-        // A lost count must never change a decision.
-        let _ = hostcalls::increment_metric(id.0, 1);
+    fn increment_counter(&mut self, id: CounterId, by: u64) {
+        // A lost count must never change a decision. Deltas above i64::MAX cannot happen
+        // (they are counts of requests); saturate rather than wrap if one ever did.
+        let _ = hostcalls::increment_metric(id.0, i64::try_from(by).unwrap_or(i64::MAX));
     }
 
     fn now_nanos(&self) -> Result<u64, HostError> {
