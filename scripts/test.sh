@@ -87,6 +87,10 @@ release_wasm() {
     local wasm
     wasm="$(build_wasm)"
     note "$wasm: $(wc -c <"$wasm") bytes"
+    # The shipped module under a small proxy-wasm host in node (the ABI glue, before Envoy).
+    node --no-warnings "$ROOT/scripts/proxy-wasm-host.mjs" "$wasm" \
+        "$ROOT/tests/fixtures/policies/healthcare.json" \
+        "$ROOT/tests/fixtures/certs/healthcare/clinician-alice.pem" 3000
     printf '%s\n' "$wasm" >"$log_dir/wasm-path"
 }
 
