@@ -104,9 +104,7 @@ fn main() {
             );
         let filter = Filter::configure(&mut host, Some(json.as_bytes())).unwrap();
         measure(&format!("filter_cached/{leaf}"), 2_000, || {
-            host.next_request();
-            host.push_header(":method", REQUEST.method);
-            host.push_header(":path", REQUEST.path);
+            host.next_request_to(REQUEST.method, REQUEST.path);
             // What Envoy hands the filter for an oha/curl request besides the request line.
             for (name, value) in ENVOY_REQUEST_HEADERS {
                 host.push_header(name, value);

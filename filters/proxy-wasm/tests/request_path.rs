@@ -80,14 +80,10 @@ fn with_ticks_allow_counts_wait_for_the_tick_and_denies_do_not() {
     let filter = configure(&mut host, &load_policy("healthcare"));
     filter.ticks_enabled();
     for _ in 0..3 {
-        host.next_request();
-        host.push_header(":method", "GET");
-        host.push_header(":path", "/patient-records/7");
+        host.next_request_to("GET", "/patient-records/7");
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
     }
-    host.next_request();
-    host.push_header(":method", "DELETE");
-    host.push_header(":path", "/patient-records/7");
+    host.next_request_to("DELETE", "/patient-records/7");
     assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
     assert_eq!(host.counter("mtls_authz.allowed"), Some(0));
     assert_eq!(host.counter("mtls_authz.denied"), Some(1));
@@ -796,9 +792,7 @@ fn cache_hit_by_digest_costs_one_property_read() {
         );
         assert_eq!(filter.cached_identities(), 1);
 
-        host.next_request();
-        host.push_header(":method", "GET");
-        host.push_header(":path", "/patient-records");
+        host.next_request_to("GET", "/patient-records");
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
         assert_eq!(host.property_reads(), 1, "{host_kind}");
         assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
@@ -807,9 +801,7 @@ fn cache_hit_by_digest_costs_one_property_read() {
 
 /// Runs one more `GET /patient-records` on `host` and returns how many properties it read.
 fn property_reads_of_next_request(filter: &Filter, host: &mut MockHost) -> usize {
-    host.next_request();
-    host.push_header(":method", "GET");
-    host.push_header(":path", "/patient-records");
+    host.next_request_to("GET", "/patient-records");
     assert_eq!(filter.on_request_headers(host), Verdict::Continue);
     host.property_reads()
 }
@@ -839,9 +831,7 @@ fn auto_takes_a_host_with_both_signs_for_nginx() {
     let filter = configure(&mut host, &load_policy("healthcare"));
     for _ in 0..2 {
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
-        host.next_request();
-        host.push_header(":method", "GET");
-        host.push_header(":path", "/healthz");
+        host.next_request_to("GET", "/healthz");
     }
 }
 
@@ -854,9 +844,7 @@ fn auto_without_a_client_certificate_learns_nothing() {
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
         // request_uri, digest, mtls, certificate, ngx verify.
         assert_eq!(host.property_reads(), 5);
-        host.next_request();
-        host.push_header(":method", "GET");
-        host.push_header(":path", "/healthz");
+        host.next_request_to("GET", "/healthz");
     }
 }
 
@@ -867,9 +855,7 @@ fn cache_never_reuses_a_decision() {
         envoy_client("healthcare/clinician-alice").with_request("GET", "/patient-records");
     let filter = configure(&mut host, &load_policy("healthcare"));
     assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
-    host.next_request();
-    host.push_header(":method", "DELETE");
-    host.push_header(":path", "/patient-records/1");
+    host.next_request_to("DELETE", "/patient-records/1");
     assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
     assert_eq!(host.local_response().unwrap().status, 403);
 }
@@ -883,10 +869,8 @@ fn cache_keeps_validity_checks_per_request() {
     let filter = configure(&mut host, &load_policy("healthcare"));
     assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
     assert_eq!(filter.cached_identities(), 1);
-    host.next_request();
+    host.next_request_to("GET", "/whoami");
     host.set_time(1_795_392_000);
-    host.push_header(":method", "GET");
-    host.push_header(":path", "/whoami");
     assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
     assert_eq!(
         deny_reason(&host).as_deref(),
@@ -908,10 +892,8 @@ fn cache_is_bounded_by_identity_cache_size() {
         &policy_with("healthcare", &[("identity_cache_size", 2.into())]),
     );
     for cert in certs {
-        host.next_request();
+        host.next_request_to("GET", "/whoami");
         host.set_property(PEER_CERT, pem(cert));
-        host.push_header(":method", "GET");
-        host.push_header(":path", "/whoami");
         filter.on_request_headers(&mut host);
         assert!(filter.cached_identities() <= 2);
     }

@@ -123,6 +123,13 @@ impl MockHost {
         self.property_reads.set(0);
     }
 
+    /// [`MockHost::next_request`] for a request `method path` (no other headers yet).
+    pub fn next_request_to(&mut self, method: &str, path: &str) {
+        self.next_request();
+        self.push_header(":method", method);
+        self.push_header(":path", path);
+    }
+
     /// Replaces (or adds) a property between requests.
     pub fn set_property(&mut self, path: &str, value: impl AsRef<[u8]>) {
         self.properties
