@@ -3,7 +3,8 @@
 //! scenarios (examples/envoy/*.demo.json, which the Envoy e2e test replays over real mTLS) gets
 //! the status its file states. Runs natively too, so the test itself is exercised everywhere.
 //!
-//! Everything is embedded with `include_*!`: there is no file system under wasm-bindgen-test.
+//! Everything is embedded (`include_*!` here, the fixture loader's embedded copy for the
+//! certificates): there is no file system under wasm-bindgen-test.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -21,36 +22,11 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 /// or, for `attack/expired`, outside its validity window then and now).
 const NOW: u64 = 1_795_392_000;
 
-/// A fixture client certificate (PEM), by the name the demo files use.
-macro_rules! fixture_certs {
-    ($($name:literal),* $(,)?) => {
-        fn cert_pem(name: &str) -> &'static [u8] {
-            match name {
-                $($name => include_bytes!(concat!("../../../tests/fixtures/certs/", $name, ".pem")),)*
-                other => panic!("certificate {other} is not embedded in tests/wasm32.rs"),
-            }
-        }
-    };
+/// A fixture client certificate (PEM), by the name the demo files use: from the fixture
+/// loader, which embeds the whole fixture set on wasm32.
+fn cert_pem(name: &str) -> Vec<u8> {
+    mtls_authz_fixtures::cert_bytes(name).unwrap_or_else(|| panic!("no fixture certificate {name}"))
 }
-
-fixture_certs!(
-    "healthcare/clinician-alice",
-    "healthcare/admin-bob",
-    "healthcare/billing-carol",
-    "healthcare/clinician-other-ca",
-    "healthcare/revoked-clinician",
-    "attack/expired",
-    "attack/cn-comma-ou-admins",
-    "tenants/acme-user",
-    "tenants/globex-user",
-    "services/billing-api",
-    "services/orders-api",
-    "services/partner-a-client",
-    "services/partner-b-client",
-    "services/ops-laptop",
-    "services/ops-laptop-2",
-    "services/svc-a-extension",
-);
 
 /// Replays one scenario's demo file against its policy; returns every mismatch.
 fn replay(demo_json: &str, policy_json: &str) -> Vec<String> {
@@ -61,7 +37,7 @@ fn replay(demo_json: &str, policy_json: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for request in requests {
         let field = |name: &str| request[name].as_str().unwrap();
-        let parsed = Identity::parse(cert_pem(field("cert")));
+        let parsed = Identity::parse(&cert_pem(field("cert")));
         let client = match &parsed {
             Ok(identity) => ClientCert::Present(identity),
             Err(error) => ClientCert::Invalid(error),
