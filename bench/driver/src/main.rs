@@ -378,14 +378,9 @@ fn ladder_rows() -> Vec<Row> {
             Some(4),
         ),
         row(
-            "+ increment 2 counters",
-            Setup::Calls("headers,digest,clock,set,set,count,count"),
-            Some(5),
-        ),
-        row(
             "(e) mtls-authz",
             Setup::Variant(Variant::MtlsAuthz),
-            Some(6),
+            Some(5),
         ),
         // The cheapest property, to tell the property machinery from the digest itself.
         row(
