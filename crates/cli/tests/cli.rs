@@ -71,6 +71,7 @@ identity checks:
   validity            2025-01-01T00:00:00Z .. 2099-12-31T23:59:59Z (valid at 2026-11-23T00:00:00Z)
   client_auth_eku     clientAuth present
   ca                  false
+  fingerprint_twin    d655f599622c3ac68b241501ad4c8f0d769cf9be6af7ee4f8e3d45afdac40929  (same certificate with ECDSA signature (r, n-s), which verifies too: revoked.fingerprints_sha256 refuses both)
   authority_key_id    ef7a30573b1fd9dc15dc301cd83de63ce4567aa1  (compared with issuers.*.key_id)
 "#,
         );
@@ -156,15 +157,42 @@ fn inspect_json_spiffe_extension_ca_and_validity() {
 }
 
 #[test]
+fn inspect_json_shows_the_ecdsa_signature_twin_fingerprint() {
+    // The two fixtures are each other's signature twin: the same TBS, signature (r, s) and
+    // (r, n - s). Each one's twin fingerprint is the other's fingerprint.
+    let fingerprints = |name: &str| {
+        let v = stdout_json(
+            mtls_authz().args(["inspect", &cert(name), "--format", "json"]),
+            0,
+        );
+        (
+            v["selectors"]["fingerprint_sha256"][0].clone(),
+            v["fingerprint_sha256_signature_twin"].clone(),
+        )
+    };
+    let twin = fingerprints("attack/revoked-fingerprint-twin");
+    let original = fingerprints("healthcare/revoked-by-fingerprint");
+    assert_eq!(
+        twin,
+        (
+            json!("afccbec42c224df776ece4761e7c89760ed5f26bac1902faf0c9fd892e06e898"),
+            json!("7b2cec2fe377de309d9b761aec60f37d37c1e060d091b8a7d02e8ed9a144ffe2")
+        )
+    );
+    assert_eq!(original, (twin.1.clone(), twin.0.clone()));
+}
+
+#[test]
 fn inspect_with_policy_explains_roles_and_pins() {
     mtls_authz()
         .args(["inspect", &cert("services/partner-a-client"), "--policy", MULTITENANT])
         .assert()
         .code(0)
         .stdout(predicate::str::ends_with(
-            "policy tests/fixtures/policies/multitenant.json:\n  identity usable\n  partner      matcher 0: issuer_pin: issuer matches issuers.partner-a; subject.O \"Example Partners\" matches \"Example Partners\"\n",
+            "policy tests/fixtures/policies/multitenant.json:\n  identity usable\n  issuer_pin: partner-a\n  partner      matcher 0: issuer_pin: issuer matches issuers.partner-a; subject.O \"Example Partners\" matches \"Example Partners\"\n",
         ));
-    // Same subject and issuer DN, other issuing key: the key_id pin refuses the role.
+    // Same subject and issuer DN, other issuing key: the key_id pin refuses the issuer, so
+    // the role too.
     mtls_authz()
         .args([
             "inspect",
@@ -175,8 +203,62 @@ fn inspect_with_policy_explains_roles_and_pins() {
         .assert()
         .code(0)
         .stdout(predicate::str::ends_with(
-            "  identity usable\n  roles: none (only `authenticated`)\n",
+            "  identity usable\n  issuer_pin: none of the 2 issuers matches\n  roles: none (only `authenticated`)\n",
         ));
+    // No issuers at all.
+    mtls_authz()
+        .args([
+            "inspect",
+            &cert("services/partner-a-client"),
+            "--policy",
+            "tests/fixtures/policies/selectors.json",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "  identity usable\n  issuer_pin: none (no issuers defined)\n",
+        ));
+}
+
+#[test]
+fn inspect_json_with_policy_lists_matching_issuers() {
+    // Revoked through its signature twin's fingerprint, still from the pinned issuer: the
+    // verdict and the issuer match are reported independently.
+    let v = stdout_json(
+        mtls_authz().args([
+            "inspect",
+            &cert("attack/revoked-fingerprint-twin"),
+            "--policy",
+            HEALTHCARE,
+            "--time",
+            TIME,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(
+        v["policy"],
+        json!({
+            "file": HEALTHCARE,
+            "identity_rejection": "revoked_fingerprint",
+            "issuer_pin": ["health-ca"],
+            "roles": ["clinician"],
+            "explanations": ["clinician    matcher 0: subject.OU \"Clinicians\" matches \"Clinicians\"; issuer_pin: issuer matches issuers.health-ca"]
+        })
+    );
+    let v = stdout_json(
+        mtls_authz().args([
+            "inspect",
+            &cert("services/partner-b-client"),
+            "--policy",
+            MULTITENANT,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(v["policy"]["issuer_pin"], json!([]));
 }
 
 #[test]
@@ -611,7 +693,7 @@ fn check_bad_arguments_exit_2() {
 
 // ---------------------------------------------------------------- lint
 
-/// (id, severity, rule or role) of each finding.
+/// (id, severity, rule, role, issuer or field) of each finding.
 type Finding = (String, String, String);
 
 fn lint_ids(file: &str, code: i32) -> Vec<Finding> {
@@ -621,9 +703,9 @@ fn lint_ids(file: &str, code: i32) -> Vec<Finding> {
         .unwrap()
         .iter()
         .map(|f| {
-            let at = f["rule"]
-                .as_str()
-                .or(f["role"].as_str())
+            let at = ["rule", "role", "issuer", "field"]
+                .iter()
+                .find_map(|key| f[key].as_str())
                 .unwrap()
                 .to_owned();
             (
@@ -642,7 +724,7 @@ fn finding(id: &str, severity: &str, at: &str) -> Finding {
 #[test]
 fn lint_every_finding_id() {
     let dir = "crates/cli/testdata/lint";
-    let cases: [(&str, i32, Vec<Finding>); 9] = [
+    let cases: [(&str, i32, Vec<Finding>); 12] = [
         ("clean", 0, vec![]),
         (
             "ma001-authenticated-write",
@@ -690,6 +772,21 @@ fn lint_every_finding_id() {
             0,
             vec![finding("MA008", "warning", "report")],
         ),
+        (
+            "ma009-xfcc-fallback",
+            1,
+            vec![finding("MA009", "error", "identity.sources")],
+        ),
+        (
+            "ma009-xfcc-only",
+            0,
+            vec![finding("MA009", "warning", "identity.sources")],
+        ),
+        (
+            "ma010-issuer-without-key-id",
+            0,
+            vec![finding("MA010", "warning", "corp-ca")],
+        ),
     ];
     for (name, code, expected) in cases {
         assert_eq!(
@@ -725,13 +822,77 @@ crates/cli/testdata/lint/ma004-dn-substring.json: 1 error(s), 0 warning(s), 0 in
 }
 
 #[test]
-fn lint_scenario_policies_have_warnings_only() {
+fn lint_xfcc_and_unkeyed_issuer_text() {
+    mtls_authz()
+        .args(["lint", "crates/cli/testdata/lint/ma009-xfcc-fallback.json"])
+        .assert()
+        .code(1)
+        .stdout(
+            r#"error    MA009  identity.sources: ["peer_certificate", "xfcc"] falls back to `x-forwarded-client-cert`: a client that connects without a certificate names any certificate in that header and gets its roles
+         fix: use one source per listener: ["peer_certificate"] where clients connect directly; ["xfcc"] only where the edge proxy alone can connect and overwrites the header: Envoy `forward_client_cert_details: SANITIZE_SET` with `set_current_client_cert_details: {cert: true}` (no `uri`/`dns`: Envoy writes them unquoted)
+crates/cli/testdata/lint/ma009-xfcc-fallback.json: 1 error(s), 0 warning(s), 0 info
+"#,
+        );
+    mtls_authz()
+        .args(["lint", "crates/cli/testdata/lint/ma009-xfcc-only.json"])
+        .assert()
+        .code(0)
+        .stdout(
+            r#"warning  MA009  identity.sources: `x-forwarded-client-cert` is the only source: a client that reaches this listener directly names any certificate in that header, and an edge that adds `URI=`/`DNS=` lets a client SAN containing `,Cert=` forge the last element
+         fix: let only the edge proxy connect (require its certificate at the TLS layer) and have it overwrite XFCC with the quoted PEM alone: Envoy `forward_client_cert_details: SANITIZE_SET` with `set_current_client_cert_details: {cert: true}` (no `uri`/`dns`: Envoy writes them unquoted)
+crates/cli/testdata/lint/ma009-xfcc-only.json: 0 error(s), 1 warning(s), 0 info
+"#,
+        );
+    // keyed-ca has a key_id; partner-ca is only used together with a fingerprint pin.
+    mtls_authz()
+        .args(["lint", "crates/cli/testdata/lint/ma010-issuer-without-key-id.json"])
+        .assert()
+        .code(0)
+        .stdout(
+            r#"warning  MA010  issuer[corp-ca]: pinned by subject DN alone ("CN=Example Corp CA,O=Example Corp"): `issuer_pin` ["corp-ca"] holds for a certificate from ANY CA the proxy trusts that has this name (a rogue, test or other team's CA named the same)
+         fix: add "key_id": the CA's subject key identifier in hex (`openssl x509 -in ca.pem -noout -ext subjectKeyIdentifier`; `mtls-authz inspect` shows it as a leaf's authority_key_id)
+crates/cli/testdata/lint/ma010-issuer-without-key-id.json: 0 error(s), 1 warning(s), 0 info
+"#,
+        );
+}
+
+#[test]
+fn lint_scenario_policies() {
     assert_eq!(
         lint_ids(HEALTHCARE, 0),
-        vec![finding("MA006", "warning", "admin")]
+        vec![
+            finding("MA006", "warning", "admin"),
+            finding("MA010", "warning", "health-ca")
+        ]
     );
-    let multitenant: Vec<String> = lint_ids(MULTITENANT, 0).into_iter().map(|f| f.0).collect();
-    assert_eq!(multitenant, vec!["MA006"; 5]);
+    // services-ca is pinned by DN only; partner-a carries its key_id.
+    assert_eq!(
+        lint_ids(MULTITENANT, 0),
+        vec![
+            finding("MA006", "warning", "tenant-orders"),
+            finding("MA006", "warning", "orders-api"),
+            finding("MA006", "warning", "service-a"),
+            finding("MA006", "warning", "partners"),
+            finding("MA006", "warning", "ops"),
+            finding("MA010", "warning", "services-ca")
+        ]
+    );
+    assert_eq!(
+        lint_ids("tests/fixtures/policies/xfcc-fallback.json", 1),
+        vec![
+            finding("MA006", "warning", "admin"),
+            finding("MA009", "error", "identity.sources"),
+            finding("MA010", "warning", "health-ca")
+        ]
+    );
+    assert_eq!(
+        lint_ids("tests/fixtures/policies/xfcc.json", 0),
+        vec![
+            finding("MA006", "warning", "admin"),
+            finding("MA009", "warning", "identity.sources"),
+            finding("MA010", "warning", "health-ca")
+        ]
+    );
 }
 
 #[test]

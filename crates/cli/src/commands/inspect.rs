@@ -1,13 +1,17 @@
 //! `inspect CERT`: the identity exactly as policies see it. Values are printed as JSON string
 //! literals so trailing spaces, look-alikes and control characters are visible and the value
-//! can be pasted into a policy unchanged.
+//! can be pasted into a policy unchanged. With `--policy`, also what that policy makes of the
+//! certificate: identity checks, the `issuers` entries it matches, the roles it holds.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
 use mtls_authz_core::dn::{name_for_oid, DistinguishedName};
-use mtls_authz_core::{ClientCert, Identity, UnixTime};
+use mtls_authz_core::hex::to_hex;
+use mtls_authz_core::policy::raw::{RawMap, RawPattern};
+use mtls_authz_core::policy::RawPolicy;
+use mtls_authz_core::{ClientCert, Identity, Policy, PolicyError, UnixTime};
 use serde::Serialize;
 
 use crate::clock;
@@ -83,6 +87,41 @@ fn push_attributes(out: &mut Vec<(String, Vec<String>)>, prefix: &str, dn: &Dist
     }
 }
 
+/// The `issuers` entries whose pin holds for `identity`, in document order: the values the
+/// `issuer_pin` selector has for this certificate under this policy.
+///
+/// Decided by the core itself, not re-implemented: a probe policy with the same `issuers` and
+/// one role per entry (`{"issuer_pin": [entry]}`) is compiled and asked which roles the
+/// identity holds. Role names are positional (`issuer-0`...) because an issuer may be named
+/// like a reserved role.
+fn matching_issuers(doc: &RawPolicy, identity: &Identity) -> Result<Vec<String>, PolicyError> {
+    let names: Vec<&str> = doc.issuers.iter().map(|(name, _)| name).collect();
+    let roles = names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let pin = RawMap(vec![(
+                String::from("issuer_pin"),
+                vec![RawPattern::Exact(String::from(*name))],
+            )]);
+            (format!("issuer-{index}"), vec![pin])
+        })
+        .collect();
+    let probe = Policy::compile(RawPolicy {
+        roles: RawMap(roles),
+        rules: Vec::new(),
+        forward_headers: RawMap::default(),
+        ..doc.clone()
+    })?;
+    let held = probe.roles_of(identity);
+    Ok(names
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| held.contains(&format!("issuer-{index}").as_str()))
+        .map(|(_, name)| String::from(*name))
+        .collect())
+}
+
 /// Where `now` falls in the validity window.
 fn validity_status(identity: &Identity, now: UnixTime) -> &'static str {
     if now < identity.not_before {
@@ -115,6 +154,8 @@ struct JsonInspect<'a> {
     validity: JsonValidity,
     is_ca: bool,
     eku_present: bool,
+    /// Fingerprint of the certificate's ECDSA signature twin, `None` for other signatures.
+    fingerprint_sha256_signature_twin: Option<String>,
     authority_key_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<JsonPolicyView>,
@@ -125,6 +166,11 @@ struct JsonInspect<'a> {
 struct JsonPolicyView {
     file: String,
     identity_rejection: Option<&'static str>,
+    /// Names of the `issuers` entries the certificate matches.
+    issuer_pin: Vec<String>,
+    /// Number of `issuers` entries, so "none matched" can say of how many.
+    #[serde(skip)]
+    issuers_defined: usize,
     roles: Vec<String>,
     explanations: Vec<String>,
 }
@@ -149,9 +195,16 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
                 .err()
                 .map(|r| r.code());
             let grants = loaded.policy.role_grants(&identity);
+            let issuer_pin =
+                matching_issuers(&loaded.doc, &identity).map_err(|source| CliError::Policy {
+                    file: file.clone(),
+                    source,
+                })?;
             Some(JsonPolicyView {
                 file: file.display().to_string(),
                 identity_rejection: rejection,
+                issuer_pin,
+                issuers_defined: loaded.doc.issuers.len(),
                 roles: grants.iter().map(|g| g.role.clone()).collect(),
                 explanations: grants.iter().map(describe_grant).collect(),
             })
@@ -172,6 +225,7 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
             },
             is_ca: identity.is_ca,
             eku_present: identity.eku_present,
+            fingerprint_sha256_signature_twin: signature_twin(&identity),
             authority_key_id: identity.authority_key_id.as_deref(),
             policy: policy_view,
         }),
@@ -202,12 +256,25 @@ fn render_policy_view(out: &mut String, view: &JsonPolicyView) {
             );
         }
     }
+    let issuers = match (view.issuer_pin.is_empty(), view.issuers_defined) {
+        (false, _) => view.issuer_pin.join(", "),
+        (true, 0) => String::from("none (no issuers defined)"),
+        (true, defined) => format!("none of the {defined} issuers matches"),
+    };
+    let _ = writeln!(out, "  issuer_pin: {issuers}");
     if view.explanations.is_empty() {
         let _ = writeln!(out, "  roles: none (only `authenticated`)");
     }
     for line in &view.explanations {
         let _ = writeln!(out, "  {line}");
     }
+}
+
+/// Lowercase hex of the ECDSA signature twin's fingerprint, when the signature has one.
+fn signature_twin(identity: &Identity) -> Option<String> {
+    identity
+        .fingerprint_sha256_signature_twin
+        .map(|twin| to_hex(&twin))
 }
 
 fn render_text(
@@ -261,6 +328,13 @@ fn render_text(
         "false"
     };
     let _ = writeln!(out, "  {:<width$}  {ca}", "ca");
+    if let Some(twin) = signature_twin(identity) {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {twin}  (same certificate with ECDSA signature (r, n-s), which verifies too: revoked.fingerprints_sha256 refuses both)",
+            "fingerprint_twin"
+        );
+    }
     let aki = identity.authority_key_id.as_deref().unwrap_or("(none)");
     let _ = writeln!(
         out,
@@ -268,4 +342,52 @@ fn render_text(
         "authority_key_id"
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_identity(name: &str) -> Identity {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/certs")
+            .join(format!("{name}.pem"));
+        Identity::parse(&std::fs::read(file).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn matching_issuers_needs_the_dn_and_a_configured_key_id() {
+        // partner-a-client: issuer "CN=Example Partner CA,O=Example Partners",
+        // AKI 7b8a93d87e8cfa39743924e794eaa5afc54ebae7.
+        let identity = fixture_identity("services/partner-a-client");
+        let doc = RawPolicy::from_json(
+            r#"{
+            "issuers": {
+                "services-ca": {"subject": "CN=Example Services CA,O=Example Corp"},
+                "public": {"subject": "cn=Example Partner CA, o=Example Partners"},
+                "wrong-key": {"subject": "CN=Example Partner CA,O=Example Partners", "key_id": "00"},
+                "right-key": {"subject": "CN=Example Partner CA,O=Example Partners", "key_id": "7B:8A:93:D8:7E:8C:FA:39:74:39:24:E7:94:EA:A5:AF:C5:4E:BA:E7"}
+            },
+            "rules": [{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["authenticated"]}]
+        }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            matching_issuers(&doc, &identity).unwrap(),
+            vec!["public".to_string(), "right-key".to_string()]
+        );
+    }
+
+    #[test]
+    fn matching_issuers_without_issuers_is_empty() {
+        let identity = fixture_identity("services/partner-a-client");
+        let doc = RawPolicy::from_json(
+            r#"{"rules": [{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["authenticated"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            matching_issuers(&doc, &identity).unwrap(),
+            Vec::<String>::new()
+        );
+    }
 }

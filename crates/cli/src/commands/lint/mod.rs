@@ -10,6 +10,8 @@
 //! | MA006 | warning         | rule without `methods` (matches every method) |
 //! | MA007 | info            | role defined but never allowed by any rule |
 //! | MA008 | warning         | `{param}` route with no `bind` and no `forward_headers` |
+//! | MA009 | error / warning | `xfcc` source: error next to `peer_certificate`, warning alone |
+//! | MA010 | warning         | `issuers` entry without `key_id` (any CA with that name matches) |
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -22,10 +24,11 @@ use crate::load;
 use crate::output::{self, Exit, Format, Report};
 use crate::path_pattern;
 
-use mtls_authz_core::policy::raw::RawRule;
+use mtls_authz_core::policy::raw::{RawPattern, RawRule};
 use mtls_authz_core::policy::RawPolicy;
 
 use crate::document::{is_write_method, partial_kind, pattern_as_written, AUTHENTICATED, PUBLIC};
+use crate::output::quote;
 
 #[derive(Debug, Args)]
 pub(crate) struct LintArgs {
@@ -55,20 +58,51 @@ impl Severity {
     }
 }
 
+/// What a finding is about. Serialised as one key (`"rule": "read"`, `"issuer": "corp-ca"`,
+/// `"field": "identity.sources"`) so JSON consumers keep reading `rule` and `role` as before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Location {
+    Rule(String),
+    Role(String),
+    Issuer(String),
+    /// A top-level setting, by its JSON path.
+    Field(&'static str),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Rule(name) => write!(f, "rule[{name}]"),
+            Location::Role(name) => write!(f, "role[{name}]"),
+            Location::Issuer(name) => write!(f, "issuer[{name}]"),
+            Location::Field(path) => f.write_str(path),
+        }
+    }
+}
+
 /// One lint result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct Finding {
     pub(crate) id: &'static str,
     pub(crate) severity: Severity,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) role: Option<String>,
+    #[serde(flatten)]
+    pub(crate) at: Location,
     pub(crate) message: String,
     pub(crate) fix: String,
 }
 
 impl Finding {
+    fn new(id: &'static str, severity: Severity, at: Location, message: String, fix: &str) -> Self {
+        Finding {
+            id,
+            severity,
+            at,
+            message,
+            fix: String::from(fix),
+        }
+    }
+
     fn on_rule(
         id: &'static str,
         severity: Severity,
@@ -76,14 +110,13 @@ impl Finding {
         message: String,
         fix: &str,
     ) -> Self {
-        Finding {
+        Self::new(
             id,
             severity,
-            rule: Some(rule.name.clone()),
-            role: None,
+            Location::Rule(rule.name.clone()),
             message,
-            fix: String::from(fix),
-        }
+            fix,
+        )
     }
 
     fn on_role(
@@ -93,22 +126,13 @@ impl Finding {
         message: String,
         fix: &str,
     ) -> Self {
-        Finding {
+        Self::new(
             id,
             severity,
-            rule: None,
-            role: Some(String::from(role)),
+            Location::Role(String::from(role)),
             message,
-            fix: String::from(fix),
-        }
-    }
-
-    fn location(&self) -> String {
-        match (&self.rule, &self.role) {
-            (Some(rule), _) => format!("rule[{rule}]"),
-            (None, Some(role)) => format!("role[{role}]"),
-            (None, None) => String::from("policy"),
-        }
+            fix,
+        )
     }
 }
 
@@ -336,6 +360,104 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
             }
         }
     }
+    findings.extend(xfcc_source(doc));
+    findings.extend(issuers_without_key_id(doc));
+    findings
+}
+
+/// Source names as the contract spells them.
+const PEER_CERTIFICATE: &str = "peer_certificate";
+const XFCC: &str = "xfcc";
+
+/// What to do about XFCC, shared by both MA009 severities: the edge alone may connect and it
+/// must overwrite the header with the quoted PEM only (URI/DNS are written unquoted).
+const XFCC_EDGE_SETTINGS: &str = "Envoy `forward_client_cert_details: SANITIZE_SET` with `set_current_client_cert_details: {cert: true}` (no `uri`/`dns`: Envoy writes them unquoted)";
+
+/// MA009: a trusted `x-forwarded-client-cert` is an identity anyone who reaches the listener
+/// can write. Next to `peer_certificate` that is nearly always a mistake (error); alone it is
+/// only safe behind a sanitising edge (warning).
+fn xfcc_source(doc: &RawPolicy) -> Option<Finding> {
+    let sources = doc.identity.as_ref()?.sources.as_ref()?;
+    let xfcc = sources.iter().position(|s| s == XFCC)?;
+    let written = format!(
+        "[{}]",
+        sources
+            .iter()
+            .map(|s| quote(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let at = Location::Field("identity.sources");
+    let finding = match sources.iter().position(|s| s == PEER_CERTIFICATE) {
+        Some(peer) => {
+            let message = if xfcc < peer {
+                format!(
+                    "{written} trusts `x-forwarded-client-cert` before the TLS peer: any client that reaches this listener, with or without a certificate, names any certificate in that header and gets its roles"
+                )
+            } else {
+                format!(
+                    "{written} falls back to `x-forwarded-client-cert`: a client that connects without a certificate names any certificate in that header and gets its roles"
+                )
+            };
+            Finding::new(
+                "MA009",
+                Severity::Error,
+                at,
+                message,
+                &format!(
+                    "use one source per listener: [\"peer_certificate\"] where clients connect directly; [\"xfcc\"] only where the edge proxy alone can connect and overwrites the header: {XFCC_EDGE_SETTINGS}"
+                ),
+            )
+        }
+        None => Finding::new(
+            "MA009",
+            Severity::Warning,
+            at,
+            String::from(
+                "`x-forwarded-client-cert` is the only source: a client that reaches this listener directly names any certificate in that header, and an edge that adds `URI=`/`DNS=` lets a client SAN containing `,Cert=` forge the last element",
+            ),
+            &format!(
+                "let only the edge proxy connect (require its certificate at the TLS layer) and have it overwrite XFCC with the quoted PEM alone: {XFCC_EDGE_SETTINGS}"
+            ),
+        ),
+    };
+    Some(finding)
+}
+
+/// MA010: an issuer pinned by its subject DN alone matches every trusted CA that carries the
+/// same name. Skipped when every matcher that names the issuer also pins the leaf's
+/// `fingerprint_sha256`, which identifies the certificate (and so its CA) outright.
+fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (name, issuer) in doc.issuers.iter() {
+        if issuer.key_id.is_some() {
+            continue;
+        }
+        let mut pinning = doc
+            .roles
+            .iter()
+            .flat_map(|(_, matchers)| matchers)
+            .filter(|m| {
+                m.get("issuer_pin")
+                    .is_some_and(|pins| pins.contains(&RawPattern::Exact(String::from(name))))
+            })
+            .peekable();
+        let used = pinning.peek().is_some();
+        if used && pinning.all(|m| m.get("fingerprint_sha256").is_some()) {
+            continue;
+        }
+        findings.push(Finding::new(
+            "MA010",
+            Severity::Warning,
+            Location::Issuer(String::from(name)),
+            format!(
+                "pinned by subject DN alone ({}): `issuer_pin` [{}] holds for a certificate from ANY CA the proxy trusts that has this name (a rogue, test or other team's CA named the same)",
+                quote(&issuer.subject),
+                quote(name)
+            ),
+            "add \"key_id\": the CA's subject key identifier in hex (`openssl x509 -in ca.pem -noout -ext subjectKeyIdentifier`; `mtls-authz inspect` shows it as a leaf's authority_key_id)",
+        ));
+    }
     findings
 }
 
@@ -401,7 +523,7 @@ pub(crate) fn run(args: &LintArgs) -> Result<Report, CliError> {
                     "{:<7}  {}  {}: {}\n{:<7}  fix: {}",
                     f.severity.as_str(),
                     f.id,
-                    f.location(),
+                    f.at,
                     f.message,
                     "",
                     f.fix
@@ -433,7 +555,7 @@ mod tests {
     #[test]
     fn clean_policy_has_no_findings() {
         let json = r#"{
-            "issuers": {"a": {"subject": "CN=A"}},
+            "issuers": {"a": {"subject": "CN=A", "key_id": "0a0b"}},
             "roles": {"reader": [{"subject.OU": ["Readers"]}]},
             "rules": [
                 {"name": "read", "methods": ["GET"], "paths": ["/items/{id}"], "allow": ["reader"], "bind": {"id": "subject.CN"}},
@@ -457,17 +579,131 @@ mod tests {
             ]
         }"#;
         let doc = RawPolicy::from_json(json).unwrap();
-        let shadowed: Vec<(String, String)> = lint(&doc)
+        let shadowed: Vec<(Location, String)> = lint(&doc)
             .into_iter()
             .filter(|f| f.id == "MA005")
-            .map(|f| (f.rule.unwrap(), f.message))
+            .map(|f| (f.at, f.message))
             .collect();
         assert_eq!(
             shadowed,
             vec![(
-                "dup".to_string(),
+                Location::Rule("dup".to_string()),
                 "duplicates earlier rule `broad`: it never decides a request".to_string()
             )]
+        );
+    }
+
+    /// (location, severity, message) of every finding with this id.
+    fn findings_of(json: &str, id: &str) -> Vec<(String, Severity, String)> {
+        let doc = RawPolicy::from_json(json).unwrap();
+        lint(&doc)
+            .into_iter()
+            .filter(|f| f.id == id)
+            .map(|f| (f.at.to_string(), f.severity, f.message))
+            .collect()
+    }
+
+    fn with_sources(sources: &str) -> String {
+        format!(
+            r#"{{"identity": {{"sources": {sources}}}, "rules": [{{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["authenticated"]}}]}}"#
+        )
+    }
+
+    #[test]
+    fn xfcc_next_to_peer_certificate_is_an_error_either_way_round() {
+        assert_eq!(
+            findings_of(&with_sources(r#"["xfcc", "peer_certificate"]"#), "MA009"),
+            vec![(
+                "identity.sources".to_string(),
+                Severity::Error,
+                "[\"xfcc\", \"peer_certificate\"] trusts `x-forwarded-client-cert` before the TLS peer: any client that reaches this listener, with or without a certificate, names any certificate in that header and gets its roles".to_string()
+            )]
+        );
+        assert_eq!(
+            findings_of(&with_sources(r#"["peer_certificate", "xfcc"]"#), "MA009"),
+            vec![(
+                "identity.sources".to_string(),
+                Severity::Error,
+                "[\"peer_certificate\", \"xfcc\"] falls back to `x-forwarded-client-cert`: a client that connects without a certificate names any certificate in that header and gets its roles".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn xfcc_alone_is_a_warning_and_peer_certificate_alone_is_silent() {
+        let only = findings_of(&with_sources(r#"["xfcc"]"#), "MA009");
+        assert_eq!(
+            only.iter()
+                .map(|(at, severity, _)| (at.as_str(), *severity))
+                .collect::<Vec<_>>(),
+            vec![("identity.sources", Severity::Warning)]
+        );
+        assert_eq!(
+            findings_of(&with_sources(r#"["peer_certificate"]"#), "MA009"),
+            vec![]
+        );
+        let default_sources = r#"{"rules": [{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["authenticated"]}]}"#;
+        assert_eq!(findings_of(default_sources, "MA009"), vec![]);
+    }
+
+    #[test]
+    fn issuer_without_key_id_unless_every_use_pins_the_fingerprint() {
+        let fingerprint = "95e7e6bcc20a44a35de77c35e4eb2d489714095aadf075b77bfb24622d1892c4";
+        let json = format!(
+            r#"{{
+            "issuers": {{
+                "keyed": {{"subject": "CN=K", "key_id": "0a0b"}},
+                "fingerprinted": {{"subject": "CN=F"}},
+                "mixed": {{"subject": "CN=M"}},
+                "unused": {{"subject": "CN=U"}}
+            }},
+            "roles": {{
+                "a": [{{"issuer_pin": ["keyed", "fingerprinted"], "fingerprint_sha256": ["{fingerprint}"]}}],
+                "b": [{{"issuer_pin": ["mixed"], "fingerprint_sha256": ["{fingerprint}"]}}, {{"issuer_pin": ["mixed"], "subject.OU": ["X"]}}]
+            }},
+            "rules": [{{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["a", "b"]}}]
+        }}"#
+        );
+        assert_eq!(
+            findings_of(&json, "MA010"),
+            vec![
+                (
+                    "issuer[mixed]".to_string(),
+                    Severity::Warning,
+                    "pinned by subject DN alone (\"CN=M\"): `issuer_pin` [\"mixed\"] holds for a certificate from ANY CA the proxy trusts that has this name (a rogue, test or other team's CA named the same)".to_string()
+                ),
+                (
+                    "issuer[unused]".to_string(),
+                    Severity::Warning,
+                    "pinned by subject DN alone (\"CN=U\"): `issuer_pin` [\"unused\"] holds for a certificate from ANY CA the proxy trusts that has this name (a rogue, test or other team's CA named the same)".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn findings_serialise_their_location_as_one_key() {
+        let finding = Finding::new(
+            "MA010",
+            Severity::Warning,
+            Location::Issuer("corp-ca".to_string()),
+            "m".to_string(),
+            "f",
+        );
+        assert_eq!(
+            serde_json::to_string(&finding).unwrap(),
+            r#"{"id":"MA010","severity":"warning","issuer":"corp-ca","message":"m","fix":"f"}"#
+        );
+        let field = Finding::new(
+            "MA009",
+            Severity::Error,
+            Location::Field("identity.sources"),
+            "m".to_string(),
+            "f",
+        );
+        assert_eq!(
+            serde_json::to_string(&field).unwrap(),
+            r#"{"id":"MA009","severity":"error","field":"identity.sources","message":"m","fix":"f"}"#
         );
     }
 
