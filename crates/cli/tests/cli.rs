@@ -860,12 +860,9 @@ crates/cli/testdata/lint/ma010-issuer-without-key-id.json: 0 error(s), 1 warning
 fn lint_scenario_policies() {
     assert_eq!(
         lint_ids(HEALTHCARE, 0),
-        vec![
-            finding("MA006", "warning", "admin"),
-            finding("MA010", "warning", "health-ca")
-        ]
+        vec![finding("MA006", "warning", "admin")]
     );
-    // services-ca is pinned by DN only; partner-a carries its key_id.
+    // Every fixture issuer carries its key_id (MA010 stays quiet).
     assert_eq!(
         lint_ids(MULTITENANT, 0),
         vec![
@@ -873,24 +870,21 @@ fn lint_scenario_policies() {
             finding("MA006", "warning", "orders-api"),
             finding("MA006", "warning", "service-a"),
             finding("MA006", "warning", "partners"),
-            finding("MA006", "warning", "ops"),
-            finding("MA010", "warning", "services-ca")
+            finding("MA006", "warning", "ops")
         ]
     );
     assert_eq!(
         lint_ids("tests/fixtures/policies/xfcc-fallback.json", 1),
         vec![
             finding("MA006", "warning", "admin"),
-            finding("MA009", "error", "identity.sources"),
-            finding("MA010", "warning", "health-ca")
+            finding("MA009", "error", "identity.sources")
         ]
     );
     assert_eq!(
         lint_ids("tests/fixtures/policies/xfcc.json", 0),
         vec![
             finding("MA006", "warning", "admin"),
-            finding("MA009", "warning", "identity.sources"),
-            finding("MA010", "warning", "health-ca")
+            finding("MA009", "warning", "identity.sources")
         ]
     );
 }
