@@ -1,566 +1,386 @@
-//! A strict JSON (RFC 8259) pull reader for the policy document.
+//! The policy document read by serde_json and checked against a schema while it is read.
 //!
-//! Why not serde: the derived visitors, wrapped again by `serde_path_to_error`, were the largest
-//! part of the filter's .wasm (docs/wasm-size.md), and `serde_json::Value` silently keeps the
-//! last of two equal keys. Here the caller (`raw`) pulls exactly the value its schema expects
-//! next, so:
-//! - every object rejects unknown and repeated keys ([`JsonReader::next_field`],
-//!   [`JsonReader::next_name`]) — a role written twice must not silently lose half;
-//! - nesting depth is bounded by the schema, never by the input (nothing recurses on input);
-//! - every error names the JSON path being read and the line and column of the offending
-//!   character (column 0 = at the end of the input after a newline, as serde_json counts).
+//! serde_json does the JSON: grammar, unescaping, the 128-level nesting limit, and syntax
+//! errors with their line and column. What it does not do for us, this module adds through
+//! ONE [`DeserializeSeed`] that walks a static [`Shape`] (the v1 schema, `raw::POLICY`) as
+//! serde_json walks the text:
+//! - every object refuses unknown and repeated keys — serde_json alone keeps the last of two
+//!   equal keys, and a role written twice must not silently lose half;
+//! - a value of the wrong type, a missing required field and `null` where it is not allowed
+//!   are refused where they are read, so serde_json appends `at line L column C` to every
+//!   error, not only to syntax errors;
+//! - the JSON path being read is kept in a [`JsonPath`], so every error names it too.
 //!
-//! Numbers are checked against the grammar and read only as `u32` where the schema has one;
-//! nothing formats a float.
+//! The result is a [`Node`] tree that already fits the shape; `raw` moves it into the `Raw*`
+//! types. One visitor type for the whole schema means serde_json's parser is compiled once
+//! (docs/wasm-size.md). Numbers are never formatted as floats: a number of the wrong type is
+//! named `number`.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt::Write;
+use core::fmt;
 
 use hashbrown::HashSet;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::json_path::{push_escaped, push_quoted, JsonPath};
+use super::raw::{RawHost, RawPattern};
 use super::PolicyError;
 
-/// Every reader step either yields its value or the first error, with its location.
-pub(super) type Result<T> = core::result::Result<T, PolicyError>;
-
-/// Reads one JSON text front to back.
-pub(super) struct JsonReader<'a> {
-    text: &'a str,
-    /// Byte offset of the next unread byte (always on a character boundary).
-    pos: usize,
-    /// The member or element being read; errors report it.
-    path: JsonPath,
-    /// Byte offset of the closing quote of the last key read: where key errors point.
-    key_end: usize,
-}
-
-/// Progress through one object or array.
-pub(super) struct Members {
-    count: usize,
-    /// The path of the object or array itself (members are pushed after it).
-    mark: usize,
-}
-
-/// Progress through an object whose keys are the fixed fields of one schema type.
-pub(super) struct Fields {
-    names: &'static [&'static str],
-    seen: Vec<&'static str>,
-    members: Members,
-}
-
-impl<'a> JsonReader<'a> {
-    /// A reader at the start of `text`, path `$`.
-    pub(super) fn new(text: &'a str) -> Self {
-        Self {
-            text,
-            pos: 0,
-            path: JsonPath::root(),
-            key_end: 0,
-        }
-    }
-
-    fn byte_at(&self, at: usize) -> Option<u8> {
-        self.text.as_bytes().get(at).copied()
-    }
-
-    /// Skips whitespace and returns the next byte without consuming it.
-    pub(super) fn peek(&mut self) -> Option<u8> {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.byte_at(self.pos) {
-            self.pos += 1;
-        }
-        self.byte_at(self.pos)
-    }
-
-    /// Byte offset where the next value starts (for errors about that value).
-    pub(super) fn value_start(&mut self) -> usize {
-        self.peek();
-        self.pos
-    }
-
-    /// Succeeds when only whitespace is left.
-    pub(super) fn finish(mut self) -> Result<()> {
-        match self.peek() {
-            None => Ok(()),
-            Some(_) => Err(self.error("trailing characters")),
-        }
-    }
-
-    // ---------------------------------------------------------------- errors
-
-    /// A syntax error at byte offset `at`: `detail at line L column C`, at the current path.
-    pub(super) fn error_at(&self, at: usize, mut detail: String) -> PolicyError {
-        let bytes = self.text.as_bytes();
-        let before = bytes.get(..at).unwrap_or(bytes);
-        let line = 1 + before.iter().filter(|b| **b == b'\n').count();
-        let line_start = before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        // Characters, not bytes; the offending character itself counts (none at the end).
-        let column = before
-            .get(line_start..)
-            .map_or(0, |line| line.iter().filter(|b| **b & 0xc0 != 0x80).count())
-            + usize::from(at < bytes.len());
-        let _ = write!(detail, " at line {line} column {column}");
-        PolicyError::Syntax {
-            path: self.path.render(),
-            detail,
-        }
-    }
-
-    fn error(&self, detail: &str) -> PolicyError {
-        self.error_at(self.pos, String::from(detail))
-    }
-
-    /// An error about the key just read (it points at the key's closing quote).
-    pub(super) fn key_error(&self, detail: String) -> PolicyError {
-        self.error_at(self.key_end, detail)
-    }
-
-    /// An error about the object just closed (it points at its `}`).
-    pub(super) fn closed_object_error(&self, detail: String) -> PolicyError {
-        self.error_at(self.pos.saturating_sub(1), detail)
-    }
-
-    /// `missing field `name``, at the `}` that closed the object.
-    pub(super) fn missing_field(&self, name: &str) -> PolicyError {
-        let mut detail = String::from("missing field ");
-        push_escaped(&mut detail, name, '`');
-        self.closed_object_error(detail)
-    }
-
-    /// `unknown field `key`, expected one of `a`, `b``, at the key.
-    pub(super) fn unknown_field(&self, key: &str, names: &[&str]) -> PolicyError {
-        let mut detail = String::from("unknown field ");
-        push_escaped(&mut detail, key, '`');
-        detail.push_str(", expected ");
-        push_choices(&mut detail, names);
-        self.key_error(detail)
-    }
-
-    /// `unknown variant `value`, expected one of ...` for a string at byte offset `at`.
-    pub(super) fn unknown_variant(&self, at: usize, value: &str, names: &[&str]) -> PolicyError {
-        let mut detail = String::from("unknown variant ");
-        push_escaped(&mut detail, value, '`');
-        detail.push_str(", expected ");
-        push_choices(&mut detail, names);
-        self.error_at(at, detail)
-    }
-
-    /// `invalid type: <what is there>, expected <expected>`, at the value. A value that is not
-    /// even valid JSON reports its syntax error instead.
-    pub(super) fn invalid_type(&mut self, expected: &str) -> PolicyError {
-        let at = self.value_start();
-        let found = match self.describe_value() {
-            Ok(found) => found,
-            Err(e) => return e,
-        };
-        self.error_at(
-            at,
-            alloc::format!("invalid type: {found}, expected {expected}"),
-        )
-    }
-
-    /// Reads the value at the reader's position only to name it in a type error. Numbers are
-    /// not printed: their text may be long, and formatting a float costs ~20 KB of .wasm.
-    fn describe_value(&mut self) -> Result<String> {
-        Ok(match self.peek() {
-            Some(b'"') => {
-                let text = self.string_token()?;
-                let mut found = String::from("string ");
-                push_quoted(&mut found, &text);
-                found
-            }
-            Some(b'{') => String::from("object"),
-            Some(b'[') => String::from("array"),
-            Some(b'-' | b'0'..=b'9') => {
-                self.number_token()?;
-                String::from("number")
-            }
-            Some(_) => match self.literal()? {
-                Literal::True => String::from("boolean `true`"),
-                Literal::False => String::from("boolean `false`"),
-                Literal::Null => String::from("null"),
-            },
-            None => return Err(self.error("EOF while parsing a value")),
-        })
-    }
-
-    // ---------------------------------------------------------------- objects and arrays
-
-    /// Enters an object.
-    pub(super) fn object(&mut self) -> Result<Members> {
-        if self.peek() != Some(b'{') {
-            return Err(self.invalid_type("an object"));
-        }
-        self.pos += 1;
-        Ok(Members {
-            count: 0,
-            mark: self.path.mark(),
-        })
-    }
-
-    /// Enters an array.
-    pub(super) fn array(&mut self) -> Result<Members> {
-        if self.peek() != Some(b'[') {
-            return Err(self.invalid_type("an array"));
-        }
-        self.pos += 1;
-        Ok(Members {
-            count: 0,
-            mark: self.path.mark(),
-        })
-    }
-
-    /// Enters an object whose keys must be among `names`, each at most once.
-    pub(super) fn fields(&mut self, names: &'static [&'static str]) -> Result<Fields> {
-        Ok(Fields {
-            names,
-            seen: Vec::new(),
-            members: self.object()?,
-        })
-    }
-
-    /// The next field of a [`JsonReader::fields`] object (its value comes next), or `None`
-    /// after the closing `}`. Unknown and repeated fields are errors.
-    pub(super) fn next_field(&mut self, fields: &mut Fields) -> Result<Option<&'static str>> {
-        let Some(key) = self.next_key(&mut fields.members)? else {
-            return Ok(None);
-        };
-        let Some(name) = fields.names.iter().copied().find(|name| *name == key) else {
-            return Err(self.unknown_field(&key, fields.names));
-        };
-        if fields.seen.contains(&name) {
-            let mut detail = String::from("duplicate field ");
-            push_escaped(&mut detail, name, '`');
-            return Err(self.key_error(detail));
-        }
-        fields.seen.push(name);
-        Ok(Some(name))
-    }
-
-    /// The next key of an object whose keys are names (roles, issuers, selectors, ...), or
-    /// `None` after the closing `}`. A key already in `seen` is an error.
-    pub(super) fn next_name(
-        &mut self,
-        members: &mut Members,
-        seen: &mut HashSet<String>,
-    ) -> Result<Option<String>> {
-        let Some(key) = self.next_key(members)? else {
-            return Ok(None);
-        };
-        if !seen.insert(key.clone()) {
-            let mut detail = String::from("duplicate key ");
-            push_quoted(&mut detail, &key);
-            return Err(self.key_error(detail));
-        }
-        Ok(Some(key))
-    }
-
-    /// The next key and its `:`, the key pushed on the path; `None` after the closing `}`.
-    fn next_key(&mut self, members: &mut Members) -> Result<Option<String>> {
-        const EOF: &str = "EOF while parsing an object";
-        if !self.next_member(members, b'}', EOF, "expected `,` or `}`")? {
-            return Ok(None);
-        }
-        if self.peek() != Some(b'"') {
-            return Err(self.error("key must be a string"));
-        }
-        let key = self.string_token()?;
-        self.key_end = self.pos.saturating_sub(1);
-        match self.peek() {
-            Some(b':') => self.pos += 1,
-            Some(_) => return Err(self.error("expected `:`")),
-            None => return Err(self.error(EOF)),
-        }
-        self.path.push_key(&key);
-        Ok(Some(key))
-    }
-
-    /// Moves to the next element of an array, its index pushed on the path; `false` after
-    /// the closing `]`.
-    pub(super) fn next_element(&mut self, members: &mut Members) -> Result<bool> {
-        if !self.next_member(
-            members,
-            b']',
-            "EOF while parsing a list",
-            "expected `,` or `]`",
-        )? {
-            return Ok(false);
-        }
-        self.path.push_index(members.count - 1);
-        Ok(true)
-    }
-
-    /// Leaves the previous member and consumes the `,` before the next one: `true` when a
-    /// member follows, `false` when `close` ended the object or array.
-    fn next_member(
-        &mut self,
-        members: &mut Members,
-        close: u8,
-        eof: &str,
-        expected_separator: &str,
-    ) -> Result<bool> {
-        self.path.truncate(members.mark);
-        let next = self.peek();
-        if next == Some(close) {
-            self.pos += 1;
-            return Ok(false);
-        }
-        if members.count > 0 {
-            match next {
-                Some(b',') => self.pos += 1,
-                Some(_) => return Err(self.error(expected_separator)),
-                None => return Err(self.error(eof)),
-            }
-            if self.peek() == Some(close) {
-                return Err(self.error("trailing comma"));
-            }
-        }
-        if self.peek().is_none() {
-            return Err(self.error(eof));
-        }
-        members.count += 1;
-        Ok(true)
-    }
-
-    // ---------------------------------------------------------------- scalars
-
-    /// A string value.
-    pub(super) fn string(&mut self) -> Result<String> {
-        if self.peek() != Some(b'"') {
-            return Err(self.invalid_type("a string"));
-        }
-        self.string_token()
-    }
-
+/// What the schema expects at one place of the document.
+#[derive(Debug)]
+pub(super) enum Shape {
+    /// A string.
+    String,
     /// `true` or `false`.
-    pub(super) fn boolean(&mut self) -> Result<bool> {
-        if let Some(b't' | b'f') = self.peek() {
-            let start = self.pos;
-            match self.literal()? {
-                Literal::True => return Ok(true),
-                Literal::False => return Ok(false),
-                Literal::Null => self.pos = start,
-            }
-        }
-        Err(self.invalid_type("a boolean"))
-    }
+    Bool,
+    /// A non-negative integer that fits in `u32`.
+    U32,
+    /// `host`: one of `auto`, `envoy`, `nginx`.
+    Host,
+    /// A string pattern: a string, or an object with exactly one of `prefix`, `suffix`, `glob`.
+    Pattern,
+    /// An array of values of one shape.
+    Array(&'static Shape),
+    /// An object whose keys are names (roles, issuers, selectors...), values of one shape.
+    Map(&'static Shape),
+    /// An object with these fields only.
+    Struct(&'static [Field]),
+}
 
-    /// Consumes a `null` and returns `true`; anything else is left unread (`false`).
-    pub(super) fn null(&mut self) -> Result<bool> {
-        if self.peek() == Some(b'n') {
-            let start = self.pos;
-            if self.literal()? == Literal::Null {
-                return Ok(true);
-            }
-            self.pos = start;
-        }
-        Ok(false)
-    }
+/// One field of a [`Shape::Struct`].
+#[derive(Debug)]
+pub(super) struct Field {
+    pub(super) name: &'static str,
+    pub(super) shape: Shape,
+    pub(super) presence: Presence,
+}
 
-    /// A non-negative integer that fits in `u32`, written without fraction or exponent.
-    pub(super) fn u32(&mut self) -> Result<u32> {
-        const EXPECTED: &str = "an integer from 0 to 4294967295";
-        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
-            return Err(self.invalid_type(EXPECTED));
-        }
-        let start = self.pos;
-        self.number_token()?;
-        let digits = self.text.get(start..self.pos).unwrap_or_default();
-        let value = digits.bytes().try_fold(0u32, |value, b| {
-            let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
-            value.checked_mul(10)?.checked_add(u32::from(digit))
-        });
-        // Digits only: the grammar was checked, so this is the text the author wrote.
-        value.ok_or_else(|| {
-            self.error_at(
-                start,
-                alloc::format!("invalid value: {digits}, expected {EXPECTED}"),
-            )
-        })
-    }
+/// Whether a field may be left out, and what `null` means for it (docs/DECISIONS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Presence {
+    /// Must be present; `null` is a type error.
+    Required,
+    /// May be left out; `null` is the same as left out.
+    Optional,
+    /// May be left out (its default is empty); `null` is a type error, since it would read
+    /// as "nothing configured".
+    Defaulted,
+}
 
-    /// `true`, `false` or `null` at the reader's position.
-    fn literal(&mut self) -> Result<Literal> {
-        let rest = self.text.get(self.pos..).unwrap_or_default();
-        for (text, literal) in [
-            ("true", Literal::True),
-            ("false", Literal::False),
-            ("null", Literal::Null),
-        ] {
-            if rest.starts_with(text) {
-                self.pos += text.len();
-                return Ok(literal);
-            }
+impl Field {
+    pub(super) const fn new(name: &'static str, shape: Shape, presence: Presence) -> Self {
+        Self {
+            name,
+            shape,
+            presence,
         }
-        Err(self.error("expected value"))
-    }
-
-    /// Checks one number against the JSON grammar and skips it:
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    fn number_token(&mut self) -> Result<()> {
-        if self.byte_at(self.pos) == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.byte_at(self.pos) {
-            Some(b'0') => {
-                self.pos += 1;
-                if matches!(self.byte_at(self.pos), Some(b'0'..=b'9')) {
-                    return Err(self.error("invalid number (leading zero)"));
-                }
-            }
-            Some(b'1'..=b'9') => self.skip_digits(),
-            _ => return Err(self.error("invalid number")),
-        }
-        if self.byte_at(self.pos) == Some(b'.') {
-            self.pos += 1;
-            self.require_digits()?;
-        }
-        if matches!(self.byte_at(self.pos), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.byte_at(self.pos), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            self.require_digits()?;
-        }
-        Ok(())
-    }
-
-    fn skip_digits(&mut self) {
-        while matches!(self.byte_at(self.pos), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-    }
-
-    fn require_digits(&mut self) -> Result<()> {
-        if !matches!(self.byte_at(self.pos), Some(b'0'..=b'9')) {
-            return Err(self.error("invalid number"));
-        }
-        self.skip_digits();
-        Ok(())
-    }
-
-    /// A string token at the reader's position (on its opening quote), unescaped.
-    fn string_token(&mut self) -> Result<String> {
-        const EOF: &str = "EOF while parsing a string";
-        self.pos += 1;
-        let mut out = String::new();
-        loop {
-            let start = self.pos;
-            while let Some(b) = self.byte_at(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
-            // Both ends sit next to ASCII bytes (or the ends of the text): char boundaries.
-            let Some(run) = self.text.get(start..self.pos) else {
-                return Err(self.error("invalid UTF-8 in a string"));
-            };
-            out.push_str(run);
-            match self.byte_at(self.pos) {
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(out);
-                }
-                Some(b'\\') => {
-                    self.pos += 1;
-                    self.escape(&mut out)?;
-                }
-                Some(_) => {
-                    return Err(self
-                        .error("control character (\\u0000-\\u001F) found while parsing a string"))
-                }
-                None => return Err(self.error(EOF)),
-            }
-        }
-    }
-
-    /// One escape, after its backslash.
-    fn escape(&mut self, out: &mut String) -> Result<()> {
-        let c = match self.byte_at(self.pos) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
-            Some(b'u') => {
-                self.pos += 1;
-                return self.unicode_escape(out);
-            }
-            Some(_) => return Err(self.error("invalid escape")),
-            None => return Err(self.error("EOF while parsing a string")),
-        };
-        self.pos += 1;
-        out.push(c);
-        Ok(())
-    }
-
-    /// `\uXXXX` after its `\u`; a UTF-16 surrogate must come as a high-low pair.
-    fn unicode_escape(&mut self, out: &mut String) -> Result<()> {
-        let first = self.hex4()?;
-        let code = match first {
-            0xd800..=0xdbff => {
-                let second = if self.byte_at(self.pos) == Some(b'\\')
-                    && self.byte_at(self.pos + 1) == Some(b'u')
-                {
-                    self.pos += 2;
-                    self.hex4()?
-                } else {
-                    0
-                };
-                if !(0xdc00..=0xdfff).contains(&second) {
-                    return Err(self.error("lone leading surrogate in hex escape"));
-                }
-                0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00)
-            }
-            0xdc00..=0xdfff => return Err(self.error("lone trailing surrogate in hex escape")),
-            other => other,
-        };
-        match char::from_u32(code) {
-            Some(c) => {
-                out.push(c);
-                Ok(())
-            }
-            None => Err(self.error("invalid unicode code point")),
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32> {
-        let mut value = 0u32;
-        for _ in 0..4 {
-            let Some(b) = self.byte_at(self.pos) else {
-                return Err(self.error("EOF while parsing a string"));
-            };
-            let Some(digit) = crate::hex::digit_value(b) else {
-                return Err(self.error("invalid escape: \\u needs 4 hex digits"));
-            };
-            value = value * 16 + u32::from(digit);
-            self.pos += 1;
-        }
-        Ok(value)
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Literal {
-    True,
-    False,
-    Null,
+/// A value read according to its [`Shape`].
+#[derive(Debug)]
+pub(super) enum Node {
+    /// An optional field written as `null`.
+    Absent,
+    Bool(bool),
+    U32(u32),
+    String(String),
+    Host(RawHost),
+    Pattern(RawPattern),
+    Array(Vec<Node>),
+    /// A [`Shape::Map`], in document order.
+    Map(Vec<(String, Node)>),
+    /// A [`Shape::Struct`]: the fields present, in document order.
+    Struct(Vec<(&'static str, Node)>),
+}
+
+/// Reads `text` as one JSON value of `shape`. Errors name the JSON path being read and end
+/// with serde_json's `at line L column C`.
+pub(super) fn read(text: &str, shape: &'static Shape) -> Result<Node, PolicyError> {
+    let mut path = JsonPath::root();
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let node = Expect::new(shape, Presence::Required, &mut path)
+        .deserialize(&mut deserializer)
+        .and_then(|node| deserializer.end().map(|()| node));
+    node.map_err(|error| PolicyError::Syntax {
+        path: path.render(),
+        detail: error.to_string(),
+    })
+}
+
+/// The keys of a pattern object (at most one of them may be given).
+static PATTERN_KINDS: &[Field] = &[
+    Field::new("prefix", Shape::String, Presence::Required),
+    Field::new("suffix", Shape::String, Presence::Required),
+    Field::new("glob", Shape::String, Presence::Required),
+];
+const HOSTS: &[&str] = &["auto", "envoy", "nginx"];
+const U32_EXPECTED: &str = "an integer from 0 to 4294967295";
+
+/// Reads one value of `shape`; as a seed for an array element it first steps into `[index]`.
+/// On success the path is back where it was; on an error it stays at the value at fault.
+struct Expect<'p> {
+    shape: &'static Shape,
+    nullable: bool,
+    index: Option<usize>,
+    path: &'p mut JsonPath,
+}
+
+impl<'p> Expect<'p> {
+    fn new(shape: &'static Shape, presence: Presence, path: &'p mut JsonPath) -> Self {
+        Self {
+            shape,
+            nullable: presence == Presence::Optional,
+            index: None,
+            path,
+        }
+    }
+
+    fn expected(&self) -> &'static str {
+        match self.shape {
+            Shape::String | Shape::Host => "a string",
+            Shape::Bool => "a boolean",
+            Shape::U32 => U32_EXPECTED,
+            Shape::Pattern => {
+                "a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\""
+            }
+            Shape::Array(_) => "an array",
+            Shape::Map(_) | Shape::Struct(_) => "an object",
+        }
+    }
+
+    /// `invalid type: <found>, expected <what the shape wants>`.
+    fn invalid_type<E: serde::de::Error>(&self, found: &str) -> E {
+        E::custom(alloc::format!(
+            "invalid type: {found}, expected {}",
+            self.expected()
+        ))
+    }
+
+    /// A pattern object: exactly one of `prefix`, `suffix`, `glob`, with a string value.
+    fn pattern_object<'de, A: MapAccess<'de>>(mut self, mut map: A) -> Result<Node, A::Error> {
+        let mark = self.path.mark();
+        let Some(kind) = self.next_field(&mut map, PATTERN_KINDS, &|_| false)? else {
+            return Err(A::Error::custom(
+                "empty pattern object: give exactly one of \"prefix\", \"suffix\", \"glob\"",
+            ));
+        };
+        let seed = Expect::new(&kind.shape, kind.presence, &mut *self.path);
+        let Node::String(value) = map.next_value_seed(seed)? else {
+            return Err(A::Error::custom(SHAPE_BUG));
+        };
+        self.path.truncate(mark);
+        if let Some(extra) = self.next_field(&mut map, PATTERN_KINDS, &|name| name == kind.name)? {
+            return Err(A::Error::custom(alloc::format!(
+                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\"; found \"{}\" and \"{}\"",
+                kind.name, extra.name
+            )));
+        }
+        Ok(Node::Pattern(match kind.name {
+            "prefix" => RawPattern::Prefix(value),
+            "suffix" => RawPattern::Suffix(value),
+            _ => RawPattern::Glob(value),
+        }))
+    }
+
+    /// The next key of a struct-like object: one of `fields` and not yet `present`, pushed on
+    /// the path; `None` at the end of the object.
+    fn next_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        fields: &'static [Field],
+        present: &dyn Fn(&'static str) -> bool,
+    ) -> Result<Option<&'static Field>, A::Error> {
+        let Some(key) = map.next_key::<String>()? else {
+            return Ok(None);
+        };
+        self.path.push_key(&key);
+        let Some(field) = fields.iter().find(|field| field.name == key) else {
+            let mut detail = String::from("unknown field ");
+            push_escaped(&mut detail, &key, '`');
+            detail.push_str(", expected ");
+            push_choices(&mut detail, fields.iter().map(|field| field.name));
+            return Err(A::Error::custom(detail));
+        };
+        if present(field.name) {
+            let mut detail = String::from("duplicate field ");
+            push_escaped(&mut detail, field.name, '`');
+            return Err(A::Error::custom(detail));
+        }
+        Ok(Some(field))
+    }
+}
+
+/// Should the schema in `raw` and the nodes built here ever disagree, the document is refused.
+pub(super) const SHAPE_BUG: &str =
+    "internal error: the policy reader built a value of the wrong shape";
+
+impl<'de> DeserializeSeed<'de> for Expect<'_> {
+    type Value = Node;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        let mark = self.path.mark();
+        if let Some(index) = self.index {
+            self.path.push_index(index);
+        }
+        let path = &mut *self.path;
+        let node = deserializer.deserialize_any(Expect {
+            shape: self.shape,
+            nullable: self.nullable,
+            index: None,
+            path,
+        })?;
+        self.path.truncate(mark);
+        Ok(node)
+    }
+}
+
+impl<'de> Visitor<'de> for Expect<'_> {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expected())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+        if self.nullable {
+            Ok(Node::Absent)
+        } else {
+            Err(self.invalid_type("null"))
+        }
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Node, E> {
+        match self.shape {
+            Shape::Bool => Ok(Node::Bool(value)),
+            _ if value => Err(self.invalid_type("boolean `true`")),
+            _ => Err(self.invalid_type("boolean `false`")),
+        }
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Node, E> {
+        match (self.shape, u32::try_from(value)) {
+            (Shape::U32, Ok(value)) => Ok(Node::U32(value)),
+            (Shape::U32, Err(_)) => Err(E::custom(alloc::format!(
+                "invalid value: {value}, expected {U32_EXPECTED}"
+            ))),
+            _ => Err(self.invalid_type("number")),
+        }
+    }
+
+    /// serde_json hands only negative integers here.
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Node, E> {
+        match self.shape {
+            Shape::U32 => Err(E::custom(alloc::format!(
+                "invalid value: {value}, expected {U32_EXPECTED}"
+            ))),
+            _ => Err(self.invalid_type("number")),
+        }
+    }
+
+    /// A fraction, an exponent, `-0` or an integer beyond `u64`. Not printed: formatting a
+    /// float costs ~20 KB of .wasm, and the position points at it.
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Node, E> {
+        match self.shape {
+            Shape::U32 => Err(self.invalid_type("floating point number")),
+            _ => Err(self.invalid_type("number")),
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Node, E> {
+        match self.shape {
+            Shape::String => Ok(Node::String(String::from(value))),
+            Shape::Pattern => Ok(Node::Pattern(RawPattern::Exact(String::from(value)))),
+            Shape::Host => match value {
+                "auto" => Ok(Node::Host(RawHost::Auto)),
+                "envoy" => Ok(Node::Host(RawHost::Envoy)),
+                "nginx" => Ok(Node::Host(RawHost::Nginx)),
+                other => {
+                    let mut detail = String::from("unknown variant ");
+                    push_escaped(&mut detail, other, '`');
+                    detail.push_str(", expected ");
+                    push_choices(&mut detail, HOSTS.iter().copied());
+                    Err(E::custom(detail))
+                }
+            },
+            _ => {
+                let mut found = String::from("string ");
+                push_quoted(&mut found, value);
+                Err(self.invalid_type(&found))
+            }
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let Shape::Array(element) = self.shape else {
+            return Err(self.invalid_type("array"));
+        };
+        let mut elements = Vec::new();
+        loop {
+            let seed = Expect {
+                shape: element,
+                nullable: false,
+                index: Some(elements.len()),
+                path: &mut *self.path,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(node) => elements.push(node),
+                None => return Ok(Node::Array(elements)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Node, A::Error> {
+        let mark = self.path.mark();
+        match self.shape {
+            Shape::Struct(fields) => {
+                let mut present: Vec<(&'static str, Node)> = Vec::new();
+                while let Some(field) = self.next_field(&mut map, fields, &|name| {
+                    present.iter().any(|(field, _)| *field == name)
+                })? {
+                    let seed = Expect::new(&field.shape, field.presence, &mut *self.path);
+                    present.push((field.name, map.next_value_seed(seed)?));
+                    self.path.truncate(mark);
+                }
+                if let Some(missing) = fields.iter().find(|field| {
+                    field.presence == Presence::Required
+                        && !present.iter().any(|(name, _)| *name == field.name)
+                }) {
+                    let mut detail = String::from("missing field ");
+                    push_escaped(&mut detail, missing.name, '`');
+                    return Err(A::Error::custom(detail));
+                }
+                Ok(Node::Struct(present))
+            }
+            Shape::Map(value) => {
+                let mut seen = HashSet::new();
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    self.path.push_key(&key);
+                    if !seen.insert(key.clone()) {
+                        let mut detail = String::from("duplicate key ");
+                        push_quoted(&mut detail, &key);
+                        return Err(A::Error::custom(detail));
+                    }
+                    let seed = Expect::new(value, Presence::Required, &mut *self.path);
+                    entries.push((key, map.next_value_seed(seed)?));
+                    self.path.truncate(mark);
+                }
+                Ok(Node::Map(entries))
+            }
+            Shape::Pattern => self.pattern_object(map),
+            _ => Err(self.invalid_type("object")),
+        }
+    }
 }
 
 /// `` `a` `` or `` one of `a`, `b`, `c` ``.
-fn push_choices(out: &mut String, names: &[&str]) {
+fn push_choices<'a>(out: &mut String, names: impl ExactSizeIterator<Item = &'a str>) {
     if names.len() > 1 {
         out.push_str("one of ");
     }
-    for (i, name) in names.iter().enumerate() {
+    for (i, name) in names.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }

@@ -1,8 +1,8 @@
 //! The v1 configuration contract: parse (`raw`), compile, evaluate.
 //!
-//! `raw` checks the document's shape (read by `json`, a strict JSON reader driven by the
-//! schema), `compile` checks its content and builds the runtime structures (hash sets,
-//! pre-compiled matchers, the path trie), `evaluate` decides requests.
+//! `raw` checks the document's shape (serde_json reads the text, `json` checks it against
+//! `raw`'s schema as it is read), `compile` checks its content and builds the runtime
+//! structures (hash sets, pre-compiled matchers, the path trie), `evaluate` decides requests.
 
 mod compile;
 mod evaluate;
@@ -80,7 +80,7 @@ pub enum PolicyError {
     Syntax {
         /// JSON path of the field where parsing stopped, or `$` at the top level.
         path: String,
-        /// What is wrong, ending with the line and column of the offending character.
+        /// What is wrong, ending with serde_json's `at line L column C` (where reading stopped).
         detail: String,
     },
     /// The document parsed but its content is invalid.

@@ -1,22 +1,24 @@
-//! The v1 JSON document as written, read by hand from the text ([`super::json`]).
+//! The v1 JSON document as written: its schema ([`POLICY`]) and the `Raw*` types it is read
+//! into.
 //!
 //! These types only check the document's *shape*: known fields only (an unknown field is an
 //! error, not ignored), each key at most once, required fields present, the JSON type of every
-//! value. Every content rule (defined roles, hex formats, path patterns...) is checked by
-//! `compile`, which names the JSON path of the field at fault. They are public so tools (the
-//! CLI's `lint`) can read a policy as written.
+//! value. serde_json reads the text and [`super::json`] checks it against [`POLICY`] as it
+//! goes, so every shape error carries the JSON path and serde_json's line and column. Every
+//! content rule (defined roles, hex formats, path patterns...) is checked by `compile`, which
+//! names the JSON path of the field at fault. The types are public so tools (the CLI's
+//! `lint`) can read a policy as written.
 //!
 //! Objects whose keys are names (`issuers`, `roles`, a matcher, `bind`, `forward_headers`) are
 //! read into [`RawMap`], which keeps document order (roles are listed in that order) and
 //! rejects duplicate keys: a policy author who wrote a role twice must not get half of it.
-//! An optional field written as `null` is the same as the field left out.
+//! An optional field written as `null` is the same as the field left out; a field whose
+//! default is empty takes no `null` (docs/DECISIONS.md).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use hashbrown::HashSet;
-
-use super::json::{JsonReader, Result};
+use super::json::{self, Field, Node, Presence, Shape};
 use super::PolicyError;
 
 /// The v1 document as parsed, before compilation.
@@ -149,255 +151,250 @@ impl<T> RawMap<T> {
 }
 
 impl RawPolicy {
-    /// Parses a v1 document. Errors name the JSON path being read and the line and column
-    /// of the offending character.
-    pub fn from_json(json: &str) -> core::result::Result<RawPolicy, PolicyError> {
-        let mut reader = JsonReader::new(json);
-        let policy = read_policy(&mut reader)?;
-        reader.finish()?;
-        Ok(policy)
+    /// Parses a v1 document. Errors name the JSON path being read and end with the line and
+    /// column where serde_json stopped.
+    pub fn from_json(json: &str) -> Result<RawPolicy, PolicyError> {
+        let node = json::read(json, &POLICY)?;
+        RawPolicy::from_node(node).ok_or_else(|| PolicyError::Syntax {
+            path: String::from("$"),
+            detail: String::from(json::SHAPE_BUG),
+        })
     }
 }
 
-// One reader per schema type. Each `match` covers exactly its `*_FIELDS` list (the reader has
-// already refused any other key); the fallback arm only guards against the two drifting apart.
+// ------------------------------------------------------------------------------ the schema
 
-const POLICY_FIELDS: &[&str] = &[
-    "mode",
-    "identity",
-    "issuers",
-    "revoked",
-    "roles",
-    "rules",
-    "forward_headers",
-    "expose_reason",
-    "host",
-    "identity_cache_size",
+use Presence::{Defaulted, Optional, Required};
+
+const STRINGS: Shape = Shape::Array(&Shape::String);
+
+/// The v1 document (DESIGN.md "Configuration contract, v1", plus the filter extensions
+/// `host` and `identity_cache_size`). Field order is the order `unknown field` lists them in.
+pub(super) static POLICY: Shape = Shape::Struct(&[
+    Field::new("mode", Shape::String, Optional),
+    Field::new("identity", Shape::Struct(IDENTITY), Optional),
+    Field::new("issuers", Shape::Map(&Shape::Struct(ISSUER)), Defaulted),
+    Field::new("revoked", Shape::Struct(REVOKED), Optional),
+    Field::new("roles", Shape::Map(&ROLE), Defaulted),
+    Field::new("rules", Shape::Array(&Shape::Struct(RULE)), Required),
+    Field::new("forward_headers", Shape::Map(&Shape::String), Defaulted),
+    Field::new("expose_reason", Shape::Bool, Optional),
+    Field::new("host", Shape::Host, Optional),
+    Field::new("identity_cache_size", Shape::U32, Optional),
+]);
+
+const IDENTITY: &[Field] = &[
+    Field::new("sources", STRINGS, Optional),
+    Field::new("require_client_auth_eku", Shape::Bool, Optional),
 ];
 
-fn read_policy(r: &mut JsonReader<'_>) -> Result<RawPolicy> {
-    let mut fields = r.fields(POLICY_FIELDS)?;
-    let mut policy = RawPolicy {
-        mode: None,
-        identity: None,
-        issuers: RawMap::default(),
-        revoked: None,
-        roles: RawMap::default(),
-        rules: Vec::new(),
-        forward_headers: RawMap::default(),
-        expose_reason: None,
-        host: None,
-        identity_cache_size: None,
-    };
-    let mut has_rules = false;
-    while let Some(field) = r.next_field(&mut fields)? {
-        match field {
-            "mode" => policy.mode = optional(r, JsonReader::string)?,
-            "identity" => policy.identity = optional(r, read_identity)?,
-            "issuers" => policy.issuers = read_map(r, read_issuer)?,
-            "revoked" => policy.revoked = optional(r, read_revoked)?,
-            "roles" => policy.roles = read_map(r, read_role)?,
-            "rules" => {
-                policy.rules = read_array(r, read_rule)?;
-                has_rules = true;
-            }
-            "forward_headers" => policy.forward_headers = read_map(r, JsonReader::string)?,
-            "expose_reason" => policy.expose_reason = optional(r, JsonReader::boolean)?,
-            "host" => policy.host = optional(r, read_host)?,
-            "identity_cache_size" => policy.identity_cache_size = optional(r, JsonReader::u32)?,
-            other => return Err(r.unknown_field(other, POLICY_FIELDS)),
+const ISSUER: &[Field] = &[
+    Field::new("subject", Shape::String, Required),
+    Field::new("key_id", Shape::String, Optional),
+];
+
+const REVOKED: &[Field] = &[
+    Field::new("serials", STRINGS, Defaulted),
+    Field::new("fingerprints_sha256", STRINGS, Defaulted),
+];
+
+/// A role: matchers (OR), each a map of selector -> patterns.
+const ROLE: Shape = Shape::Array(&Shape::Map(&Shape::Array(&Shape::Pattern)));
+
+const RULE: &[Field] = &[
+    Field::new("name", Shape::String, Required),
+    Field::new("methods", STRINGS, Optional),
+    Field::new("paths", STRINGS, Required),
+    Field::new("allow", STRINGS, Required),
+    Field::new("bind", Shape::Map(&Shape::String), Defaulted),
+];
+
+// ------------------------------------------------------------- from the tree to `Raw*` types
+
+/// Moves a [`Node`] read with the matching shape into its `Raw*` type. `None` means the
+/// shape above and the code below disagree (a bug here): the document is then refused.
+trait FromNode: Sized {
+    fn from_node(node: Node) -> Option<Self>;
+}
+
+/// The fields of a struct node, each taken out by name exactly once.
+struct Fields(Vec<(&'static str, Node)>);
+
+impl Fields {
+    fn of(node: Node) -> Option<Self> {
+        match node {
+            Node::Struct(fields) => Some(Self(fields)),
+            _ => None,
         }
     }
-    if !has_rules {
-        return Err(r.missing_field("rules"));
+
+    fn take(&mut self, name: &str) -> Option<Node> {
+        let at = self.0.iter().position(|(field, _)| *field == name)?;
+        Some(self.0.swap_remove(at).1)
     }
-    Ok(policy)
-}
 
-const IDENTITY_FIELDS: &[&str] = &["sources", "require_client_auth_eku"];
+    /// A [`Required`] field.
+    fn required<T: FromNode>(&mut self, name: &str) -> Option<T> {
+        T::from_node(self.take(name)?)
+    }
 
-fn read_identity(r: &mut JsonReader<'_>) -> Result<RawIdentity> {
-    let mut fields = r.fields(IDENTITY_FIELDS)?;
-    let mut identity = RawIdentity {
-        sources: None,
-        require_client_auth_eku: None,
-    };
-    while let Some(field) = r.next_field(&mut fields)? {
-        match field {
-            "sources" => identity.sources = optional(r, read_strings)?,
-            "require_client_auth_eku" => {
-                identity.require_client_auth_eku = optional(r, JsonReader::boolean)?;
-            }
-            other => return Err(r.unknown_field(other, IDENTITY_FIELDS)),
+    /// An [`Optional`] field: left out or `null` is `None`.
+    fn optional<T: FromNode>(&mut self, name: &str) -> Option<Option<T>> {
+        match self.take(name) {
+            None | Some(Node::Absent) => Some(None),
+            Some(node) => T::from_node(node).map(Some),
         }
     }
-    Ok(identity)
-}
 
-const ISSUER_FIELDS: &[&str] = &["subject", "key_id"];
-
-fn read_issuer(r: &mut JsonReader<'_>) -> Result<RawIssuer> {
-    let mut fields = r.fields(ISSUER_FIELDS)?;
-    let mut subject = None;
-    let mut key_id = None;
-    while let Some(field) = r.next_field(&mut fields)? {
-        match field {
-            "subject" => subject = Some(r.string()?),
-            "key_id" => key_id = optional(r, JsonReader::string)?,
-            other => return Err(r.unknown_field(other, ISSUER_FIELDS)),
+    /// A [`Defaulted`] field: left out is the empty default.
+    fn defaulted<T: FromNode + Default>(&mut self, name: &str) -> Option<T> {
+        match self.take(name) {
+            None => Some(T::default()),
+            Some(node) => T::from_node(node),
         }
     }
-    let Some(subject) = subject else {
-        return Err(r.missing_field("subject"));
-    };
-    Ok(RawIssuer { subject, key_id })
+
+    /// Every field read was taken: no field of the shape is missing from the code above.
+    fn finish<T>(self, value: T) -> Option<T> {
+        self.0.is_empty().then_some(value)
+    }
 }
 
-const REVOKED_FIELDS: &[&str] = &["serials", "fingerprints_sha256"];
+impl FromNode for RawPolicy {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let policy = RawPolicy {
+            mode: fields.optional("mode")?,
+            identity: fields.optional("identity")?,
+            issuers: fields.defaulted("issuers")?,
+            revoked: fields.optional("revoked")?,
+            roles: fields.defaulted("roles")?,
+            rules: fields.required("rules")?,
+            forward_headers: fields.defaulted("forward_headers")?,
+            expose_reason: fields.optional("expose_reason")?,
+            host: fields.optional("host")?,
+            identity_cache_size: fields.optional("identity_cache_size")?,
+        };
+        fields.finish(policy)
+    }
+}
 
-fn read_revoked(r: &mut JsonReader<'_>) -> Result<RawRevoked> {
-    let mut fields = r.fields(REVOKED_FIELDS)?;
-    let mut revoked = RawRevoked::default();
-    while let Some(field) = r.next_field(&mut fields)? {
-        match field {
-            "serials" => revoked.serials = read_strings(r)?,
-            "fingerprints_sha256" => revoked.fingerprints_sha256 = read_strings(r)?,
-            other => return Err(r.unknown_field(other, REVOKED_FIELDS)),
+impl FromNode for RawIdentity {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let identity = RawIdentity {
+            sources: fields.optional("sources")?,
+            require_client_auth_eku: fields.optional("require_client_auth_eku")?,
+        };
+        fields.finish(identity)
+    }
+}
+
+impl FromNode for RawIssuer {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let issuer = RawIssuer {
+            subject: fields.required("subject")?,
+            key_id: fields.optional("key_id")?,
+        };
+        fields.finish(issuer)
+    }
+}
+
+impl FromNode for RawRevoked {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let revoked = RawRevoked {
+            serials: fields.defaulted("serials")?,
+            fingerprints_sha256: fields.defaulted("fingerprints_sha256")?,
+        };
+        fields.finish(revoked)
+    }
+}
+
+impl FromNode for RawRule {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let rule = RawRule {
+            name: fields.required("name")?,
+            methods: fields.optional("methods")?,
+            paths: fields.required("paths")?,
+            allow: fields.required("allow")?,
+            bind: fields.defaulted("bind")?,
+        };
+        fields.finish(rule)
+    }
+}
+
+impl FromNode for String {
+    fn from_node(node: Node) -> Option<Self> {
+        match node {
+            Node::String(value) => Some(value),
+            _ => None,
         }
     }
-    Ok(revoked)
 }
 
-fn read_role(r: &mut JsonReader<'_>) -> Result<Vec<RawMatcher>> {
-    read_array(r, read_matcher)
-}
-
-fn read_matcher(r: &mut JsonReader<'_>) -> Result<RawMatcher> {
-    read_map(r, read_patterns)
-}
-
-fn read_patterns(r: &mut JsonReader<'_>) -> Result<Vec<RawPattern>> {
-    read_array(r, read_pattern)
-}
-
-const PATTERN_KINDS: &[&str] = &["prefix", "suffix", "glob"];
-
-fn read_pattern(r: &mut JsonReader<'_>) -> Result<RawPattern> {
-    match r.peek() {
-        Some(b'"') => return Ok(RawPattern::Exact(r.string()?)),
-        Some(b'{') => {}
-        _ => {
-            return Err(r.invalid_type(
-                "a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\"",
-            ))
+impl FromNode for bool {
+    fn from_node(node: Node) -> Option<Self> {
+        match node {
+            Node::Bool(value) => Some(value),
+            _ => None,
         }
     }
-    let mut fields = r.fields(PATTERN_KINDS)?;
-    let Some(kind) = r.next_field(&mut fields)? else {
-        return Err(r.closed_object_error(String::from(
-            "empty pattern object: give exactly one of \"prefix\", \"suffix\", \"glob\"",
-        )));
-    };
-    let value = r.string()?;
-    if let Some(extra) = r.next_field(&mut fields)? {
-        return Err(r.key_error(alloc::format!(
-                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\"; found \"{kind}\" and \"{extra}\""
-            ),
-        ));
-    }
-    Ok(match kind {
-        "prefix" => RawPattern::Prefix(value),
-        "suffix" => RawPattern::Suffix(value),
-        "glob" => RawPattern::Glob(value),
-        other => return Err(r.unknown_field(other, PATTERN_KINDS)),
-    })
 }
 
-const RULE_FIELDS: &[&str] = &["name", "methods", "paths", "allow", "bind"];
-
-fn read_rule(r: &mut JsonReader<'_>) -> Result<RawRule> {
-    let mut fields = r.fields(RULE_FIELDS)?;
-    let mut name = None;
-    let mut methods = None;
-    let mut paths = None;
-    let mut allow = None;
-    let mut bind = RawMap::default();
-    while let Some(field) = r.next_field(&mut fields)? {
-        match field {
-            "name" => name = Some(r.string()?),
-            "methods" => methods = optional(r, read_strings)?,
-            "paths" => paths = Some(read_strings(r)?),
-            "allow" => allow = Some(read_strings(r)?),
-            "bind" => bind = read_map(r, JsonReader::string)?,
-            other => return Err(r.unknown_field(other, RULE_FIELDS)),
+impl FromNode for u32 {
+    fn from_node(node: Node) -> Option<Self> {
+        match node {
+            Node::U32(value) => Some(value),
+            _ => None,
         }
     }
-    match (name, paths, allow) {
-        (Some(name), Some(paths), Some(allow)) => Ok(RawRule {
-            name,
-            methods,
-            paths,
-            allow,
-            bind,
-        }),
-        (None, _, _) => Err(r.missing_field("name")),
-        (_, None, _) => Err(r.missing_field("paths")),
-        (_, _, None) => Err(r.missing_field("allow")),
+}
+
+impl FromNode for RawHost {
+    fn from_node(node: Node) -> Option<Self> {
+        match node {
+            Node::Host(host) => Some(host),
+            _ => None,
+        }
     }
 }
 
-const HOSTS: &[&str] = &["auto", "envoy", "nginx"];
-
-fn read_host(r: &mut JsonReader<'_>) -> Result<RawHost> {
-    let at = r.value_start();
-    match r.string()?.as_str() {
-        "auto" => Ok(RawHost::Auto),
-        "envoy" => Ok(RawHost::Envoy),
-        "nginx" => Ok(RawHost::Nginx),
-        other => Err(r.unknown_variant(at, other, HOSTS)),
+impl FromNode for RawPattern {
+    fn from_node(node: Node) -> Option<Self> {
+        match node {
+            Node::Pattern(pattern) => Some(pattern),
+            _ => None,
+        }
     }
 }
 
-fn read_strings(r: &mut JsonReader<'_>) -> Result<Vec<String>> {
-    read_array(r, JsonReader::string)
-}
-
-/// `null` or absent -> `None`.
-fn optional<'a, T>(
-    r: &mut JsonReader<'a>,
-    read: fn(&mut JsonReader<'a>) -> Result<T>,
-) -> Result<Option<T>> {
-    if r.null()? {
-        Ok(None)
-    } else {
-        read(r).map(Some)
+impl<T: FromNode> FromNode for Vec<T> {
+    fn from_node(node: Node) -> Option<Self> {
+        let Node::Array(nodes) = node else {
+            return None;
+        };
+        let mut values = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            values.push(T::from_node(node)?);
+        }
+        Some(values)
     }
 }
 
-fn read_array<'a, T>(
-    r: &mut JsonReader<'a>,
-    read_element: fn(&mut JsonReader<'a>) -> Result<T>,
-) -> Result<Vec<T>> {
-    let mut members = r.array()?;
-    let mut elements = Vec::new();
-    while r.next_element(&mut members)? {
-        elements.push(read_element(r)?);
+impl<T: FromNode> FromNode for RawMap<T> {
+    fn from_node(node: Node) -> Option<Self> {
+        let Node::Map(nodes) = node else {
+            return None;
+        };
+        let mut entries = Vec::with_capacity(nodes.len());
+        for (key, node) in nodes {
+            entries.push((key, T::from_node(node)?));
+        }
+        Some(RawMap(entries))
     }
-    Ok(elements)
-}
-
-fn read_map<'a, T>(
-    r: &mut JsonReader<'a>,
-    read_value: fn(&mut JsonReader<'a>) -> Result<T>,
-) -> Result<RawMap<T>> {
-    let mut members = r.object()?;
-    let mut seen = HashSet::new();
-    let mut entries = Vec::new();
-    while let Some(key) = r.next_name(&mut members, &mut seen)? {
-        let value = read_value(r)?;
-        entries.push((key, value));
-    }
-    Ok(RawMap(entries))
 }
 
 #[cfg(test)]
@@ -486,12 +483,12 @@ mod tests {
         assert_eq!(with_nulls, without);
         // Fields with an empty default take no null: it would read as "nothing configured".
         for (json, path, column) in [
-            (r#"{"rules": [], "roles": null}"#, "roles", 24),
-            (r#"{"rules": null}"#, "rules", 11),
+            (r#"{"rules": [], "roles": null}"#, "roles", 27),
+            (r#"{"rules": null}"#, "rules", 14),
             (
                 r#"{"rules": [], "revoked": {"serials": null}}"#,
                 "revoked.serials",
-                38,
+                41,
             ),
         ] {
             let (at, detail) = syntax_error(json);
@@ -588,7 +585,7 @@ mod tests {
             (
                 r#"{"rules": [{"name": "a", "paths": "/x", "allow": []}]}"#,
                 "rules[0].paths",
-                "invalid type: string \"/x\", expected an array at line 1 column 35",
+                "invalid type: string \"/x\", expected an array at line 1 column 38",
             ),
             (
                 r#"{"rules": [{"name": 7, "paths": [], "allow": []}]}"#,
@@ -603,7 +600,7 @@ mod tests {
             (
                 r#"{"rules": [], "expose_reason": "yes"}"#,
                 "expose_reason",
-                "invalid type: string \"yes\", expected a boolean at line 1 column 32",
+                "invalid type: string \"yes\", expected a boolean at line 1 column 36",
             ),
             (
                 r#"{"rules": [], "identity": {"require_client_auth_eku": 0}}"#,
@@ -623,22 +620,22 @@ mod tests {
             (
                 r#"{"rules": [], "identity_cache_size": 1.5}"#,
                 "identity_cache_size",
-                "invalid value: 1.5, expected an integer from 0 to 4294967295 at line 1 column 38",
+                "invalid type: floating point number, expected an integer from 0 to 4294967295 at line 1 column 40",
             ),
             (
                 r#"{"rules": [], "identity_cache_size": "10"}"#,
                 "identity_cache_size",
-                "invalid type: string \"10\", expected an integer from 0 to 4294967295 at line 1 column 38",
+                "invalid type: string \"10\", expected an integer from 0 to 4294967295 at line 1 column 41",
             ),
             (
                 r#"{"rules": [], "host": "Envoy"}"#,
                 "host",
-                "unknown variant `Envoy`, expected one of `auto`, `envoy`, `nginx` at line 1 column 23",
+                "unknown variant `Envoy`, expected one of `auto`, `envoy`, `nginx` at line 1 column 29",
             ),
             (
                 r#"[]"#,
                 "$",
-                "invalid type: array, expected an object at line 1 column 1",
+                "invalid type: array, expected an object at line 1 column 2",
             ),
         ];
         for (json, path, detail) in cases {
@@ -739,7 +736,8 @@ mod tests {
         let doc = |pattern: &str| {
             alloc::format!(r#"{{"rules": [], "roles": {{"r": [{{"subject.OU": [{pattern}]}}]}}}}"#)
         };
-        // The pattern starts at column 47.
+        // The pattern starts at column 47. Errors point where serde_json stopped reading: a
+        // key's closing quote, the `}` of an object missing something, a value's last character.
         let cases = [
             (
                 r#"{"prefx": "a"}"#,
@@ -759,7 +757,7 @@ mod tests {
             (
                 "42",
                 "roles.r[0][\"subject.OU\"][0]",
-                "invalid type: number, expected a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\" at line 1 column 47",
+                "invalid type: number, expected a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\" at line 1 column 48",
             ),
             (
                 r#"{"glob": 1}"#,
@@ -802,5 +800,90 @@ mod tests {
         }
         // Whitespace around the document is fine.
         assert!(RawPolicy::from_json(" \n\t{\"rules\": []}\r\n ").is_ok());
+    }
+
+    /// The schema (`POLICY`) and the moves into `Raw*` types name the same fields: every
+    /// field, set to a value other than its default, arrives where it belongs.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn every_field_of_the_schema_reaches_its_raw_type() {
+        let raw = RawPolicy::from_json(
+            r#"{
+              "mode": "shadow",
+              "identity": { "sources": ["xfcc"], "require_client_auth_eku": false },
+              "issuers": { "ca": { "subject": "CN=CA", "key_id": "ab" } },
+              "revoked": { "serials": ["01"], "fingerprints_sha256": ["ff"] },
+              "roles": { "r": [ { "san.dns": [{"glob": "*.a"}] } ] },
+              "rules": [ { "name": "n", "methods": ["GET"], "paths": ["/{t}"], "allow": ["r"],
+                           "bind": {"t": "subject.O"} } ],
+              "forward_headers": { "x-r": "roles" },
+              "expose_reason": true,
+              "host": "envoy",
+              "identity_cache_size": 7
+            }"#,
+        )
+        .unwrap();
+        let s = |text: &str| text.to_string();
+        let expected = RawPolicy {
+            mode: Some(s("shadow")),
+            identity: Some(RawIdentity {
+                sources: Some(vec![s("xfcc")]),
+                require_client_auth_eku: Some(false),
+            }),
+            issuers: RawMap(vec![(
+                s("ca"),
+                RawIssuer {
+                    subject: s("CN=CA"),
+                    key_id: Some(s("ab")),
+                },
+            )]),
+            revoked: Some(RawRevoked {
+                serials: vec![s("01")],
+                fingerprints_sha256: vec![s("ff")],
+            }),
+            roles: RawMap(vec![(
+                s("r"),
+                vec![RawMap(vec![(
+                    s("san.dns"),
+                    vec![RawPattern::Glob(s("*.a"))],
+                )])],
+            )]),
+            rules: vec![RawRule {
+                name: s("n"),
+                methods: Some(vec![s("GET")]),
+                paths: vec![s("/{t}")],
+                allow: vec![s("r")],
+                bind: RawMap(vec![(s("t"), s("subject.O"))]),
+            }],
+            forward_headers: RawMap(vec![(s("x-r"), s("roles"))]),
+            expose_reason: Some(true),
+            host: Some(RawHost::Envoy),
+            identity_cache_size: Some(7),
+        };
+        assert_eq!(raw, expected);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn identity_cache_size_takes_u32_integers_only() {
+        let expected = "expected an integer from 0 to 4294967295 at line 1 column";
+        for (number, found) in [
+            ("4294967296", "invalid value: 4294967296,"),
+            ("-1", "invalid value: -1,"),
+            ("1e3", "invalid type: floating point number,"),
+            ("-0", "invalid type: floating point number,"),
+            ("10.0", "invalid type: floating point number,"),
+        ] {
+            let json = alloc::format!(r#"{{"rules": [], "identity_cache_size": {number}}}"#);
+            let column = 37 + number.len();
+            assert_eq!(
+                syntax_error(&json),
+                (
+                    String::from("identity_cache_size"),
+                    alloc::format!("{found} {expected} {column}")
+                ),
+                "{number}"
+            );
+        }
     }
 }

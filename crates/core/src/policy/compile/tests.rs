@@ -141,7 +141,7 @@ fn syntax_errors_pass_through_with_their_path() {
     assert_eq!(path, "rules[0].methods");
     assert_eq!(
         detail,
-        "invalid type: string \"GET\", expected an array at line 1 column 81"
+        "invalid type: string \"GET\", expected an array at line 1 column 85"
     );
 }
 
