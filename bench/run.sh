@@ -5,9 +5,9 @@
 #   bench/run.sh --quick    smoke run (~1 min)
 #   bench/run.sh --help     every option of the driver
 #
-# It finds (or installs) oha, builds the mtls-authz filter and the empty filter for
-# wasm32-wasip1, and runs the driver (bench/driver), which finds (or installs) Envoy through
-# the e2e crate (scripts/ensure-envoy.sh).
+# It finds (or installs) oha, builds the mtls-authz filter as shipped (scripts/build-wasm.sh)
+# and the empty filter for wasm32-wasip1, and runs the driver (bench/driver), which finds (or
+# installs) Envoy through the e2e crate (scripts/ensure-envoy.sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,11 +33,11 @@ find_oha() {
 
 oha="$(find_oha)"
 target="${CARGO_TARGET_DIR:-$root/target}"
-echo "building the filters (wasm32-wasip1, release)" >&2
-cargo build --quiet -p mtls-authz-filter --target wasm32-wasip1 --release
+echo "building the filters (wasm32-wasip1, release; mtls-authz as shipped, after wasm-opt)" >&2
+wasm="$(bash "$root/scripts/build-wasm.sh")"
 # Not a workspace member: its own lock file, the workspace's target directory.
 CARGO_TARGET_DIR="$target" cargo build --quiet \
   --manifest-path bench/empty-filter/Cargo.toml --target wasm32-wasip1 --release
 exec cargo run --quiet --release -p mtls-authz-bench -- --oha "$oha" \
-  --wasm "$target/wasm32-wasip1/release/mtls_authz_filter.wasm" \
+  --wasm "$wasm" \
   --empty-wasm "$target/wasm32-wasip1/release/mtls_authz_bench_empty_filter.wasm" "$@"
