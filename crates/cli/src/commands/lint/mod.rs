@@ -424,10 +424,21 @@ fn xfcc_source(doc: &RawPolicy) -> Option<Finding> {
     Some(finding)
 }
 
+/// The selector whose values are the names of the `issuers` entries a certificate matches.
+const ISSUER_PIN: &str = "issuer_pin";
+
 /// MA010: an issuer pinned by its subject DN alone matches every trusted CA that carries the
 /// same name. Skipped when every matcher that names the issuer also pins the leaf's
-/// `fingerprint_sha256`, which identifies the certificate (and so its CA) outright.
+/// `fingerprint_sha256`, which identifies the certificate (and so its CA) outright — unless a
+/// `bind` or `forward_headers` reads `issuer_pin`: those see the issuer's name for a
+/// certificate from any CA with that DN, fingerprint or not.
 fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
+    let pin_read_outside_roles = doc
+        .rules
+        .iter()
+        .flat_map(|rule| rule.bind.iter())
+        .chain(doc.forward_headers.iter())
+        .any(|(_, selector)| selector == ISSUER_PIN);
     let mut findings = Vec::new();
     for (name, issuer) in doc.issuers.iter() {
         if issuer.key_id.is_some() {
@@ -438,12 +449,13 @@ fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
             .iter()
             .flat_map(|(_, matchers)| matchers)
             .filter(|m| {
-                m.get("issuer_pin")
+                m.get(ISSUER_PIN)
                     .is_some_and(|pins| pins.contains(&RawPattern::Exact(String::from(name))))
             })
             .peekable();
         let used = pinning.peek().is_some();
-        if used && pinning.all(|m| m.get("fingerprint_sha256").is_some()) {
+        if used && !pin_read_outside_roles && pinning.all(|m| m.get("fingerprint_sha256").is_some())
+        {
             continue;
         }
         findings.push(Finding::new(
@@ -679,6 +691,41 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// The fingerprint exemption covers role matchers only: `issuer_pin` bound to a path
+    /// parameter or forwarded upstream still yields the issuer's name for any CA with its DN.
+    #[test]
+    fn issuer_pin_bound_or_forwarded_keeps_its_finding_despite_fingerprints() {
+        let fingerprint = "95e7e6bcc20a44a35de77c35e4eb2d489714095aadf075b77bfb24622d1892c4";
+        let policy = |rule_bind: &str, forward: &str| {
+            format!(
+                r#"{{
+                "issuers": {{"corp-ca": {{"subject": "CN=Corp CA"}}}},
+                "roles": {{"partner": [{{"issuer_pin": ["corp-ca"], "fingerprint_sha256": ["{fingerprint}"]}}]}},
+                "rules": [
+                    {{"name": "by-ca", "methods": ["GET"], "paths": ["/ca/{{ca}}"], "allow": ["authenticated"]{rule_bind}}},
+                    {{"name": "p", "methods": ["GET"], "paths": ["/p"], "allow": ["partner"]}}
+                ],
+                "forward_headers": {{"x-client-role": "roles"{forward}}}
+            }}"#
+            )
+        };
+        let at = |json: &str| -> Vec<String> {
+            findings_of(json, "MA010")
+                .into_iter()
+                .map(|(at, _, _)| at)
+                .collect()
+        };
+        let bound = policy(r#", "bind": {"ca": "issuer_pin"}"#, "");
+        assert_eq!(at(&bound), vec!["issuer[corp-ca]".to_string()]);
+        let forwarded = policy(
+            r#", "bind": {"ca": "subject.O"}"#,
+            r#", "x-client-ca": "issuer_pin""#,
+        );
+        assert_eq!(at(&forwarded), vec!["issuer[corp-ca]".to_string()]);
+        let neither = policy(r#", "bind": {"ca": "subject.O"}"#, "");
+        assert_eq!(at(&neither), Vec::<String>::new());
     }
 
     #[test]
