@@ -174,7 +174,8 @@ pub(super) static POLICY: Shape = Shape::Struct(&[
     Field::new("mode", Shape::String, Optional),
     Field::new("identity", Shape::Struct(IDENTITY), Optional),
     Field::new("issuers", Shape::Map(&Shape::Struct(ISSUER)), Defaulted),
-    Field::new("revoked", Shape::Struct(REVOKED), Optional),
+    // Left out, nothing is revoked: an empty default, so no `null` (read as `None` below).
+    Field::new("revoked", Shape::Struct(REVOKED), Defaulted),
     Field::new("roles", Shape::Map(&ROLE), Defaulted),
     Field::new("rules", Shape::Array(&Shape::Struct(RULE)), Required),
     Field::new("forward_headers", Shape::Map(&Shape::String), Defaulted),
@@ -470,7 +471,7 @@ mod tests {
     fn null_is_the_same_as_an_absent_optional_field() {
         let with_nulls = RawPolicy::from_json(
             r#"{"mode": null, "identity": {"sources": null, "require_client_auth_eku": null},
-                "issuers": {"ca": {"subject": "CN=CA", "key_id": null}}, "revoked": null,
+                "issuers": {"ca": {"subject": "CN=CA", "key_id": null}},
                 "rules": [{"name": "r", "methods": null, "paths": ["/"], "allow": ["public"]}],
                 "expose_reason": null, "host": null, "identity_cache_size": null}"#,
         )
@@ -484,6 +485,8 @@ mod tests {
         // Fields with an empty default take no null: it would read as "nothing configured".
         for (json, path, column) in [
             (r#"{"rules": [], "roles": null}"#, "roles", 27),
+            // `revoked` left out revokes nothing: a `null` there must not mean the same.
+            (r#"{"rules": [], "revoked": null}"#, "revoked", 29),
             (r#"{"rules": null}"#, "rules", 14),
             (
                 r#"{"rules": [], "revoked": {"serials": null}}"#,
@@ -493,7 +496,7 @@ mod tests {
         ] {
             let (at, detail) = syntax_error(json);
             assert_eq!(at, path, "{json}");
-            let expected = if path == "roles" {
+            let expected = if path == "roles" || path == "revoked" {
                 "an object"
             } else {
                 "an array"
