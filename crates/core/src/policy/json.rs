@@ -66,6 +66,10 @@ pub(super) enum Presence {
     /// May be left out (its default is empty); `null` is a type error, since it would read
     /// as "nothing configured".
     Defaulted,
+    /// May be left out, and leaving it out widens what is allowed (`methods`: every method;
+    /// `key_id`: a pin by DN alone). `null` is a type error: a template that renders a
+    /// missing value as `null` must not widen access without saying so.
+    OptionalNotNull,
 }
 
 impl Field {

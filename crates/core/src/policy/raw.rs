@@ -164,7 +164,7 @@ impl RawPolicy {
 
 // ------------------------------------------------------------------------------ the schema
 
-use Presence::{Defaulted, Optional, Required};
+use Presence::{Defaulted, Optional, OptionalNotNull, Required};
 
 const STRINGS: Shape = Shape::Array(&Shape::String);
 
@@ -191,7 +191,7 @@ const IDENTITY: &[Field] = &[
 
 const ISSUER: &[Field] = &[
     Field::new("subject", Shape::String, Required),
-    Field::new("key_id", Shape::String, Optional),
+    Field::new("key_id", Shape::String, OptionalNotNull),
 ];
 
 const REVOKED: &[Field] = &[
@@ -204,7 +204,7 @@ const ROLE: Shape = Shape::Array(&Shape::Map(&Shape::Array(&Shape::Pattern)));
 
 const RULE: &[Field] = &[
     Field::new("name", Shape::String, Required),
-    Field::new("methods", STRINGS, Optional),
+    Field::new("methods", STRINGS, OptionalNotNull),
     Field::new("paths", STRINGS, Required),
     Field::new("allow", STRINGS, Required),
     Field::new("bind", Shape::Map(&Shape::String), Defaulted),
@@ -471,8 +471,8 @@ mod tests {
     fn null_is_the_same_as_an_absent_optional_field() {
         let with_nulls = RawPolicy::from_json(
             r#"{"mode": null, "identity": {"sources": null, "require_client_auth_eku": null},
-                "issuers": {"ca": {"subject": "CN=CA", "key_id": null}},
-                "rules": [{"name": "r", "methods": null, "paths": ["/"], "allow": ["public"]}],
+                "issuers": {"ca": {"subject": "CN=CA"}},
+                "rules": [{"name": "r", "paths": ["/"], "allow": ["public"]}],
                 "expose_reason": null, "host": null, "identity_cache_size": null}"#,
         )
         .unwrap();
@@ -493,11 +493,24 @@ mod tests {
                 "revoked.serials",
                 41,
             ),
+            // Left out, these widen access (every method; a pin by DN alone): no null.
+            (
+                r#"{"rules": [{"name": "r", "methods": null, "paths": ["/"], "allow": []}]}"#,
+                "rules[0].methods",
+                40,
+            ),
+            (
+                r#"{"rules": [], "issuers": {"ca": {"subject": "CN=CA", "key_id": null}}}"#,
+                "issuers.ca.key_id",
+                67,
+            ),
         ] {
             let (at, detail) = syntax_error(json);
             assert_eq!(at, path, "{json}");
             let expected = if path == "roles" || path == "revoked" {
                 "an object"
+            } else if path.ends_with("key_id") {
+                "a string"
             } else {
                 "an array"
             };
