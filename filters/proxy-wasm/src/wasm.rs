@@ -112,3 +112,15 @@ impl HttpContext for MtlsAuthzRequest {
         }
     }
 }
+
+impl Drop for MtlsAuthzRequest {
+    /// A request still in flight when a reconfiguration replaced its filter is that filter's
+    /// last holder: it hands over the counts the filter batched since the root's last flush.
+    fn drop(&mut self) {
+        if let Some(filter) = self.filter.take() {
+            if Rc::strong_count(&filter) == 1 {
+                filter.on_tick(&mut ProxyWasmHost);
+            }
+        }
+    }
+}
