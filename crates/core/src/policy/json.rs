@@ -103,6 +103,16 @@ pub(super) enum Node {
 /// with serde_json's `at line L column C`.
 pub(super) fn read(text: &str, shape: &'static Shape) -> Result<Node, PolicyError> {
     let mut path = JsonPath::root();
+    // JSON text has no byte-order mark (RFC 8259 §8.1); some editors write one. Refused like
+    // any other stray character, but with a message that says what it is.
+    if text.starts_with('\u{feff}') {
+        return Err(PolicyError::Syntax {
+            path: path.render(),
+            detail: String::from(
+                "unexpected byte-order mark (U+FEFF: save the file as UTF-8 without one) at line 1 column 1",
+            ),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let node = Expect::new(shape, Presence::Required, &mut path)
         .deserialize(&mut deserializer)

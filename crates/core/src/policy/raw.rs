@@ -413,6 +413,20 @@ mod tests {
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_byte_order_mark_is_refused_by_name() {
+        assert_eq!(
+            syntax_error("\u{feff}{\"rules\": []}"),
+            (
+                String::from("$"),
+                String::from(
+                    "unexpected byte-order mark (U+FEFF: save the file as UTF-8 without one) at line 1 column 1"
+                )
+            )
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn parses_the_contract_example_shape() {
         let raw = RawPolicy::from_json(
             r#"{
