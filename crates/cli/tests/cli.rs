@@ -91,7 +91,7 @@ fn inspect_json_keeps_an_injected_cn_as_one_cn() {
     let s = &v["selectors"];
     assert_eq!(
         s["subject"],
-        json!(["CN=x\\,OU=Admins,OU=Billing,O=Example Health"])
+        json!(["CN=x\\,OU\\=Admins,OU=Billing,O=Example Health"])
     );
     assert_eq!(s["subject.CN"], json!(["x,OU=Admins"]));
     assert_eq!(s["subject.OU"], json!(["Billing"]));

@@ -265,7 +265,7 @@ fn comma_injection_in_cn_is_one_escaped_value() {
         vec!["x,OU=Admins"]
     );
     assert_eq!(id.subject.values("2.5.4.11").count(), 0);
-    assert_eq!(id.subject.rfc4514, "CN=x\\,OU=Admins,O=Example Health");
+    assert_eq!(id.subject.rfc4514, "CN=x\\,OU\\=Admins,O=Example Health");
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

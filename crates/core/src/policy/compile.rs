@@ -428,7 +428,11 @@ fn compile_patterns(
     } else {
         ExactSet::Few(exact)
     };
-    Ok(PatternSet { exact, others })
+    Ok(PatternSet {
+        exact,
+        others,
+        whole_dn: matches!(selector, Selector::Subject | Selector::Issuer),
+    })
 }
 
 fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, PolicyError> {

@@ -168,6 +168,9 @@ enum Condition {
 struct PatternSet {
     exact: ExactSet,
     others: Vec<Pattern>,
+    /// The selector is a whole rendered DN (`subject`, `issuer`): partial patterns match
+    /// only at its [`crate::dn::Boundaries`], never inside an escaped value.
+    whole_dn: bool,
 }
 
 #[derive(Debug)]
@@ -178,7 +181,22 @@ enum ExactSet {
 
 impl PatternSet {
     fn matches(&self, value: &str) -> bool {
-        self.matches_exact(value) || self.others.iter().any(|p| p.matches(value))
+        self.matches_exact(value) || self.matching_other(value).is_some()
+    }
+
+    /// The first non-exact pattern that matches `value`.
+    fn matching_other(&self, value: &str) -> Option<&Pattern> {
+        if self.others.is_empty() {
+            return None;
+        }
+        if self.whole_dn {
+            let boundaries = crate::dn::Boundaries::of(value);
+            self.others
+                .iter()
+                .find(|p| p.matches_dn(value, &boundaries))
+        } else {
+            self.others.iter().find(|p| p.matches(value))
+        }
     }
 
     fn matches_exact(&self, value: &str) -> bool {
@@ -193,7 +211,7 @@ impl PatternSet {
         if self.matches_exact(value) {
             return Some(Pattern::Exact(String::from(value)));
         }
-        self.others.iter().find(|p| p.matches(value)).cloned()
+        self.matching_other(value).cloned()
     }
 }
 
