@@ -6,6 +6,7 @@
 //! allow:rule[<rule>]:public                allowed by a rule that allows `public`
 //! bad_request:<path_error>                 400, path cannot be normalised unambiguously (PathError::code)
 //! bad_request:invalid_method               400, method is not an RFC 9110 token
+//! bad_request:method_override              400, a query parameter overrides the method (`_method`...; crate::method_override)
 //! unauthenticated:<identity_error>         401, no usable identity and no `public` rule matched
 //! forbidden:no_rule_matched                403, identity ok but no rule matches method + path
 //! forbidden:rule[<rule>]:role_not_held     403, first matching rule (policy order) not satisfied: no allowed role
@@ -121,6 +122,9 @@ pub enum Reason {
     BadPath(PathError),
     /// The method is not a token.
     InvalidMethod,
+    /// A request parameter overrides the method (`?_method=DELETE`): see
+    /// [`crate::method_override`].
+    MethodOverride,
     /// No usable identity.
     Unauthenticated(IdentityRejection),
     /// No rule matches method and path.
@@ -146,6 +150,7 @@ impl fmt::Display for Reason {
             Reason::AllowedPublic { rule } => write!(f, "allow:rule[{rule}]:public"),
             Reason::BadPath(e) => write!(f, "bad_request:{}", e.code()),
             Reason::InvalidMethod => f.write_str("bad_request:invalid_method"),
+            Reason::MethodOverride => f.write_str("bad_request:method_override"),
             Reason::Unauthenticated(r) => write!(f, "unauthenticated:{}", r.code()),
             Reason::NoRuleMatched => f.write_str("forbidden:no_rule_matched"),
             Reason::RoleNotHeld { rule } => write!(f, "forbidden:rule[{rule}]:role_not_held"),
@@ -193,7 +198,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_reason_string() {
-        let cases: [(Reason, &str); 8] = [
+        let cases: [(Reason, &str); 9] = [
             (
                 Reason::AllowedByRole {
                     rule: "records-read".into(),
@@ -212,6 +217,7 @@ mod tests {
                 "bad_request:encoded_slash",
             ),
             (Reason::InvalidMethod, "bad_request:invalid_method"),
+            (Reason::MethodOverride, "bad_request:method_override"),
             (
                 Reason::Unauthenticated(IdentityRejection::RevokedSerial),
                 "unauthenticated:revoked_serial",

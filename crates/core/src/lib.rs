@@ -22,6 +22,7 @@ pub mod dn;
 pub mod forward;
 pub mod hex;
 pub mod identity;
+pub mod method_override;
 pub mod path;
 pub mod pattern;
 mod percent;

@@ -18,6 +18,7 @@ use super::{
     PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_SIZE, MAX_IDENTITY_CACHE_SIZE,
 };
 use crate::forward::{forward_header_name, is_token, HeaderNameError};
+use crate::method_override::OverrideParams;
 use crate::pattern::Pattern;
 use crate::selector::Selector;
 use crate::strip::StrippedHeaders;
@@ -170,12 +171,27 @@ impl Policy {
             forward_headers.push((lower, selector));
         }
 
+        let override_path = root.key("method_override_params");
+        for (i, name) in raw.method_override_params.iter().enumerate() {
+            if OverrideParams::canonical(name).is_none() {
+                return Err(invalid(
+                    override_path.index(i),
+                    alloc::format!(
+                        "{name:?} names no parameter (empty once decoded and trimmed, or cut at `[`/NUL)"
+                    ),
+                ));
+            }
+        }
+        let override_params =
+            OverrideParams::new(raw.method_override_params.iter().map(String::as_str));
+
         let stripped_headers = StrippedHeaders::new(
             forward_headers.iter().map(|(name, _)| name.as_str()),
             sources.contains(&Source::Xfcc),
         );
         Ok(Policy {
             stripped_headers,
+            override_params,
             mode,
             sources,
             require_client_auth_eku,

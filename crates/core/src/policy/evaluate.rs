@@ -79,6 +79,12 @@ impl Policy {
         if forwarded_as_sent && !normalized.forwardable_as_sent() {
             return rejected(Reason::BadPath(PathError::NotNormalized));
         }
+        if normalized
+            .query()
+            .is_some_and(|query| self.override_params.in_urlencoded(query.as_bytes()))
+        {
+            return rejected(Reason::MethodOverride);
+        }
         let identity = self.check_identity(client, now);
         let held = identity.ok().map(|identity| self.held_roles(identity));
 

@@ -38,6 +38,8 @@ pub(super) enum Shape {
     U32,
     /// `host`: one of `auto`, `envoy`, `nginx`.
     Host,
+    /// A string that must be one of these (read as [`Node::String`]).
+    Choice(&'static [&'static str]),
     /// A string pattern: a string, or an object with exactly one of `prefix`, `suffix`, `glob`.
     Pattern,
     /// An array of values of one shape.
@@ -153,7 +155,7 @@ impl<'p> Expect<'p> {
 
     fn expected(&self) -> &'static str {
         match self.shape {
-            Shape::String | Shape::Host => "a string",
+            Shape::String | Shape::Host | Shape::Choice(_) => "a string",
             Shape::Bool => "a boolean",
             Shape::U32 => U32_EXPECTED,
             Shape::Pattern => {
@@ -306,6 +308,17 @@ impl<'de> Visitor<'de> for Expect<'_> {
         match self.shape {
             Shape::String => Ok(Node::String(String::from(value))),
             Shape::Pattern => Ok(Node::Pattern(RawPattern::Exact(String::from(value)))),
+            Shape::Choice(choices) => {
+                if choices.contains(&value) {
+                    Ok(Node::String(String::from(value)))
+                } else {
+                    let mut detail = String::from("unknown variant ");
+                    push_escaped(&mut detail, value, '`');
+                    detail.push_str(", expected ");
+                    push_choices(&mut detail, choices.iter().copied());
+                    Err(E::custom(detail))
+                }
+            }
             Shape::Host => match value {
                 "auto" => Ok(Node::Host(RawHost::Auto)),
                 "envoy" => Ok(Node::Host(RawHost::Envoy)),

@@ -133,6 +133,7 @@ pub struct Policy {
     host: HostKind,
     identity_cache_size: usize,
     stripped_headers: crate::strip::StrippedHeaders,
+    override_params: crate::method_override::OverrideParams,
 }
 
 /// A role: held when any matcher holds.
@@ -283,6 +284,12 @@ impl Policy {
     /// The inbound headers that never reach the upstream (see [`crate::strip`]).
     pub fn stripped_headers(&self) -> &crate::strip::StrippedHeaders {
         &self.stripped_headers
+    }
+
+    /// The request parameters that override the method (see [`crate::method_override`]):
+    /// a query carrying one is refused, and the filter checks form bodies with them.
+    pub fn method_override_params(&self) -> &crate::method_override::OverrideParams {
+        &self.override_params
     }
 
     /// Filter extension `host`: whose properties carry the peer certificate.
