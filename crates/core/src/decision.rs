@@ -14,7 +14,7 @@
 //! ```
 //! `<identity_error>` is one of: `no_certificate`, `certificate_unverified`,
 //! `certificate_parse_error`, `certificate_too_large`, `certificate_expired`,
-//! `certificate_not_yet_valid`, `revoked_serial`, `revoked_fingerprint`,
+//! `certificate_not_yet_valid`, `serial_not_positive`, `revoked_serial`, `revoked_fingerprint`,
 //! `missing_client_auth_eku`, `ca_certificate`.
 
 use alloc::string::String;
@@ -74,6 +74,9 @@ pub enum IdentityRejection {
     CertificateExpired,
     /// `now` is before notBefore.
     CertificateNotYetValid,
+    /// The serial is zero or negative (RFC 5280 requires a positive one; a negative serial
+    /// has the same octets as a positive one).
+    SerialNotPositive,
     /// Serial is in `revoked.serials`.
     RevokedSerial,
     /// Fingerprint is in `revoked.fingerprints_sha256`.
@@ -94,6 +97,7 @@ impl IdentityRejection {
             IdentityRejection::CertificateTooLarge => "certificate_too_large",
             IdentityRejection::CertificateExpired => "certificate_expired",
             IdentityRejection::CertificateNotYetValid => "certificate_not_yet_valid",
+            IdentityRejection::SerialNotPositive => "serial_not_positive",
             IdentityRejection::RevokedSerial => "revoked_serial",
             IdentityRejection::RevokedFingerprint => "revoked_fingerprint",
             IdentityRejection::MissingClientAuthEku => "missing_client_auth_eku",
@@ -264,6 +268,7 @@ mod tests {
                 IdentityRejection::CertificateNotYetValid,
                 "certificate_not_yet_valid",
             ),
+            (IdentityRejection::SerialNotPositive, "serial_not_positive"),
             (IdentityRejection::RevokedSerial, "revoked_serial"),
             (IdentityRejection::RevokedFingerprint, "revoked_fingerprint"),
             (

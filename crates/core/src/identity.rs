@@ -33,7 +33,9 @@ pub struct Identity {
     pub san_ip: Vec<String>,
     /// The SPIFFE ID: set only when there is exactly one URI SAN and it is a valid SPIFFE ID.
     pub spiffe_id: Option<String>,
-    /// Lowercase hex of the serial's content octets with leading zero octets removed.
+    /// Lowercase hex of the serial's content octets with leading zero octets removed; a
+    /// negative serial is `-` and the hex of its magnitude. Serials that are not positive
+    /// (RFC 5280 §4.1.2.2) make the certificate unusable (`serial_not_positive`).
     pub serial: String,
     /// SHA-256 of the whole DER certificate.
     pub fingerprint_sha256: [u8; 32],
@@ -63,6 +65,11 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Whether the serial is a positive integer, as RFC 5280 §4.1.2.2 requires.
+    pub fn serial_is_positive(&self) -> bool {
+        self.serial != "0" && !self.serial.starts_with('-')
+    }
+
     /// Parses one DER certificate: strict DER, nothing after it, at most
     /// [`MAX_CERT_DER_LEN`] bytes. The signature is not verified (the proxy verified the
     /// chain); everything policies select on is decoded and checked.

@@ -192,6 +192,7 @@ impl Policy {
         Ok(Policy {
             stripped_headers,
             override_params,
+            strict_paths: raw.strict_paths.unwrap_or(false),
             mode,
             sources,
             require_client_auth_eku,
@@ -339,11 +340,12 @@ fn compile_matcher(
             }
             Selector::IssuerPin => Condition::IssuerPin(compile_issuer_pins(patterns, issuers, &path)?),
             selector => {
-                let patterns = compile_patterns(&selector, patterns, &path)?;
+                let (patterns, scoped) = compile_patterns(&selector, patterns, issuers, &path)?;
                 Condition::Attribute {
                     text: String::from(selector_text),
                     selector,
                     patterns,
+                    scoped,
                 }
             }
         };
@@ -395,15 +397,36 @@ fn compile_issuer_pins(
     Ok(indexes)
 }
 
+/// A selector's patterns, and for `serial` its issuer-scoped ones as (index into
+/// `issuers`, normalised serial).
 fn compile_patterns(
     selector: &Selector,
     patterns: &[RawPattern],
+    issuers: &[IssuerPin],
     path: &JsonPath,
-) -> Result<PatternSet, PolicyError> {
+) -> Result<(PatternSet, Vec<(usize, String)>), PolicyError> {
     let mut exact = Vec::new();
     let mut others = Vec::new();
+    let mut scoped = Vec::new();
     for (i, pattern) in patterns.iter().enumerate() {
         let path = path.index(i);
+        if let RawPattern::IssuerSerial { issuer, serial } = pattern {
+            if *selector != Selector::Serial {
+                return Err(invalid(
+                    path,
+                    "an {\"issuer\", \"serial\"} pattern is only for the `serial` selector",
+                ));
+            }
+            let Some(index) = issuers.iter().position(|pin| pin.name == *issuer) else {
+                return Err(invalid(
+                    path.key("issuer"),
+                    alloc::format!("issuer \"{issuer}\" is not defined in `issuers`"),
+                ));
+            };
+            let serial = parse_serial(serial).map_err(|e| invalid(path.key("serial"), e))?;
+            scoped.push((index, serial));
+            continue;
+        }
         match selector {
             Selector::FingerprintSha256 => {
                 let value = exact_only(pattern, "fingerprint_sha256", &path)?;
@@ -423,6 +446,7 @@ fn compile_patterns(
             RawPattern::Prefix(v) => (v, "prefix"),
             RawPattern::Suffix(v) => (v, "suffix"),
             RawPattern::Glob(v) => (v, "glob"),
+            RawPattern::IssuerSerial { .. } => continue,
         };
         if value.is_empty() {
             return Err(invalid(
@@ -437,6 +461,7 @@ fn compile_patterns(
             RawPattern::Prefix(v) => others.push(Pattern::Prefix(v.clone())),
             RawPattern::Suffix(v) => others.push(Pattern::Suffix(v.clone())),
             RawPattern::Glob(v) => others.push(Pattern::Glob(v.clone())),
+            RawPattern::IssuerSerial { .. } => {}
         }
     }
     let exact = if exact.len() > EXACT_SET_THRESHOLD {
@@ -444,11 +469,12 @@ fn compile_patterns(
     } else {
         ExactSet::Few(exact)
     };
-    Ok(PatternSet {
+    let patterns = PatternSet {
         exact,
         others,
         whole_dn: matches!(selector, Selector::Subject | Selector::Issuer),
-    })
+    };
+    Ok((patterns, scoped))
 }
 
 fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, PolicyError> {

@@ -72,7 +72,7 @@ impl Policy {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
         }
-        let normalized = match normalize_target(request.path) {
+        let normalized = match normalize_target(request.path, self.strict_paths) {
             Ok(normalized) => normalized,
             Err(e) => return rejected(Reason::BadPath(e)),
         };
@@ -155,9 +155,9 @@ impl Policy {
         out
     }
 
-    /// The identity checks (certificate present and parsed, validity against `now`, revoked
-    /// serial, revoked fingerprint, clientAuth EKU, not a CA) in that order; the first failure
-    /// is the rejection.
+    /// The identity checks (certificate present and parsed, validity against `now`, a positive
+    /// serial, revoked serial, revoked fingerprint, clientAuth EKU, not a CA) in that order;
+    /// the first failure is the rejection.
     pub fn check_identity<'a>(
         &self,
         client: ClientCert<'a>,
@@ -181,6 +181,9 @@ impl Policy {
         }
         if now > identity.not_after {
             return Err(IdentityRejection::CertificateExpired);
+        }
+        if !identity.serial_is_positive() {
+            return Err(IdentityRejection::SerialNotPositive);
         }
         if self.revoked_serials.contains(identity.serial.as_str()) {
             return Err(IdentityRejection::RevokedSerial);
@@ -369,8 +372,21 @@ impl Policy {
         role.matchers.iter().any(|matcher| {
             matcher.conditions.iter().all(|condition| match condition {
                 Condition::Attribute {
-                    selector, patterns, ..
-                } => selector.any_value(identity, |value| patterns.matches(value)),
+                    selector,
+                    patterns,
+                    scoped,
+                    ..
+                } => {
+                    selector.any_value(identity, |value| patterns.matches(value))
+                        || scoped.iter().any(|(issuer, serial)| {
+                            identity.serial == *serial
+                                && pins.get_or_compute(*issuer, || {
+                                    self.issuers
+                                        .get(*issuer)
+                                        .is_some_and(|pin| pin.matches(identity))
+                                })
+                        })
+                }
                 Condition::IssuerPin(indexes) => indexes.iter().any(|&i| {
                     pins.get_or_compute(i, || {
                         self.issuers.get(i).is_some_and(|pin| pin.matches(identity))

@@ -134,6 +134,8 @@ pub struct Policy {
     identity_cache_size: usize,
     stripped_headers: crate::strip::StrippedHeaders,
     override_params: crate::method_override::OverrideParams,
+    /// v1.1 `strict_paths`: refuse double encoding and look-alikes of `.`, `/`, `\\`.
+    strict_paths: bool,
 }
 
 /// A role: held when any matcher holds.
@@ -158,6 +160,9 @@ enum Condition {
         text: String,
         selector: Selector,
         patterns: PatternSet,
+        /// `serial` only: (index into `Policy::issuers`, serial) pairs, each held when the
+        /// certificate has that serial AND matches that issuer pin.
+        scoped: Vec<(usize, String)>,
     },
     /// The certificate matches one of these `issuers` (indexes into `Policy::issuers`).
     IssuerPin(Vec<usize>),
@@ -290,6 +295,11 @@ impl Policy {
     /// a query carrying one is refused, and the filter checks form bodies with them.
     pub fn method_override_params(&self) -> &crate::method_override::OverrideParams {
         &self.override_params
+    }
+
+    /// v1.1 `strict_paths`.
+    pub fn strict_paths(&self) -> bool {
+        self.strict_paths
     }
 
     /// Filter extension `host`: whose properties carry the peer certificate.

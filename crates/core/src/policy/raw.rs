@@ -139,6 +139,14 @@ pub enum RawPattern {
     Suffix(String),
     /// `{"glob": "..."}`.
     Glob(String),
+    /// v1.1, `serial` selector only: `{"issuer": "<issuers entry>", "serial": "<hex>"}`, the
+    /// serial of a certificate from that issuer (serials are unique per CA, not globally).
+    IssuerSerial {
+        /// Name of an `issuers` entry.
+        issuer: String,
+        /// The serial in hex (any case, `:` allowed).
+        serial: String,
+    },
 }
 
 /// A JSON object read in document order, duplicate keys rejected.
@@ -825,27 +833,42 @@ mod tests {
             (
                 r#"{"prefx": "a"}"#,
                 "roles.r[0][\"subject.OU\"][0].prefx",
-                "unknown field `prefx`, expected one of `prefix`, `suffix`, `glob` at line 1 column 54",
+                "unknown field `prefx`, expected one of `prefix`, `suffix`, `glob`, `issuer`, `serial` at line 1 column 54",
             ),
             (
                 r#"{"prefix": "a", "suffix": "b"}"#,
                 "roles.r[0][\"subject.OU\"][0].suffix",
-                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\"; found \"prefix\" and \"suffix\" at line 1 column 70",
+                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\"; found \"prefix\" and \"suffix\" at line 1 column 70",
             ),
             (
                 r#"{ }"#,
                 "roles.r[0][\"subject.OU\"][0]",
-                "empty pattern object: give exactly one of \"prefix\", \"suffix\", \"glob\" at line 1 column 49",
+                "empty pattern object: give exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\" at line 1 column 49",
             ),
             (
                 "42",
                 "roles.r[0][\"subject.OU\"][0]",
-                "invalid type: number, expected a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\" at line 1 column 48",
+                "invalid type: number, expected a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\" (or \"issuer\" and \"serial\") at line 1 column 48",
             ),
             (
                 r#"{"glob": 1}"#,
                 "roles.r[0][\"subject.OU\"][0].glob",
                 "invalid type: number, expected a string at line 1 column 56",
+            ),
+            (
+                r#"{"issuer": "a", "glob": "b"}"#,
+                "roles.r[0][\"subject.OU\"][0].glob",
+                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\"; found \"issuer\" and \"glob\" at line 1 column 68",
+            ),
+            (
+                r#"{"issuer": "a"}"#,
+                "roles.r[0][\"subject.OU\"][0]",
+                "an issuer-scoped serial needs \"serial\" next to \"issuer\" at line 1 column 61",
+            ),
+            (
+                r#"{"serial": "01", "issuer": "a", "serial": "02"}"#,
+                "roles.r[0][\"subject.OU\"][0].serial",
+                "duplicate field `serial` at line 1 column 86",
             ),
         ];
         for (pattern, path, detail) in cases {
