@@ -212,24 +212,6 @@ fn unsigned_hex(mut octets: &[u8]) -> String {
     }
 }
 
-#[cfg(test)]
-mod serial_tests {
-    use super::serial_hex;
-
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    #[cfg_attr(not(target_arch = "wasm32"), test)]
-    fn negative_serials_render_apart_from_positive_ones() {
-        assert_eq!(serial_hex(&[0x00, 0xff, 0x7f]), "ff7f");
-        assert_eq!(serial_hex(&[0xff, 0x7f]), "-81");
-        assert_eq!(serial_hex(&[0xff]), "-01");
-        assert_eq!(serial_hex(&[0x80]), "-80");
-        assert_eq!(serial_hex(&[0x80, 0x00]), "-8000");
-        assert_eq!(serial_hex(&[0xff, 0x00]), "-0100");
-        assert_eq!(serial_hex(&[0x00]), "0");
-        assert_eq!(serial_hex(&[0x01, 0xab]), "01ab");
-    }
-}
-
 /// Reads the next element, which must be a SEQUENCE, and returns its content octets.
 fn read_sequence<'a>(
     reader: &mut SliceReader<'a>,
@@ -258,4 +240,22 @@ fn der_error(field: &'static str) -> impl Fn(der::Error) -> CertError {
 
 fn invalid(field: &'static str, detail: String) -> CertError {
     CertError::Invalid { field, detail }
+}
+
+#[cfg(test)]
+mod serial_tests {
+    use super::serial_hex;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn negative_serials_render_apart_from_positive_ones() {
+        assert_eq!(serial_hex(&[0x00, 0xff, 0x7f]), "ff7f");
+        assert_eq!(serial_hex(&[0xff, 0x7f]), "-81");
+        assert_eq!(serial_hex(&[0xff]), "-01");
+        assert_eq!(serial_hex(&[0x80]), "-80");
+        assert_eq!(serial_hex(&[0x80, 0x00]), "-8000");
+        assert_eq!(serial_hex(&[0xff, 0x00]), "-0100");
+        assert_eq!(serial_hex(&[0x00]), "0");
+        assert_eq!(serial_hex(&[0x01, 0xab]), "01ab");
+    }
 }
