@@ -38,6 +38,6 @@ pub mod xfcc;
 pub use decision::{Decision, Outcome, Reason, Status};
 pub use identity::{CertError, ClientCert, Identity};
 pub use path::{normalize_path, normalize_path_with, NormalizedPath, PathError};
-pub use policy::{HostKind, Mode, Policy, PolicyError, Request, Source};
+pub use policy::{HostKind, Mode, PeerVerification, Policy, PolicyError, Request, Source};
 pub use selector::Selector;
 pub use time::UnixTime;

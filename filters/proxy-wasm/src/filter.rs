@@ -37,12 +37,13 @@ impl Filter {
             Ok(filter) => host.log(
                 LogLevel::Info,
                 &format!(
-                    "mtls-authz: configured: mode={:?} sources={:?} host={:?} rules={} identity_cache_size={}",
+                    "mtls-authz: configured: mode={:?} sources={:?} host={:?} rules={} identity_cache_size={} identity_cache_max_bytes={}",
                     filter.config.policy.mode(),
                     filter.config.policy.sources(),
                     filter.config.host,
                     filter.config.policy.rule_names().len(),
                     filter.config.identity_cache_size,
+                    filter.config.policy.identity_cache_max_bytes(),
                 ),
             ),
             Err(err) => host.log(
@@ -55,7 +56,10 @@ impl Filter {
 
     fn new(config: FilterConfig, metrics: Metrics) -> Filter {
         Filter {
-            cache: RefCell::new(IdentityCache::new(config.identity_cache_size)),
+            cache: RefCell::new(IdentityCache::new(
+                config.identity_cache_size,
+                config.policy.identity_cache_max_bytes(),
+            )),
             config,
             metrics,
             sequence: Cell::new(0),

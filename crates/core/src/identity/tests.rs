@@ -746,3 +746,28 @@ fn random_bytes_truncations_and_mutations_never_panic() {
         let _ = Identity::parse(&spliced);
     }
 }
+
+/// The cache budgets identities by `memory_bytes`: it counts every owned allocation, so a
+/// certificate with more names holds more, and never less than the struct itself.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn memory_bytes_counts_every_allocation() {
+    let full = Identity::from_pem(FULL_PEM).unwrap();
+    let bytes = full.memory_bytes();
+    let text: usize = full.subject.rfc4514.len()
+        + full.issuer.rfc4514.len()
+        + full
+            .san_dns
+            .iter()
+            .chain(&full.san_uri)
+            .map(String::len)
+            .sum::<usize>()
+        + full.fingerprint_sha256_hex.len();
+    assert!(bytes >= core::mem::size_of::<Identity>() + text, "{bytes}");
+    let mut more = full.clone();
+    let before = more.memory_bytes();
+    more.san_dns.push("x".repeat(1000));
+    assert!(more.memory_bytes() >= before + 1000);
+    let err = CertError::Der("d".repeat(100));
+    assert!(err.memory_bytes() >= 100 + core::mem::size_of::<CertError>());
+}

@@ -14,8 +14,10 @@ use super::json_path::JsonPath;
 use super::raw::{RawHost, RawIdentity, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule};
 use super::router::{parse_path_pattern, Route, Router};
 use super::{
-    Allow, AllowedRole, Bind, Condition, ExactSet, HostKind, Matcher, Mode, PatternSet, Policy,
-    PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_SIZE, MAX_IDENTITY_CACHE_SIZE,
+    Allow, AllowedRole, Bind, Condition, ExactSet, HostKind, Matcher, Mode, PatternSet,
+    PeerVerification, Policy, PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_MAX_BYTES,
+    DEFAULT_IDENTITY_CACHE_SIZE, MAX_FORM_BODY_CHECK_BYTES, MAX_IDENTITY_CACHE_MAX_BYTES,
+    MAX_IDENTITY_CACHE_SIZE,
 };
 use crate::forward::{forward_header_name, is_token, HeaderNameError};
 use crate::method_override::OverrideParams;
@@ -193,6 +195,32 @@ impl Policy {
             stripped_headers,
             override_params,
             strict_paths: raw.strict_paths.unwrap_or(false),
+            peer_verification: match raw
+                .identity
+                .as_ref()
+                .and_then(|identity| identity.peer_verification.as_deref())
+            {
+                Some("listener") => PeerVerification::Listener,
+                // The schema admits only `connection` and `listener`.
+                _ => PeerVerification::Connection,
+            },
+            identity_cache_max_bytes: bounded(
+                raw.identity_cache_max_bytes,
+                DEFAULT_IDENTITY_CACHE_MAX_BYTES,
+                0,
+                MAX_IDENTITY_CACHE_MAX_BYTES,
+                &root.key("identity_cache_max_bytes"),
+            )?,
+            form_body_check_max_bytes: match &raw.form_body_check {
+                None => None,
+                Some(check) => Some(bounded(
+                    Some(check.max_bytes),
+                    0,
+                    1,
+                    MAX_FORM_BODY_CHECK_BYTES,
+                    &root.key("form_body_check").key("max_bytes"),
+                )?),
+            },
             mode,
             sources,
             require_client_auth_eku,
@@ -219,6 +247,28 @@ fn compile_host(host: Option<RawHost>) -> HostKind {
         Some(RawHost::Envoy) => HostKind::Envoy,
         Some(RawHost::Nginx) => HostKind::Nginx,
     }
+}
+
+/// `value` (or `default` when absent) checked against `min..=max`.
+fn bounded(
+    value: Option<u32>,
+    default: usize,
+    min: usize,
+    max: usize,
+    path: &JsonPath,
+) -> Result<usize, PolicyError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    usize::try_from(value)
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            invalid(
+                path.clone(),
+                alloc::format!("expected an integer from {min} to {max}, found {value}"),
+            )
+        })
 }
 
 fn compile_identity_cache_size(size: Option<u32>, path: &JsonPath) -> Result<usize, PolicyError> {

@@ -58,6 +58,28 @@ pub enum HostKind {
     Nginx,
 }
 
+/// How the filter learns that the proxy verified the peer certificate (v1.1
+/// `identity.peer_verification`, docs/DECISIONS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerVerification {
+    /// The proxy must report the certificate verified for this very connection (Envoy
+    /// `connection.peer_certificate_valid`, NGINX `ngx.ssl_client_verify`). Envoy reports
+    /// `false` on resumed TLS sessions, so its listener must not resume sessions.
+    Connection,
+    /// The listener refuses every certificate it cannot verify at the handshake, so a
+    /// certificate that reached the filter was verified (Envoy binds a resumed session to the
+    /// validation settings that admitted it). Envoy's `false` is then not a refusal; never
+    /// with `trust_chain_verification: ACCEPT_UNTRUSTED`.
+    Listener,
+}
+
+/// Default of `identity_cache_max_bytes`: the identity cache's budget per filter VM.
+pub const DEFAULT_IDENTITY_CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Largest accepted `identity_cache_max_bytes`.
+pub const MAX_IDENTITY_CACHE_MAX_BYTES: usize = 1024 * 1024 * 1024;
+/// Largest accepted `form_body_check.max_bytes` (Envoy's default per-request buffer limit).
+pub const MAX_FORM_BODY_CHECK_BYTES: usize = 1024 * 1024;
+
 /// Default of `identity_cache_size`: parsed certificates kept per filter VM.
 pub const DEFAULT_IDENTITY_CACHE_SIZE: usize = 1024;
 /// Largest accepted `identity_cache_size` (each entry holds one parsed certificate).
@@ -136,6 +158,9 @@ pub struct Policy {
     override_params: crate::method_override::OverrideParams,
     /// v1.1 `strict_paths`: refuse double encoding and look-alikes of `.`, `/`, `\\`.
     strict_paths: bool,
+    peer_verification: PeerVerification,
+    identity_cache_max_bytes: usize,
+    form_body_check_max_bytes: Option<usize>,
 }
 
 /// A role: held when any matcher holds.
@@ -300,6 +325,22 @@ impl Policy {
     /// v1.1 `strict_paths`.
     pub fn strict_paths(&self) -> bool {
         self.strict_paths
+    }
+
+    /// v1.1 `identity.peer_verification` (default [`PeerVerification::Connection`]).
+    pub fn peer_verification(&self) -> PeerVerification {
+        self.peer_verification
+    }
+
+    /// v1.1 filter extension `identity_cache_max_bytes`: the identity cache's byte budget.
+    pub fn identity_cache_max_bytes(&self) -> usize {
+        self.identity_cache_max_bytes
+    }
+
+    /// v1.1 filter extension `form_body_check.max_bytes`: `Some` when the filter must check
+    /// form bodies for method overrides (and refuse larger ones).
+    pub fn form_body_check_max_bytes(&self) -> Option<usize> {
+        self.form_body_check_max_bytes
     }
 
     /// Filter extension `host`: whose properties carry the peer certificate.
