@@ -76,9 +76,9 @@ pub fn entry_bytes(parsed: &Parsed) -> usize {
         Err(err) => err.memory_bytes(),
     };
     value
-        + 2 * std::mem::size_of::<usize>()
-        + std::mem::size_of::<Slot>()
-        + std::mem::size_of::<(CacheKey, usize)>()
+        + 2 * size_of::<usize>()
+        + size_of::<Slot>()
+        + size_of::<(CacheKey, usize)>()
         + 1
 }
 

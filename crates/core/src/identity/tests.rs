@@ -763,11 +763,11 @@ fn memory_bytes_counts_every_allocation() {
             .map(String::len)
             .sum::<usize>()
         + full.fingerprint_sha256_hex.len();
-    assert!(bytes >= core::mem::size_of::<Identity>() + text, "{bytes}");
+    assert!(bytes >= size_of::<Identity>() + text, "{bytes}");
     let mut more = full.clone();
     let before = more.memory_bytes();
     more.san_dns.push("x".repeat(1000));
     assert!(more.memory_bytes() >= before + 1000);
     let err = CertError::Der("d".repeat(100));
-    assert!(err.memory_bytes() >= 100 + core::mem::size_of::<CertError>());
+    assert!(err.memory_bytes() >= 100 + size_of::<CertError>());
 }
