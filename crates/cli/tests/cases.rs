@@ -25,6 +25,9 @@ fn check_json(case: &Case) -> (Option<i32>, Value, String) {
     match &case.cert {
         Some(name) => {
             cmd.arg("--cert").arg(cert_path(name).unwrap());
+            if !case.peer_verified() {
+                cmd.arg("--cert-unverified");
+            }
         }
         None => {
             cmd.arg("--no-cert");

@@ -75,11 +75,7 @@ pub fn entry_bytes(parsed: &Parsed) -> usize {
         Ok(identity) => identity.memory_bytes(),
         Err(err) => err.memory_bytes(),
     };
-    value
-        + 2 * size_of::<usize>()
-        + size_of::<Slot>()
-        + size_of::<(CacheKey, usize)>()
-        + 1
+    value + 2 * size_of::<usize>() + size_of::<Slot>() + size_of::<(CacheKey, usize)>() + 1
 }
 
 /// The cache. Capacity 0 (entries or bytes) disables it.

@@ -117,6 +117,11 @@ impl Filter {
         request::handle(self, host)
     }
 
+    /// Strips protected names from the request trailers; see [`request::trailers`].
+    pub fn on_request_trailers<H: Host>(&self, host: &mut H) -> Verdict {
+        request::trailers(self, host)
+    }
+
     /// The next request sequence number (for generated request ids).
     pub(crate) fn next_sequence(&self) -> u64 {
         let n = self.sequence.get().wrapping_add(1);

@@ -78,6 +78,13 @@ pub trait Host {
     /// Adds one more instance of request header `name`.
     fn add_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError>;
 
+    /// Every request trailer instance, in order, as (name, value bytes). Empty when the
+    /// request has no trailers.
+    fn request_trailers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError>;
+
+    /// Removes EVERY instance of request trailer `name`.
+    fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError>;
+
     /// Answers the request locally; the upstream never sees it.
     fn send_local_response(
         &mut self,

@@ -66,7 +66,10 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
             host,
             &headers,
             policy.sources(),
-            host_kind,
+            source::PeerSource {
+                kind: host_kind,
+                verification: policy.peer_verification(),
+            },
             &mut cache,
             &mut envoy_digest_seen,
         )
@@ -134,6 +137,35 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         (false, Mode::Enforce) => context.deny(host, &decision, identity),
         (allowed, mode) => {
             context.forward(host, &decision, identity, usable_identity, allowed, mode)
+        }
+    }
+}
+
+/// Handles the request trailers of a request that is being forwarded: every protected name
+/// goes, as from the headers (see [`mtls_authz_core::strip::StrippedHeaders::must_remove_trailer`]),
+/// because some upstreams merge trailers into headers. A host failure answers 500: the
+/// trailers cannot be forwarded safely.
+pub fn trailers<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
+    let stripped = filter.config.policy.stripped_headers();
+    let result = host.request_trailers().and_then(|entries| {
+        let trailers = RequestHeaders::new(entries);
+        for name in trailers.trailer_names_to_remove(stripped) {
+            host.remove_request_trailer(name)?;
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => Verdict::Continue,
+        Err(err) => {
+            filter.metrics.record(host, Outcome::HostError, None);
+            let now = host.now_nanos().unwrap_or(0);
+            internal_error(
+                host,
+                &RequestHeaders::default(),
+                now,
+                filter.next_sequence(),
+                &err,
+            )
         }
     }
 }

@@ -111,6 +111,19 @@ impl HttpContext for MtlsAuthzRequest {
             Verdict::Respond => Action::Pause,
         }
     }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        let mut host = ProxyWasmHost;
+        let verdict = match &self.filter {
+            Some(filter) => filter.on_request_trailers(&mut host),
+            // The headers were answered with 500 already.
+            None => Verdict::Respond,
+        };
+        match verdict {
+            Verdict::Continue => Action::Continue,
+            Verdict::Respond => Action::Pause,
+        }
+    }
 }
 
 impl Drop for MtlsAuthzRequest {

@@ -21,7 +21,7 @@ pub mod xfcc;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-pub use case::{Case, Expect, Layer};
+pub use case::{Case, Expect, Layer, Listener};
 
 /// Request time of a case without `time`.
 pub const DEFAULT_TIME: &str = "2026-11-23T00:00:00Z";
@@ -196,6 +196,27 @@ pub fn check_cases(cases: &[Case]) -> Vec<String> {
             }
             _ => {}
         }
+        if case.peer_certificate_valid.is_some() && case.cert.is_none() {
+            problem(String::from("`peer_certificate_valid` without a `cert`"));
+        }
+        if !case.peer_verified()
+            && case.runs_on(Layer::Envoy)
+            && case.listener != Listener::AcceptUntrusted
+        {
+            problem(String::from(
+                "`peer_certificate_valid: false` on envoy needs `listener: accept_untrusted` (the other listeners refuse such a certificate at the handshake)",
+            ));
+        }
+        if case.listener != Listener::Verified && !case.runs_on(Layer::Envoy) {
+            problem(String::from(
+                "`listener` on a case that does not run on envoy",
+            ));
+        }
+        for (name, _) in &case.trailers {
+            if name.starts_with(':') || name.bytes().any(|b| b.is_ascii_uppercase()) {
+                problem(format!("trailer `{name}` must be a lower-case field name"));
+            }
+        }
         check_expect(&case.expect, &mut problem);
         if case.expect.tls_rejected || case.expect.stream_reset {
             problem(String::from(
@@ -257,7 +278,11 @@ fn check_expect(expect: &Expect, problem: &mut impl FnMut(String)) {
             "`enforce_status` is for shadow mode, where status is 200",
         ));
     }
-    for name in expect.upstream_headers.keys() {
+    for name in expect
+        .upstream_headers
+        .keys()
+        .chain(expect.upstream_trailers.keys())
+    {
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
             problem(format!("upstream header `{name}` must be lower case"));
         }

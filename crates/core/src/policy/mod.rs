@@ -73,6 +73,14 @@ pub enum PeerVerification {
     Listener,
 }
 
+impl PeerVerification {
+    /// Whether a certificate the proxy presents counts as verified, given what the proxy
+    /// reports for this connection (Envoy's `connection.peer_certificate_valid`).
+    pub fn trusts(self, reported_verified: bool) -> bool {
+        reported_verified || self == PeerVerification::Listener
+    }
+}
+
 /// Default of `identity_cache_max_bytes`: the identity cache's budget per filter VM.
 pub const DEFAULT_IDENTITY_CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// Largest accepted `identity_cache_max_bytes`.

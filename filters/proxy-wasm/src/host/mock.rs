@@ -45,6 +45,8 @@ enum Property {
 pub struct MockHost {
     properties: HashMap<String, Property>,
     headers: Vec<(String, Vec<u8>)>,
+    trailers: Vec<(String, Vec<u8>)>,
+    trailers_fail: bool,
     headers_fail: bool,
     header_writes_fail: bool,
     now_nanos: Option<u64>,
@@ -84,6 +86,33 @@ impl MockHost {
         self
     }
 
+    /// Appends one request trailer instance.
+    pub fn with_trailer(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        self.trailers
+            .push((name.to_string(), value.as_ref().to_vec()));
+        self
+    }
+
+    /// Makes reading the request trailers fail.
+    pub fn with_trailer_read_failure(mut self) -> Self {
+        self.trailers_fail = true;
+        self
+    }
+
+    /// Every value of request trailer `name` as the upstream would see it (case-insensitive).
+    pub fn trailer_values(&self, name: &str) -> Vec<String> {
+        self.trailers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
+    /// Every request trailer instance, in order.
+    pub fn trailers(&self) -> &[(String, Vec<u8>)] {
+        &self.trailers
+    }
+
     /// Adds `:method` and `:path`.
     pub fn with_request(self, method: &str, path: &str) -> Self {
         self.with_header(":method", method)
@@ -118,6 +147,7 @@ impl MockHost {
     /// clears headers, the local response and logs) — for cache tests.
     pub fn next_request(&mut self) {
         self.headers.clear();
+        self.trailers.clear();
         self.local_response = None;
         self.logs.clear();
         self.property_reads.set(0);
@@ -233,6 +263,19 @@ impl Host for MockHost {
             return Err(HostError::new("get_request_headers", "InternalFailure"));
         }
         Ok(self.headers.clone())
+    }
+
+    fn request_trailers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        if self.trailers_fail {
+            return Err(HostError::new("get_request_trailers", "InternalFailure"));
+        }
+        Ok(self.trailers.clone())
+    }
+
+    fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError> {
+        self.check_writable("remove_request_trailer")?;
+        self.trailers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        Ok(())
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {

@@ -54,6 +54,20 @@ impl Host for ProxyWasmHost {
         })
     }
 
+    fn request_trailers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        hostcalls::get_map_bytes(MapType::HttpRequestTrailers)
+            .map_err(|status| HostError::new("get_request_trailers", status_name(status)))
+    }
+
+    fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError> {
+        hostcalls::remove_map_value(MapType::HttpRequestTrailers, name).map_err(|status| {
+            HostError::new(
+                format!("remove_request_trailer({name})"),
+                status_name(status),
+            )
+        })
+    }
+
     fn send_local_response(
         &mut self,
         status: u16,

@@ -38,6 +38,11 @@ pub(crate) struct CheckArgs {
     /// The client presents no TLS certificate.
     #[arg(long)]
     no_cert: bool,
+    /// The proxy let `--cert` through without verifying it (Envoy
+    /// `connection.peer_certificate_valid` false: `ACCEPT_UNTRUSTED`, or a resumed TLS
+    /// session on Envoy 1.40).
+    #[arg(long, requires = "cert")]
+    cert_unverified: bool,
     /// Request method, exactly as sent.
     #[arg(long)]
     method: String,
@@ -173,8 +178,13 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         field: "x-forwarded-client-cert",
         detail: String::from("malformed header"),
     };
+    let vouched = loaded
+        .policy
+        .peer_verification()
+        .trusts(!args.cert_unverified);
     let client = match &presented {
         Presented::None => ClientCert::Absent,
+        Presented::Peer(_) if !vouched => ClientCert::Unverified,
         Presented::Peer(identity) | Presented::Xfcc(Ok(identity)) => ClientCert::Present(identity),
         Presented::Xfcc(Err(e)) => ClientCert::Invalid(e),
         Presented::XfccMalformed(_) => ClientCert::Invalid(&malformed_xfcc),
