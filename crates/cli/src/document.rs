@@ -33,7 +33,11 @@ pub(crate) fn pattern_as_written(pattern: &RawPattern) -> String {
         RawPattern::Glob(v) => format!("{{\"glob\": {}}}", quote(v)),
         RawPattern::Exact(v) => quote(v),
         RawPattern::IssuerSerial { issuer, serial } => {
-            format!("{{\"issuer\": {}, \"serial\": {}}}", quote(issuer), quote(serial))
+            format!(
+                "{{\"issuer\": {}, \"serial\": {}}}",
+                quote(issuer),
+                quote(serial)
+            )
         }
     }
 }

@@ -75,6 +75,10 @@ pub trait Host {
     /// Replaces every instance of request header `name` with one `value`.
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError>;
 
+    /// [`Host::set_request_header`] with a value that need not be UTF-8 (a `:path` whose query
+    /// carries raw bytes ≥ 0x80 must reach the upstream byte for byte).
+    fn set_request_header_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), HostError>;
+
     /// Adds one more instance of request header `name`.
     fn add_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError>;
 

@@ -299,8 +299,8 @@ impl Context<'_> {
         if let (Forwarding::Rewritten, Some(upstream)) =
             (self.target.forwarding, decision.upstream_path.as_deref())
         {
-            if upstream != self.target.raw.as_ref() {
-                host.set_request_header(":path", upstream)?;
+            if let Some(path) = self.target.rewritten(upstream) {
+                host.set_request_header_bytes(":path", &path)?;
             }
         }
         if mode == Mode::Shadow {

@@ -1106,3 +1106,35 @@ fn trailers_without_protected_names_are_untouched() {
     assert_eq!(host.trailer_values("x-sum"), ["1"]);
     assert_eq!(host.property_reads(), reads);
 }
+
+/// A query with raw bytes ≥ 0x80 that are not UTF-8 reaches the upstream byte for byte when
+/// the path part is rewritten (never as U+FFFD replacement characters).
+#[test]
+fn a_rewritten_path_keeps_raw_query_bytes() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_header(":method", "GET")
+        .with_header(":path", b"/x/../patient-records/7?q=\xff\xfe%80&n=\xc3\xa9");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(
+        host.header_bytes(":path"),
+        [&b"/patient-records/7?q=\xff\xfe%80&n=\xc3\xa9"[..]]
+    );
+    // Not rewritten: the bytes stay exactly as received.
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_header(":method", "GET")
+        .with_header(":path", b"/patient-records/7?q=\xff");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(
+        host.header_bytes(":path"),
+        [&b"/patient-records/7?q=\xff"[..]]
+    );
+    // A raw non-UTF-8 byte in the PATH part is refused, as any raw non-ASCII byte.
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_header(":method", "GET")
+        .with_header(":path", b"/patient-records/\xff");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:control_character")
+    );
+}

@@ -196,6 +196,15 @@ impl MockHost {
             .collect()
     }
 
+    /// Every value of request header `name`, as bytes (case-insensitive).
+    pub fn header_bytes(&self, name: &str) -> Vec<&[u8]> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+            .collect()
+    }
+
     /// The single value of request header `name`; `None` when absent. Panics when the header
     /// has several instances (a test asking for one value must not see two).
     pub fn header(&self, name: &str) -> Option<String> {
@@ -285,6 +294,10 @@ impl Host for MockHost {
     }
 
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
+        self.set_request_header_bytes(name, value.as_bytes())
+    }
+
+    fn set_request_header_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
         self.check_writable("set_request_header")?;
         match self
             .headers
@@ -293,7 +306,7 @@ impl Host for MockHost {
         {
             Some(first) => {
                 if let Some(slot) = self.headers.get_mut(first) {
-                    slot.1 = value.as_bytes().to_vec();
+                    slot.1 = value.to_vec();
                 }
                 let mut index = 0;
                 self.headers.retain(|(n, _)| {
@@ -302,9 +315,7 @@ impl Host for MockHost {
                     keep
                 });
             }
-            None => self
-                .headers
-                .push((name.to_string(), value.as_bytes().to_vec())),
+            None => self.headers.push((name.to_string(), value.to_vec())),
         }
         Ok(())
     }

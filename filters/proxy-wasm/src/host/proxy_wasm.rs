@@ -48,6 +48,12 @@ impl Host for ProxyWasmHost {
         })
     }
 
+    fn set_request_header_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
+        hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, Some(value)).map_err(
+            |status| HostError::new(format!("set_request_header({name})"), status_name(status)),
+        )
+    }
+
     fn add_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
         hostcalls::add_map_value(MapType::HttpRequestHeaders, name, value).map_err(|status| {
             HostError::new(format!("add_request_header({name})"), status_name(status))
