@@ -36,6 +36,9 @@ fn check_json(case: &Case) -> (Option<i32>, Value, String) {
     for (name, value) in case.request_headers() {
         cmd.arg("--header").arg(format!("{name}:{value}"));
     }
+    if let Some(body) = &case.body {
+        cmd.arg("--body").arg(body);
+    }
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);

@@ -6,7 +6,9 @@
 //! allow:rule[<rule>]:public                allowed by a rule that allows `public`
 //! bad_request:<path_error>                 400, path cannot be normalised unambiguously (PathError::code)
 //! bad_request:invalid_method               400, method is not an RFC 9110 token
-//! bad_request:method_override              400, a query parameter overrides the method (`_method`...; crate::method_override)
+//! bad_request:method_override              400, a query parameter (or, with form_body_check, a body parameter) overrides the method
+//! bad_request:form_body_too_large          400, form_body_check: the body is over max_bytes and cannot be checked
+//! bad_request:form_body_malformed          400, form_body_check: a multipart body whose parts cannot be read
 //! unauthenticated:<identity_error>         401, no usable identity and no `public` rule matched
 //! forbidden:no_rule_matched                403, identity ok but no rule matches method + path
 //! forbidden:rule[<rule>]:role_not_held     403, first matching rule (policy order) not satisfied: no allowed role
@@ -129,6 +131,10 @@ pub enum Reason {
     /// A request parameter overrides the method (`?_method=DELETE`): see
     /// [`crate::method_override`].
     MethodOverride,
+    /// `form_body_check`: the body is larger than it may be buffered and checked.
+    FormBodyTooLarge,
+    /// `form_body_check`: a `multipart/form-data` body that cannot be split into parts.
+    FormBodyMalformed,
     /// No usable identity.
     Unauthenticated(IdentityRejection),
     /// No rule matches method and path.
@@ -155,6 +161,8 @@ impl fmt::Display for Reason {
             Reason::BadPath(e) => write!(f, "bad_request:{}", e.code()),
             Reason::InvalidMethod => f.write_str("bad_request:invalid_method"),
             Reason::MethodOverride => f.write_str("bad_request:method_override"),
+            Reason::FormBodyTooLarge => f.write_str("bad_request:form_body_too_large"),
+            Reason::FormBodyMalformed => f.write_str("bad_request:form_body_malformed"),
             Reason::Unauthenticated(r) => write!(f, "unauthenticated:{}", r.code()),
             Reason::NoRuleMatched => f.write_str("forbidden:no_rule_matched"),
             Reason::RoleNotHeld { rule } => write!(f, "forbidden:rule[{rule}]:role_not_held"),
@@ -188,6 +196,19 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A 400 that names no rule and forwards nothing.
+    pub fn bad_request(reason: Reason) -> Decision {
+        Decision {
+            outcome: Outcome::Deny,
+            status: Status::BadRequest,
+            reason,
+            rule: None,
+            rule_index: None,
+            roles: Vec::new(),
+            upstream_path: None,
+        }
+    }
+
     /// True when the request may proceed.
     pub fn is_allowed(&self) -> bool {
         self.outcome == Outcome::Allow
@@ -202,7 +223,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_reason_string() {
-        let cases: [(Reason, &str); 9] = [
+        let cases: [(Reason, &str); 11] = [
             (
                 Reason::AllowedByRole {
                     rule: "records-read".into(),
@@ -222,6 +243,8 @@ mod tests {
             ),
             (Reason::InvalidMethod, "bad_request:invalid_method"),
             (Reason::MethodOverride, "bad_request:method_override"),
+            (Reason::FormBodyTooLarge, "bad_request:form_body_too_large"),
+            (Reason::FormBodyMalformed, "bad_request:form_body_malformed"),
             (
                 Reason::Unauthenticated(IdentityRejection::RevokedSerial),
                 "unauthenticated:revoked_serial",

@@ -22,6 +22,15 @@
 //! (PHP drops leading ones), ` `, `.` and `-` read as `_` (PHP turns ` ` and `.` into `_`;
 //! header-style names use `-`), and ASCII case ignored. Parameters are split at `&` and at `;`
 //! (the separator older parsers also accept).
+//!
+//! Bodies (the opt-in `form_body_check`): [`FormBody`] says from the `content-type` whether a
+//! body can carry parameters a framework reads — `application/x-www-form-urlencoded` (the same
+//! syntax as a query), `multipart/form-data` (each part's `Content-Disposition` `name`, or
+//! `name*`), and JSON (`application/json`, `*+json`: Laravel reads a top-level `_method` of a
+//! JSON body) — and [`OverrideParams::in_body`] looks for an override name there. A multipart
+//! body that cannot be split into parts is refused ([`BodyError::Malformed`]): what an
+//! upstream parser would make of it is unknown. A JSON body that is not a JSON object is left
+//! alone: no framework takes parameters from it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -94,6 +103,256 @@ impl OverrideParams {
     pub fn is_override_key(&self, raw: &[u8], scratch: &mut Vec<u8>) -> bool {
         !raw.is_empty() && self.is_listed(canonical_name(raw, scratch))
     }
+}
+
+/// A request body that can carry method-override parameters, by its `content-type`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormBody {
+    /// `application/x-www-form-urlencoded`.
+    UrlEncoded,
+    /// `multipart/form-data` with this boundary (`None`: the type names no usable boundary).
+    Multipart(Option<Vec<u8>>),
+    /// `application/json` or `application/<anything>+json`.
+    Json,
+}
+
+/// Why a body was not checked for overrides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// A multipart body without a boundary or whose parts cannot be read.
+    Malformed,
+}
+
+impl FormBody {
+    /// The body kind named by a `content-type` value; `None` for bodies no framework reads
+    /// parameters from (`text/plain`, `application/octet-stream`...).
+    pub fn of_content_type(content_type: &[u8]) -> Option<FormBody> {
+        let mut parts = content_type.split(|&b| b == b';');
+        let media = parts.next().unwrap_or_default().trim_ascii();
+        let is = |name: &str| media.eq_ignore_ascii_case(name.as_bytes());
+        if is("application/x-www-form-urlencoded") {
+            return Some(FormBody::UrlEncoded);
+        }
+        if is("application/json")
+            || (starts_with_ignore_case(media, b"application/")
+                && ends_with_ignore_case(media, b"+json"))
+        {
+            return Some(FormBody::Json);
+        }
+        if !is("multipart/form-data") {
+            return None;
+        }
+        let boundary = parts.find_map(|param| {
+            let (name, value) = split_once(param, b'=')?;
+            if !name.trim_ascii().eq_ignore_ascii_case(b"boundary") {
+                return None;
+            }
+            let value = value.trim_ascii();
+            let value = match value {
+                [b'"', inner @ .., b'"'] => inner,
+                other => other,
+            };
+            // RFC 2046: 1 to 70 characters.
+            (!value.is_empty() && value.len() <= 70).then(|| value.to_vec())
+        });
+        Some(FormBody::Multipart(boundary))
+    }
+}
+
+impl OverrideParams {
+    /// Whether a body of this kind names a method override.
+    pub fn in_body(&self, kind: &FormBody, body: &[u8]) -> Result<bool, BodyError> {
+        match kind {
+            FormBody::UrlEncoded => Ok(self.in_urlencoded(body)),
+            FormBody::Json => Ok(self.in_json_object_keys(body)),
+            FormBody::Multipart(None) => Err(BodyError::Malformed),
+            FormBody::Multipart(Some(boundary)) => self.in_multipart(boundary, body),
+        }
+    }
+
+    /// Top-level keys of a JSON object (anything else carries no parameters).
+    fn in_json_object_keys(&self, body: &[u8]) -> bool {
+        let mut scratch = Vec::new();
+        let mut found = false;
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let seed = JsonKeys {
+            params: self,
+            scratch: &mut scratch,
+            found: &mut found,
+        };
+        // A body that is not a JSON object (or not JSON): no framework reads parameters from
+        // it, so there is nothing to refuse.
+        let _ = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer);
+        found
+    }
+
+    /// Every part's `Content-Disposition` name of a `multipart/form-data` body.
+    fn in_multipart(&self, boundary: &[u8], body: &[u8]) -> Result<bool, BodyError> {
+        let mut delimiter = b"--".to_vec();
+        delimiter.extend_from_slice(boundary);
+        let mut scratch = Vec::new();
+        let mut rest = body;
+        // The preamble before the first delimiter is ignored (RFC 2046).
+        let first = find(rest, &delimiter).ok_or(BodyError::Malformed)?;
+        rest = rest.get(first + delimiter.len()..).unwrap_or_default();
+        loop {
+            if rest.starts_with(b"--") {
+                return Ok(false); // the close delimiter
+            }
+            let after_line = skip_line(rest).ok_or(BodyError::Malformed)?;
+            let headers_end = find(after_line, b"\r\n\r\n").ok_or(BodyError::Malformed)?;
+            let headers = after_line.get(..headers_end).unwrap_or_default();
+            for line in headers.split(|&b| b == b'\n') {
+                let Some((name, value)) = split_once(line, b':') else {
+                    continue;
+                };
+                if !name
+                    .trim_ascii()
+                    .eq_ignore_ascii_case(b"content-disposition")
+                {
+                    continue;
+                }
+                for field_name in disposition_names(value) {
+                    if self.is_override_key(&field_name, &mut scratch) {
+                        return Ok(true);
+                    }
+                }
+            }
+            let content = after_line.get(headers_end + 4..).unwrap_or_default();
+            let mut next_delimiter = b"\r\n".to_vec();
+            next_delimiter.extend_from_slice(&delimiter);
+            let end = find(content, &next_delimiter).ok_or(BodyError::Malformed)?;
+            rest = content
+                .get(end + next_delimiter.len()..)
+                .unwrap_or_default();
+        }
+    }
+}
+
+/// Reads only the top-level keys of a JSON object, skipping every value.
+struct JsonKeys<'a> {
+    params: &'a OverrideParams,
+    scratch: &'a mut Vec<u8>,
+    found: &'a mut bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<alloc::borrow::Cow<'de, str>>()? {
+            // Keys are not percent-encoded, but PHP still folds `.`/` `/`[`: same canonical form.
+            if self.params.is_override_key(key.as_bytes(), self.scratch) {
+                *self.found = true;
+                return Ok(());
+            }
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// The `name` (and `name*`, RFC 7578/5987) parameters of a `Content-Disposition` value.
+fn disposition_names(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut names = Vec::new();
+    let mut rest = value;
+    while let Some(eq) = rest.iter().position(|&b| b == b'=') {
+        let key = rest
+            .get(..eq)
+            .unwrap_or_default()
+            .rsplit(|&b| b == b';' || b == b' ' || b == b'\t')
+            .next()
+            .unwrap_or_default();
+        let after = rest.get(eq + 1..).unwrap_or_default().trim_ascii_start();
+        let (raw, remainder) = match after.first() {
+            Some(b'"') => {
+                let inner = after.get(1..).unwrap_or_default();
+                let mut value = Vec::new();
+                let mut i = 0;
+                while let Some(&b) = inner.get(i) {
+                    match b {
+                        b'\\' => {
+                            value.extend(inner.get(i + 1).copied());
+                            i += 2;
+                        }
+                        b'"' => break,
+                        b => {
+                            value.push(b);
+                            i += 1;
+                        }
+                    }
+                }
+                (value, inner.get(i + 1..).unwrap_or_default())
+            }
+            _ => {
+                let end = after.iter().position(|&b| b == b';').unwrap_or(after.len());
+                (
+                    after.get(..end).unwrap_or_default().trim_ascii().to_vec(),
+                    after.get(end..).unwrap_or_default(),
+                )
+            }
+        };
+        if key.eq_ignore_ascii_case(b"name") {
+            names.push(raw);
+        } else if key.eq_ignore_ascii_case(b"name*") {
+            // `charset'language'percent-encoded`: the encoded part canonicalises as a query key.
+            let encoded = raw
+                .rsplit(|&b| b == b'\'')
+                .next()
+                .unwrap_or_default()
+                .to_vec();
+            names.push(encoded);
+        }
+        rest = remainder;
+    }
+    names
+}
+
+fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
+    value
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+fn ends_with_ignore_case(value: &[u8], suffix: &[u8]) -> bool {
+    value
+        .len()
+        .checked_sub(suffix.len())
+        .and_then(|start| value.get(start..))
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+}
+
+fn split_once(value: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let at = value.iter().position(|&b| b == separator)?;
+    Some((value.get(..at)?, value.get(at + 1..)?))
+}
+
+/// The first index of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+/// What follows the end of the current line (`\r\n` or `\n`).
+fn skip_line(rest: &[u8]) -> Option<&[u8]> {
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    rest.get(end + 1..)
 }
 
 /// The canonical form of a raw parameter name (see the module doc), built in `scratch`:
@@ -221,6 +480,115 @@ mod tests {
             OverrideParams::new(["+ [", "%00"]),
             OverrideParams::default()
         );
+    }
+
+    fn body(kind: &str, body: &str) -> Result<bool, BodyError> {
+        let kind = FormBody::of_content_type(kind.as_bytes()).unwrap();
+        OverrideParams::default().in_body(&kind, body.as_bytes())
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn content_types_that_carry_parameters() {
+        let of = |ct: &str| FormBody::of_content_type(ct.as_bytes());
+        assert_eq!(
+            of("application/x-www-form-urlencoded"),
+            Some(FormBody::UrlEncoded)
+        );
+        assert_eq!(
+            of(" Application/X-WWW-Form-Urlencoded ; charset=UTF-8"),
+            Some(FormBody::UrlEncoded)
+        );
+        assert_eq!(of("application/json"), Some(FormBody::Json));
+        assert_eq!(
+            of("application/vnd.api+json; charset=utf-8"),
+            Some(FormBody::Json)
+        );
+        assert_eq!(
+            of("multipart/form-data; boundary=xYz"),
+            Some(FormBody::Multipart(Some(b"xYz".to_vec())))
+        );
+        assert_eq!(
+            of("multipart/form-data; charset=x; BOUNDARY=\"a b\""),
+            Some(FormBody::Multipart(Some(b"a b".to_vec())))
+        );
+        assert_eq!(of("multipart/form-data"), Some(FormBody::Multipart(None)));
+        for other in [
+            "text/plain",
+            "application/octet-stream",
+            "",
+            "multipart/mixed; boundary=x",
+        ] {
+            assert_eq!(of(other), None, "{other}");
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn form_bodies() {
+        let form = "application/x-www-form-urlencoded";
+        assert_eq!(body(form, "amount=1&_method=DELETE"), Ok(true));
+        assert_eq!(body(form, "amount=1&_METHOD%5B%5D=DELETE"), Ok(true));
+        assert_eq!(body(form, "amount=1&note=_method%3DDELETE"), Ok(false));
+        assert_eq!(body(form, ""), Ok(false));
+        let json = "application/json";
+        assert_eq!(
+            body(json, r#"{"amount": 1, "_method": "DELETE"}"#),
+            Ok(true)
+        );
+        assert_eq!(
+            body(json, r#"{"a": {"_method": "DELETE"}, "x-http-method": 1}"#),
+            Ok(true)
+        );
+        assert_eq!(body(json, r#"{"a": {"_method": "DELETE"}}"#), Ok(false));
+        assert_eq!(body(json, r#"["_method"]"#), Ok(false));
+        assert_eq!(body(json, "not json"), Ok(false));
+        assert_eq!(body(json, r#"{"\u005fmethod": "DELETE"}"#), Ok(true));
+        let multipart = "multipart/form-data; boundary=XX";
+        let part = |disposition: &str| {
+            alloc::format!(
+                "preamble\r\n--XX\r\nContent-Type: text/plain\r\nContent-Disposition: {disposition}\r\n\r\nDELETE\r\n--XX--\r\n"
+            )
+        };
+        for disposition in [
+            "form-data; name=\"_method\"",
+            "form-data; name=_method",
+            "form-data; NAME=\"_METHOD\"",
+            "form-data;name=\"_method[]\"",
+            "form-data; filename=\"a\"; name=\"x-http-method-override\"",
+            "form-data; name=\"_\\method\"",
+            "form-data; name*=UTF-8''%5Fmethod",
+        ] {
+            assert_eq!(
+                body(multipart, &part(disposition)),
+                Ok(true),
+                "{disposition}"
+            );
+        }
+        for disposition in [
+            "form-data; name=\"amount\"",
+            "form-data; filename=\"_method\"; name=\"file\"",
+        ] {
+            assert_eq!(
+                body(multipart, &part(disposition)),
+                Ok(false),
+                "{disposition}"
+            );
+        }
+        let two = "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XX\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nPUT\r\n--XX--";
+        assert_eq!(body(multipart, two), Ok(true));
+        for malformed in [
+            "no delimiter",
+            "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n",
+            "--XX\r\n\r\n\r\nunterminated",
+        ] {
+            assert_eq!(
+                body(multipart, malformed),
+                Err(BodyError::Malformed),
+                "{malformed:?}"
+            );
+        }
+        assert_eq!(body("multipart/form-data", "x"), Err(BodyError::Malformed));
     }
 
     /// Padding that canonicalises away (PHP drops leading spaces and everything after a NUL)

@@ -117,6 +117,18 @@ impl Filter {
         request::handle(self, host)
     }
 
+    /// Checks the form body of a request held by [`Verdict::WaitForBody`]; see
+    /// [`request::body`].
+    pub fn on_request_body<H: Host>(
+        &self,
+        host: &mut H,
+        pending: request::PendingBody,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Verdict {
+        request::body(self, host, pending, body_size, end_of_stream)
+    }
+
     /// Strips protected names from the request trailers; see [`request::trailers`].
     pub fn on_request_trailers<H: Host>(&self, host: &mut H) -> Verdict {
         request::trailers(self, host)

@@ -89,6 +89,9 @@ pub trait Host {
     /// Removes EVERY instance of request trailer `name`.
     fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError>;
 
+    /// `len` bytes of the buffered request body from `start` (`Ok(None)`: no body).
+    fn request_body(&self, start: usize, len: usize) -> Result<Option<Vec<u8>>, HostError>;
+
     /// Answers the request locally; the upstream never sees it.
     fn send_local_response(
         &mut self,

@@ -13,7 +13,8 @@
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
-use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Request, Status, UnixTime};
+use mtls_authz_core::method_override::FormBody;
+use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
 
 use crate::filter::{Filter, SHADOW_HEADER};
 use crate::headers::RequestHeaders;
@@ -24,12 +25,24 @@ use crate::source::{self, ClientCertificate};
 use crate::target::{self, Forwarding, RequestTarget};
 
 /// What the host should do with the request after the filter ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Forward upstream (headers possibly rewritten).
     Continue,
     /// A local response was sent; stop the request here.
     Respond,
+    /// `form_body_check`: hold the request (headers already rewritten) and buffer its body;
+    /// hand the body to [`crate::Filter::on_request_body`] with this.
+    WaitForBody(PendingBody),
+}
+
+/// An allowed request whose form body must be checked before it is forwarded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingBody {
+    /// What the `content-type` says the body is.
+    pub kind: FormBody,
+    /// The allowing rule, counted once the body passed.
+    pub rule_index: Option<usize>,
 }
 
 /// Handles the request headers of one request.
@@ -137,6 +150,65 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         (false, Mode::Enforce) => context.deny(host, &decision, identity),
         (allowed, mode) => {
             context.forward(host, &decision, identity, usable_identity, allowed, mode)
+        }
+    }
+}
+
+/// Checks the buffered body of a request held by [`Verdict::WaitForBody`]. `body_size` is what
+/// the host buffered so far; the body is read once it is complete (or once it is over the cap,
+/// which refuses it without reading).
+pub fn body<H: Host>(
+    filter: &Filter,
+    host: &mut H,
+    pending: PendingBody,
+    body_size: usize,
+    end_of_stream: bool,
+) -> Verdict {
+    let policy = &filter.config.policy;
+    let max = policy.form_body_check_max_bytes().unwrap_or(0);
+    if body_size <= max && !end_of_stream {
+        return Verdict::WaitForBody(pending);
+    }
+    let verdict = if body_size > max {
+        Some(Decision::bad_request(Reason::FormBodyTooLarge))
+    } else {
+        match host.request_body(0, body_size) {
+            Ok(body) => policy.check_form_body(&pending.kind, &body.unwrap_or_default()),
+            Err(err) => {
+                filter.metrics.record(host, Outcome::HostError, None);
+                let headers = host
+                    .request_headers()
+                    .map(RequestHeaders::new)
+                    .unwrap_or_default();
+                let now = host.now_nanos().unwrap_or(0);
+                return internal_error(host, &headers, now, filter.next_sequence(), &err);
+            }
+        }
+    };
+    match verdict {
+        None => {
+            filter
+                .metrics
+                .record(host, Outcome::Allowed, pending.rule_index);
+            Verdict::Continue
+        }
+        Some(refused) => {
+            let headers = host
+                .request_headers()
+                .map(RequestHeaders::new)
+                .unwrap_or_default();
+            let target = RequestTarget {
+                raw: std::borrow::Cow::Borrowed(""),
+                forwarding: Forwarding::AsSent,
+                sent_bytes: None,
+            };
+            let context = Context {
+                filter,
+                headers: &headers,
+                now_nanos: host.now_nanos().unwrap_or(0),
+                target: &target,
+            };
+            context.deny(host, &refused, None)
         }
     }
 }
@@ -251,6 +323,32 @@ impl Context<'_> {
             );
         }
         if allowed {
+            // Shadow mode never blocks, so it never holds a request for its body.
+            let body_kind = (mode == Mode::Enforce)
+                .then(|| {
+                    self.headers.first("content-type").and_then(|content_type| {
+                        self.filter.config.policy.form_body_to_check(content_type)
+                    })
+                })
+                .flatten();
+            if let Some(kind) = body_kind {
+                let max = self.filter.config.policy.form_body_check_max_bytes();
+                let declared = self
+                    .headers
+                    .first("content-length")
+                    .and_then(|len| std::str::from_utf8(len).ok())
+                    .and_then(|len| len.trim().parse::<u64>().ok());
+                if let (Some(max), Some(declared)) = (max, declared) {
+                    if declared > max as u64 {
+                        let refused = Decision::bad_request(Reason::FormBodyTooLarge);
+                        return self.deny(host, &refused, identity);
+                    }
+                }
+                return Verdict::WaitForBody(PendingBody {
+                    kind,
+                    rule_index: decision.rule_index,
+                });
+            }
             self.filter
                 .metrics
                 .record(host, Outcome::Allowed, decision.rule_index);

@@ -51,6 +51,9 @@ fn host_for(case: &Case, index: usize) -> Result<MockHost, String> {
     for (name, value) in &case.trailers {
         host = host.with_trailer(name, value);
     }
+    if let Some(body) = &case.body {
+        host = host.with_body(body);
+    }
     Ok(host)
 }
 
@@ -81,7 +84,7 @@ fn mismatches(case: &Case, filter: &Filter, verdict: Verdict, host: &MockHost) -
             out.push(format!("{field}: expected {expected}, got {actual}"));
         }
     };
-    let status = match (verdict, host.local_response()) {
+    let status = match (&verdict, host.local_response()) {
         (Verdict::Continue, None) => 200,
         (Verdict::Respond, Some(response)) => response.status,
         (verdict, response) => {
@@ -177,8 +180,13 @@ fn mismatches(case: &Case, filter: &Filter, verdict: Verdict, host: &MockHost) -
 }
 
 /// Runs the filter's request path: headers, then the trailers of a forwarded request.
+/// A held request gets its whole body at once (as Envoy hands it after buffering).
 fn run_request(filter: &Filter, host: &mut MockHost, case: &Case) -> Verdict {
-    let verdict = filter.on_request_headers(host);
+    let mut verdict = filter.on_request_headers(host);
+    if let Verdict::WaitForBody(pending) = verdict {
+        let size = case.body.as_ref().map_or(0, String::len);
+        verdict = filter.on_request_body(host, pending, size, true);
+    }
     if verdict == Verdict::Continue && !case.trailers.is_empty() {
         return filter.on_request_trailers(host);
     }

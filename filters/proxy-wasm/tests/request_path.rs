@@ -1138,3 +1138,134 @@ fn a_rewritten_path_keeps_raw_query_bytes() {
         Some("bad_request:control_character")
     );
 }
+
+fn with_form_check(max: u64) -> String {
+    policy_with(
+        "healthcare",
+        &[("form_body_check", serde_json::json!({ "max_bytes": max }))],
+    )
+}
+
+/// `form_body_check`: an allowed request with a form body is held until its body is checked.
+#[test]
+fn form_bodies_are_checked_for_method_overrides() {
+    for (content_type, body, expected) in [
+        (
+            "application/x-www-form-urlencoded",
+            "a=1&_method=DELETE",
+            Some("bad_request:method_override"),
+        ),
+        ("application/x-www-form-urlencoded", "a=1&b=2", None),
+        (
+            "application/json",
+            r#"{"_method": "DELETE"}"#,
+            Some("bad_request:method_override"),
+        ),
+        ("application/json", r#"{"a": "_method"}"#, None),
+        (
+            "multipart/form-data; boundary=b",
+            "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--b--\r\n",
+            Some("bad_request:method_override"),
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            "junk",
+            Some("bad_request:form_body_malformed"),
+        ),
+    ] {
+        let mut host = envoy_client("healthcare/admin-bob")
+            .with_request("POST", "/patient-records/1")
+            .with_header("content-type", content_type)
+            .with_header("x-request-id", "body-1")
+            .with_body(body);
+        let filter = configure(&mut host, &with_form_check(1024));
+        let Verdict::WaitForBody(pending) = filter.on_request_headers(&mut host) else {
+            panic!("{content_type}: not held for its body");
+        };
+        assert_eq!(host.local_response(), None);
+        // Still buffering: nothing decided.
+        let partial = filter.on_request_body(&mut host, pending.clone(), 1, false);
+        assert_eq!(partial, Verdict::WaitForBody(pending.clone()));
+        let verdict = filter.on_request_body(&mut host, pending, body.len(), true);
+        match expected {
+            None => {
+                assert_eq!(verdict, Verdict::Continue, "{content_type} {body}");
+                assert_eq!(host.counter("mtls_authz.allowed"), Some(1));
+            }
+            Some(reason) => {
+                assert_eq!(verdict, Verdict::Respond, "{content_type} {body}");
+                let response = host.local_response().unwrap();
+                assert_eq!(response.status, 400);
+                assert_eq!(
+                    response.json(),
+                    serde_json::json!({"error": "bad_request", "request_id": "body-1"})
+                );
+                assert_eq!(deny_reason(&host).as_deref(), Some(reason));
+                assert_eq!(host.counter("mtls_authz.bad_request"), Some(1));
+                assert_eq!(host.counter("mtls_authz.allowed"), Some(0));
+            }
+        }
+    }
+}
+
+#[test]
+fn form_bodies_over_the_cap_are_refused_without_reading_them() {
+    // Declared too large: refused at the headers.
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded")
+        .with_header("content-length", "11");
+    let filter = configure(&mut host, &with_form_check(10));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:form_body_too_large")
+    );
+    // Chunked: refused as soon as the buffer passes the cap.
+    host.next_request_to("POST", "/patient-records/1");
+    host.push_header("content-type", "application/x-www-form-urlencoded");
+    let Verdict::WaitForBody(pending) = filter.on_request_headers(&mut host) else {
+        panic!("not held");
+    };
+    assert_eq!(
+        filter.on_request_body(&mut host, pending, 11, false),
+        Verdict::Respond
+    );
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:form_body_too_large")
+    );
+}
+
+#[test]
+fn form_body_check_leaves_other_requests_alone() {
+    let filter_for = |host: &mut MockHost, policy: &str| configure(host, policy);
+    // Not a form type; off; denied anyway; shadow mode never holds a request.
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "text/plain");
+    let filter = filter_for(&mut host, &with_form_check(10));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded");
+    let filter = filter_for(&mut host, &load_policy("healthcare"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    let mut host = envoy_client("healthcare/billing-carol")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded");
+    let filter = filter_for(&mut host, &with_form_check(10));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded");
+    let shadow = policy_with(
+        "healthcare",
+        &[
+            ("mode", "shadow".into()),
+            ("form_body_check", serde_json::json!({"max_bytes": 10})),
+        ],
+    );
+    let filter = filter_for(&mut host, &shadow);
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+}

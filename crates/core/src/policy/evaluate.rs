@@ -16,6 +16,7 @@ use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
 use crate::forward::{is_token, push_joined};
 use crate::identity::{ClientCert, Identity};
+use crate::method_override::{BodyError, FormBody};
 use crate::path::{normalize_target, PathError};
 use crate::selector::Selector;
 use crate::time::UnixTime;
@@ -153,6 +154,29 @@ impl Policy {
             }
         }
         out
+    }
+
+    /// v1.1 `form_body_check`: the kind of body to buffer and check for this `content-type`,
+    /// or `None` (the check is off, or no framework reads parameters from such a body).
+    pub fn form_body_to_check(&self, content_type: &[u8]) -> Option<FormBody> {
+        self.form_body_check_max_bytes?;
+        FormBody::of_content_type(content_type)
+    }
+
+    /// v1.1 `form_body_check`: the 400 for a body of `kind` (the whole of it, or its first
+    /// `max_bytes + 1` bytes), or `None` when it may be forwarded.
+    pub fn check_form_body(&self, kind: &FormBody, body: &[u8]) -> Option<Decision> {
+        let max = self.form_body_check_max_bytes?;
+        let reason = if body.len() > max {
+            Reason::FormBodyTooLarge
+        } else {
+            match self.override_params.in_body(kind, body) {
+                Ok(false) => return None,
+                Ok(true) => Reason::MethodOverride,
+                Err(BodyError::Malformed) => Reason::FormBodyMalformed,
+            }
+        };
+        Some(Decision::bad_request(reason))
     }
 
     /// The identity checks (certificate present and parsed, validity against `now`, a positive
@@ -452,15 +476,7 @@ fn unauthenticated(rejection: IdentityRejection) -> Verdict {
 
 /// A 400 before routing: nothing else is known.
 fn rejected(reason: Reason) -> Decision {
-    Decision {
-        outcome: Outcome::Deny,
-        status: Status::BadRequest,
-        reason,
-        rule: None,
-        rule_index: None,
-        roles: Vec::new(),
-        upstream_path: None,
-    }
+    Decision::bad_request(reason)
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub struct MockHost {
     headers: Vec<(String, Vec<u8>)>,
     trailers: Vec<(String, Vec<u8>)>,
     trailers_fail: bool,
+    body: Option<Vec<u8>>,
     headers_fail: bool,
     header_writes_fail: bool,
     now_nanos: Option<u64>,
@@ -90,6 +91,12 @@ impl MockHost {
     pub fn with_trailer(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
         self.trailers
             .push((name.to_string(), value.as_ref().to_vec()));
+        self
+    }
+
+    /// Sets the (buffered) request body.
+    pub fn with_body(mut self, body: impl AsRef<[u8]>) -> Self {
+        self.body = Some(body.as_ref().to_vec());
         self
     }
 
@@ -148,6 +155,7 @@ impl MockHost {
     pub fn next_request(&mut self) {
         self.headers.clear();
         self.trailers.clear();
+        self.body = None;
         self.local_response = None;
         self.logs.clear();
         self.property_reads.set(0);
@@ -279,6 +287,13 @@ impl Host for MockHost {
             return Err(HostError::new("get_request_trailers", "InternalFailure"));
         }
         Ok(self.trailers.clone())
+    }
+
+    fn request_body(&self, start: usize, len: usize) -> Result<Option<Vec<u8>>, HostError> {
+        Ok(self
+            .body
+            .as_ref()
+            .map(|body| body.iter().skip(start).take(len).copied().collect()))
     }
 
     fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError> {

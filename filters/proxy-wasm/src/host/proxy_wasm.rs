@@ -6,7 +6,7 @@
 //! `panic = "abort"` that kills the VM and the host fails the request, which is fail closed.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{MapType, MetricType, Status};
+use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
 
 use super::{CounterId, Host, HostError, LogLevel};
 
@@ -72,6 +72,11 @@ impl Host for ProxyWasmHost {
                 status_name(status),
             )
         })
+    }
+
+    fn request_body(&self, start: usize, len: usize) -> Result<Option<Vec<u8>>, HostError> {
+        hostcalls::get_buffer(BufferType::HttpRequestBody, start, len)
+            .map_err(|status| HostError::new("get_request_body", status_name(status)))
     }
 
     fn send_local_response(

@@ -53,6 +53,10 @@ pub(crate) struct CheckArgs {
     /// policy lists the `xfcc` source.
     #[arg(long = "header", value_name = "NAME:VALUE")]
     headers: Vec<String>,
+    /// Request body; with the policy's `form_body_check`, an allowed form body (per the
+    /// `content-type` header) is checked for method overrides as the filter does.
+    #[arg(long)]
+    body: Option<String>,
     /// Evaluate at this time (RFC 3339) instead of now.
     #[arg(long)]
     time: Option<String>,
@@ -193,7 +197,19 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         method: &args.method,
         path: &args.path,
     };
-    let decision = loaded.policy.evaluate(&request, client, now);
+    let mut decision = loaded.policy.evaluate(&request, client, now);
+    if let (true, Mode::Enforce, Some(body)) =
+        (decision.is_allowed(), loaded.policy.mode(), &args.body)
+    {
+        let kind = headers
+            .iter()
+            .find(|(name, _)| name == "content-type")
+            .and_then(|(_, value)| loaded.policy.form_body_to_check(value.as_bytes()));
+        if let Some(refused) = kind.and_then(|k| loaded.policy.check_form_body(&k, body.as_bytes()))
+        {
+            decision = refused;
+        }
+    }
     let normalized = normalize_path(&args.path).ok();
     let checked = loaded.policy.check_identity(client, now);
     let rejection = checked.err();
