@@ -37,7 +37,7 @@ fn check_json(case: &Case) -> (Option<i32>, Value, String) {
         cmd.arg("--header").arg(format!("{name}:{value}"));
     }
     if let Some(body) = &case.body {
-        cmd.arg("--body").arg(body);
+        cmd.arg(format!("--body={body}"));
     }
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();

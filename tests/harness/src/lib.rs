@@ -64,6 +64,15 @@ pub fn cert_pem_path(name: &str) -> PathBuf {
     fixtures_dir().join("certs").join(format!("{name}.pem"))
 }
 
+/// `tests/fixtures/certs/<name>.chain.pem` when it exists: the leaf and the intermediates a TLS
+/// client sends for a certificate whose issuer is not in the trust bundle (for curl `--cert`).
+pub fn chain_pem_path(name: &str) -> Option<PathBuf> {
+    let path = fixtures_dir()
+        .join("certs")
+        .join(format!("{name}.chain.pem"));
+    path.is_file().then_some(path)
+}
+
 /// `tests/fixtures/certs/<name>.key`: the PKCS#8 PEM key beside a certificate.
 pub fn key_path(name: &str) -> PathBuf {
     fixtures_dir().join("certs").join(format!("{name}.key"))
@@ -199,9 +208,11 @@ pub fn check_cases(cases: &[Case]) -> Vec<String> {
         if case.peer_certificate_valid.is_some() && case.cert.is_none() {
             problem(String::from("`peer_certificate_valid` without a `cert`"));
         }
+        let handshake_refused = case.envoy_expect.as_ref().is_some_and(|e| e.tls_rejected);
         if !case.peer_verified()
             && case.runs_on(Layer::Envoy)
             && case.listener != Listener::AcceptUntrusted
+            && !handshake_refused
         {
             problem(String::from(
                 "`peer_certificate_valid: false` on envoy needs `listener: accept_untrusted` (the other listeners refuse such a certificate at the handshake)",
@@ -351,6 +362,8 @@ mod tests {
             .filter(|p| p.extension().is_some_and(|e| e == "pem" || e == "der"))
             .map(|p| stem(&p.strip_prefix(&certs_dir).unwrap().to_string_lossy()))
             .filter(|name| !name.starts_with("ca/") && !name.starts_with("server/"))
+            // A leaf's chain file travels with the leaf.
+            .filter(|name| !name.ends_with(".chain"))
             .filter(|name| !used.contains(name))
             .collect();
         assert!(unused.is_empty(), "certificates no case uses: {unused:?}");
