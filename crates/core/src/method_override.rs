@@ -164,26 +164,37 @@ impl OverrideParams {
     pub fn in_body(&self, kind: &FormBody, body: &[u8]) -> Result<bool, BodyError> {
         match kind {
             FormBody::UrlEncoded => Ok(self.in_urlencoded(body)),
-            FormBody::Json => Ok(self.in_json_object_keys(body)),
+            FormBody::Json => self.in_json_object_keys(body),
             FormBody::Multipart(None) => Err(BodyError::Malformed),
             FormBody::Multipart(Some(boundary)) => self.in_multipart(boundary, body),
         }
     }
 
-    /// Top-level keys of a JSON object (anything else carries no parameters).
-    fn in_json_object_keys(&self, body: &[u8]) -> bool {
+    /// Top-level keys of a JSON object (anything else carries no parameters). A body that is
+    /// not JSON yields the keys read before the error: a framework would read none, so this
+    /// only errs towards refusing. Nesting deeper than any framework parses is refused.
+    fn in_json_object_keys(&self, body: &[u8]) -> Result<bool, BodyError> {
         let mut scratch = Vec::new();
-        let mut found = false;
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
-        let seed = JsonKeys {
-            params: self,
-            scratch: &mut scratch,
-            found: &mut found,
-        };
-        // A body that is not a JSON object (or not JSON): no framework reads parameters from
-        // it, so there is nothing to refuse.
-        let _ = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer);
-        found
+        let mut key = Vec::new();
+        json_keys::any_top_level_key(body, &mut key, |key| {
+            self.is_override_key_decoded(key, &mut scratch)
+        })
+        .ok_or(BodyError::Malformed)
+    }
+
+    /// [`OverrideParams::is_override_key`] for a name that is not percent-encoded (a JSON key,
+    /// a multipart field name): `%` and `+` are taken literally.
+    fn is_override_key_decoded(&self, name: &[u8], scratch: &mut Vec<u8>) -> bool {
+        // Escaping `%` and `+` makes the query-key decoder read them literally.
+        let mut raw = Vec::with_capacity(name.len());
+        for &b in name {
+            match b {
+                b'%' => raw.extend_from_slice(b"%25"),
+                b'+' => raw.extend_from_slice(b"%2B"),
+                b => raw.push(b),
+            }
+        }
+        self.is_override_key(&raw, scratch)
     }
 
     /// Every part's `Content-Disposition` name of a `multipart/form-data` body.
@@ -212,8 +223,13 @@ impl OverrideParams {
                 {
                     continue;
                 }
-                for field_name in disposition_names(value) {
-                    if self.is_override_key(&field_name, &mut scratch) {
+                for (field_name, encoded) in disposition_names(value) {
+                    let found = if encoded {
+                        self.is_override_key(&field_name, &mut scratch)
+                    } else {
+                        self.is_override_key_decoded(&field_name, &mut scratch)
+                    };
+                    if found {
                         return Ok(true);
                     }
                 }
@@ -229,43 +245,9 @@ impl OverrideParams {
     }
 }
 
-/// Reads only the top-level keys of a JSON object, skipping every value.
-struct JsonKeys<'a> {
-    params: &'a OverrideParams,
-    scratch: &'a mut Vec<u8>,
-    found: &'a mut bool,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for JsonKeys<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for JsonKeys<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<alloc::borrow::Cow<'de, str>>()? {
-            // Keys are not percent-encoded, but PHP still folds `.`/` `/`[`: same canonical form.
-            if self.params.is_override_key(key.as_bytes(), self.scratch) {
-                *self.found = true;
-                return Ok(());
-            }
-            map.next_value::<serde::de::IgnoredAny>()?;
-        }
-        Ok(())
-    }
-}
-
-/// The `name` (and `name*`, RFC 7578/5987) parameters of a `Content-Disposition` value.
-fn disposition_names(value: &[u8]) -> Vec<Vec<u8>> {
+/// The `name` (and `name*`, RFC 7578/5987) parameters of a `Content-Disposition` value, each
+/// with whether it is percent-encoded (`name*`).
+fn disposition_names(value: &[u8]) -> Vec<(Vec<u8>, bool)> {
     let mut names = Vec::new();
     let mut rest = value;
     while let Some(eq) = rest.iter().position(|&b| b == b'=') {
@@ -305,7 +287,7 @@ fn disposition_names(value: &[u8]) -> Vec<Vec<u8>> {
             }
         };
         if key.eq_ignore_ascii_case(b"name") {
-            names.push(raw);
+            names.push((raw, false));
         } else if key.eq_ignore_ascii_case(b"name*") {
             // `charset'language'percent-encoded`: the encoded part canonicalises as a query key.
             let encoded = raw
@@ -313,7 +295,7 @@ fn disposition_names(value: &[u8]) -> Vec<Vec<u8>> {
                 .next()
                 .unwrap_or_default()
                 .to_vec();
-            names.push(encoded);
+            names.push((encoded, true));
         }
         rest = remainder;
     }
@@ -353,6 +335,177 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn skip_line(rest: &[u8]) -> Option<&[u8]> {
     let end = rest.iter().position(|&b| b == b'\n')?;
     rest.get(end + 1..)
+}
+
+/// A minimal JSON reader: the top-level keys of an object, every value skipped. serde_json's
+/// parser, instantiated for one more visitor, costs ~36 KB of .wasm; this costs ~2.
+mod json_keys {
+    /// Values nested deeper than this are not read: PHP's `json_decode` (Laravel) stops at
+    /// 512 levels, so nothing a framework reads hides below.
+    const MAX_DEPTH: usize = 512;
+
+    /// Calls `f` with each top-level key of the object in `text` (unescaped into `key`) until
+    /// it returns true; returns whether it did. Stops quietly at the first syntax error;
+    /// `None` when a value nests deeper than [`MAX_DEPTH`].
+    pub(super) fn any_top_level_key(
+        text: &[u8],
+        key: &mut alloc::vec::Vec<u8>,
+        mut f: impl FnMut(&[u8]) -> bool,
+    ) -> Option<bool> {
+        let mut at = skip_ws(text, 0);
+        if text.get(at) != Some(&b'{') {
+            return Some(false);
+        }
+        at = skip_ws(text, at + 1);
+        if text.get(at) == Some(&b'}') {
+            return Some(false);
+        }
+        loop {
+            key.clear();
+            let Some(after_key) = string(text, at, Some(key)) else {
+                return Some(false);
+            };
+            if f(key) {
+                return Some(true);
+            }
+            at = skip_ws(text, after_key);
+            if text.get(at) != Some(&b':') {
+                return Some(false);
+            }
+            let after_value = match value(text, skip_ws(text, at + 1), 0) {
+                Ok(Some(after)) => after,
+                Ok(None) => return Some(false),
+                Err(TooDeep) => return None,
+            };
+            at = skip_ws(text, after_value);
+            match text.get(at) {
+                Some(b',') => at = skip_ws(text, at + 1),
+                _ => return Some(false),
+            }
+        }
+    }
+
+    /// A value nested deeper than [`MAX_DEPTH`].
+    struct TooDeep;
+
+    fn skip_ws(text: &[u8], mut at: usize) -> usize {
+        while matches!(text.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            at += 1;
+        }
+        at
+    }
+
+    /// The string starting at `at` (a `"`); returns the index after it, unescaping into `out`.
+    fn string(text: &[u8], at: usize, mut out: Option<&mut alloc::vec::Vec<u8>>) -> Option<usize> {
+        if text.get(at) != Some(&b'"') {
+            return None;
+        }
+        let mut i = at + 1;
+        loop {
+            let b = *text.get(i)?;
+            match b {
+                b'"' => return Some(i + 1),
+                b'\\' => {
+                    let escaped = *text.get(i + 1)?;
+                    let mut buf = [0u8; 4];
+                    let bytes: &[u8] = match escaped {
+                        b'u' => {
+                            let (c, len) = unicode_escape(text, i)?;
+                            i += len;
+                            c.encode_utf8(&mut buf).as_bytes()
+                        }
+                        b'b' => b"\x08",
+                        b'f' => b"\x0c",
+                        b'n' => b"\n",
+                        b'r' => b"\r",
+                        b't' => b"\t",
+                        b'"' | b'\\' | b'/' => core::slice::from_ref(text.get(i + 1)?),
+                        _ => return None,
+                    };
+                    if escaped != b'u' {
+                        i += 2;
+                    }
+                    if let Some(out) = out.as_deref_mut() {
+                        out.extend_from_slice(bytes);
+                    }
+                }
+                _ => {
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push(b);
+                    }
+                    i += 1;
+                }
+            }
+        }
+    }
+
+    /// `\uXXXX` (a surrogate pair as one character) at `at`: the character and the bytes read.
+    fn unicode_escape(text: &[u8], at: usize) -> Option<(char, usize)> {
+        let hex = |from: usize| -> Option<u32> {
+            let digits = core::str::from_utf8(text.get(from..from + 4)?).ok()?;
+            u32::from_str_radix(digits, 16).ok()
+        };
+        let first = hex(at + 2)?;
+        if (0xd800..0xdc00).contains(&first) && text.get(at + 6..at + 8) == Some(b"\\u") {
+            let second = hex(at + 8)?;
+            if (0xdc00..0xe000).contains(&second) {
+                let c = 0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00);
+                return Some((char::from_u32(c)?, 12));
+            }
+        }
+        Some((char::from_u32(first).unwrap_or('\u{fffd}'), 6))
+    }
+
+    /// Skips the value at `at`: the index after it, `Ok(None)` at a syntax error.
+    fn value(text: &[u8], at: usize, depth: usize) -> Result<Option<usize>, TooDeep> {
+        if depth > MAX_DEPTH {
+            return Err(TooDeep);
+        }
+        let Some(&first) = text.get(at) else {
+            return Ok(None);
+        };
+        Ok(match first {
+            b'"' => string(text, at, None),
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                let mut i = skip_ws(text, at + 1);
+                if text.get(i) == Some(&close) {
+                    return Ok(Some(i + 1));
+                }
+                loop {
+                    if open == b'{' {
+                        let Some(after) = string(text, i, None) else {
+                            return Ok(None);
+                        };
+                        i = skip_ws(text, after);
+                        if text.get(i) != Some(&b':') {
+                            return Ok(None);
+                        }
+                        i = skip_ws(text, i + 1);
+                    }
+                    let Some(after) = value(text, i, depth + 1)? else {
+                        return Ok(None);
+                    };
+                    i = skip_ws(text, after);
+                    match text.get(i) {
+                        Some(b',') => i = skip_ws(text, i + 1),
+                        Some(&b) if b == close => return Ok(Some(i + 1)),
+                        _ => return Ok(None),
+                    }
+                }
+            }
+            _ => {
+                // A number, true, false or null: up to the next delimiter.
+                let len = text
+                    .get(at..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                    .unwrap_or(text.len() - at);
+                (len > 0).then_some(at + len)
+            }
+        })
+    }
 }
 
 /// The canonical form of a raw parameter name (see the module doc), built in `scratch`:
@@ -544,6 +697,40 @@ mod tests {
         assert_eq!(body(json, r#"["_method"]"#), Ok(false));
         assert_eq!(body(json, "not json"), Ok(false));
         assert_eq!(body(json, r#"{"\u005fmethod": "DELETE"}"#), Ok(true));
+        assert_eq!(
+            body(json, r#"{"_method": "PUT", "_method": "DELETE"}"#),
+            Ok(true)
+        );
+        assert_eq!(
+            body(
+                json,
+                r#" { "a" : [1, {"b": "}"}, "x\"y"], "n": -1.5e3, "t": true, "_method" : null}"#
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            body(json, r#"{"a": [1, {"b": "}"}], "n": -1.5e3, "t": true}"#),
+            Ok(false)
+        );
+        assert_eq!(body(json, r#"{"%5Fmethod": 1, "+_method": 2}"#), Ok(false));
+        assert_eq!(body(json, r#"{"\ud83d\ude00": 1, "_method": 2}"#), Ok(true));
+        assert_eq!(body(json, r#"{"a": 1 "_method": 2}"#), Ok(false));
+        assert_eq!(body(json, r#"{"_method"#), Ok(false));
+        assert_eq!(body(json, "{}"), Ok(false));
+        assert_eq!(body(json, &"[".repeat(1000)), Ok(false));
+        let nested = |depth: usize| {
+            alloc::format!(
+                r#"{{"a": {}1{}, "_method": 1}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        assert_eq!(body(json, &nested(500)), Ok(true), "PHP reads 512 levels");
+        assert_eq!(
+            body(json, &nested(600)),
+            Err(BodyError::Malformed),
+            "deeper than any framework reads: refused, not skipped"
+        );
         let multipart = "multipart/form-data; boundary=XX";
         let part = |disposition: &str| {
             alloc::format!(
