@@ -28,12 +28,17 @@ import ssl
 import sys
 
 
-def connect(spec: dict, session):
+def tls_context(spec: dict) -> ssl.SSLContext:
+    """One context for every connection: a session resumes only in the context it came from."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(spec["ca"])
     if spec.get("cert"):
         context.load_cert_chain(spec["cert"], spec["key"])
     context.set_alpn_protocols(["h2"] if spec["http2"] else ["http/1.1"])
+    return context
+
+
+def connect(context: ssl.SSLContext, spec: dict, session):
     raw = socket.create_connection(("127.0.0.1", spec["port"]), timeout=20)
     tls = context.wrap_socket(raw, server_hostname="localhost", session=session)
     expected = "h2" if spec["http2"] else "http/1.1"
@@ -145,9 +150,9 @@ def http2(tls, spec: dict) -> dict:
     return {"error": "connection closed without a response"}
 
 
-def one(spec: dict, session):
+def one(context: ssl.SSLContext, spec: dict, session):
     try:
-        tls = connect(spec, session)
+        tls = connect(context, spec, session)
     except (ssl.SSLError, OSError) as err:
         return {"error": f"TLS: {err}"}, None
     try:
@@ -162,9 +167,10 @@ def one(spec: dict, session):
 
 def main() -> int:
     spec = json.load(sys.stdin)
+    context = tls_context(spec)
     session = None
     for _ in range(spec.get("connections", 1)):
-        result, session = one(spec, session)
+        result, session = one(context, spec, session)
         print(json.dumps(result))
     return 0
 

@@ -31,8 +31,8 @@ pub enum Verdict {
     Continue,
     /// A local response was sent; stop the request here.
     Respond,
-    /// `form_body_check`: hold the request (headers already rewritten) and buffer its body;
-    /// hand the body to [`crate::Filter::on_request_body`] with this.
+    /// `form_body_check`: the headers (rewritten) may go on, but the body must be buffered and
+    /// handed to [`crate::Filter::on_request_body`] with this before any of it is forwarded.
     WaitForBody(PendingBody),
 }
 
@@ -332,18 +332,6 @@ impl Context<'_> {
                 })
                 .flatten();
             if let Some(kind) = body_kind {
-                let max = self.filter.config.policy.form_body_check_max_bytes();
-                let declared = self
-                    .headers
-                    .first("content-length")
-                    .and_then(|len| std::str::from_utf8(len).ok())
-                    .and_then(|len| len.trim().parse::<u64>().ok());
-                if let (Some(max), Some(declared)) = (max, declared) {
-                    if declared > max as u64 {
-                        let refused = Decision::bad_request(Reason::FormBodyTooLarge);
-                        return self.deny(host, &refused, identity);
-                    }
-                }
                 return Verdict::WaitForBody(PendingBody {
                     kind,
                     rule_index: decision.rule_index,

@@ -101,14 +101,17 @@ struct MtlsAuthzRequest {
 }
 
 impl MtlsAuthzRequest {
-    /// The host action for a verdict; a held request keeps its pending body check.
+    /// The host action for a verdict; a request whose body must be checked keeps its pending
+    /// check. Its headers go on (Continue): proxy-wasm hosts turn a paused header stage into
+    /// "stop everything", which would never deliver the body; the body itself is held
+    /// (Pause = buffer) until it is checked, so a refused body never reaches the upstream.
     fn act(&mut self, verdict: Verdict) -> Action {
         match verdict {
             Verdict::Continue => Action::Continue,
             Verdict::Respond => Action::Pause,
             Verdict::WaitForBody(pending) => {
                 self.pending_body = Some(pending);
-                Action::Pause
+                Action::Continue
             }
         }
     }
@@ -136,8 +139,14 @@ impl HttpContext for MtlsAuthzRequest {
         let (Some(filter), Some(pending)) = (self.filter.clone(), self.pending_body.take()) else {
             return Action::Continue;
         };
-        let verdict = filter.on_request_body(&mut ProxyWasmHost, pending, body_size, end_of_stream);
-        self.act(verdict)
+        match filter.on_request_body(&mut ProxyWasmHost, pending, body_size, end_of_stream) {
+            // Buffer: the body is not handed on until it is checked.
+            Verdict::WaitForBody(pending) => {
+                self.pending_body = Some(pending);
+                Action::Pause
+            }
+            verdict => self.act(verdict),
+        }
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
