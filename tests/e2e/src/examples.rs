@@ -61,6 +61,16 @@ pub fn with_host(policy: &str, host: &str) -> Result<String, E2eError> {
     Ok(format!("{{\n  \"host\": \"{host}\",{body}"))
 }
 
+/// [`with_host`], or the policy unchanged when it already names a host.
+pub fn with_host_unless_set(policy: &str, host: &str) -> Result<String, E2eError> {
+    let doc: serde_json::Value = serde_json::from_str(policy)
+        .map_err(|e| E2eError::Template(format!("policy is not JSON: {e}")))?;
+    if doc.get("host").is_some() {
+        return Ok(policy.to_owned());
+    }
+    with_host(policy, host)
+}
+
 /// An NGINX single-quoted string: `\` and `'` escaped, as the NGINX config parser unescapes them.
 pub fn nginx_quote(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))

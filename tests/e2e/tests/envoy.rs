@@ -135,7 +135,12 @@ fn start_scenarios(
             .map(|name| {
                 let (wasm, envoy_bin) = (wasm.clone(), envoy_bin.clone());
                 scope.spawn(move || {
-                    let policy = mtls_authz_fixtures::load_policy(name);
+                    let mut policy = mtls_authz_fixtures::load_policy(name);
+                    if as_demo {
+                        // As scripts/demo.sh renders it (mtls-authz-envoy-config).
+                        policy = examples::with_host_unless_set(&policy, "envoy")
+                            .map_err(|e| e.to_string())?;
+                    }
                     let traits = PolicyTraits::of(&policy);
                     let mut config = config_for(upstream_port, wasm, policy);
                     if as_demo {
