@@ -1088,8 +1088,7 @@ fn shipped_example_policies_are_lint_clean() {
                 std::fs::read_to_string(format!("../../tests/fixtures/policies/{policy}.json"))
             })
             .unwrap();
-        let mut doc: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&text).unwrap();
+        let mut doc: serde_json::Map<String, Value> = serde_json::from_str(&text).unwrap();
         assert!(
             !doc.contains_key("host"),
             "{policy}: the examples add the host"
@@ -1110,7 +1109,7 @@ fn shipped_example_policies_are_lint_clean() {
 }
 
 /// A scratch directory under the target directory.
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
+fn tempfile_dir(name: &str) -> PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir

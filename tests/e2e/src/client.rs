@@ -257,26 +257,29 @@ impl Request<'_> {
     ) -> Result<Vec<(Outcome, bool)>, E2eError> {
         let root = crate::paths::repo_root();
         let python = root.join(".venv/bin/python");
-        let mut spec = serde_json::json!({
-            "port": self.port,
-            "ca": self.ca_bundle,
-            "http2": self.protocol == Protocol::Http2,
-            "method": self.method,
-            "target": self.target,
-            "headers": self.headers,
-            "trailers": self.trailers,
-            "connections": connections,
-        });
+        let mut spec = serde_json::Map::new();
+        let mut set = |key: &str, value: serde_json::Value| {
+            spec.insert(key.to_owned(), value);
+        };
+        set("port", self.port.into());
+        set("ca", self.ca_bundle.to_string_lossy().into_owned().into());
+        set("http2", (self.protocol == Protocol::Http2).into());
+        set("method", self.method.into());
+        set("target", self.target.into());
+        set("headers", serde_json::json!(self.headers));
+        set("trailers", serde_json::json!(self.trailers));
+        set("connections", connections.into());
         if let Some(raw) = raw_target {
-            spec["target_hex"] = crate::echo::encode_hex(raw).into();
+            set("target_hex", crate::echo::encode_hex(raw).into());
         }
         if let Some(body) = self.body {
-            spec["body"] = body.into();
+            set("body", body.into());
         }
         if let Some(client) = self.client {
-            spec["cert"] = client.cert.to_string_lossy().into_owned().into();
-            spec["key"] = client.key.to_string_lossy().into_owned().into();
+            set("cert", client.cert.to_string_lossy().into_owned().into());
+            set("key", client.key.to_string_lossy().into_owned().into());
         }
+        let spec = serde_json::Value::Object(spec);
         let mut child = Command::new(&python)
             .arg(root.join("tests/e2e/tls_client.py"))
             .stdin(Stdio::piped())
@@ -312,11 +315,13 @@ impl Request<'_> {
                 let json: serde_json::Value = serde_json::from_str(line).map_err(|e| {
                     E2eError::Protocol(format!("the Python client printed {line:?}: {e}"))
                 })?;
-                let resumed = json["resumed"].as_bool().unwrap_or(false);
-                let outcome = match json["status"].as_u64().and_then(|s| u16::try_from(s).ok()) {
+                let field = |key: &str| json.get(key).cloned().unwrap_or_default();
+                let resumed = field("resumed").as_bool().unwrap_or(false);
+                let status = field("status").as_u64().and_then(|s| u16::try_from(s).ok());
+                let outcome = match status {
                     Some(status) => Outcome::Response(Response {
                         status,
-                        headers: json["headers"]
+                        headers: field("headers")
                             .as_array()
                             .into_iter()
                             .flatten()
@@ -327,11 +332,11 @@ impl Request<'_> {
                                 ))
                             })
                             .collect(),
-                        body: json["body"].as_str().unwrap_or_default().to_owned(),
+                        body: field("body").as_str().unwrap_or_default().to_owned(),
                     }),
                     None => Outcome::NoResponse {
                         curl_exit: -1,
-                        message: json["error"].as_str().unwrap_or("no response").to_owned(),
+                        message: field("error").as_str().unwrap_or("no response").to_owned(),
                     },
                 };
                 Ok((outcome, resumed))
