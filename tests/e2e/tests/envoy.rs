@@ -652,7 +652,12 @@ fn the_example_configs_validate_in_envoy() {
         ),
         (
             "istio-example",
-            examples::with_host(&mtls_authz_fixtures::load_policy("multitenant"), "envoy").unwrap(),
+            examples::with_peer_verification(
+                &examples::with_host(&mtls_authz_fixtures::load_policy("multitenant"), "envoy")
+                    .unwrap(),
+                "listener",
+            )
+            .unwrap(),
         ),
     ];
     for (scenario, policy) in policies {
