@@ -323,8 +323,12 @@ impl Context<'_> {
             );
         }
         if allowed {
-            // Shadow mode never blocks, so it never holds a request for its body.
-            let body_kind = (mode == Mode::Enforce)
+            // Shadow mode never blocks, so it never holds a request for its body; without
+            // `form_body_check` nothing is looked up (this is the allowed hot path).
+            let policy = &self.filter.config.policy;
+            let checks_bodies =
+                mode == Mode::Enforce && policy.form_body_check_max_bytes().is_some();
+            let body_kind = checks_bodies
                 .then(|| {
                     self.headers.first("content-type").and_then(|content_type| {
                         self.filter.config.policy.form_body_to_check(content_type)
