@@ -24,6 +24,7 @@ mod extensions;
 mod name;
 mod oid;
 pub(crate) mod pem;
+pub(crate) mod signature;
 mod strings;
 mod tlv;
 
