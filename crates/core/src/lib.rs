@@ -17,6 +17,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod crl;
 pub mod crypto;
 pub mod decision;
 pub mod dn;
