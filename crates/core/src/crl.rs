@@ -96,8 +96,8 @@ pub fn crl_der<'a>(bytes: &'a [u8], limits: &CrlLimits) -> Result<Cow<'a, [u8]>,
                     max,
                 });
             }
-            let der = crate::x509::pem::single_block_der(bytes, "X509 CRL")
-                .map_err(CrlError::Pem)?;
+            let der =
+                crate::x509::pem::single_block_der(bytes, "X509 CRL").map_err(CrlError::Pem)?;
             if der.len() > limits.max_der_bytes {
                 return Err(CrlError::TooLarge {
                     len: der.len(),
@@ -403,8 +403,11 @@ impl<'a> Crl<'a> {
                 });
             }
         }
-        if let Some(error) = self.signature_problem(ca) {
-            problems.push(error);
+        // An algorithm we refuse is already among the reading problems.
+        if ca.key.is_err() || self.signature_algorithm().is_ok() {
+            if let Some(error) = self.signature_problem(ca) {
+                problems.push(error);
+            }
         }
         if self.this_update > now {
             problems.push(CrlError::NotYetValid {
@@ -428,10 +431,13 @@ impl<'a> Crl<'a> {
         };
         let algorithm = match self.signature_algorithm() {
             Ok(algorithm) => algorithm,
-            // Already among the reading problems.
             Err(error) => return Some(CrlError::Algorithm(error)),
         };
-        let signature = self.signature?;
+        let Some(signature) = self.signature else {
+            return Some(CrlError::Der(String::from(
+                "signatureValue has unused bits",
+            )));
+        };
         key.verify(algorithm, SignatureFormat::X509, self.signed, signature)
             .err()
             .map(CrlError::Signature)
@@ -521,8 +527,7 @@ impl RevocationList {
     /// Replaces this list with `newer` when it belongs to the same issuer and has a higher CRL
     /// number; otherwise keeps this one and says why. Returns the number it replaced.
     pub fn replace_with(&mut self, newer: RevocationList) -> Result<CrlNumber, ReplaceError> {
-        if self.issuer_key_id != newer.issuer_key_id || !names_equal(&self.issuer, &newer.issuer)
-        {
+        if self.issuer_key_id != newer.issuer_key_id || !names_equal(&self.issuer, &newer.issuer) {
             return Err(ReplaceError::OtherIssuer);
         }
         match newer.number.cmp(&self.number) {

@@ -45,7 +45,9 @@ fn seq(parts: &[&[u8]]) -> Vec<u8> {
 /// The 16-octet serial of entry `index` (splitmix64, top bit clear so the INTEGER needs no
 /// sign octet, first octet non-zero so it is minimal).
 pub fn large_crl_serial(index: u64) -> [u8; 16] {
-    let mut state = index.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(0x1234_5678);
+    let mut state = index
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(0x1234_5678);
     let mut next = || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = state;
@@ -84,7 +86,10 @@ pub fn ed25519_fixture_key(name: &str) -> SigningKey {
 /// signature decide).
 pub fn large_crl(entries: u64) -> Vec<u8> {
     // Name: O=Example CRL Test, CN=Example Ed25519 CRL CA (UTF8String, as gen_certs.py writes it).
-    let organization = seq(&[&[0x06, 0x03, 0x55, 0x04, 0x0a], &tlv(0x0c, b"Example CRL Test")]);
+    let organization = seq(&[
+        &[0x06, 0x03, 0x55, 0x04, 0x0a],
+        &tlv(0x0c, b"Example CRL Test"),
+    ]);
     let common_name = seq(&[
         &[0x06, 0x03, 0x55, 0x04, 0x03],
         &tlv(0x0c, b"Example Ed25519 CRL CA"),
@@ -101,7 +106,10 @@ pub fn large_crl(entries: u64) -> Vec<u8> {
         let serial = tlv(0x02, &large_crl_serial(index));
         revoked.extend(seq(&[&serial, &revocation_date, &reason]));
     }
-    let crl_number = seq(&[&[0x06, 0x03, 0x55, 0x1d, 0x14], &tlv(0x04, &[0x02, 0x01, LARGE_CRL_NUMBER])]);
+    let crl_number = seq(&[
+        &[0x06, 0x03, 0x55, 0x1d, 0x14],
+        &tlv(0x04, &[0x02, 0x01, LARGE_CRL_NUMBER]),
+    ]);
     let tbs = seq(&[
         &[0x02, 0x01, 0x01],
         &algorithm,

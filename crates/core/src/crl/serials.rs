@@ -34,7 +34,7 @@ impl SerialKey {
             return Self::from_octets(&[]);
         }
         let digits = hex.as_bytes();
-        if digits.len() % 2 != 0 || digits.len() > 2 * MAX_SERIAL_OCTETS {
+        if !digits.len().is_multiple_of(2) || digits.len() > 2 * MAX_SERIAL_OCTETS {
             return None;
         }
         let mut octets = [0u8; MAX_SERIAL_OCTETS];

@@ -30,8 +30,8 @@ use x509_cert::time::Time;
 use super::extensions::{AuthorityKeyIdentifierRef, ExtensionRef};
 use super::{name, oid, pem, serial_octets};
 use crate::crl::{
-    CaCertificate, Crl, CrlEntry, CrlError, CrlLimits, CrlNumber, RevocationReason,
-    RevokedSerials, SerialKey, MAX_PROBLEMS, MAX_SERIAL_OCTETS,
+    CaCertificate, Crl, CrlEntry, CrlError, CrlLimits, CrlNumber, RevocationReason, RevokedSerials,
+    SerialKey, MAX_PROBLEMS, MAX_SERIAL_OCTETS,
 };
 use crate::crypto::{PublicKey, SignatureAlgorithm};
 use crate::hex;
@@ -129,8 +129,7 @@ pub(crate) fn parse_crl<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>
     let outer_algorithm = reader
         .tlv_bytes()
         .map_err(der_error("signatureAlgorithm"))?;
-    let signature_bits =
-        BitStringRef::decode(&mut reader).map_err(der_error("signatureValue"))?;
+    let signature_bits = BitStringRef::decode(&mut reader).map_err(der_error("signatureValue"))?;
     if !reader.is_finished() {
         return Err(CrlError::Der(String::from(
             "CertificateList: data after signatureValue",
@@ -166,7 +165,9 @@ pub(crate) fn parse_crl<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>
     } else {
         1
     };
-    let inner_algorithm = tbs.tlv_bytes().map_err(der_error("tbsCertList.signature"))?;
+    let inner_algorithm = tbs
+        .tlv_bytes()
+        .map_err(der_error("tbsCertList.signature"))?;
     let issuer = read_sequence(&mut tbs, "tbsCertList.issuer")?;
     let issuer = name::parse_name(issuer, "tbsCertList.issuer").map_err(cert_error)?;
     let this_update = read_time(&mut tbs, "tbsCertList.thisUpdate")?;
@@ -265,15 +266,31 @@ fn algorithm_name(der: &[u8]) -> String {
 struct IssuingDistributionPointRef<'a> {
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
     distribution_point: Option<AnyRef<'a>>,
-    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", default = "Default::default")]
+    #[asn1(
+        context_specific = "1",
+        tag_mode = "IMPLICIT",
+        default = "Default::default"
+    )]
     only_contains_user_certs: bool,
-    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", default = "Default::default")]
+    #[asn1(
+        context_specific = "2",
+        tag_mode = "IMPLICIT",
+        default = "Default::default"
+    )]
     only_contains_ca_certs: bool,
     #[asn1(context_specific = "3", tag_mode = "IMPLICIT", optional = "true")]
     only_some_reasons: Option<BitStringRef<'a>>,
-    #[asn1(context_specific = "4", tag_mode = "IMPLICIT", default = "Default::default")]
+    #[asn1(
+        context_specific = "4",
+        tag_mode = "IMPLICIT",
+        default = "Default::default"
+    )]
     indirect_crl: bool,
-    #[asn1(context_specific = "5", tag_mode = "IMPLICIT", default = "Default::default")]
+    #[asn1(
+        context_specific = "5",
+        tag_mode = "IMPLICIT",
+        default = "Default::default"
+    )]
     only_contains_attribute_certs: bool,
 }
 
@@ -324,11 +341,7 @@ fn crl_number(value: &[u8], extension: &'static str) -> Result<CrlNumber, CrlErr
 }
 
 /// Appends an error for the first OID that appears twice among `oids`.
-fn check_duplicates(
-    oids: &[ObjectIdentifier],
-    entry: Option<&str>,
-    problems: &mut Problems,
-) {
+fn check_duplicates(oids: &[ObjectIdentifier], entry: Option<&str>, problems: &mut Problems) {
     for (index, oid) in oids.iter().enumerate() {
         if oids.get(..index).is_some_and(|before| before.contains(oid)) {
             problems.push(CrlError::DuplicateExtension {
@@ -459,10 +472,7 @@ fn count_entries(content: &[u8], limits: &CrlLimits) -> Result<usize, CrlError> 
 }
 
 /// One entry's serial (identity-form octets) and the rest of its content.
-fn read_serial<'a>(
-    reader: &mut SliceReader<'a>,
-    number: usize,
-) -> Result<&'a [u8], CrlError> {
+fn read_serial<'a>(reader: &mut SliceReader<'a>, number: usize) -> Result<&'a [u8], CrlError> {
     let serial = IntRef::decode(reader)
         .map_err(|e| CrlError::Der(format!("revokedCertificates entry #{number}: serial: {e}")))?;
     let octets = serial.as_bytes();
@@ -506,7 +516,9 @@ fn read_entries(
             read_entry_extensions(extensions, octets, number, problems)?;
         }
         let key = SerialKey::from_octets(octets).ok_or_else(|| {
-            CrlError::Der(format!("revokedCertificates entry #{number}: serial too long"))
+            CrlError::Der(format!(
+                "revokedCertificates entry #{number}: serial too long"
+            ))
         })?;
         serials.insert(key);
     }
@@ -531,18 +543,15 @@ fn read_entry_extensions(
     let mut reader = SliceReader::new(content).map_err(der_error(field))?;
     let mut oids: SmallVec<[ObjectIdentifier; 4]> = SmallVec::new();
     while !reader.is_finished() {
-        let extension = ExtensionRef::decode(&mut reader).map_err(|e| {
-            CrlError::Der(format!("{field} of entry #{number}: {e}"))
-        })?;
+        let extension = ExtensionRef::decode(&mut reader)
+            .map_err(|e| CrlError::Der(format!("{field} of entry #{number}: {e}")))?;
         oids.push(extension.extn_id);
         let oid = extension.extn_id;
         if oid == REASON_CODE {
             match reason_code(extension.extn_value.as_bytes()) {
-                Some(RevocationReason::RemoveFromCrl) => {
-                    problems.push(CrlError::RemoveFromCrl {
-                        serial: serial_text(serial),
-                    })
-                }
+                Some(RevocationReason::RemoveFromCrl) => problems.push(CrlError::RemoveFromCrl {
+                    serial: serial_text(serial),
+                }),
                 Some(_) => {}
                 None => problems.push(CrlError::BadExtension {
                     extension: "reasonCode",

@@ -145,8 +145,7 @@ pub(crate) fn single_block_der(text: &[u8], label: &str) -> Result<Vec<u8>, allo
         1 => {}
         count => return Err(format!("{count} PEM blocks; expected one `{label}`")),
     }
-    let mut decoder =
-        pem_rfc7468::Decoder::new_detect_wrap(text).map_err(|e| e.to_string())?;
+    let mut decoder = pem_rfc7468::Decoder::new_detect_wrap(text).map_err(|e| e.to_string())?;
     let found = decoder.type_label();
     if found != label {
         return Err(format!("label is `{found}`, expected `{label}`"));

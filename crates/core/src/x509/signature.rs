@@ -83,7 +83,7 @@ fn require_null(
         Some(value) if value.tag() == Tag::Null && value.value().is_empty() => Ok(()),
         Some(value) => Err(bad_params(
             algorithm,
-            format!("parameters must be NULL, found a {}", value.tag()),
+            format!("parameters must be NULL, found {}", value.tag()),
         )),
         None => Err(bad_params(
             algorithm,
@@ -101,7 +101,7 @@ fn require_absent(
         None => Ok(()),
         Some(value) => Err(bad_params(
             algorithm,
-            format!("parameters must be absent, found a {}", value.tag()),
+            format!("parameters must be absent, found {}", value.tag()),
         )),
     }
 }
