@@ -434,9 +434,10 @@ impl<'a> Crl<'a> {
             Err(error) => return Some(CrlError::Algorithm(error)),
         };
         let Some(signature) = self.signature else {
-            return Some(CrlError::Der(String::from(
-                "signatureValue has unused bits",
-            )));
+            return Some(CrlError::Signature(CryptoError::MalformedSignature {
+                algorithm,
+                detail: String::from("the signatureValue BIT STRING has unused bits"),
+            }));
         };
         key.verify(algorithm, SignatureFormat::X509, self.signed, signature)
             .err()
