@@ -386,6 +386,7 @@ impl<'a> Crl<'a> {
     /// [`Crl::validate`] succeeds.
     pub fn check(&self, ca: &CaCertificate, now: UnixTime) -> Vec<CrlError> {
         let mut problems = self.problems.clone();
+        let more_problems = self.more_problems;
         if !ca.may_sign_crls {
             problems.push(CrlError::CaCannotSignCrls);
         }
@@ -415,6 +416,18 @@ impl<'a> Crl<'a> {
                 now,
             });
         }
+        if more_problems > 0 {
+            problems.push(CrlError::MoreProblems {
+                count: more_problems,
+            });
+        }
+        problems
+    }
+
+    /// The problems of the CRL itself, which no CA changes (extensions, version, algorithms,
+    /// missing nextUpdate or cRLNumber): the part of [`Crl::check`] that needs no CA.
+    pub fn intrinsic_problems(&self) -> Vec<CrlError> {
+        let mut problems = self.problems.clone();
         if self.more_problems > 0 {
             problems.push(CrlError::MoreProblems {
                 count: self.more_problems,

@@ -58,7 +58,9 @@ fn pkits_ca(certs: &Path, crl_stem: &str) -> Option<PathBuf> {
         .trim_end_matches("CRL");
     let base = ["otherreasons", "compromise", "Good", "Bad"]
         .iter()
-        .fold(base, |base, suffix| base.strip_suffix(suffix).unwrap_or(base));
+        .fold(base, |base, suffix| {
+            base.strip_suffix(suffix).unwrap_or(base)
+        });
     let base = base.replace("NameOrderCA", "NameOrderingCA");
     [
         format!("{base}Cert.crt"),
@@ -66,9 +68,9 @@ fn pkits_ca(certs: &Path, crl_stem: &str) -> Option<PathBuf> {
         format!("{base}.crt"),
         format!("{base}CRLSigningCert.crt"),
     ]
-        .into_iter()
-        .map(|name| certs.join(name))
-        .find(|path| path.is_file())
+    .into_iter()
+    .map(|name| certs.join(name))
+    .find(|path| path.is_file())
 }
 
 fn verdict(bytes: &[u8], ca: Option<&CaCertificate>) -> String {
@@ -110,7 +112,11 @@ fn verdict(bytes: &[u8], ca: Option<&CaCertificate>) -> String {
     }
     match (problems.first(), ca) {
         (Some(problem), _) => problem.code().to_string(),
-        (None, Some(ca)) if crl.validate(ca, NOW).is_ok_and(|list| list.is_stale(NOW, 0)) => {
+        (None, Some(ca))
+            if crl
+                .validate(ca, NOW)
+                .is_ok_and(|list| list.is_stale(NOW, 0)) =>
+        {
             String::from("accepted (stale: nextUpdate passed)")
         }
         (None, _) => String::from("accepted"),
@@ -205,8 +211,16 @@ fn every_pyca_crl_is_read_without_a_panic_and_the_verdicts_are_pinned() {
     let pinned = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
         pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
     };
-    assert_eq!(pkits_counts, pinned(PKITS_EXPECTED), "PKITS verdicts changed");
-    assert_eq!(custom_counts, pinned(CUSTOM_EXPECTED), "custom verdicts changed");
+    assert_eq!(
+        pkits_counts,
+        pinned(PKITS_EXPECTED),
+        "PKITS verdicts changed"
+    );
+    assert_eq!(
+        custom_counts,
+        pinned(CUSTOM_EXPECTED),
+        "custom verdicts changed"
+    );
 }
 
 /// Verdicts of the 173 PKITS CRLs. Refused as PKITS intends: BadCRLSignature (bad
