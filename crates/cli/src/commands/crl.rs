@@ -7,7 +7,7 @@
 //! not a CRL at all or the CA certificate cannot be read.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use mtls_authz_core::crl::{crl_der, CaCertificate, Crl, CrlError, CrlLimits};
@@ -97,16 +97,16 @@ struct JsonCrl {
     problems: Vec<JsonProblem>,
 }
 
-fn read(file: &PathBuf) -> Result<Vec<u8>, CliError> {
+fn read(file: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(file).map_err(|source| CliError::Read {
-        file: file.clone(),
+        file: file.to_path_buf(),
         source,
     })
 }
 
-fn crl_error(file: &PathBuf, source: CrlError) -> CliError {
+fn crl_error(file: &Path, source: CrlError) -> CliError {
     CliError::Crl {
-        file: file.clone(),
+        file: file.to_path_buf(),
         source,
     }
 }
