@@ -84,6 +84,10 @@ pub fn ed25519_fixture_key(name: &str) -> SigningKey {
 /// 0..entries), number [`LARGE_CRL_NUMBER`], valid 2026-11-20..2026-11-27 (the fixtures'
 /// default request time is inside). No authorityKeyIdentifier (optional; the name and the
 /// signature decide).
+///
+/// Written into one allocation of the exact final size (every entry has the same length), so
+/// building it leaves no freed memory behind that a memory measurement of the parser could
+/// reuse.
 pub fn large_crl(entries: u64) -> Vec<u8> {
     // Name: O=Example CRL Test, CN=Example Ed25519 CRL CA (UTF8String, as gen_certs.py writes it).
     let organization = seq(&[
@@ -96,33 +100,90 @@ pub fn large_crl(entries: u64) -> Vec<u8> {
     ]);
     let issuer = seq(&[&tlv(0x31, &organization), &tlv(0x31, &common_name)]);
     let algorithm = seq(&[&[0x06, 0x03, 0x2b, 0x65, 0x70]]);
-    let revocation_date = tlv(0x17, b"261119120000Z");
     let reason = seq(&[&seq(&[
         &[0x06, 0x03, 0x55, 0x1d, 0x15],
         &tlv(0x04, &[0x0a, 0x01, 0x01]),
     ])]);
-    let mut revoked = Vec::with_capacity(usize::try_from(entries).unwrap_or(0) * 52);
-    for index in 0..entries {
-        let serial = tlv(0x02, &large_crl_serial(index));
-        revoked.extend(seq(&[&serial, &revocation_date, &reason]));
-    }
+    // Every entry: SEQUENCE { INTEGER (16 octets), UTCTime, extensions }, the serial at the
+    // same offset.
+    let template = seq(&[
+        &tlv(0x02, &[0x01; 16]),
+        &tlv(0x17, b"261119120000Z"),
+        &reason,
+    ]);
+    let serial_offset = template.len() - 16 - 15 - reason.len();
+    let count = usize::try_from(entries).unwrap_or(usize::MAX);
+    let revoked_len = count * template.len();
+    let revoked_header = header(0x30, revoked_len);
     let crl_number = seq(&[
         &[0x06, 0x03, 0x55, 0x1d, 0x14],
         &tlv(0x04, &[0x02, 0x01, LARGE_CRL_NUMBER]),
     ]);
-    let tbs = seq(&[
-        &[0x02, 0x01, 0x01],
+    let extensions = tlv(0xa0, &seq(&[&crl_number]));
+    let this_update = tlv(0x17, LARGE_CRL_THIS_UPDATE.as_bytes());
+    let next_update = tlv(0x17, LARGE_CRL_NEXT_UPDATE.as_bytes());
+    let version = [0x02, 0x01, 0x01];
+    let tbs_content_len = version.len()
+        + algorithm.len()
+        + issuer.len()
+        + this_update.len()
+        + next_update.len()
+        + revoked_header.len()
+        + revoked_len
+        + extensions.len();
+    let tbs_header = header(0x30, tbs_content_len);
+    let tbs_len = tbs_header.len() + tbs_content_len;
+    let signature_len = 2 + 1 + 64; // BIT STRING header, no unused bits, Ed25519 signature
+    let outer_content_len = tbs_len + algorithm.len() + signature_len;
+    let outer_header = header(0x30, outer_content_len);
+
+    let mut out = Vec::with_capacity(outer_header.len() + outer_content_len);
+    out.extend_from_slice(&outer_header);
+    let tbs_start = out.len();
+    for part in [
+        &tbs_header[..],
+        &version,
         &algorithm,
         &issuer,
-        &tlv(0x17, LARGE_CRL_THIS_UPDATE.as_bytes()),
-        &tlv(0x17, LARGE_CRL_NEXT_UPDATE.as_bytes()),
-        &tlv(0x30, &revoked),
-        &tlv(0xa0, &seq(&[&crl_number])),
-    ]);
-    let signature = ed25519_fixture_key(LARGE_CRL_ISSUER).sign(&tbs).to_bytes();
-    let mut bit_string = vec![0u8];
-    bit_string.extend_from_slice(&signature);
-    seq(&[&tbs, &algorithm, &tlv(0x03, &bit_string)])
+        &this_update,
+        &next_update,
+        &revoked_header,
+    ] {
+        out.extend_from_slice(part);
+    }
+    for index in 0..entries {
+        let start = out.len();
+        out.extend_from_slice(&template);
+        out[start + serial_offset..start + serial_offset + 16]
+            .copy_from_slice(&large_crl_serial(index));
+    }
+    out.extend_from_slice(&extensions);
+    let signature = ed25519_fixture_key(LARGE_CRL_ISSUER)
+        .sign(&out[tbs_start..])
+        .to_bytes();
+    out.extend_from_slice(&algorithm);
+    out.extend_from_slice(&[0x03, 0x41, 0x00]);
+    out.extend_from_slice(&signature);
+    debug_assert_eq!(out.len(), out.capacity());
+    out
+}
+
+/// A DER header (tag and length) for `len` content octets.
+fn header(tag: u8, len: usize) -> Vec<u8> {
+    let mut out = tlv(tag, &[]);
+    out.truncate(1);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let octets: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|octet| *octet == 0)
+            .collect();
+        out.push(0x80 | octets.len() as u8);
+        out.extend(octets);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -134,6 +195,16 @@ mod tests {
         let serials: std::collections::HashSet<_> = (0..10_000).map(large_crl_serial).collect();
         assert_eq!(serials.len(), 10_000);
         assert!(serials.iter().all(|s| s[0] != 0 && s[0] & 0x80 == 0));
+    }
+
+    #[test]
+    fn entries_are_where_they_should_be() {
+        let one = large_crl(1);
+        let serial = large_crl_serial(0);
+        assert!(one
+            .windows(18)
+            .any(|w| w[..2] == [0x02, 0x10] && w[2..] == serial));
+        assert_eq!(large_crl(3000).len() - large_crl(2000).len(), 1000 * 49);
     }
 
     #[test]

@@ -472,6 +472,17 @@ fn malformed_input_is_an_error_not_a_panic() {
             assert!(!crl.check(&ca, NOW).is_empty(), "byte {index}");
         }
     }
+    // A revocationDate is not converted (its value never matters) but its shape is checked.
+    let date = b"261119120000Z";
+    let at = der.windows(date.len()).position(|w| w == date).unwrap();
+    let mut bad_date = der.clone();
+    bad_date[at + 3] = b'x';
+    assert_eq!(
+        Crl::parse(&bad_date, &limits).unwrap_err(),
+        CrlError::Der(String::from(
+            "revokedCertificates entry #1: revocationDate is not a DER UTCTime"
+        ))
+    );
     let certificate = mtls_authz_fixtures::cert_bytes("healthcare/clinician-alice").unwrap();
     assert_eq!(
         crl_der(&certificate, &limits).unwrap_err(),
