@@ -6,6 +6,11 @@
 //! Each entry looks like a real CA's: a 16-octet serial, a UTCTime revocation date and a
 //! reasonCode extension (keyCompromise).
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "test support: offsets into a buffer whose layout is computed just above"
+)]
+
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
