@@ -28,8 +28,6 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
 
-use sha2::{Digest, Sha256};
-
 pub use error::{CrlError, ReplaceError};
 pub(crate) use serials::{RevokedSerials, SerialKey, MAX_SERIAL_OCTETS};
 
@@ -289,7 +287,6 @@ impl CaCertificate {
 /// against a CA yet: [`Crl::validate`] does that. Borrows the DER (the signed bytes).
 #[derive(Debug)]
 pub struct Crl<'a> {
-    pub(crate) der: &'a [u8],
     pub(crate) signed: &'a [u8],
     pub(crate) outer_algorithm: &'a [u8],
     pub(crate) signature: Option<&'a [u8]>,
@@ -476,7 +473,7 @@ impl<'a> Crl<'a> {
             next_update,
             entry_count: self.entry_count,
             serials: self.serials,
-            sha256: Sha256::digest(self.der).into(),
+            signature: Vec::from(self.signature.unwrap_or_default()),
         })
     }
 }
@@ -491,7 +488,8 @@ pub struct RevocationList {
     next_update: UnixTime,
     entry_count: usize,
     serials: RevokedSerials,
-    sha256: [u8; 32],
+    /// The signatureValue: binds the signed content, so an equal one means the same CRL.
+    signature: Vec<u8>,
 }
 
 impl RevocationList {
@@ -551,7 +549,7 @@ impl RevocationList {
             }),
             Ordering::Equal => Err(ReplaceError::SameNumber {
                 number: newer.number,
-                identical: newer.sha256 == self.sha256,
+                identical: newer.signature == self.signature,
             }),
             Ordering::Greater => Ok(core::mem::replace(self, newer).number),
         }
@@ -597,9 +595,11 @@ impl RevocationList {
         self.serials.len() == 0
     }
 
-    /// SHA-256 of the CRL's DER: lets a fetcher skip re-validating identical bytes.
-    pub fn sha256(&self) -> &[u8; 32] {
-        &self.sha256
+    /// The CRL's signatureValue. It binds everything signed, so a fetched CRL whose last
+    /// bytes (the signature) equal it is the same CRL: a fetcher can skip re-validating
+    /// unchanged bytes without hashing megabytes.
+    pub fn signature_value(&self) -> &[u8] {
+        &self.signature
     }
 
     /// Approximate bytes held by the serial set.

@@ -264,9 +264,10 @@ pub enum ReplaceError {
         /// The number offered.
         offered: CrlNumber,
     },
-    /// The same number again. `identical` when the bytes are the same too (a periodic
+    /// The same number again. `identical` when the signature is the same too (a periodic
     /// re-fetch of an unchanged CRL: not a problem); otherwise the CA issued two different CRLs
-    /// under one number, or someone replays a modified one — refused either way.
+    /// under one number (or re-signed one with a randomised ECDSA/PSS signature) — refused
+    /// either way.
     SameNumber {
         /// The number.
         number: CrlNumber,

@@ -199,7 +199,7 @@ fn same_name_other_key_is_not_covered() {
         next_update: NOW,
         entry_count: 0,
         serials: RevokedSerials::default(),
-        sha256: [0; 32],
+        signature: Vec::new(),
     };
     assert!(list.covers(&partner_a_client));
     assert!(!list.covers(&partner_b_client));

@@ -248,7 +248,6 @@ pub(crate) fn parse_crl<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>
     let serials = read_entries(entries_der, entry_count, version, &mut problems)?;
 
     Ok(Crl {
-        der,
         signed,
         outer_algorithm,
         signature,
