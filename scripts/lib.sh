@@ -25,7 +25,7 @@ ensure_curl() {
 }
 
 ensure_rust_targets() {
-    command -v rustup >/dev/null || die "rustup not found (Rust 1.85+ via rustup is required)"
+    command -v rustup >/dev/null || die "rustup not found (Rust 1.87+ via rustup is required)"
     rustup target add wasm32-wasip1 wasm32-unknown-unknown riscv32imac-unknown-none-elf >/dev/null
     rustup component add rustfmt clippy >/dev/null
 }

@@ -1120,3 +1120,117 @@ fn tempfile_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+// ---------------------------------------------------------------- crl inspect
+
+fn crl_file(name: &str) -> String {
+    format!("tests/fixtures/crls/{name}.crl")
+}
+
+/// Exit codes and verdicts of `crl inspect` over the generated CRLs: 0 accepted and current,
+/// 1 refused or stale, 2 not a CRL or an unreadable CA. Every refusal code is the core's.
+#[test]
+fn crl_inspect_exit_codes_and_refusal_codes() {
+    let health = cert("ca/health-issuing");
+    let rsa = cert("crl/ca-rsa");
+    let table: &[(&str, &str, i32, &[&str])] = &[
+        ("health-p256", &health, 0, &[]),
+        ("health-hold", &health, 0, &[]),
+        ("rsa-pkcs1-sha256", &rsa, 0, &[]),
+        ("rsa-pss-sha512", &rsa, 0, &[]),
+        ("expired", &health, 1, &[]),
+        ("bad-signature", &health, 1, &["crl_bad_signature"]),
+        (
+            "rogue-same-name",
+            &health,
+            1,
+            &["crl_key_id_mismatch", "crl_bad_signature"],
+        ),
+        ("not-yet-valid", &health, 1, &["crl_not_yet_valid"]),
+        ("delta", &health, 1, &["crl_delta"]),
+        ("indirect-idp", &health, 1, &["crl_indirect"]),
+        (
+            "unknown-critical-entry-extension",
+            &health,
+            1,
+            &["crl_unknown_critical_extension"],
+        ),
+        (
+            "mismatched-algorithms",
+            &health,
+            1,
+            &["crl_algorithm_mismatch"],
+        ),
+        ("no-next-update", &health, 1, &["crl_no_next_update"]),
+        (
+            "rsa-pkcs1-sha256",
+            &health,
+            1,
+            &[
+                "crl_issuer_mismatch",
+                "crl_key_id_mismatch",
+                "crl_bad_signature",
+            ],
+        ),
+    ];
+    for (name, issuer, code, problems) in table {
+        let json = stdout_json(
+            mtls_authz().args([
+                "crl",
+                "inspect",
+                &crl_file(name),
+                "--issuer",
+                issuer,
+                "--time",
+                TIME,
+                "--format",
+                "json",
+            ]),
+            *code,
+        );
+        let codes: Vec<&str> = json["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, *problems, "{name}");
+        assert_eq!(json["accepted"], json!(problems.is_empty()), "{name}");
+    }
+    // Stale at another time, current again before nextUpdate.
+    mtls_authz()
+        .args([
+            "crl",
+            "inspect",
+            &crl_file("expired"),
+            "--issuer",
+            &health,
+            "--time",
+            "2026-11-05T00:00:00Z",
+        ])
+        .assert()
+        .code(0);
+    // Not a CRL / unreadable issuer: bad input.
+    mtls_authz()
+        .args(["crl", "inspect", &health])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "label is `CERTIFICATE`, expected `X509 CRL`",
+        ));
+    mtls_authz()
+        .args([
+            "crl",
+            "inspect",
+            &crl_file("health-p256"),
+            "--issuer",
+            &crl_file("delta"),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("CA certificate"));
+    mtls_authz()
+        .args(["crl", "inspect", "tests/fixtures/crls/missing.crl"])
+        .assert()
+        .code(2);
+}

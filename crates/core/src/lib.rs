@@ -17,6 +17,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod crl;
+pub mod crypto;
 pub mod decision;
 pub mod dn;
 pub mod forward;

@@ -19,11 +19,13 @@
 //! rejected. One leniency inherited from `x509-cert`: a DEFAULT value written out inside an
 //! extension (`critical FALSE`, `cA FALSE`) is accepted; it changes no attribute we read.
 
+pub(crate) mod crl;
 mod ecdsa_twin;
 mod extensions;
 mod name;
 mod oid;
 pub(crate) mod pem;
+pub(crate) mod signature;
 mod strings;
 mod tlv;
 
@@ -201,15 +203,22 @@ fn serial_hex(octets: &[u8]) -> String {
 }
 
 /// Lowercase hex of unsigned big-endian octets, leading zero octets removed (`0` for zero).
-fn unsigned_hex(mut octets: &[u8]) -> String {
-    while let [0, rest @ ..] = octets {
-        octets = rest;
-    }
+fn unsigned_hex(octets: &[u8]) -> String {
+    let octets = serial_octets(octets);
     if octets.is_empty() {
         String::from("0")
     } else {
         hex::to_hex(octets)
     }
+}
+
+/// The serial's identity form as octets: the INTEGER content with leading zero octets removed
+/// (empty for zero). [`serial_hex`] renders it; CRL revocation sets store it (`crl`).
+pub(crate) fn serial_octets(mut octets: &[u8]) -> &[u8] {
+    while let [0, rest @ ..] = octets {
+        octets = rest;
+    }
+    octets
 }
 
 /// Reads the next element, which must be a SEQUENCE, and returns its content octets.
