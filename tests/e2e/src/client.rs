@@ -2,7 +2,7 @@
 //! HTTP/1.1 and HTTP/2, and the request target sent byte for byte (`--request-target`), which
 //! is what path-confusion attacks need. curl must be on PATH (scripts install it).
 //!
-//! Requests with trailers, raw (non-UTF-8) targets or TLS session resumption go through
+//! Requests with trailers or a body, raw (non-UTF-8) targets or TLS session resumption go through
 //! `tests/e2e/tls_client.py` instead (Python's `ssl` and the `h2` package from PyPI, in the
 //! repository's `.venv`): curl sends no request trailers and does not report resumption.
 
@@ -195,9 +195,12 @@ impl Request<'_> {
         args
     }
 
-    /// Sends the request and waits for the outcome (curl, or the Python client for trailers).
+    /// Sends the request and waits for the outcome (curl, or the Python client for trailers
+    /// and bodies: when Envoy answers before an HTTP/2 request body is complete, it ends the
+    /// response and then resets the stream, which curl sometimes reports as a framing error
+    /// instead of the response it received).
     pub fn send(&self) -> Result<Outcome, E2eError> {
-        if !self.trailers.is_empty() {
+        if !self.trailers.is_empty() || self.body.is_some() {
             let mut outcomes = self.send_python(None, 1)?;
             return outcomes
                 .pop()
