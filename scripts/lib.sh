@@ -25,7 +25,7 @@ ensure_curl() {
 }
 
 ensure_rust_targets() {
-    command -v rustup >/dev/null || die "rustup not found (Rust 1.85+ via rustup is required)"
+    command -v rustup >/dev/null || die "rustup not found (Rust 1.87+ via rustup is required)"
     rustup target add wasm32-wasip1 wasm32-unknown-unknown riscv32imac-unknown-none-elf >/dev/null
     rustup component add rustfmt clippy >/dev/null
 }
@@ -37,6 +37,17 @@ ensure_envoy() {
         printf '%s\n' "$ENVOY_BIN"
     else
         bash "$ROOT/scripts/ensure-envoy.sh"
+    fi
+}
+
+# The Python client of the e2e tests (tests/e2e/tls_client.py: request trailers, raw targets,
+# TLS session resumption) needs the `h2` package in ./.venv (created by ensure_envoy).
+ensure_e2e_python() {
+    local python="$ROOT/.venv/bin/python"
+    [[ -x "$python" ]] || python3 -m venv "$ROOT/.venv" >&2
+    if ! "$python" -c 'import h2' 2>/dev/null; then
+        note "installing h2 into .venv (for tests/e2e/tls_client.py)"
+        "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check 'h2>=4,<5' >&2
     fi
 }
 

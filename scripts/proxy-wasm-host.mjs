@@ -27,6 +27,7 @@ const pem = readFileSync(certPath);
 const der = new X509Certificate(pem).raw;
 const properties = new Map([
   ['connection\0mtls', Buffer.from([1])],
+  ['connection\0peer_certificate_valid', Buffer.from([1])],
   ['connection\0peer_certificate', pem],
   ['connection\0sha256_peer_certificate_digest', Buffer.from(createHash('sha256').update(der).digest('hex'))],
 ]);

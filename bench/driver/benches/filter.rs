@@ -43,6 +43,7 @@ fn envoy_host(cert: &str) -> MockHost {
     let der_digest = "00".repeat(32);
     MockHost::new()
         .with_property("connection.mtls", [1u8])
+        .with_property("connection.peer_certificate_valid", [1u8])
         .with_property("connection.peer_certificate", pem)
         .with_property(DIGEST, der_digest)
 }

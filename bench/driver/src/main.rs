@@ -536,6 +536,8 @@ fn sanity_check(proxies: &[(Variant, Proxy)], ca_bundle: &Path) -> Result<()> {
                     target: PATH,
                     headers: &[],
                     client: Some(client),
+                    body: None,
+                    trailers: &[],
                 };
                 let status = match request.send()? {
                     Outcome::Response(response) => response.status,

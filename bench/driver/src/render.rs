@@ -121,6 +121,7 @@ fn base_vars(config: &EnvoyConfig) -> Value {
             XfccHandling::ForwardOnly => "FORWARD_ONLY",
         },
         "access_log": config.access_log,
+        "extra_listeners": [],
     })
 }
 

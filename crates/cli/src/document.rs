@@ -32,5 +32,12 @@ pub(crate) fn pattern_as_written(pattern: &RawPattern) -> String {
         RawPattern::Suffix(v) => format!("{{\"suffix\": {}}}", quote(v)),
         RawPattern::Glob(v) => format!("{{\"glob\": {}}}", quote(v)),
         RawPattern::Exact(v) => quote(v),
+        RawPattern::IssuerSerial { issuer, serial } => {
+            format!(
+                "{{\"issuer\": {}, \"serial\": {}}}",
+                quote(issuer),
+                quote(serial)
+            )
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use mtls_authz_core::crl::CrlError;
 use mtls_authz_core::{CertError, PolicyError};
 
 /// Why a command could not produce an answer.
@@ -16,6 +17,8 @@ pub(crate) enum CliError {
     Policy { file: PathBuf, source: PolicyError },
     /// A certificate file did not parse.
     Certificate { file: PathBuf, source: CertError },
+    /// A CRL (or the CA certificate given to check it) could not be read as one.
+    Crl { file: PathBuf, source: CrlError },
     /// An OpenAPI document is not valid JSON/YAML or not OpenAPI 3.x.
     OpenApi { file: PathBuf, detail: String },
     /// A command-line value is malformed (`--time`, `--header`...).
@@ -43,6 +46,7 @@ impl fmt::Display for CliError {
             CliError::Certificate { file, source } => {
                 write!(f, "{}: invalid certificate: {source}", file.display())
             }
+            CliError::Crl { file, source } => write!(f, "{}: {source}", file.display()),
             CliError::OpenApi { file, detail } => {
                 write!(f, "{}: invalid OpenAPI document: {detail}", file.display())
             }

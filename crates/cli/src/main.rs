@@ -1,8 +1,9 @@
 //! `mtls-authz`: inspect certificates and check, lint and audit policies offline, with the
 //! same core (and the same v1 documents) the proxy-wasm filter runs.
 //!
-//! Exit codes: 0 = allowed / valid / clean, 1 = denied / error-level finding / audit gap,
-//! 2 = bad input (unreadable file, invalid JSON, invalid certificate, bad flag).
+//! Exit codes: 0 = allowed / valid / clean, 1 = denied / error-level finding / audit gap /
+//! refused or stale CRL, 2 = bad input (unreadable file, invalid JSON, invalid certificate,
+//! not a CRL, bad flag).
 
 mod clock;
 mod commands;
@@ -41,6 +42,8 @@ enum Command {
     Lint(commands::lint::LintArgs),
     /// Map every OpenAPI operation to the rules and roles that cover it.
     Audit(commands::audit::AuditArgs),
+    /// Certificate revocation lists: `crl inspect FILE [--issuer CA.pem]`.
+    Crl(commands::crl::CrlArgs),
 }
 
 fn run(cli: Cli) -> Result<Report, CliError> {
@@ -50,6 +53,7 @@ fn run(cli: Cli) -> Result<Report, CliError> {
         Command::Check(args) => commands::check::run(&args),
         Command::Lint(args) => commands::lint::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
+        Command::Crl(args) => commands::crl::run(&args),
     }
 }
 

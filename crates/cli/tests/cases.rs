@@ -25,6 +25,9 @@ fn check_json(case: &Case) -> (Option<i32>, Value, String) {
     match &case.cert {
         Some(name) => {
             cmd.arg("--cert").arg(cert_path(name).unwrap());
+            if !case.peer_verified() {
+                cmd.arg("--cert-unverified");
+            }
         }
         None => {
             cmd.arg("--no-cert");
@@ -32,6 +35,9 @@ fn check_json(case: &Case) -> (Option<i32>, Value, String) {
     }
     for (name, value) in case.request_headers() {
         cmd.arg("--header").arg(format!("{name}:{value}"));
+    }
+    if let Some(body) = &case.body {
+        cmd.arg(format!("--body={body}"));
     }
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -6,6 +6,9 @@
 //! allow:rule[<rule>]:public                allowed by a rule that allows `public`
 //! bad_request:<path_error>                 400, path cannot be normalised unambiguously (PathError::code)
 //! bad_request:invalid_method               400, method is not an RFC 9110 token
+//! bad_request:method_override              400, a query parameter (or, with form_body_check, a body parameter) overrides the method
+//! bad_request:form_body_too_large          400, form_body_check: the body is over max_bytes and cannot be checked
+//! bad_request:form_body_malformed          400, form_body_check: a multipart body whose parts cannot be read
 //! unauthenticated:<identity_error>         401, no usable identity and no `public` rule matched
 //! forbidden:no_rule_matched                403, identity ok but no rule matches method + path
 //! forbidden:rule[<rule>]:role_not_held     403, first matching rule (policy order) not satisfied: no allowed role
@@ -13,7 +16,7 @@
 //! ```
 //! `<identity_error>` is one of: `no_certificate`, `certificate_unverified`,
 //! `certificate_parse_error`, `certificate_too_large`, `certificate_expired`,
-//! `certificate_not_yet_valid`, `revoked_serial`, `revoked_fingerprint`,
+//! `certificate_not_yet_valid`, `serial_not_positive`, `revoked_serial`, `revoked_fingerprint`,
 //! `missing_client_auth_eku`, `ca_certificate`.
 
 use alloc::string::String;
@@ -73,6 +76,9 @@ pub enum IdentityRejection {
     CertificateExpired,
     /// `now` is before notBefore.
     CertificateNotYetValid,
+    /// The serial is zero or negative (RFC 5280 requires a positive one; a negative serial
+    /// has the same octets as a positive one).
+    SerialNotPositive,
     /// Serial is in `revoked.serials`.
     RevokedSerial,
     /// Fingerprint is in `revoked.fingerprints_sha256`.
@@ -93,6 +99,7 @@ impl IdentityRejection {
             IdentityRejection::CertificateTooLarge => "certificate_too_large",
             IdentityRejection::CertificateExpired => "certificate_expired",
             IdentityRejection::CertificateNotYetValid => "certificate_not_yet_valid",
+            IdentityRejection::SerialNotPositive => "serial_not_positive",
             IdentityRejection::RevokedSerial => "revoked_serial",
             IdentityRejection::RevokedFingerprint => "revoked_fingerprint",
             IdentityRejection::MissingClientAuthEku => "missing_client_auth_eku",
@@ -121,6 +128,13 @@ pub enum Reason {
     BadPath(PathError),
     /// The method is not a token.
     InvalidMethod,
+    /// A request parameter overrides the method (`?_method=DELETE`): see
+    /// [`crate::method_override`].
+    MethodOverride,
+    /// `form_body_check`: the body is larger than it may be buffered and checked.
+    FormBodyTooLarge,
+    /// `form_body_check`: a `multipart/form-data` body that cannot be split into parts.
+    FormBodyMalformed,
     /// No usable identity.
     Unauthenticated(IdentityRejection),
     /// No rule matches method and path.
@@ -146,6 +160,9 @@ impl fmt::Display for Reason {
             Reason::AllowedPublic { rule } => write!(f, "allow:rule[{rule}]:public"),
             Reason::BadPath(e) => write!(f, "bad_request:{}", e.code()),
             Reason::InvalidMethod => f.write_str("bad_request:invalid_method"),
+            Reason::MethodOverride => f.write_str("bad_request:method_override"),
+            Reason::FormBodyTooLarge => f.write_str("bad_request:form_body_too_large"),
+            Reason::FormBodyMalformed => f.write_str("bad_request:form_body_malformed"),
             Reason::Unauthenticated(r) => write!(f, "unauthenticated:{}", r.code()),
             Reason::NoRuleMatched => f.write_str("forbidden:no_rule_matched"),
             Reason::RoleNotHeld { rule } => write!(f, "forbidden:rule[{rule}]:role_not_held"),
@@ -179,6 +196,19 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A 400 that names no rule and forwards nothing.
+    pub fn bad_request(reason: Reason) -> Decision {
+        Decision {
+            outcome: Outcome::Deny,
+            status: Status::BadRequest,
+            reason,
+            rule: None,
+            rule_index: None,
+            roles: Vec::new(),
+            upstream_path: None,
+        }
+    }
+
     /// True when the request may proceed.
     pub fn is_allowed(&self) -> bool {
         self.outcome == Outcome::Allow
@@ -193,7 +223,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_reason_string() {
-        let cases: [(Reason, &str); 8] = [
+        let cases: [(Reason, &str); 11] = [
             (
                 Reason::AllowedByRole {
                     rule: "records-read".into(),
@@ -212,6 +242,9 @@ mod tests {
                 "bad_request:encoded_slash",
             ),
             (Reason::InvalidMethod, "bad_request:invalid_method"),
+            (Reason::MethodOverride, "bad_request:method_override"),
+            (Reason::FormBodyTooLarge, "bad_request:form_body_too_large"),
+            (Reason::FormBodyMalformed, "bad_request:form_body_malformed"),
             (
                 Reason::Unauthenticated(IdentityRejection::RevokedSerial),
                 "unauthenticated:revoked_serial",
@@ -258,6 +291,7 @@ mod tests {
                 IdentityRejection::CertificateNotYetValid,
                 "certificate_not_yet_valid",
             ),
+            (IdentityRejection::SerialNotPositive, "serial_not_positive"),
             (IdentityRejection::RevokedSerial, "revoked_serial"),
             (IdentityRejection::RevokedFingerprint, "revoked_fingerprint"),
             (

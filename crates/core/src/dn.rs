@@ -5,9 +5,29 @@
 //! multi-valued RDN are joined with `+`, also last first, which is again what OpenSSL
 //! prints (it reverses the flat attribute list): a DER SET `{CN=x, OU=Clinicians}` renders
 //! `OU=Clinicians+CN=x`. Values are escaped per
-//! RFC 4514 §2.4, and every control character is additionally escaped as `\XX` (upper-case
-//! hex), so a rendered DN is always one unambiguous line: a CN of `x,OU=Admins` renders as
-//! `CN=x\,OU=Admins` and can never be read as a second attribute.
+//! RFC 4514 §2.4, plus `=` (RFC 4514 lets any `special` be escaped, and `=` is one) and every
+//! control character as `\XX` (upper-case hex), so a rendered DN is always one unambiguous
+//! line in which an attribute value can never imitate a type, a value boundary or an RDN
+//! boundary: a CN of `x,OU=Admins` renders as `CN=x\,OU\=Admins`, which neither an RFC 4514
+//! parser nor a naive `subject.includes('OU=Admins')` reads as an OU.
+//!
+//! What a value can hold after escaping, and why each is safe for a consumer that does not
+//! parse RFC 4514 (`split(',')`, `includes('OU=Admins')`, a regex on `=`):
+//! - `,` `+` `;` (RDN and value separators, `;` the old one) and `=` (type/value separator)
+//!   are always preceded by `\`: no substring of a value reads `,OU=` or `+CN=`;
+//! - `"` `<` `>` `\` (quoting and the escape itself) are escaped, so a value cannot end an
+//!   escape early or open a quoted string;
+//! - `#` first and a space first or last are escaped (a leading `#` would read as a hex
+//!   value, edge spaces are trimmed by parsers);
+//! - control characters (U+0000–U+001F, U+007F) are `\XX`, so a DN never spans lines or hides
+//!   a NUL;
+//! - other characters, non-ASCII included, are kept as they are: none is a separator in RFC
+//!   4514, forwarded headers percent-encode every non-ASCII byte anyway, and look-alikes such
+//!   as U+FF0C `，` or U+FF1D `＝` differ byte for byte from `,` and `=`.
+//!
+//! [`Boundaries`] lets whole-DN patterns (`prefix`/`suffix`/`glob` on `subject`/`issuer`)
+//! match only at boundaries between rendered characters, never inside an escape: a pattern
+//! literal such as `=Admins` or `,OU=Admins` cannot start at the `=` or `,` of a `\=` or `\,`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -150,12 +170,13 @@ pub fn render_rfc4514(rdns: &[Vec<Attribute>]) -> String {
     out
 }
 
-/// Appends `value` escaped per RFC 4514 §2.4 plus control characters (see module docs).
+/// Appends `value` escaped per RFC 4514 §2.4 plus `=` and control characters (see module
+/// docs).
 fn escape_value(out: &mut String, value: &str) {
     let last = value.chars().count().saturating_sub(1);
     for (i, c) in value.chars().enumerate() {
         match c {
-            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' | '=' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -167,6 +188,50 @@ fn escape_value(out: &mut String, value: &str) {
             }
             _ => out.push(c),
         }
+    }
+}
+
+/// Where a rendered DN may be cut: every position that is not inside an escape (`\,`, `\=`,
+/// `\0A`...). Computed from the rendering itself, which only ever writes `\` followed by one
+/// special character or by two hex digits (no special is a hex digit), so the parse is
+/// unambiguous.
+#[derive(Clone, Debug)]
+pub struct Boundaries<'a> {
+    rendered: &'a [u8],
+    /// Positions inside an escape, in increasing order (escapes are rare: usually empty).
+    inside: SmallInside,
+}
+
+type SmallInside = smallvec::SmallVec<[usize; 8]>;
+
+impl<'a> Boundaries<'a> {
+    /// The boundaries of `rendered`, a DN as [`render_rfc4514`] writes it.
+    pub fn of(rendered: &'a str) -> Self {
+        let bytes = rendered.as_bytes();
+        let mut inside = SmallInside::new();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b != b'\\' {
+                i += 1;
+                continue;
+            }
+            let hex_pair = matches!(
+                (bytes.get(i + 1), bytes.get(i + 2)),
+                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit()
+            );
+            let len = if hex_pair { 3 } else { 2 };
+            inside.extend(i + 1..(i + len).min(bytes.len()));
+            i += len;
+        }
+        Self {
+            rendered: bytes,
+            inside,
+        }
+    }
+
+    /// Whether `position` (a byte offset, `0..=len`) lies between two rendered characters.
+    pub fn is_boundary(&self, position: usize) -> bool {
+        position <= self.rendered.len() && self.inside.binary_search(&position).is_err()
     }
 }
 
@@ -224,14 +289,65 @@ mod tests {
             "2.5.4.3",
             "a\"b+c,d;e<f>g\\h=i",
         )]]);
-        assert_eq!(rendered, "CN=a\\\"b\\+c\\,d\\;e\\<f\\>g\\\\h=i");
+        assert_eq!(rendered, "CN=a\\\"b\\+c\\,d\\;e\\<f\\>g\\\\h\\=i");
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn comma_injection_stays_one_escaped_value() {
         let rendered = dn(vec![vec![Attribute::utf8("2.5.4.3", "x,OU=Admins")]]);
-        assert_eq!(rendered, "CN=x\\,OU=Admins");
+        assert_eq!(rendered, "CN=x\\,OU\\=Admins");
+        // What a naive consumer of the rendered string looks for is not in it.
+        for needle in ["OU=Admins", ",OU="] {
+            assert!(!rendered.contains(needle), "{needle}");
+        }
+    }
+
+    /// Every character a value could use to imitate a type, a value or an RDN boundary.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn no_value_imitates_structure() {
+        let cases: &[(&str, &str)] = &[
+            ("x,OU=Admins", "CN=x\\,OU\\=Admins"),
+            ("x+OU=Admins", "CN=x\\+OU\\=Admins"),
+            ("x;OU=Admins", "CN=x\\;OU\\=Admins"),
+            ("\"x,OU=Admins\"", "CN=\\\"x\\,OU\\=Admins\\\""),
+            ("x\\,OU=Admins", "CN=x\\\\\\,OU\\=Admins"),
+            ("#OU=Admins", "CN=\\#OU\\=Admins"),
+            (" OU=Admins ", "CN=\\ OU\\=Admins\\ "),
+            ("x\n,OU=Admins", "CN=x\\0A\\,OU\\=Admins"),
+            ("x\r\nOU=Admins", "CN=x\\0D\\0AOU\\=Admins"),
+            ("x\u{ff0c}OU\u{ff1d}Admins", "CN=x\u{ff0c}OU\u{ff1d}Admins"),
+        ];
+        for (value, want) in cases {
+            let rendered = dn(vec![
+                vec![Attribute::utf8("2.5.4.11", "Billing")],
+                vec![Attribute::utf8("2.5.4.3", value)],
+            ]);
+            assert_eq!(rendered, alloc::format!("{want},OU=Billing"), "{value:?}");
+            assert_eq!(rendered.matches("OU=").count(), 1, "{value:?}");
+            assert_eq!(
+                rendered.matches(',').count() - rendered.matches("\\,").count(),
+                1
+            );
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn boundaries_skip_the_inside_of_escapes() {
+        let rendered = "CN=x\\,OU\\=A\\0A\\\\b,O=E";
+        let boundaries = Boundaries::of(rendered);
+        let inside: Vec<usize> = (0..=rendered.len())
+            .filter(|&i| !boundaries.is_boundary(i))
+            .collect();
+        // `\,` at 4, `\=` at 8, `\0A` at 11, `\\` at 14.
+        assert_eq!(inside, vec![5, 9, 12, 13, 15]);
+        assert!(!boundaries.is_boundary(rendered.len() + 1));
+        let plain = Boundaries::of("CN=a,O=b");
+        assert!((0..=8).all(|i| plain.is_boundary(i)));
+        // A trailing lone backslash (never rendered) does not reach past the end.
+        assert!(Boundaries::of("a\\").is_boundary(2));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

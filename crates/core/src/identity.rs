@@ -33,7 +33,9 @@ pub struct Identity {
     pub san_ip: Vec<String>,
     /// The SPIFFE ID: set only when there is exactly one URI SAN and it is a valid SPIFFE ID.
     pub spiffe_id: Option<String>,
-    /// Lowercase hex of the serial's content octets with leading zero octets removed.
+    /// Lowercase hex of the serial's content octets with leading zero octets removed; a
+    /// negative serial is `-` and the hex of its magnitude. Serials that are not positive
+    /// (RFC 5280 §4.1.2.2) make the certificate unusable (`serial_not_positive`).
     pub serial: String,
     /// SHA-256 of the whole DER certificate.
     pub fingerprint_sha256: [u8; 32],
@@ -62,7 +64,62 @@ pub struct Identity {
     pub is_ca: bool,
 }
 
+/// Heap bytes of a string (its allocation, not its length).
+fn string_bytes(s: &String) -> usize {
+    s.capacity()
+}
+
+/// Heap bytes of a list of strings: the list's allocation and each string's.
+fn strings_bytes(list: &Vec<String>) -> usize {
+    list.capacity() * size_of::<String>() + list.iter().map(string_bytes).sum::<usize>()
+}
+
+fn dn_bytes(dn: &DistinguishedName) -> usize {
+    let rdns = dn.rdns.capacity() * size_of::<Vec<crate::dn::Attribute>>();
+    let attributes: usize = dn
+        .rdns
+        .iter()
+        .map(|rdn| {
+            rdn.capacity() * size_of::<crate::dn::Attribute>()
+                + rdn
+                    .iter()
+                    .map(|a| string_bytes(&a.oid) + string_bytes(&a.value))
+                    .sum::<usize>()
+        })
+        .sum();
+    rdns + attributes + string_bytes(&dn.rfc4514)
+}
+
 impl Identity {
+    /// The memory this identity holds: its own size plus every heap allocation it owns
+    /// (allocator overhead aside). The filter's identity cache budgets its bytes with it: a
+    /// certificate near the 16 KiB cap with thousands of SANs holds tens of KiB.
+    pub fn memory_bytes(&self) -> usize {
+        size_of::<Self>()
+            + dn_bytes(&self.subject)
+            + dn_bytes(&self.issuer)
+            + strings_bytes(&self.san_dns)
+            + strings_bytes(&self.san_uri)
+            + strings_bytes(&self.san_email)
+            + strings_bytes(&self.san_ip)
+            + self.spiffe_id.as_ref().map_or(0, string_bytes)
+            + string_bytes(&self.serial)
+            + string_bytes(&self.fingerprint_sha256_hex)
+            + strings_bytes(&self.eku)
+            + self.extensions.capacity() * size_of::<(String, String)>()
+            + self
+                .extensions
+                .iter()
+                .map(|(oid, value)| string_bytes(oid) + string_bytes(value))
+                .sum::<usize>()
+            + self.authority_key_id.as_ref().map_or(0, string_bytes)
+    }
+
+    /// Whether the serial is a positive integer, as RFC 5280 §4.1.2.2 requires.
+    pub fn serial_is_positive(&self) -> bool {
+        self.serial != "0" && !self.serial.starts_with('-')
+    }
+
     /// Parses one DER certificate: strict DER, nothing after it, at most
     /// [`MAX_CERT_DER_LEN`] bytes. The signature is not verified (the proxy verified the
     /// chain); everything policies select on is decoded and checked.
@@ -138,6 +195,16 @@ pub enum CertError {
 }
 
 impl CertError {
+    /// The memory this error holds (its size and its message's allocation).
+    pub fn memory_bytes(&self) -> usize {
+        size_of::<Self>()
+            + match self {
+                CertError::Pem(detail) | CertError::Der(detail) => detail.capacity(),
+                CertError::Invalid { detail, .. } => detail.capacity(),
+                _ => 0,
+            }
+    }
+
     /// Stable machine-readable code used in reason strings (`unauthenticated:<code>`).
     pub fn reason_code(&self) -> &'static str {
         match self {

@@ -17,11 +17,14 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod crl;
+pub mod crypto;
 pub mod decision;
 pub mod dn;
 pub mod forward;
 pub mod hex;
 pub mod identity;
+pub mod method_override;
 pub mod path;
 pub mod pattern;
 mod percent;
@@ -36,7 +39,7 @@ pub mod xfcc;
 
 pub use decision::{Decision, Outcome, Reason, Status};
 pub use identity::{CertError, ClientCert, Identity};
-pub use path::{normalize_path, NormalizedPath, PathError};
-pub use policy::{HostKind, Mode, Policy, PolicyError, Request, Source};
+pub use path::{normalize_path, normalize_path_with, NormalizedPath, PathError};
+pub use policy::{HostKind, Mode, PeerVerification, Policy, PolicyError, Request, Source};
 pub use selector::Selector;
 pub use time::UnixTime;

@@ -53,6 +53,12 @@ pub enum PathError {
     /// fragment) but the host forwards the request-target as sent, so the upstream would not
     /// route what was authorised ([`crate::Policy::evaluate_as_sent`]).
     NotNormalized,
+    /// Strict paths only: `%25` followed by two hex digits (`%252e`), which an upstream that
+    /// decodes twice reads as another escape.
+    DoubleEncoding,
+    /// Strict paths only: a decoded character that Unicode normalisation (NFKC) or a
+    /// Windows "best fit" code-page conversion turns into `.`, `/` or `\` ([`LOOKALIKES`]).
+    LookalikeCharacter,
 }
 
 impl PathError {
@@ -71,6 +77,8 @@ impl PathError {
             PathError::DotDotAboveRoot => "dot_dot_above_root",
             PathError::PathParameter => "path_parameter",
             PathError::NotNormalized => "path_not_normalized",
+            PathError::DoubleEncoding => "double_encoding",
+            PathError::LookalikeCharacter => "lookalike_character",
         }
     }
 }
@@ -109,9 +117,31 @@ impl NormalizedPath {
     }
 }
 
+/// Characters a strict path refuses once decoded: each becomes `.`, `/` or `\\` under NFKC
+/// (which some upstreams apply to paths) or under a Windows "best fit" conversion to an ANSI
+/// code page (which Windows upstreams apply when they hand a path to a non-Unicode API), so
+/// `/public/%EF%BC%8E%EF%BC%8E/admin` may be served as `/public/../admin`.
+pub const LOOKALIKES: &[char] = &[
+    // `.`: ONE DOT LEADER, TWO DOT LEADER, HORIZONTAL ELLIPSIS, SMALL FULL STOP, FULLWIDTH
+    // FULL STOP, IDEOGRAPHIC FULL STOP and its halfwidth form (IDNA maps both to `.`).
+    '\u{2024}', '\u{2025}', '\u{2026}', '\u{fe52}', '\u{ff0e}', '\u{3002}', '\u{ff61}',
+    // `/`: FULLWIDTH SOLIDUS, DIVISION SLASH, FRACTION SLASH, BIG SOLIDUS.
+    '\u{ff0f}', '\u{2215}', '\u{2044}', '\u{29f8}',
+    // `\\`: FULLWIDTH and SMALL REVERSE SOLIDUS, SET MINUS, REVERSE SOLIDUS OPERATOR, BIG
+    // REVERSE SOLIDUS, and YEN and WON SIGN (the byte 0x5C of the Japanese and Korean code
+    // pages, and their best-fit target).
+    '\u{ff3c}', '\u{fe68}', '\u{2216}', '\u{29f5}', '\u{29f9}', '\u{a5}', '\u{20a9}',
+];
+
 /// Normalises a raw request-target (`:path`). See the module doc for the rules.
 pub fn normalize_path(raw: &str) -> Result<NormalizedPath, PathError> {
-    let target = normalize_target(raw)?;
+    normalize_path_with(raw, false)
+}
+
+/// [`normalize_path`], plus with `strict` the strict-path refusals
+/// ([`PathError::DoubleEncoding`], [`PathError::LookalikeCharacter`]).
+pub fn normalize_path_with(raw: &str, strict: bool) -> Result<NormalizedPath, PathError> {
+    let target = normalize_target(raw, strict)?;
     Ok(NormalizedPath {
         path: String::from(target.path()),
         segments: target.segments().map(String::from).collect(),
@@ -161,8 +191,9 @@ impl NormalizedTarget {
     }
 }
 
-/// Normalises a raw request-target (`:path`) into the lean form.
-pub(crate) fn normalize_target(raw: &str) -> Result<NormalizedTarget, PathError> {
+/// Normalises a raw request-target (`:path`) into the lean form; `strict` adds the
+/// strict-path refusals.
+pub(crate) fn normalize_target(raw: &str, strict: bool) -> Result<NormalizedTarget, PathError> {
     if raw.len() > MAX_PATH_LEN {
         return Err(PathError::TooLong);
     }
@@ -188,10 +219,14 @@ pub(crate) fn normalize_target(raw: &str) -> Result<NormalizedTarget, PathError>
             decoded.push(b'/');
         }
         let segment_start = decoded.len();
-        decode_segment(raw_segment, &mut upstream, &mut decoded)?;
+        decode_segment(raw_segment, &mut upstream, &mut decoded, strict)?;
         let segment = decoded.get(segment_start..).unwrap_or_default();
-        if core::str::from_utf8(segment).is_err() {
+        let Ok(text) = core::str::from_utf8(segment) else {
             return Err(PathError::InvalidUtf8);
+        };
+        // Only escapes can carry a non-ASCII character into a segment (raw ones are refused).
+        if strict && !text.is_ascii() && text.contains(LOOKALIKES) {
+            return Err(PathError::LookalikeCharacter);
         }
         match segment {
             b"" | b"." => {
@@ -246,6 +281,7 @@ fn decode_segment(
     raw: &str,
     upstream: &mut String,
     decoded: &mut Vec<u8>,
+    strict: bool,
 ) -> Result<(), PathError> {
     let bytes = raw.as_bytes();
     let mut i = 0;
@@ -257,6 +293,13 @@ fn decode_segment(
                     _ => return Err(PathError::BadEscape),
                 };
                 check_decoded_byte(value)?;
+                let double = matches!(
+                    (bytes.get(i + 3), bytes.get(i + 4)),
+                    (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit()
+                );
+                if strict && value == b'%' && double {
+                    return Err(PathError::DoubleEncoding);
+                }
                 if is_unreserved(value) {
                     upstream.push(char::from(value));
                 } else {
@@ -422,7 +465,7 @@ mod tests {
                 (Ok((upstream, segments)), Ok(n)) => {
                     assert_eq!(n.upstream(), *upstream, "upstream of {raw:?}");
                     assert_eq!(n.segments, *segments, "segments of {raw:?}");
-                    let lean = normalize_target(raw).unwrap();
+                    let lean = normalize_target(raw, false).unwrap();
                     assert_eq!(lean.path(), n.path, "lean path of {raw:?}");
                     assert_eq!(lean.query(), n.query.as_deref(), "lean query of {raw:?}");
                     assert!(lean.segments().eq(n.segments.iter().map(String::as_str)));
@@ -509,7 +552,7 @@ mod tests {
             "/a/..b/c.",
         ] {
             assert!(
-                normalize_target(raw).unwrap().forwardable_as_sent(),
+                normalize_target(raw, false).unwrap().forwardable_as_sent(),
                 "{raw:?}"
             );
         }
@@ -527,10 +570,55 @@ mod tests {
             "/a?x#y",
         ] {
             assert!(
-                !normalize_target(raw).unwrap().forwardable_as_sent(),
+                !normalize_target(raw, false).unwrap().forwardable_as_sent(),
                 "{raw:?}"
             );
         }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn strict_paths_refuse_double_encoding_and_lookalikes() {
+        let strict = |raw: &str| normalize_path_with(raw, true).map(|n| n.upstream());
+        for (raw, error) in [
+            ("/%252e%252e/admin", PathError::DoubleEncoding),
+            ("/a/%252F", PathError::DoubleEncoding),
+            ("/a%2525", PathError::DoubleEncoding),
+            ("/%25aa", PathError::DoubleEncoding),
+            (
+                "/public/%EF%BC%8E%EF%BC%8E/admin",
+                PathError::LookalikeCharacter,
+            ),
+            ("/a%EF%BC%8Fb", PathError::LookalikeCharacter),
+            ("/a%ef%bc%bcb", PathError::LookalikeCharacter),
+            ("/%E2%80%A4%E2%80%A4", PathError::LookalikeCharacter),
+            ("/%E2%80%A5", PathError::LookalikeCharacter),
+            ("/a%E2%88%95b", PathError::LookalikeCharacter),
+            ("/a%E2%81%84b", PathError::LookalikeCharacter),
+            ("/%E3%80%82", PathError::LookalikeCharacter),
+            ("/%C2%A5", PathError::LookalikeCharacter),
+            ("/%E2%82%A9", PathError::LookalikeCharacter),
+            ("/%EF%B9%A8", PathError::LookalikeCharacter),
+        ] {
+            assert_eq!(strict(raw), Err(error), "{raw}");
+            assert!(normalize_path(raw).is_ok(), "not strict: {raw}");
+        }
+        for (raw, upstream) in [
+            ("/100%25", "/100%25"),
+            ("/100%25/x", "/100%25/x"),
+            ("/a%25zz", "/a%25zz"),
+            ("/a%25b", "/a%25b"),
+            ("/caf%C3%A9", "/caf%C3%A9"),
+            ("/%E2%82%AC", "/%E2%82%AC"),
+            ("/a?q=%252e%EF%BC%8E", "/a?q=%252e%EF%BC%8E"),
+        ] {
+            assert_eq!(strict(raw).as_deref(), Ok(upstream), "{raw}");
+        }
+        // The first problem from the left still wins.
+        assert_eq!(strict("/%252e/%2F"), Err(PathError::DoubleEncoding));
+        assert_eq!(strict("/%2F/%252e"), Err(PathError::EncodedSlash));
+        assert_eq!(PathError::DoubleEncoding.code(), "double_encoding");
+        assert_eq!(PathError::LookalikeCharacter.code(), "lookalike_character");
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

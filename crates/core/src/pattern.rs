@@ -5,9 +5,18 @@
 //! A glob's `*` matches any run (possibly empty) of characters other than `/` and `.`, so it
 //! never crosses a path segment or a DNS label (`*.example.org` does not match
 //! `a.b.example.org`). `*` is the only metacharacter.
+//!
+//! On a whole rendered DN (`subject`, `issuer`) the partial patterns match only at
+//! [`Boundaries`]: a prefix must end, a suffix start, and every literal part of a glob start
+//! and end between rendered characters, never inside an escape such as `\,` or `\=`. So a
+//! CN of `x,OU=Admins` (rendered `CN=x\,OU\=Admins`) cannot satisfy `{"glob":
+//! "CN=*,OU=Admins,*"}`, `{"suffix": "=Admins"}` or any other pattern whose literal text
+//! would have to line up with the inside of an escaped value.
 
 use alloc::string::String;
 use core::fmt;
+
+use crate::dn::Boundaries;
 
 /// A compiled string pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +69,19 @@ impl Pattern {
             Pattern::Glob(p) => glob_matches(p, value),
         }
     }
+
+    /// True when the rendered DN `value` matches with every cut at one of its `boundaries`
+    /// (see the module doc). Exact patterns compare the whole value, which is always aligned.
+    pub fn matches_dn(&self, value: &str, boundaries: &Boundaries<'_>) -> bool {
+        match self {
+            Pattern::Exact(p) => value == p,
+            Pattern::Prefix(p) => value.starts_with(p.as_str()) && boundaries.is_boundary(p.len()),
+            Pattern::Suffix(p) => {
+                value.ends_with(p.as_str()) && boundaries.is_boundary(value.len() - p.len())
+            }
+            Pattern::Glob(p) => glob_matches_at(p, value, |i| boundaries.is_boundary(i)),
+        }
+    }
 }
 
 /// Bytes a glob's `*` never matches.
@@ -76,41 +98,58 @@ fn is_separator(b: u8) -> bool {
 /// one inside the earlier, separator-free gap), so moving it earlier only moves
 /// separator-free bytes into the next gap. Work is O(len(value) * len(glob)); no allocation.
 pub fn glob_matches(glob: &str, value: &str) -> bool {
+    glob_matches_at(glob, value, |_| true)
+}
+
+/// [`glob_matches`] where every literal part must start and end at a position `cut` accepts
+/// (a byte offset of `value`). Earliest placement stays safe: a cut constraint only removes
+/// candidate positions, it never makes a later placement leave a longer separator-free gap.
+fn glob_matches_at(glob: &str, value: &str, cut: impl Fn(usize) -> bool) -> bool {
+    let value = value.as_bytes();
     let mut parts = glob.as_bytes().split(|&b| b == b'*');
     let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = value.as_bytes().strip_prefix(first) else {
+    if !value.starts_with(first) || !cut(first.len()) {
         return false;
-    };
+    }
+    // Offset in `value` of the first byte not yet consumed.
+    let mut at = first.len();
     let mut parts = parts.peekable();
     if parts.peek().is_none() {
         // No `*`: the glob is a literal.
-        return rest.is_empty();
+        return at == value.len();
     }
     while let Some(part) = parts.next() {
+        let rest = value.get(at..).unwrap_or_default();
         if parts.peek().is_none() {
             // Last literal: a suffix, with a separator-free gap before it.
             let Some(gap_len) = rest.len().checked_sub(part.len()) else {
                 return false;
             };
             let (gap, tail) = rest.split_at(gap_len);
-            return tail == part && !gap.iter().copied().any(is_separator);
+            return tail == part && !gap.iter().copied().any(is_separator) && cut(at + gap_len);
         }
-        let Some(start) = earliest_placement(rest, part) else {
+        let Some(start) =
+            earliest_placement(rest, part, |i| cut(at + i) && cut(at + i + part.len()))
+        else {
             return false;
         };
-        rest = rest.get(start + part.len()..).unwrap_or_default();
+        at += start + part.len();
     }
     // Unreachable in practice: the loop returns at the last part.
     false
 }
 
-/// The earliest index where `needle` occurs in `haystack` such that `haystack[..index]`
-/// holds no separator.
-fn earliest_placement(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+/// The earliest index where `needle` occurs in `haystack`, `aligned` accepts it, and
+/// `haystack[..index]` holds no separator.
+fn earliest_placement(
+    haystack: &[u8],
+    needle: &[u8],
+    aligned: impl Fn(usize) -> bool,
+) -> Option<usize> {
     let mut index = 0;
     loop {
         let candidate = haystack.get(index..)?;
-        if candidate.starts_with(needle) {
+        if candidate.starts_with(needle) && aligned(index) {
             return Some(index);
         }
         match candidate.first() {
@@ -233,6 +272,110 @@ mod tests {
                 *expected,
                 "glob {glob:?} value {value:?}"
             );
+        }
+    }
+
+    fn dn_match(pattern: Pattern, rendered: &str) -> bool {
+        pattern.matches_dn(rendered, &Boundaries::of(rendered))
+    }
+
+    /// Whole-DN patterns on a CN that carries `,OU=Admins` (rendered escaped) while the only
+    /// real OU is Billing: none of them may see an Admins OU; the real structure still matches.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn whole_dn_patterns_are_not_injectable() {
+        let injected = "CN=x\\,OU\\=Admins\\,,OU=Billing,O=Example Health";
+        let tail_injected = "CN=q,OU=Billing,O=x\\,OU\\=Admins";
+        let real_admin = "CN=bob,OU=Admins,O=Example Health";
+        let glob = |g: &str| Pattern::Glob(g.to_string());
+        let prefix = |p: &str| Pattern::Prefix(p.to_string());
+        let suffix = |p: &str| Pattern::Suffix(p.to_string());
+        for pattern in [
+            glob("CN=*,OU=Admins,*"),
+            glob("*OU=Admins*"),
+            glob("*=Admins*"),
+            glob("*,OU=Admins"),
+            glob("CN=x\\*"),
+            prefix("CN=x\\,OU=Admins"),
+            prefix("CN=x\\"),
+            suffix("=Admins"),
+            suffix(",OU=Admins"),
+        ] {
+            assert!(
+                !dn_match(pattern.clone(), injected),
+                "{pattern} on {injected}"
+            );
+            assert!(
+                !dn_match(pattern.clone(), tail_injected),
+                "{pattern} on {tail_injected}"
+            );
+        }
+        assert!(dn_match(glob("CN=*,OU=Admins,*"), real_admin));
+        assert!(dn_match(glob("*,OU=Admins,*"), real_admin));
+        assert!(dn_match(suffix(",O=Example Health"), injected));
+        assert!(
+            dn_match(prefix("CN=x\\,OU\\=Admins"), injected),
+            "escapes written out match"
+        );
+        assert!(dn_match(glob("CN=x\\,OU\\=*,*"), injected));
+        assert!(dn_match(glob("CN=*,OU=Billing,*"), injected));
+        // Byte matching alone would have been fooled by the last two of these.
+        assert!(glob_matches("*=Admins*", injected));
+        assert!(Pattern::Suffix("=Admins".to_string()).matches(tail_injected));
+    }
+
+    /// The aligned glob agrees with a recursive definition that cuts only at boundaries.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn aligned_glob_agrees_with_reference() {
+        fn reference(glob: &[u8], value: &[u8], at: usize, cut: &dyn Fn(usize) -> bool) -> bool {
+            match glob.split_first() {
+                None => at == value.len(),
+                Some((b'*', rest)) => {
+                    // The literal before the `*` ends here, the one after starts at `i`.
+                    if !cut(at) {
+                        return false;
+                    }
+                    let mut i = at;
+                    loop {
+                        if cut(i) && reference(rest, value, i, cut) {
+                            return true;
+                        }
+                        if i == value.len() || is_separator(value[i]) {
+                            return false;
+                        }
+                        i += 1;
+                    }
+                }
+                Some((c, rest)) => value.get(at) == Some(c) && reference(rest, value, at + 1, cut),
+            }
+        }
+        let values = [
+            "a\\,b",
+            "\\,a",
+            "a\\,",
+            "ab\\=c,d",
+            "\\0Aa\\,b",
+            "a,b\\\\,c",
+            "",
+            "a\\,a\\,a",
+            ",a=b,",
+        ];
+        let globs = [
+            "*", "a*", "*a", "*,*", "*,b", "a\\*", "*\\,*", "*=*", "a*,*", "*a,*", "**", ",*",
+            "*,", "a\\,*",
+        ];
+        for value in values {
+            let boundaries = Boundaries::of(value);
+            let cut = |i: usize| boundaries.is_boundary(i);
+            for glob in globs {
+                let want = reference(glob.as_bytes(), value.as_bytes(), 0, &cut);
+                assert_eq!(
+                    glob_matches_at(glob, value, cut),
+                    want,
+                    "glob {glob:?} value {value:?}"
+                );
+            }
         }
     }
 

@@ -76,6 +76,14 @@ impl StrippedHeaders {
         listed(&self.spoofable) || (name.contains('_') && listed(&self.underscore_only))
     }
 
+    /// Whether a request TRAILER with this name must be removed: every name
+    /// [`StrippedHeaders::must_remove`] removes, and `x-forwarded-client-cert` in every
+    /// spelling even when it is a trusted source — the filter reads XFCC from the headers only,
+    /// and an edge proxy that sanitises the header usually forwards trailers untouched.
+    pub fn must_remove_trailer(&self, name: &str) -> bool {
+        self.must_remove(name) || folded_eq(name, XFCC_HEADER)
+    }
+
     /// The names removed in every spelling, lower case, in a stable order.
     pub fn names(&self) -> &[String] {
         &self.spoofable
@@ -137,6 +145,32 @@ mod tests {
         assert!(!stripped.must_remove("X-Forwarded-Client-Cert"));
         assert!(stripped.must_remove("x_forwarded_client_cert"));
         assert!(stripped.must_remove("x-forwarded_client-cert"));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn trailers_lose_every_protected_name_and_any_xfcc() {
+        for trusted in [false, true] {
+            let stripped = StrippedHeaders::new(["x-client-role"], trusted);
+            for name in [
+                "x-client-role",
+                "X_Client_Role",
+                "x-http-method-override",
+                "x-original-url",
+                "x-mtls-authz-shadow",
+                "x-forwarded-client-cert",
+                "X-Forwarded-Client-Cert",
+                "x_forwarded_client_cert",
+            ] {
+                assert!(
+                    stripped.must_remove_trailer(name),
+                    "{name} (trusted {trusted})"
+                );
+            }
+            for name in ["grpc-status", "x-checksum", "x-client"] {
+                assert!(!stripped.must_remove_trailer(name), "{name}");
+            }
+        }
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

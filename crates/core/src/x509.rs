@@ -19,11 +19,13 @@
 //! rejected. One leniency inherited from `x509-cert`: a DEFAULT value written out inside an
 //! extension (`critical FALSE`, `cA FALSE`) is accepted; it changes no attribute we read.
 
+pub(crate) mod crl;
 mod ecdsa_twin;
 mod extensions;
 mod name;
 mod oid;
 pub(crate) mod pem;
+pub(crate) mod signature;
 mod strings;
 mod tlv;
 
@@ -179,16 +181,44 @@ fn parse_tbs(content: &[u8], fingerprints: Fingerprints) -> Result<Identity, Cer
 }
 
 /// Lowercase hex of the INTEGER content octets with leading zero octets removed; a zero
-/// serial is `0`. Negative serials keep their two's-complement octets (`ff7f`).
-fn serial_hex(mut octets: &[u8]) -> String {
-    while let [0, rest @ ..] = octets {
-        octets = rest;
+/// serial is `0`. A negative serial (RFC 5280 forbids them, some CAs issued them) is `-` and
+/// the hex of its magnitude (`ff7f`, that is -129, is `-81`): its two's-complement octets
+/// would read as the positive serial with the same octets (`00 ff 7f`).
+fn serial_hex(octets: &[u8]) -> String {
+    if octets.first().is_some_and(|&b| b & 0x80 != 0) {
+        // Magnitude = two's complement: invert every octet, add one.
+        let mut magnitude: alloc::vec::Vec<u8> = octets.iter().map(|b| !b).collect();
+        for byte in magnitude.iter_mut().rev() {
+            let (sum, carry) = byte.overflowing_add(1);
+            *byte = sum;
+            if !carry {
+                break;
+            }
+        }
+        let mut out = String::from("-");
+        out.push_str(&unsigned_hex(&magnitude));
+        return out;
     }
+    unsigned_hex(octets)
+}
+
+/// Lowercase hex of unsigned big-endian octets, leading zero octets removed (`0` for zero).
+fn unsigned_hex(octets: &[u8]) -> String {
+    let octets = serial_octets(octets);
     if octets.is_empty() {
         String::from("0")
     } else {
         hex::to_hex(octets)
     }
+}
+
+/// The serial's identity form as octets: the INTEGER content with leading zero octets removed
+/// (empty for zero). [`serial_hex`] renders it; CRL revocation sets store it (`crl`).
+pub(crate) fn serial_octets(mut octets: &[u8]) -> &[u8] {
+    while let [0, rest @ ..] = octets {
+        octets = rest;
+    }
+    octets
 }
 
 /// Reads the next element, which must be a SEQUENCE, and returns its content octets.
@@ -219,4 +249,22 @@ fn der_error(field: &'static str) -> impl Fn(der::Error) -> CertError {
 
 fn invalid(field: &'static str, detail: String) -> CertError {
     CertError::Invalid { field, detail }
+}
+
+#[cfg(test)]
+mod serial_tests {
+    use super::serial_hex;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn negative_serials_render_apart_from_positive_ones() {
+        assert_eq!(serial_hex(&[0x00, 0xff, 0x7f]), "ff7f");
+        assert_eq!(serial_hex(&[0xff, 0x7f]), "-81");
+        assert_eq!(serial_hex(&[0xff]), "-01");
+        assert_eq!(serial_hex(&[0x80]), "-80");
+        assert_eq!(serial_hex(&[0x80, 0x00]), "-8000");
+        assert_eq!(serial_hex(&[0xff, 0x00]), "-0100");
+        assert_eq!(serial_hex(&[0x00]), "0");
+        assert_eq!(serial_hex(&[0x01, 0xab]), "01ab");
+    }
 }

@@ -37,8 +37,12 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
             Some(Identity::parse(&bytes))
         }
     };
+    // What the proxy reports about its own verification decides first (the filter never
+    // parses a certificate its proxy does not vouch for).
+    let vouched = policy.peer_verification().trusts(case.peer_verified());
     let client = match &parsed {
         None => ClientCert::Absent,
+        Some(_) if !vouched => ClientCert::Unverified,
         Some(Ok(identity)) => ClientCert::Present(identity),
         Some(Err(error)) => ClientCert::Invalid(error),
     };

@@ -70,7 +70,7 @@ fn name_injection_attacks_stay_single_values() {
     assert_eq!(values(&comma, OU), ["Billing"]);
     assert_eq!(
         comma.subject.rfc4514,
-        "CN=x\\,OU=Admins,OU=Billing,O=Example Health"
+        "CN=x\\,OU\\=Admins,OU=Billing,O=Example Health"
     );
 
     let nul = parse(fixture!("attack/cn-with-nul.pem"));

@@ -96,8 +96,9 @@ fn main() {
         let mut host = MockHost::new()
             .with_time(NOW_SECS)
             .with_property("connection.mtls", [1u8])
+            .with_property("connection.peer_certificate_valid", [1u8])
             .with_property("connection.peer_certificate", pem)
-            // Envoy's cache key: a hit costs one property read, no hashing in the VM.
+            // Envoy's cache key: a hit costs two property reads (with the validity flag).
             .with_property(
                 "connection.sha256_peer_certificate_digest",
                 &identity.fingerprint_sha256_hex,

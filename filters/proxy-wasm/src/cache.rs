@@ -5,9 +5,15 @@
 //! certificate (the identity, or the parse error) — never a decision: validity, revocation
 //! and policy are evaluated again on every request against the current clock.
 //!
+//! Bounded twice: by entries (`identity_cache_size`) and by bytes (`identity_cache_max_bytes`,
+//! each entry counted as [`Identity::memory_bytes`] plus the cache's own bookkeeping), so
+//! 65,536 certificates near the 16 KiB DER cap with thousands of names cannot hold gigabytes.
+//! An entry larger than the whole budget is not cached.
+//!
 //! Eviction is CLOCK (second chance): a hit sets the slot's reference bit; when full, the hand
-//! sweeps, clearing bits, and replaces the first slot whose bit is already clear. O(1)
-//! amortised, no per-hit reordering, and hot certificates survive a scan of one-off ones.
+//! sweeps, clearing bits, and evicts the first slot whose bit is already clear, as many times
+//! as the byte budget needs. O(1) amortised, no per-hit reordering, and hot certificates
+//! survive a scan of one-off ones.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -58,11 +64,25 @@ struct Slot {
     key: CacheKey,
     value: Rc<Parsed>,
     referenced: bool,
+    /// What this entry costs against the byte budget.
+    bytes: usize,
 }
 
-/// The cache. Capacity 0 disables it.
+/// What one cached result costs: the parse result's memory, its `Rc` box, the slot and the
+/// index entry (a hash map stores key and position, plus control bytes).
+pub fn entry_bytes(parsed: &Parsed) -> usize {
+    let value = match parsed {
+        Ok(identity) => identity.memory_bytes(),
+        Err(err) => err.memory_bytes(),
+    };
+    value + 2 * size_of::<usize>() + size_of::<Slot>() + size_of::<(CacheKey, usize)>() + 1
+}
+
+/// The cache. Capacity 0 (entries or bytes) disables it.
 pub struct IdentityCache {
     capacity: usize,
+    max_bytes: usize,
+    bytes: usize,
     index: HashMap<CacheKey, usize>,
     slots: Vec<Slot>,
     hand: usize,
@@ -72,16 +92,21 @@ impl std::fmt::Debug for IdentityCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdentityCache")
             .field("capacity", &self.capacity)
+            .field("max_bytes", &self.max_bytes)
             .field("len", &self.slots.len())
+            .field("bytes", &self.bytes)
             .finish()
     }
 }
 
 impl IdentityCache {
-    /// An empty cache holding at most `capacity` certificates.
-    pub fn new(capacity: usize) -> Self {
+    /// An empty cache holding at most `capacity` certificates and `max_bytes` bytes of them
+    /// (see [`entry_bytes`]).
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Self {
             capacity,
+            max_bytes,
+            bytes: 0,
             index: HashMap::with_capacity(capacity.min(1024)),
             slots: Vec::with_capacity(capacity.min(1024)),
             hand: 0,
@@ -105,34 +130,53 @@ impl IdentityCache {
         Some(Rc::clone(&slot.value))
     }
 
-    /// Stores `value` under `key`, evicting one entry when full; returns the shared value.
+    /// Bytes held by the cached entries (see [`entry_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Stores `value` under `key`, evicting entries until it fits both bounds; returns the
+    /// shared value. A value larger than the byte budget is returned but not kept.
     pub fn insert(&mut self, key: CacheKey, value: Parsed) -> Rc<Parsed> {
+        let bytes = entry_bytes(&value);
         let value = Rc::new(value);
-        if self.capacity == 0 {
+        if self.capacity == 0 || bytes > self.max_bytes {
             return value;
         }
-        if let Some(slot) = self.index.get(&key).and_then(|&i| self.slots.get_mut(i)) {
-            slot.value = Rc::clone(&value);
-            slot.referenced = true;
-            return value;
+        if let Some(&at) = self.index.get(&key) {
+            self.remove_at(at);
         }
-        let slot = Slot {
+        while !self.slots.is_empty()
+            && (self.slots.len() >= self.capacity || self.bytes + bytes > self.max_bytes)
+        {
+            let victim = self.sweep();
+            self.remove_at(victim);
+        }
+        self.index.insert(key, self.slots.len());
+        self.slots.push(Slot {
             key,
             value: Rc::clone(&value),
             referenced: false,
-        };
-        if self.slots.len() < self.capacity {
-            self.index.insert(key, self.slots.len());
-            self.slots.push(slot);
-            return value;
-        }
-        let victim = self.sweep();
-        if let Some(old) = self.slots.get_mut(victim) {
-            self.index.remove(&old.key);
-            *old = slot;
-            self.index.insert(key, victim);
-        }
+            bytes,
+        });
+        self.bytes += bytes;
         value
+    }
+
+    /// Removes the slot at `at` (the last slot moves into its place).
+    fn remove_at(&mut self, at: usize) {
+        if at >= self.slots.len() {
+            return;
+        }
+        let removed = self.slots.swap_remove(at);
+        self.index.remove(&removed.key);
+        self.bytes = self.bytes.saturating_sub(removed.bytes);
+        if let Some(moved) = self.slots.get(at) {
+            self.index.insert(moved.key, at);
+        }
+        if self.hand >= self.slots.len() {
+            self.hand = 0;
+        }
     }
 
     /// Advances the hand to the first slot without a second chance left; returns its index.
@@ -162,9 +206,14 @@ mod tests {
         Err(CertError::TrailingData { extra: n.into() })
     }
 
+    /// A cache bounded by entries only (the byte budget far away).
+    fn by_count(capacity: usize) -> IdentityCache {
+        IdentityCache::new(capacity, usize::MAX)
+    }
+
     #[test]
     fn stores_and_returns_results() {
-        let mut cache = IdentityCache::new(4);
+        let mut cache = by_count(4);
         assert!(cache.get(&key(1)).is_none());
         cache.insert(key(1), value(1));
         assert_eq!(*cache.get(&key(1)).unwrap(), value(1));
@@ -173,7 +222,7 @@ mod tests {
 
     #[test]
     fn never_exceeds_its_capacity() {
-        let mut cache = IdentityCache::new(8);
+        let mut cache = by_count(8);
         for n in 0..100u8 {
             cache.insert(key(n), value(n));
             assert!(cache.len() <= 8);
@@ -188,7 +237,7 @@ mod tests {
 
     #[test]
     fn recently_used_entries_survive_eviction() {
-        let mut cache = IdentityCache::new(3);
+        let mut cache = by_count(3);
         cache.insert(key(1), value(1));
         cache.insert(key(2), value(2));
         cache.insert(key(3), value(3));
@@ -205,7 +254,7 @@ mod tests {
 
     #[test]
     fn every_entry_referenced_still_evicts_one() {
-        let mut cache = IdentityCache::new(2);
+        let mut cache = by_count(2);
         cache.insert(key(1), value(1));
         cache.insert(key(2), value(2));
         cache.get(&key(1));
@@ -217,7 +266,7 @@ mod tests {
 
     #[test]
     fn reinserting_a_key_replaces_its_value() {
-        let mut cache = IdentityCache::new(2);
+        let mut cache = by_count(2);
         cache.insert(key(1), value(1));
         cache.insert(key(1), value(7));
         assert_eq!(cache.len(), 1);
@@ -226,15 +275,80 @@ mod tests {
 
     #[test]
     fn capacity_zero_caches_nothing() {
-        let mut cache = IdentityCache::new(0);
+        let mut cache = by_count(0);
         assert_eq!(*cache.insert(key(1), value(1)), value(1));
         assert!(cache.get(&key(1)).is_none());
         assert!(cache.is_empty());
     }
 
+    /// Large parse results: a DER error carrying a message of `n` KiB.
+    fn big(n: usize) -> Parsed {
+        Err(CertError::Der("x".repeat(n * 1024)))
+    }
+
+    #[test]
+    fn the_byte_budget_evicts_before_the_entry_count_does() {
+        let one = entry_bytes(&big(10));
+        let mut cache = IdentityCache::new(1000, 3 * one + one / 2);
+        for n in 0..20u8 {
+            cache.insert(key(n), big(10));
+            assert!(cache.bytes() <= 3 * one + one / 2, "{:?}", cache);
+            assert_eq!(cache.bytes(), cache.len() * one);
+        }
+        assert_eq!(cache.len(), 3);
+        assert!(cache.get(&key(19)).is_some());
+        // Small entries fit many to the budget; one big entry evicts several.
+        let small = entry_bytes(&value(1));
+        let mut cache = IdentityCache::new(1000, 20 * small + one);
+        for n in 0..20u8 {
+            cache.insert(key(n), value(n));
+        }
+        assert_eq!(cache.len(), 20);
+        cache.insert(key(100), big(10));
+        assert!(cache.get(&key(100)).is_some());
+        assert_eq!(cache.len(), 1 + (20 * small + one - one) / small);
+        assert_eq!(cache.index.len(), cache.len());
+    }
+
+    #[test]
+    fn an_entry_over_the_whole_budget_is_not_kept() {
+        let mut cache = IdentityCache::new(10, entry_bytes(&big(1)));
+        cache.insert(key(1), big(1));
+        assert_eq!(cache.len(), 1);
+        assert_eq!(*cache.insert(key(2), big(2)), big(2));
+        assert!(cache.get(&key(2)).is_none());
+        assert!(
+            cache.get(&key(1)).is_some(),
+            "a refused entry evicts nothing"
+        );
+        assert!(IdentityCache::new(10, 0).insert(key(3), value(3)).is_err());
+    }
+
+    /// Every slot stays reachable through the index after evictions that move slots.
+    #[test]
+    fn index_and_slots_agree_after_mixed_evictions() {
+        let mut cache = IdentityCache::new(6, 4 * entry_bytes(&big(1)));
+        for n in 0..200u8 {
+            let parsed = if n % 3 == 0 { big(1) } else { value(n) };
+            cache.insert(key(n), parsed);
+            if n % 5 == 0 {
+                cache.get(&key(n / 2));
+            }
+            assert_eq!(cache.index.len(), cache.slots.len());
+            for (at, slot) in cache.slots.iter().enumerate() {
+                assert_eq!(cache.index.get(&slot.key), Some(&at));
+            }
+            assert_eq!(
+                cache.bytes(),
+                cache.slots.iter().map(|s| s.bytes).sum::<usize>()
+            );
+            assert!(cache.len() <= 6);
+        }
+    }
+
     #[test]
     fn digest_and_bytes_keys_do_not_collide() {
-        let mut cache = IdentityCache::new(4);
+        let mut cache = by_count(4);
         cache.insert(CacheKey::HostDigest([5; 32]), value(1));
         assert!(cache.get(&CacheKey::Bytes([5; 32])).is_none());
     }

@@ -154,6 +154,54 @@ mod tests {
     }
 
     #[test]
+    fn v1_1_bounds() {
+        let policy = |fields: &str| parse_with(fields).map(|c| c.policy);
+        assert_eq!(
+            policy("").unwrap().identity_cache_max_bytes(),
+            mtls_authz_core::policy::DEFAULT_IDENTITY_CACHE_MAX_BYTES
+        );
+        assert_eq!(
+            policy(r#""identity_cache_max_bytes": 0,"#)
+                .unwrap()
+                .identity_cache_max_bytes(),
+            0
+        );
+        assert_eq!(
+            policy(r#""identity_cache_max_bytes": 1073741825,"#).unwrap_err().to_string(),
+            "invalid policy at identity_cache_max_bytes: expected an integer from 0 to 1073741824, found 1073741825"
+        );
+        assert_eq!(policy("").unwrap().form_body_check_max_bytes(), None);
+        assert_eq!(
+            policy(r#""form_body_check": {"max_bytes": 4096},"#)
+                .unwrap()
+                .form_body_check_max_bytes(),
+            Some(4096)
+        );
+        for bad in ["0", "1048577"] {
+            let err =
+                policy(&format!(r#""form_body_check": {{"max_bytes": {bad}}},"#)).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("invalid policy at form_body_check.max_bytes: expected an integer from 1 to 1048576, found {bad}")
+            );
+        }
+        assert_eq!(
+            policy(r#""identity": {"peer_verification": "listener"},"#)
+                .unwrap()
+                .peer_verification(),
+            mtls_authz_core::PeerVerification::Listener
+        );
+        assert_eq!(
+            policy("").unwrap().peer_verification(),
+            mtls_authz_core::PeerVerification::Connection
+        );
+        assert!(policy(r#""identity": {"peer_verification": "handshake"},"#)
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid policy at identity.peer_verification: unknown variant `handshake`, expected one of `connection`, `listener`"));
+    }
+
+    #[test]
     fn cache_size_values() {
         let size = |fields: &str| parse_with(fields).map(|c| c.identity_cache_size);
         assert_eq!(size(""), Ok(DEFAULT_IDENTITY_CACHE_SIZE));

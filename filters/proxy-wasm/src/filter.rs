@@ -37,12 +37,13 @@ impl Filter {
             Ok(filter) => host.log(
                 LogLevel::Info,
                 &format!(
-                    "mtls-authz: configured: mode={:?} sources={:?} host={:?} rules={} identity_cache_size={}",
+                    "mtls-authz: configured: mode={:?} sources={:?} host={:?} rules={} identity_cache_size={} identity_cache_max_bytes={}",
                     filter.config.policy.mode(),
                     filter.config.policy.sources(),
                     filter.config.host,
                     filter.config.policy.rule_names().len(),
                     filter.config.identity_cache_size,
+                    filter.config.policy.identity_cache_max_bytes(),
                 ),
             ),
             Err(err) => host.log(
@@ -55,7 +56,10 @@ impl Filter {
 
     fn new(config: FilterConfig, metrics: Metrics) -> Filter {
         Filter {
-            cache: RefCell::new(IdentityCache::new(config.identity_cache_size)),
+            cache: RefCell::new(IdentityCache::new(
+                config.identity_cache_size,
+                config.policy.identity_cache_max_bytes(),
+            )),
             config,
             metrics,
             sequence: Cell::new(0),
@@ -111,6 +115,23 @@ impl Filter {
     /// Decides one request from its headers; see [`crate::request`].
     pub fn on_request_headers<H: Host>(&self, host: &mut H) -> Verdict {
         request::handle(self, host)
+    }
+
+    /// Checks the form body of a request held by [`Verdict::WaitForBody`]; see
+    /// [`request::body`].
+    pub fn on_request_body<H: Host>(
+        &self,
+        host: &mut H,
+        pending: request::PendingBody,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Verdict {
+        request::body(self, host, pending, body_size, end_of_stream)
+    }
+
+    /// Strips protected names from the request trailers; see [`request::trailers`].
+    pub fn on_request_trailers<H: Host>(&self, host: &mut H) -> Verdict {
+        request::trailers(self, host)
     }
 
     /// The next request sequence number (for generated request ids).

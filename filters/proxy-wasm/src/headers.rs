@@ -52,12 +52,22 @@ impl RequestHeaders {
     /// The header names (as received, one per case-insensitive name) to remove before the
     /// request is forwarded: see [`mtls_authz_core::strip`].
     pub fn names_to_remove<'a>(&'a self, stripped: &StrippedHeaders) -> Vec<&'a str> {
+        self.names_where(|name| stripped.must_remove(name))
+    }
+
+    /// The same for request trailers ([`StrippedHeaders::must_remove_trailer`]).
+    pub fn trailer_names_to_remove<'a>(&'a self, stripped: &StrippedHeaders) -> Vec<&'a str> {
+        self.names_where(|name| stripped.must_remove_trailer(name))
+    }
+
+    /// The names (as received, one per case-insensitive name) that `remove` selects.
+    fn names_where(&self, remove: impl Fn(&str) -> bool) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for (name, _) in &self.entries {
             if out.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
                 continue;
             }
-            if stripped.must_remove(name) {
+            if remove(name) {
                 out.push(name);
             }
         }

@@ -75,8 +75,22 @@ pub trait Host {
     /// Replaces every instance of request header `name` with one `value`.
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError>;
 
+    /// [`Host::set_request_header`] with a value that need not be UTF-8 (a `:path` whose query
+    /// carries raw bytes ≥ 0x80 must reach the upstream byte for byte).
+    fn set_request_header_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), HostError>;
+
     /// Adds one more instance of request header `name`.
     fn add_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError>;
+
+    /// Every request trailer instance, in order, as (name, value bytes). Empty when the
+    /// request has no trailers.
+    fn request_trailers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError>;
+
+    /// Removes EVERY instance of request trailer `name`.
+    fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError>;
+
+    /// `len` bytes of the buffered request body from `start` (`Ok(None)`: no body).
+    fn request_body(&self, start: usize, len: usize) -> Result<Option<Vec<u8>>, HostError>;
 
     /// Answers the request locally; the upstream never sees it.
     fn send_local_response(

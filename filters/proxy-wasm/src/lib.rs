@@ -20,4 +20,4 @@ pub mod target;
 mod wasm;
 
 pub use filter::Filter;
-pub use request::Verdict;
+pub use request::{PendingBody, Verdict};

@@ -13,7 +13,8 @@
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
-use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Request, Status, UnixTime};
+use mtls_authz_core::method_override::FormBody;
+use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
 
 use crate::filter::{Filter, SHADOW_HEADER};
 use crate::headers::RequestHeaders;
@@ -24,12 +25,24 @@ use crate::source::{self, ClientCertificate};
 use crate::target::{self, Forwarding, RequestTarget};
 
 /// What the host should do with the request after the filter ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Forward upstream (headers possibly rewritten).
     Continue,
     /// A local response was sent; stop the request here.
     Respond,
+    /// `form_body_check`: the headers (rewritten) may go on, but the body must be buffered and
+    /// handed to [`crate::Filter::on_request_body`] with this before any of it is forwarded.
+    WaitForBody(PendingBody),
+}
+
+/// An allowed request whose form body must be checked before it is forwarded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingBody {
+    /// What the `content-type` says the body is.
+    pub kind: FormBody,
+    /// The allowing rule, counted once the body passed.
+    pub rule_index: Option<usize>,
 }
 
 /// Handles the request headers of one request.
@@ -66,7 +79,10 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
             host,
             &headers,
             policy.sources(),
-            host_kind,
+            source::PeerSource {
+                kind: host_kind,
+                verification: policy.peer_verification(),
+            },
             &mut cache,
             &mut envoy_digest_seen,
         )
@@ -134,6 +150,94 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         (false, Mode::Enforce) => context.deny(host, &decision, identity),
         (allowed, mode) => {
             context.forward(host, &decision, identity, usable_identity, allowed, mode)
+        }
+    }
+}
+
+/// Checks the buffered body of a request held by [`Verdict::WaitForBody`]. `body_size` is what
+/// the host buffered so far; the body is read once it is complete (or once it is over the cap,
+/// which refuses it without reading).
+pub fn body<H: Host>(
+    filter: &Filter,
+    host: &mut H,
+    pending: PendingBody,
+    body_size: usize,
+    end_of_stream: bool,
+) -> Verdict {
+    let policy = &filter.config.policy;
+    let max = policy.form_body_check_max_bytes().unwrap_or(0);
+    if body_size <= max && !end_of_stream {
+        return Verdict::WaitForBody(pending);
+    }
+    let verdict = if body_size > max {
+        Some(Decision::bad_request(Reason::FormBodyTooLarge))
+    } else {
+        match host.request_body(0, body_size) {
+            Ok(body) => policy.check_form_body(&pending.kind, &body.unwrap_or_default()),
+            Err(err) => {
+                filter.metrics.record(host, Outcome::HostError, None);
+                let headers = host
+                    .request_headers()
+                    .map(RequestHeaders::new)
+                    .unwrap_or_default();
+                let now = host.now_nanos().unwrap_or(0);
+                return internal_error(host, &headers, now, filter.next_sequence(), &err);
+            }
+        }
+    };
+    match verdict {
+        None => {
+            filter
+                .metrics
+                .record(host, Outcome::Allowed, pending.rule_index);
+            Verdict::Continue
+        }
+        Some(refused) => {
+            let headers = host
+                .request_headers()
+                .map(RequestHeaders::new)
+                .unwrap_or_default();
+            let target = RequestTarget {
+                raw: std::borrow::Cow::Borrowed(""),
+                forwarding: Forwarding::AsSent,
+                sent_bytes: None,
+            };
+            let context = Context {
+                filter,
+                headers: &headers,
+                now_nanos: host.now_nanos().unwrap_or(0),
+                target: &target,
+            };
+            context.deny(host, &refused, None)
+        }
+    }
+}
+
+/// Handles the request trailers of a request that is being forwarded: every protected name
+/// goes, as from the headers (see [`mtls_authz_core::strip::StrippedHeaders::must_remove_trailer`]),
+/// because some upstreams merge trailers into headers. A host failure answers 500: the
+/// trailers cannot be forwarded safely.
+pub fn trailers<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
+    let stripped = filter.config.policy.stripped_headers();
+    let result = host.request_trailers().and_then(|entries| {
+        let trailers = RequestHeaders::new(entries);
+        for name in trailers.trailer_names_to_remove(stripped) {
+            host.remove_request_trailer(name)?;
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => Verdict::Continue,
+        Err(err) => {
+            filter.metrics.record(host, Outcome::HostError, None);
+            let now = host.now_nanos().unwrap_or(0);
+            internal_error(
+                host,
+                &RequestHeaders::default(),
+                now,
+                filter.next_sequence(),
+                &err,
+            )
         }
     }
 }
@@ -219,6 +323,24 @@ impl Context<'_> {
             );
         }
         if allowed {
+            // Shadow mode never blocks, so it never holds a request for its body; without
+            // `form_body_check` nothing is looked up (this is the allowed hot path).
+            let policy = &self.filter.config.policy;
+            let checks_bodies =
+                mode == Mode::Enforce && policy.form_body_check_max_bytes().is_some();
+            let body_kind = checks_bodies
+                .then(|| {
+                    self.headers.first("content-type").and_then(|content_type| {
+                        self.filter.config.policy.form_body_to_check(content_type)
+                    })
+                })
+                .flatten();
+            if let Some(kind) = body_kind {
+                return Verdict::WaitForBody(PendingBody {
+                    kind,
+                    rule_index: decision.rule_index,
+                });
+            }
             self.filter
                 .metrics
                 .record(host, Outcome::Allowed, decision.rule_index);
@@ -267,8 +389,8 @@ impl Context<'_> {
         if let (Forwarding::Rewritten, Some(upstream)) =
             (self.target.forwarding, decision.upstream_path.as_deref())
         {
-            if upstream != self.target.raw.as_ref() {
-                host.set_request_header(":path", upstream)?;
+            if let Some(path) = self.target.rewritten(upstream) {
+                host.set_request_header_bytes(":path", &path)?;
             }
         }
         if mode == Mode::Shadow {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use mtls_authz_core::identity::MAX_CERT_PEM_LEN;
 use mtls_authz_core::xfcc::{self, XfccError};
-use mtls_authz_core::{CertError, Identity, Source};
+use mtls_authz_core::{CertError, Identity, PeerVerification, Source};
 
 use crate::cache::{CacheKey, IdentityCache, Parsed};
 use crate::config::HostKind;
@@ -22,6 +22,10 @@ pub const ENVOY_PEER_CERTIFICATE: &[&str] = &["connection", "peer_certificate"];
 pub const ENVOY_MTLS: &[&str] = &["connection", "mtls"];
 /// Envoy: hex SHA-256 of the peer certificate's DER (the identity cache key).
 pub const ENVOY_PEER_DIGEST: &[&str] = &["connection", "sha256_peer_certificate_digest"];
+/// Envoy (≥ 1.39): whether the TLS layer verified the peer certificate on this connection
+/// (a one-byte bool). `false` for a certificate let through unverified (`ACCEPT_UNTRUSTED`)
+/// and, in Envoy 1.40, for every resumed TLS session.
+pub const ENVOY_PEER_CERTIFICATE_VALID: &[&str] = &["connection", "peer_certificate_valid"];
 /// NGINX (`$ssl_client_verify`): `SUCCESS`, `FAILED:<reason>` or `NONE`.
 pub const NGINX_CLIENT_VERIFY: &[&str] = &["ngx", "ssl_client_verify"];
 /// NGINX (`$ssl_client_raw_cert`): the client certificate's PEM.
@@ -67,13 +71,13 @@ pub fn client_certificate<H: Host>(
     host: &mut H,
     headers: &RequestHeaders,
     sources: &[Source],
-    kind: HostKind,
+    peer: PeerSource,
     cache: &mut IdentityCache,
     envoy_digest_seen: &mut bool,
 ) -> ClientCertificate {
     for source in sources {
         let found = match source {
-            Source::PeerCertificate => peer_certificate(host, kind, cache, envoy_digest_seen),
+            Source::PeerCertificate => peer_certificate(host, peer, cache, envoy_digest_seen),
             Source::Xfcc => forwarded_certificate(headers, cache),
         };
         if let Found::Certificate(cert) = found {
@@ -87,13 +91,25 @@ fn host_failed(err: HostError) -> Found {
     Found::Certificate(ClientCertificate::HostFailed(err))
 }
 
+/// Where the TLS peer's certificate is read, and how its verification is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerSource {
+    /// Whose properties (`auto`: Envoy's, then NGINX's).
+    pub kind: HostKind,
+    /// How the proxy's verification is known (`identity.peer_verification`).
+    pub verification: PeerVerification,
+}
+
 fn peer_certificate<H: Host>(
     host: &mut H,
-    kind: HostKind,
+    peer: PeerSource,
     cache: &mut IdentityCache,
     envoy_digest_seen: &mut bool,
 ) -> Found {
-    match kind {
+    let envoy = |host: &mut H, cache: &mut IdentityCache, seen: &mut bool| {
+        envoy(host, cache, seen, peer.verification)
+    };
+    match peer.kind {
         HostKind::Envoy => envoy(host, cache, envoy_digest_seen),
         HostKind::Nginx => nginx(host, cache),
         HostKind::Auto => match envoy(host, cache, envoy_digest_seen) {
@@ -103,8 +119,17 @@ fn peer_certificate<H: Host>(
     }
 }
 
-/// Envoy: digest (cache hit = one property read), else `connection.mtls` and the PEM.
-fn envoy<H: Host>(host: &mut H, cache: &mut IdentityCache, digest_seen: &mut bool) -> Found {
+/// Envoy: the digest (the cache key) and, with `connection` verification, whether Envoy
+/// verified the certificate on this connection (a cache hit = these two property reads);
+/// on a miss `connection.mtls` and the PEM. A certificate Envoy does not report verified —
+/// `false`, or no answer (an Envoy without the property) — is never parsed or served from
+/// the cache: it is `certificate_unverified`.
+fn envoy<H: Host>(
+    host: &mut H,
+    cache: &mut IdentityCache,
+    digest_seen: &mut bool,
+    verification: PeerVerification,
+) -> Found {
     let digest_key = match host.get_property(ENVOY_PEER_DIGEST) {
         Ok(digest) => {
             *digest_seen = digest.is_some();
@@ -112,7 +137,22 @@ fn envoy<H: Host>(host: &mut H, cache: &mut IdentityCache, digest_seen: &mut boo
         }
         Err(err) => return host_failed(err),
     };
-    if let Some(hit) = digest_key.and_then(|key| cache.get(&key)) {
+    let verified = match verification {
+        // The flag is not needed: do not pay for reading it.
+        PeerVerification::Listener => true,
+        PeerVerification::Connection => match host.get_property(ENVOY_PEER_CERTIFICATE_VALID) {
+            Ok(valid) => verification.trusts(valid.as_deref().and_then(parse_bool) == Some(true)),
+            Err(err) => return host_failed(err),
+        },
+    };
+    if !verified && *digest_seen {
+        // A certificate was presented (Envoy hashed it) and Envoy does not vouch for it.
+        return Found::Certificate(ClientCertificate::Unverified);
+    }
+    if let Some(hit) = digest_key
+        .filter(|_| verified)
+        .and_then(|key| cache.get(&key))
+    {
         return Found::Certificate(ClientCertificate::Parsed(hit));
     }
     match host.get_property(ENVOY_MTLS) {
@@ -129,6 +169,9 @@ fn envoy<H: Host>(host: &mut H, cache: &mut IdentityCache, digest_seen: &mut boo
         Ok(_) => return Found::Nothing,
         Err(err) => return host_failed(err),
     };
+    if !verified {
+        return Found::Certificate(ClientCertificate::Unverified);
+    }
     let pem = match decode_envoy_pem(pem) {
         Ok(pem) => pem,
         Err(err) => return parsed_failure(err),

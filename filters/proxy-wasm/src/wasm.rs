@@ -10,6 +10,7 @@ use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel};
 
 use crate::filter::Filter;
 use crate::host::proxy_wasm::ProxyWasmHost;
+use crate::host::Host as _;
 use crate::request::{self, Verdict};
 
 proxy_wasm::main! {{
@@ -84,6 +85,7 @@ impl RootContext for MtlsAuthzRoot {
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(MtlsAuthzRequest {
             filter: self.filter.clone(),
+            pending_body: None,
         }))
     }
 
@@ -92,24 +94,81 @@ impl RootContext for MtlsAuthzRoot {
     }
 }
 
-/// Per-request context: a handle on the shared filter.
+/// Per-request context: a handle on the shared filter, and a request held for its body.
 struct MtlsAuthzRequest {
     filter: Option<Rc<Filter>>,
+    pending_body: Option<request::PendingBody>,
+}
+
+impl MtlsAuthzRequest {
+    /// The host action for a verdict; a request whose body must be checked keeps its pending
+    /// check. Its headers go on (Continue): proxy-wasm hosts turn a paused header stage into
+    /// "stop everything", which would never deliver the body; the body itself is held
+    /// (Pause = buffer) until it is checked, so a refused body never reaches the upstream.
+    fn act(&mut self, verdict: Verdict) -> Action {
+        match verdict {
+            Verdict::Continue => Action::Continue,
+            Verdict::Respond => Action::Pause,
+            Verdict::WaitForBody(pending) => {
+                self.pending_body = Some(pending);
+                Action::Continue
+            }
+        }
+    }
 }
 
 impl Context for MtlsAuthzRequest {}
 
 impl HttpContext for MtlsAuthzRequest {
-    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let mut host = ProxyWasmHost;
         let verdict = match &self.filter {
-            Some(filter) => filter.on_request_headers(&mut host),
+            Some(filter) => match filter.on_request_headers(&mut host) {
+                // No body follows: check the empty one now.
+                Verdict::WaitForBody(pending) if end_of_stream => {
+                    filter.on_request_body(&mut host, pending, 0, true)
+                }
+                verdict => verdict,
+            },
             None => request::not_configured(&mut host),
         };
-        match verdict {
-            Verdict::Continue => Action::Continue,
-            Verdict::Respond => Action::Pause,
+        self.act(verdict)
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let (Some(filter), Some(pending)) = (self.filter.clone(), self.pending_body.take()) else {
+            return Action::Continue;
+        };
+        match filter.on_request_body(&mut ProxyWasmHost, pending, body_size, end_of_stream) {
+            // Buffer: the body is not handed on until it is checked.
+            Verdict::WaitForBody(pending) => {
+                self.pending_body = Some(pending);
+                Action::Pause
+            }
+            verdict => self.act(verdict),
         }
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        let mut host = ProxyWasmHost;
+        let verdict = match (&self.filter, self.pending_body.take()) {
+            // Trailers end the body: a held request's body is complete now.
+            (Some(filter), Some(pending)) => {
+                let size = host
+                    .request_body(0, usize::MAX)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |b| b.len());
+                match filter.on_request_body(&mut host, pending, size, true) {
+                    Verdict::Continue => filter.on_request_trailers(&mut host),
+                    verdict => verdict,
+                }
+            }
+            (Some(filter), None) => filter.on_request_trailers(&mut host),
+            // The headers were answered with 500 already.
+            (None, _) => Verdict::Respond,
+        };
+        self.act(verdict)
     }
 }
 

@@ -42,7 +42,17 @@ fn host_for(case: &Case, index: usize) -> Result<MockHost, String> {
         };
         host = host
             .with_property("connection.mtls", [1u8])
+            .with_property(
+                "connection.peer_certificate_valid",
+                [u8::from(case.peer_verified())],
+            )
             .with_property("connection.peer_certificate", property);
+    }
+    for (name, value) in &case.trailers {
+        host = host.with_trailer(name, value);
+    }
+    if let Some(body) = &case.body {
+        host = host.with_body(body);
     }
     Ok(host)
 }
@@ -74,7 +84,7 @@ fn mismatches(case: &Case, filter: &Filter, verdict: Verdict, host: &MockHost) -
             out.push(format!("{field}: expected {expected}, got {actual}"));
         }
     };
-    let status = match (verdict, host.local_response()) {
+    let status = match (&verdict, host.local_response()) {
         (Verdict::Continue, None) => 200,
         (Verdict::Respond, Some(response)) => response.status,
         (verdict, response) => {
@@ -157,7 +167,30 @@ fn mismatches(case: &Case, filter: &Filter, verdict: Verdict, host: &MockHost) -
             format!("{actual:?}"),
         );
     }
+    for (name, expected) in &expect.upstream_trailers {
+        let actual = host.trailer_values(name);
+        let expected: Vec<String> = expected.iter().cloned().collect();
+        check(
+            &format!("upstream trailer {name}"),
+            format!("{expected:?}"),
+            format!("{actual:?}"),
+        );
+    }
     out
+}
+
+/// Runs the filter's request path: headers, then the trailers of a forwarded request.
+/// A held request gets its whole body at once (as Envoy hands it after buffering).
+fn run_request(filter: &Filter, host: &mut MockHost, case: &Case) -> Verdict {
+    let mut verdict = filter.on_request_headers(host);
+    if let Verdict::WaitForBody(pending) = verdict {
+        let size = case.body.as_ref().map_or(0, String::len);
+        verdict = filter.on_request_body(host, pending, size, true);
+    }
+    if verdict == Verdict::Continue && !case.trailers.is_empty() {
+        return filter.on_request_trailers(host);
+    }
+    verdict
 }
 
 #[test]
@@ -179,7 +212,7 @@ fn every_mock_case_matches_the_filter() {
             Ok(mut host) => match Filter::configure(&mut host, Some(policy.as_bytes())) {
                 Err(err) => vec![format!("policy {}: {err}", case.policy)],
                 Ok(filter) => {
-                    let verdict = filter.on_request_headers(&mut host);
+                    let verdict = run_request(&filter, &mut host, case);
                     mismatches(case, &filter, verdict, &host)
                 }
             },

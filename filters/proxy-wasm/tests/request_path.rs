@@ -16,6 +16,7 @@ use mtls_authz_fixtures::{cert_bytes, load_policy, xfcc::url_encode};
 
 const PEER_CERT: &str = "connection.peer_certificate";
 const MTLS: &str = "connection.mtls";
+const VALID: &str = "connection.peer_certificate_valid";
 const DIGEST: &str = "connection.sha256_peer_certificate_digest";
 const NGX_VERIFY: &str = "ngx.ssl_client_verify";
 const NGX_CERT: &str = "ngx.ssl_client_raw_cert";
@@ -37,10 +38,11 @@ fn policy_with(name: &str, extra: &[(&str, serde_json::Value)]) -> String {
     doc.to_string()
 }
 
-/// An Envoy host whose TLS peer presented `cert`.
+/// An Envoy host whose TLS peer presented `cert`, which Envoy verified.
 fn envoy_client(cert: &str) -> MockHost {
     MockHost::new()
         .with_property(MTLS, [1u8])
+        .with_property(VALID, [1u8])
         .with_property(PEER_CERT, pem(cert))
 }
 
@@ -101,6 +103,7 @@ fn url_encoded_peer_certificate_is_accepted() {
     let encoded = url_encode(&pem("healthcare/clinician-alice"));
     let mut host = MockHost::new()
         .with_property(MTLS, b"true")
+        .with_property(VALID, [1u8])
         .with_property(PEER_CERT, encoded)
         .with_request("GET", "/patient-records");
     assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
@@ -311,6 +314,7 @@ fn expose_reason_puts_rule_and_reason_in_the_body() {
 fn property_read_error_denies_with_401() {
     let mut host = MockHost::new()
         .with_property(MTLS, [1u8])
+        .with_property(VALID, [1u8])
         .with_property_error(PEER_CERT, "InternalFailure")
         .with_request("GET", "/patient-records");
     assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
@@ -341,6 +345,90 @@ fn property_read_error_still_serves_public_routes() {
         .with_property_error(PEER_CERT, "InternalFailure")
         .with_request("GET", "/healthz");
     assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+}
+
+/// `connection.peer_certificate_valid` false (ACCEPT_UNTRUSTED, or a resumed TLS session in
+/// Envoy 1.40): the certificate is not parsed, not served from the cache, never an identity.
+#[test]
+fn a_certificate_envoy_did_not_verify_is_unverified() {
+    for (valid, with_digest) in [
+        (Some(&[0u8][..]), true),
+        (Some(&[0u8][..]), false),
+        (None, true),
+        (None, false),
+        (Some(&b"yes"[..]), false),
+        (Some(&[2u8][..]), true),
+    ] {
+        let mut host = MockHost::new()
+            .with_property(MTLS, [1u8])
+            .with_property(PEER_CERT, pem("healthcare/admin-bob"))
+            .with_request("GET", "/patient-records");
+        if let Some(valid) = valid {
+            host = host.with_property(VALID, valid);
+        }
+        if with_digest {
+            host = host.with_property(DIGEST, "ab".repeat(32));
+        }
+        let filter = configure(
+            &mut host,
+            &policy_with("healthcare", &[("host", "envoy".into())]),
+        );
+        // Cached from an earlier, verified request on another connection: still refused.
+        if with_digest {
+            let mut verified = host.clone().with_property(VALID, [1u8]);
+            assert_eq!(filter.on_request_headers(&mut verified), Verdict::Continue);
+            assert_eq!(filter.cached_identities(), 1);
+        }
+        let label = format!("valid {valid:?}, digest {with_digest}");
+        assert_eq!(
+            filter.on_request_headers(&mut host),
+            Verdict::Respond,
+            "{label}"
+        );
+        assert_eq!(
+            deny_reason(&host).as_deref(),
+            Some("unauthenticated:certificate_unverified"),
+            "{label}"
+        );
+        // A public route still answers, without identity headers.
+        host.next_request_to("GET", "/healthz");
+        host.push_header("x-client-role", "admin");
+        assert_eq!(
+            filter.on_request_headers(&mut host),
+            Verdict::Continue,
+            "{label}"
+        );
+        assert_eq!(host.header("x-client-role"), None, "{label}");
+    }
+}
+
+#[test]
+fn listener_verification_accepts_what_envoy_reports_unvalidated() {
+    // A resumed TLS session on a listener that verifies every handshake: Envoy 1.40 reports
+    // `false`, and with `peer_verification: listener` the filter does not refuse it.
+    let mut host = MockHost::new()
+        .with_property(MTLS, [1u8])
+        .with_property(VALID, [0u8])
+        .with_property(DIGEST, "ab".repeat(32))
+        .with_property(PEER_CERT, pem("healthcare/admin-bob"))
+        .with_request("DELETE", "/patient-records/1");
+    let policy = policy_with(
+        "healthcare",
+        &[
+            ("host", "envoy".into()),
+            (
+                "identity",
+                serde_json::json!({"peer_verification": "listener"}),
+            ),
+        ],
+    );
+    let filter = configure(&mut host, &policy);
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("admin"));
+    // The flag is not even read: a cache hit is one property read.
+    host.next_request_to("DELETE", "/patient-records/1");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(host.property_reads(), 1);
 }
 
 #[test]
@@ -773,7 +861,7 @@ const FAKE_DIGEST_BYTE_HEX: &str = "aa";
 /// `ngx.request_uri`, Envoy's digest present): the first `auto` request asks for
 /// `ngx.request_uri` too.
 #[test]
-fn cache_hit_by_digest_costs_one_property_read() {
+fn cache_hit_by_digest_costs_two_property_reads() {
     for host_kind in ["envoy", "auto"] {
         let digest = FAKE_DIGEST_BYTE_HEX.repeat(32);
         let mut host = envoy_client("healthcare/clinician-alice")
@@ -787,14 +875,14 @@ fn cache_hit_by_digest_costs_one_property_read() {
         let first_request_uri_read = usize::from(host_kind == "auto");
         assert_eq!(
             host.property_reads(),
-            3 + first_request_uri_read,
-            "{host_kind}: digest, mtls, certificate"
+            4 + first_request_uri_read,
+            "{host_kind}: digest, validity, mtls, certificate"
         );
         assert_eq!(filter.cached_identities(), 1);
 
         host.next_request_to("GET", "/patient-records");
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
-        assert_eq!(host.property_reads(), 1, "{host_kind}");
+        assert_eq!(host.property_reads(), 2, "{host_kind}: digest, validity");
         assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
     }
 }
@@ -810,8 +898,8 @@ fn property_reads_of_next_request(filter: &Filter, host: &mut MockHost) -> usize
 fn auto_learns_nginx_from_its_request_uri_and_stops_asking_for_envoy_properties() {
     let mut host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"));
     let filter = configure(&mut host, &load_policy("healthcare"));
-    // request_uri, Envoy's digest/mtls/certificate (absent), verify, raw certificate.
-    assert_eq!(property_reads_of_next_request(&filter, &mut host), 6);
+    // request_uri, Envoy's digest/validity/mtls/certificate (absent), verify, raw certificate.
+    assert_eq!(property_reads_of_next_request(&filter, &mut host), 7);
     // request_uri, verify, raw certificate.
     assert_eq!(property_reads_of_next_request(&filter, &mut host), 3);
     assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
@@ -842,8 +930,8 @@ fn auto_without_a_client_certificate_learns_nothing() {
     let filter = configure(&mut host, &load_policy("healthcare"));
     for _ in 0..2 {
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
-        // request_uri, digest, mtls, certificate, ngx verify.
-        assert_eq!(host.property_reads(), 5);
+        // request_uri, digest, validity, mtls, certificate, ngx verify.
+        assert_eq!(host.property_reads(), 6);
         host.next_request_to("GET", "/healthz");
     }
 }
@@ -886,7 +974,9 @@ fn cache_is_bounded_by_identity_cache_size() {
         "healthcare/billing-carol",
         "services/billing-api",
     ];
-    let mut host = MockHost::new().with_property(MTLS, [1u8]);
+    let mut host = MockHost::new()
+        .with_property(MTLS, [1u8])
+        .with_property(VALID, [1u8]);
     let filter = configure(
         &mut host,
         &policy_with("healthcare", &[("identity_cache_size", 2.into())]),
@@ -963,4 +1053,211 @@ fn xfcc_is_kept_for_the_upstream_when_it_is_a_source() {
         .with_header("x-forwarded-client-cert", &value);
     assert_eq!(run(&mut host, "xfcc"), Verdict::Continue);
     assert_eq!(host.header("x-forwarded-client-cert"), Some(value));
+}
+
+/// Trailers carry no identity: every protected name goes from them too, in every spelling,
+/// and XFCC even when it is a trusted source (the filter reads XFCC from headers only).
+#[test]
+fn protected_names_are_stripped_from_request_trailers() {
+    for policy in ["healthcare", "xfcc"] {
+        let mut host = envoy_client("healthcare/clinician-alice")
+            .with_request("POST", "/upload")
+            .with_trailer("x-client-role", "admin")
+            .with_trailer("X_Client_Role", "admin")
+            .with_trailer("x-client-subject", "CN=root")
+            .with_trailer("x-http-method-override", "DELETE")
+            .with_trailer("x-original-url", "/admin")
+            .with_trailer("x-mtls-authz-shadow", "allow")
+            .with_trailer("x-forwarded-client-cert", "Cert=\"x\"")
+            .with_trailer("x-checksum", "abc")
+            .with_trailer("grpc-status", "0");
+        let filter = configure(&mut host, &load_policy(policy));
+        assert_eq!(filter.on_request_trailers(&mut host), Verdict::Continue);
+        let names: Vec<&str> = host.trailers().iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["x-checksum", "grpc-status"], "{policy}");
+        assert_eq!(host.local_response(), None);
+    }
+}
+
+#[test]
+fn a_trailer_host_failure_answers_500() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("POST", "/upload")
+        .with_trailer_read_failure();
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    assert_eq!(filter.on_request_trailers(&mut host), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 500);
+    assert_eq!(host.counter("mtls_authz.host_error"), Some(1));
+
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_trailer("x-client-role", "admin")
+        .with_header_write_failure();
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    assert_eq!(filter.on_request_trailers(&mut host), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 500);
+}
+
+#[test]
+fn trailers_without_protected_names_are_untouched() {
+    let mut host = envoy_client("healthcare/clinician-alice").with_trailer("x-sum", "1");
+    let filter = configure(&mut host, &load_policy("healthcare"));
+    let reads = host.property_reads();
+    assert_eq!(filter.on_request_trailers(&mut host), Verdict::Continue);
+    assert_eq!(host.trailer_values("x-sum"), ["1"]);
+    assert_eq!(host.property_reads(), reads);
+}
+
+/// A query with raw bytes ≥ 0x80 that are not UTF-8 reaches the upstream byte for byte when
+/// the path part is rewritten (never as U+FFFD replacement characters).
+#[test]
+fn a_rewritten_path_keeps_raw_query_bytes() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_header(":method", "GET")
+        .with_header(":path", b"/x/../patient-records/7?q=\xff\xfe%80&n=\xc3\xa9");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(
+        host.header_bytes(":path"),
+        [&b"/patient-records/7?q=\xff\xfe%80&n=\xc3\xa9"[..]]
+    );
+    // Not rewritten: the bytes stay exactly as received.
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_header(":method", "GET")
+        .with_header(":path", b"/patient-records/7?q=\xff");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(
+        host.header_bytes(":path"),
+        [&b"/patient-records/7?q=\xff"[..]]
+    );
+    // A raw non-UTF-8 byte in the PATH part is refused, as any raw non-ASCII byte.
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_header(":method", "GET")
+        .with_header(":path", b"/patient-records/\xff");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:control_character")
+    );
+}
+
+fn with_form_check(max: u64) -> String {
+    policy_with(
+        "healthcare",
+        &[("form_body_check", serde_json::json!({ "max_bytes": max }))],
+    )
+}
+
+/// `form_body_check`: an allowed request with a form body is held until its body is checked.
+#[test]
+fn form_bodies_are_checked_for_method_overrides() {
+    for (content_type, body, expected) in [
+        (
+            "application/x-www-form-urlencoded",
+            "a=1&_method=DELETE",
+            Some("bad_request:method_override"),
+        ),
+        ("application/x-www-form-urlencoded", "a=1&b=2", None),
+        (
+            "application/json",
+            r#"{"_method": "DELETE"}"#,
+            Some("bad_request:method_override"),
+        ),
+        ("application/json", r#"{"a": "_method"}"#, None),
+        (
+            "multipart/form-data; boundary=b",
+            "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--b--\r\n",
+            Some("bad_request:method_override"),
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            "junk",
+            Some("bad_request:form_body_malformed"),
+        ),
+    ] {
+        let mut host = envoy_client("healthcare/admin-bob")
+            .with_request("POST", "/patient-records/1")
+            .with_header("content-type", content_type)
+            .with_header("x-request-id", "body-1")
+            .with_body(body);
+        let filter = configure(&mut host, &with_form_check(1024));
+        let Verdict::WaitForBody(pending) = filter.on_request_headers(&mut host) else {
+            panic!("{content_type}: not held for its body");
+        };
+        assert_eq!(host.local_response(), None);
+        // Still buffering: nothing decided.
+        let partial = filter.on_request_body(&mut host, pending.clone(), 1, false);
+        assert_eq!(partial, Verdict::WaitForBody(pending.clone()));
+        let verdict = filter.on_request_body(&mut host, pending, body.len(), true);
+        match expected {
+            None => {
+                assert_eq!(verdict, Verdict::Continue, "{content_type} {body}");
+                assert_eq!(host.counter("mtls_authz.allowed"), Some(1));
+            }
+            Some(reason) => {
+                assert_eq!(verdict, Verdict::Respond, "{content_type} {body}");
+                let response = host.local_response().unwrap();
+                assert_eq!(response.status, 400);
+                assert_eq!(
+                    response.json(),
+                    serde_json::json!({"error": "bad_request", "request_id": "body-1"})
+                );
+                assert_eq!(deny_reason(&host).as_deref(), Some(reason));
+                assert_eq!(host.counter("mtls_authz.bad_request"), Some(1));
+                assert_eq!(host.counter("mtls_authz.allowed"), Some(0));
+            }
+        }
+    }
+}
+
+#[test]
+fn form_bodies_over_the_cap_are_refused_without_reading_them() {
+    // Refused as soon as the buffer passes the cap, before the body is complete.
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded")
+        .with_header("content-length", "11");
+    let filter = configure(&mut host, &with_form_check(10));
+    let Verdict::WaitForBody(pending) = filter.on_request_headers(&mut host) else {
+        panic!("not held");
+    };
+    assert_eq!(
+        filter.on_request_body(&mut host, pending, 11, false),
+        Verdict::Respond
+    );
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:form_body_too_large")
+    );
+}
+
+#[test]
+fn form_body_check_leaves_other_requests_alone() {
+    let filter_for = |host: &mut MockHost, policy: &str| configure(host, policy);
+    // Not a form type; off; denied anyway; shadow mode never holds a request.
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "text/plain");
+    let filter = filter_for(&mut host, &with_form_check(10));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded");
+    let filter = filter_for(&mut host, &load_policy("healthcare"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    let mut host = envoy_client("healthcare/billing-carol")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded");
+    let filter = filter_for(&mut host, &with_form_check(10));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    let mut host = envoy_client("healthcare/admin-bob")
+        .with_request("POST", "/patient-records/1")
+        .with_header("content-type", "application/x-www-form-urlencoded");
+    let shadow = policy_with(
+        "healthcare",
+        &[
+            ("mode", "shadow".into()),
+            ("form_body_check", serde_json::json!({"max_bytes": 10})),
+        ],
+    );
+    let filter = filter_for(&mut host, &shadow);
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
 }

@@ -1,11 +1,16 @@
 //! One HTTPS request with a client certificate, sent by curl: a real TLS stack with ALPN, both
 //! HTTP/1.1 and HTTP/2, and the request target sent byte for byte (`--request-target`), which
 //! is what path-confusion attacks need. curl must be on PATH (scripts install it).
+//!
+//! Requests with trailers or a body, raw (non-UTF-8) targets or TLS session resumption go through
+//! `tests/e2e/tls_client.py` instead (Python's `ssl` and the `h2` package from PyPI, in the
+//! repository's `.venv`): curl sends no request trailers and does not report resumption.
 
 use std::ffi::OsString;
 use std::fmt;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::echo::{Echo, ECHO_HEADER};
 use crate::E2eError;
@@ -51,7 +56,7 @@ impl fmt::Display for Protocol {
 /// A client certificate and its key (PEM files).
 #[derive(Clone, Debug)]
 pub struct ClientIdentity {
-    /// Certificate PEM.
+    /// Certificate PEM (the leaf, followed by any intermediates the client sends).
     pub cert: PathBuf,
     /// Private key PEM.
     pub key: PathBuf,
@@ -74,6 +79,10 @@ pub struct Request<'a> {
     pub headers: &'a [(String, String)],
     /// Client certificate, or none.
     pub client: Option<&'a ClientIdentity>,
+    /// Request body (sent with its length; chunked when there are trailers).
+    pub body: Option<&'a str>,
+    /// Request trailers (sent by the Python client).
+    pub trailers: &'a [(String, String)],
 }
 
 /// What came back over TLS.
@@ -168,6 +177,9 @@ impl Request<'_> {
             args.extend(["--dump-header".into(), "-".into()]);
         }
         args.extend(["--request-target".into(), self.target.into()]);
+        if self.body.is_some() {
+            args.extend(["--data-binary".into(), "@-".into()]);
+        }
         for (name, value) in self.headers {
             // `name;` is curl's spelling of a header with an empty value.
             let header = if value.is_empty() {
@@ -183,12 +195,33 @@ impl Request<'_> {
         args
     }
 
-    /// Sends the request and waits for the outcome.
+    /// Sends the request and waits for the outcome (curl, or the Python client for trailers
+    /// and bodies: when Envoy answers before an HTTP/2 request body is complete, it ends the
+    /// response and then resets the stream, which curl sometimes reports as a framing error
+    /// instead of the response it received).
     pub fn send(&self) -> Result<Outcome, E2eError> {
-        let output = Command::new("curl")
+        if !self.trailers.is_empty() || self.body.is_some() {
+            let mut outcomes = self.send_python(None, 1)?;
+            return outcomes
+                .pop()
+                .map(|(outcome, _)| outcome)
+                .ok_or_else(|| E2eError::Protocol(String::from("the Python client said nothing")));
+        }
+        let mut child = Command::new("curl")
             .args(self.curl_args())
-            .output()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| E2eError::io("running curl (is it installed?)", e))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(self.body.unwrap_or_default().as_bytes())
+                .map_err(|e| E2eError::io("writing the body to curl", e))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| E2eError::io("running curl", e))?;
         let stderr = String::from_utf8_lossy(&output.stderr);
         let (message, write_out) = stderr.rsplit_once('\n').unwrap_or(("", &stderr));
         let mut fields = write_out.split_whitespace();
@@ -212,6 +245,106 @@ impl Request<'_> {
             headers,
             body,
         }))
+    }
+}
+
+impl Request<'_> {
+    /// Sends the request with `tests/e2e/tls_client.py` on `connections` connections one
+    /// after the other, each resuming the previous one's TLS session; `raw_target` replaces
+    /// `target` with bytes that need not be UTF-8. Returns each outcome and whether its
+    /// session was resumed.
+    pub fn send_python(
+        &self,
+        raw_target: Option<&[u8]>,
+        connections: usize,
+    ) -> Result<Vec<(Outcome, bool)>, E2eError> {
+        let root = crate::paths::repo_root();
+        let python = root.join(".venv/bin/python");
+        let mut spec = serde_json::Map::new();
+        let mut set = |key: &str, value: serde_json::Value| {
+            spec.insert(key.to_owned(), value);
+        };
+        set("port", self.port.into());
+        set("ca", self.ca_bundle.to_string_lossy().into_owned().into());
+        set("http2", (self.protocol == Protocol::Http2).into());
+        set("method", self.method.into());
+        set("target", self.target.into());
+        set("headers", serde_json::json!(self.headers));
+        set("trailers", serde_json::json!(self.trailers));
+        set("connections", connections.into());
+        if let Some(raw) = raw_target {
+            set("target_hex", crate::echo::encode_hex(raw).into());
+        }
+        if let Some(body) = self.body {
+            set("body", body.into());
+        }
+        if let Some(client) = self.client {
+            set("cert", client.cert.to_string_lossy().into_owned().into());
+            set("key", client.key.to_string_lossy().into_owned().into());
+        }
+        let spec = serde_json::Value::Object(spec);
+        let mut child = Command::new(&python)
+            .arg(root.join("tests/e2e/tls_client.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                E2eError::io(
+                    format!(
+                        "running {} (scripts/test.sh creates it with h2)",
+                        python.display()
+                    ),
+                    e,
+                )
+            })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(spec.to_string().as_bytes())
+                .map_err(|e| E2eError::io("writing to the Python client", e))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| E2eError::io("running the Python client", e))?;
+        if !output.status.success() {
+            return Err(E2eError::Protocol(format!(
+                "the Python client failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )));
+        }
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| {
+                let json: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+                    E2eError::Protocol(format!("the Python client printed {line:?}: {e}"))
+                })?;
+                let field = |key: &str| json.get(key).cloned().unwrap_or_default();
+                let resumed = field("resumed").as_bool().unwrap_or(false);
+                let status = field("status").as_u64().and_then(|s| u16::try_from(s).ok());
+                let outcome = match status {
+                    Some(status) => Outcome::Response(Response {
+                        status,
+                        headers: field("headers")
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|pair| {
+                                Some((
+                                    pair.get(0)?.as_str()?.to_ascii_lowercase(),
+                                    pair.get(1)?.as_str()?.to_owned(),
+                                ))
+                            })
+                            .collect(),
+                        body: field("body").as_str().unwrap_or_default().to_owned(),
+                    }),
+                    None => Outcome::NoResponse {
+                        curl_exit: -1,
+                        message: field("error").as_str().unwrap_or("no response").to_owned(),
+                    },
+                };
+                Ok((outcome, resumed))
+            })
+            .collect()
     }
 }
 
@@ -267,6 +400,8 @@ mod tests {
             target: "/a%2Fb",
             headers: &headers,
             client: None,
+            body: None,
+            trailers: &[],
         };
         let args: Vec<String> = request
             .curl_args()

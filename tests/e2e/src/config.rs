@@ -46,6 +46,49 @@ pub struct FilterSetup {
     pub policy: String,
 }
 
+/// A test-only listener beside the shipped one (same filter chain, other TLS settings).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExtraListener {
+    /// Envoy's listener is named `mtls_authz_<name>`.
+    pub name: &'static str,
+    /// `allow_expired_certificate: true` (time checks off for the whole chain).
+    pub allow_expired: bool,
+    /// `trust_chain_verification: ACCEPT_UNTRUSTED`.
+    pub accept_untrusted: bool,
+    /// TLS session resumption left on (Envoy's default).
+    pub session_resumption: bool,
+}
+
+impl ExtraListener {
+    /// The e2e listeners: expired leaves reach the filter; unverifiable certificates complete
+    /// the handshake; sessions resume.
+    pub const E2E: [ExtraListener; 3] = [
+        ExtraListener {
+            name: "allow_expired",
+            allow_expired: true,
+            accept_untrusted: false,
+            session_resumption: false,
+        },
+        ExtraListener {
+            name: "accept_untrusted",
+            allow_expired: false,
+            accept_untrusted: true,
+            session_resumption: false,
+        },
+        ExtraListener {
+            name: "resumption",
+            allow_expired: false,
+            accept_untrusted: false,
+            session_resumption: true,
+        },
+    ];
+
+    /// Envoy's name of this listener.
+    pub fn envoy_name(&self) -> String {
+        format!("mtls_authz_{}", self.name)
+    }
+}
+
 /// Every value the template needs.
 #[derive(Clone, Debug)]
 pub struct EnvoyConfig {
@@ -69,6 +112,8 @@ pub struct EnvoyConfig {
     pub xfcc: XfccHandling,
     /// One access-log line per request on stdout.
     pub access_log: bool,
+    /// Test-only listeners beside the shipped one (empty for the demo and the benchmark).
+    pub extra_listeners: Vec<ExtraListener>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +129,7 @@ struct TemplateVars<'a> {
     require_client_certificate: bool,
     forward_client_cert_details: &'static str,
     access_log: bool,
+    extra_listeners: &'a [ExtraListener],
 }
 
 impl EnvoyConfig {
@@ -101,6 +147,7 @@ impl EnvoyConfig {
             require_client_certificate: true,
             xfcc: XfccHandling::Sanitize,
             access_log: true,
+            extra_listeners: Vec::new(),
         }
     }
 
@@ -133,6 +180,7 @@ impl EnvoyConfig {
             require_client_certificate: self.require_client_certificate,
             forward_client_cert_details: self.xfcc.as_envoy_enum(),
             access_log: self.access_log,
+            extra_listeners: &self.extra_listeners,
         };
         env.get_template("envoy.yaml")
             .and_then(|t| t.render(vars))
@@ -156,6 +204,7 @@ mod tests {
             require_client_certificate: true,
             xfcc: XfccHandling::Sanitize,
             access_log: false,
+            extra_listeners: Vec::new(),
         }
     }
 
@@ -174,7 +223,13 @@ mod tests {
         assert!(rendered.contains("port_value: 10443"));
         assert!(rendered.contains("port_value: 18080"));
         assert!(rendered.contains("filename: \"/certs/server dir/localhost.pem\""));
-        assert!(rendered.contains("allow_expired_certificate: true"));
+        // The shipped listener keeps the chain's time checks and resumes no sessions.
+        assert!(!rendered.contains("allow_expired_certificate"));
+        assert!(!rendered.contains("trust_chain_verification"));
+        assert!(rendered.contains("disable_stateless_session_resumption: true"));
+        assert!(rendered.contains("disable_stateful_session_resumption: true"));
+        assert!(rendered.contains("enable_trailers: true"));
+        assert_eq!(rendered.matches("name: envoy.filters.http.wasm").count(), 1);
         assert!(rendered.contains("forward_client_cert_details: SANITIZE"));
         assert!(rendered.contains("require_client_certificate: true"));
         assert!(!rendered.contains("access_log:"));
@@ -197,6 +252,34 @@ mod tests {
         assert!(rendered.contains("forward_client_cert_details: FORWARD_ONLY"));
         assert!(rendered.contains("require_client_certificate: false"));
         assert!(rendered.contains("envoy.access_loggers.stdout"));
+    }
+
+    #[test]
+    fn extra_listeners_repeat_the_filter_chain_with_their_tls_settings() {
+        let mut config = sample(Some(FilterSetup {
+            wasm: PathBuf::from("/w.wasm"),
+            policy: String::from("{}"),
+        }));
+        config.extra_listeners = ExtraListener::E2E.to_vec();
+        let rendered = config.render().unwrap();
+        assert_eq!(rendered.matches("name: envoy.filters.http.wasm").count(), 4);
+        assert_eq!(
+            rendered.matches("allow_expired_certificate: true").count(),
+            1
+        );
+        assert_eq!(
+            rendered
+                .matches("trust_chain_verification: ACCEPT_UNTRUSTED")
+                .count(),
+            1
+        );
+        assert_eq!(
+            rendered
+                .matches("disable_stateless_session_resumption: true")
+                .count(),
+            3
+        );
+        assert!(rendered.contains("name: \"mtls_authz_resumption\""));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The echo upstream: answers every request with 200 and a JSON description of what arrived —
-//! method, raw request target, every header in order — so a test can see exactly what the filter
-//! let through and how it rewrote it. A thread per connection; HTTP/1.1 keep-alive.
+//! method, raw request target, every header in order, the body's length and every trailer — so
+//! a test can see exactly what the filter let through and how it rewrote it. A thread per connection; HTTP/1.1 keep-alive.
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -33,12 +33,27 @@ pub struct Echo {
     pub headers: Vec<(String, String)>,
     /// Length of the request body.
     pub body_bytes: usize,
+    /// Every trailer field of a chunked request body, in arrival order, names as received.
+    #[serde(default)]
+    pub trailers: Vec<(String, String)>,
+    /// The request target's bytes, hex (`path` is their lossy UTF-8 text).
+    #[serde(default)]
+    pub path_hex: String,
 }
 
 impl Echo {
     /// Every value of a header (case-insensitive name), in arrival order.
     pub fn header_values(&self, name: &str) -> Vec<&str> {
         self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Every value of a trailer (case-insensitive name), in arrival order.
+    pub fn trailer_values(&self, name: &str) -> Vec<&str> {
+        self.trailers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
@@ -52,6 +67,8 @@ impl Echo {
             path,
             headers: message.headers,
             body_bytes: message.body.len(),
+            path_hex: encode_hex(&message.target_bytes),
+            trailers: message.trailers,
         }
     }
 }

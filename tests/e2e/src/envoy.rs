@@ -225,6 +225,11 @@ impl Envoy {
 
     /// The port the kernel gave the (single) mTLS listener.
     pub fn listener_port(&self) -> Result<u16, E2eError> {
+        self.listener_port_named("mtls_authz_listener")
+    }
+
+    /// The port of the listener named `name` (Envoy's `/listeners`).
+    pub fn listener_port_named(&self, name: &str) -> Result<u16, E2eError> {
         let (status, body) = http::get(self.admin, "/listeners?format=json", ADMIN_TIMEOUT)?;
         if status != 200 {
             return Err(E2eError::Protocol(format!(
@@ -233,10 +238,17 @@ impl Envoy {
         }
         let json: serde_json::Value = serde_json::from_str(&body)
             .map_err(|e| E2eError::Protocol(format!("/listeners is not JSON ({e}): {body}")))?;
-        json.pointer("/listener_statuses/0/local_address/socket_address/port_value")
+        json.pointer("/listener_statuses")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|status| status.get("name").and_then(serde_json::Value::as_str) == Some(name))
+            .and_then(|status| status.pointer("/local_address/socket_address/port_value"))
             .and_then(serde_json::Value::as_u64)
             .and_then(|port| u16::try_from(port).ok())
-            .ok_or_else(|| E2eError::Protocol(format!("no listener port in /listeners: {body}")))
+            .ok_or_else(|| {
+                E2eError::Protocol(format!("no port of listener {name} in /listeners: {body}"))
+            })
     }
 
     /// Counter values whose names match the regular expression (Envoy's `/stats?filter=`).

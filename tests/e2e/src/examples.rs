@@ -61,6 +61,16 @@ pub fn with_host(policy: &str, host: &str) -> Result<String, E2eError> {
     Ok(format!("{{\n  \"host\": \"{host}\",{body}"))
 }
 
+/// [`with_host`], or the policy unchanged when it already names a host.
+pub fn with_host_unless_set(policy: &str, host: &str) -> Result<String, E2eError> {
+    let doc: serde_json::Value = serde_json::from_str(policy)
+        .map_err(|e| E2eError::Template(format!("policy is not JSON: {e}")))?;
+    if doc.get("host").is_some() {
+        return Ok(policy.to_owned());
+    }
+    with_host(policy, host)
+}
+
 /// An NGINX single-quoted string: `\` and `'` escaped, as the NGINX config parser unescapes them.
 pub fn nginx_quote(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
@@ -115,10 +125,44 @@ pub fn nginx() -> Result<RenderedExample, E2eError> {
     })
 }
 
-/// `examples/istio/mtls-authz.yaml`: the multitenant policy, `host: envoy`, as the WasmPlugin's
-/// `pluginConfig` (JSON is YAML; indented under the key).
+/// Sets `identity.peer_verification` as the first member of a pretty-printed policy's
+/// `identity` object, refusing a document without one or that already sets it.
+pub fn with_peer_verification(policy: &str, value: &str) -> Result<String, E2eError> {
+    let doc: serde_json::Value = serde_json::from_str(policy)
+        .map_err(|e| E2eError::Template(format!("policy is not JSON: {e}")))?;
+    let identity = doc
+        .get("identity")
+        .and_then(serde_json::Value::as_object)
+        .ok_or_else(|| E2eError::Template(String::from("the policy has no `identity` object")))?;
+    if identity.contains_key("peer_verification") {
+        return Err(E2eError::Template(String::from(
+            "the policy already sets identity.peer_verification",
+        )));
+    }
+    let (head, tail) = policy
+        .split_once("\"identity\": {")
+        .ok_or_else(|| E2eError::Template(String::from("no `\"identity\": {` in the policy")))?;
+    let out = format!("{head}\"identity\": {{\n    \"peer_verification\": \"{value}\",{tail}");
+    let check: serde_json::Value = serde_json::from_str(&out).map_err(|e| {
+        E2eError::Template(format!("inserting peer_verification broke the JSON: {e}"))
+    })?;
+    if check.pointer("/identity/peer_verification") != Some(&serde_json::Value::from(value)) {
+        return Err(E2eError::Template(String::from(
+            "peer_verification not where expected",
+        )));
+    }
+    Ok(out)
+}
+
+/// `examples/istio/mtls-authz.yaml`: the multitenant policy, `host: envoy`, and
+/// `identity.peer_verification: listener` (sidecars resume TLS sessions, and STRICT mTLS
+/// verifies every handshake against the mesh CA), as the WasmPlugin's `pluginConfig` (JSON is
+/// YAML; indented under the key).
 pub fn istio() -> Result<RenderedExample, E2eError> {
-    let policy = with_host(&fixture_policy("multitenant")?, "envoy")?;
+    let policy = with_peer_verification(
+        &with_host(&fixture_policy("multitenant")?, "envoy")?,
+        "listener",
+    )?;
     let vars = ExampleVars {
         policy_name: "multitenant",
         policy: indent(&policy, 4),

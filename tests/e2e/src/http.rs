@@ -22,6 +22,10 @@ pub struct Message {
     pub headers: Vec<(String, String)>,
     /// The body after transfer decoding.
     pub body: Vec<u8>,
+    /// Trailer fields of a chunked body, in arrival order, names as sent.
+    pub trailers: Vec<(String, String)>,
+    /// The start line's second field as bytes (a request's target, exactly as received).
+    pub target_bytes: Vec<u8>,
 }
 
 impl Message {
@@ -39,6 +43,12 @@ fn protocol(msg: impl Into<String>) -> E2eError {
 }
 
 fn read_line_bounded<R: BufRead>(reader: &mut R, budget: &mut usize) -> Result<String, E2eError> {
+    // Header values may carry any bytes Envoy lets through; keep them visible, never fail here.
+    read_raw_line(reader, budget).map(|line| String::from_utf8_lossy(&line).into_owned())
+}
+
+/// One line's bytes without its CR LF.
+fn read_raw_line<R: BufRead>(reader: &mut R, budget: &mut usize) -> Result<Vec<u8>, E2eError> {
     let mut line = Vec::new();
     let limit = u64::try_from(*budget).unwrap_or(u64::MAX);
     let n = reader
@@ -58,8 +68,7 @@ fn read_line_bounded<R: BufRead>(reader: &mut R, budget: &mut usize) -> Result<S
     if line.last() == Some(&b'\r') {
         line.pop();
     }
-    // Header values may carry any bytes Envoy lets through; keep them visible, never fail here.
-    Ok(String::from_utf8_lossy(&line).into_owned())
+    Ok(line)
 }
 
 /// Reads one message from `reader`. `Ok(None)` when the peer closed before sending anything
@@ -76,8 +85,14 @@ fn read_message<R: BufRead>(
         if buf.is_empty() {
             return Ok(None);
         }
-        read_line_bounded(reader, &mut budget)?
+        read_raw_line(reader, &mut budget)?
     };
+    let target_bytes = first
+        .split(|&b| b == b' ')
+        .nth(1)
+        .unwrap_or_default()
+        .to_vec();
+    let first = String::from_utf8_lossy(&first).into_owned();
     let mut parts = first.splitn(3, ' ');
     let start_line = [
         parts.next().unwrap_or_default().to_owned(),
@@ -99,12 +114,14 @@ fn read_message<R: BufRead>(
         start_line,
         headers,
         body: Vec::new(),
+        trailers: Vec::new(),
+        target_bytes,
     };
     let chunked = message
         .header("transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     if chunked {
-        message.body = read_chunked(reader)?;
+        (message.body, message.trailers) = read_chunked(reader)?;
     } else if let Some(len) = message.header("content-length") {
         let len: usize = len
             .parse()
@@ -126,7 +143,10 @@ fn read_message<R: BufRead>(
     Ok(Some(message))
 }
 
-fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, E2eError> {
+/// A chunked body and its trailer fields.
+type Chunked = (Vec<u8>, Vec<(String, String)>);
+
+fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Chunked, E2eError> {
     let mut body = Vec::new();
     let mut budget = MAX_HEAD_BYTES;
     loop {
@@ -136,8 +156,17 @@ fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, E2eError> {
             .map_err(|_| protocol(format!("bad chunk size {size_line:?}")))?;
         if size == 0 {
             // Trailer section, ends with an empty line.
-            while !read_line_bounded(reader, &mut budget)?.is_empty() {}
-            return Ok(body);
+            let mut trailers = Vec::new();
+            loop {
+                let line = read_line_bounded(reader, &mut budget)?;
+                if line.is_empty() {
+                    return Ok((body, trailers));
+                }
+                let (name, value) = line
+                    .split_once(':')
+                    .ok_or_else(|| protocol(format!("trailer line without ':': {line:?}")))?;
+                trailers.push((name.to_owned(), value.trim().to_owned()));
+            }
         }
         if body.len().saturating_add(size) > MAX_BODY_BYTES {
             return Err(protocol("chunked body over the limit"));
@@ -187,7 +216,7 @@ mod tests {
 
     #[test]
     fn reads_a_request_with_a_chunked_body_and_keeps_header_order() {
-        let raw = b"POST /a%2Fb?q=1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nx-a: 2\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+        let raw = b"POST /a%2Fb?q=1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nx-a: 2\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nx-sum: 9\r\nX-Role: a\r\n\r\nGET / HTTP/1.1\r\n\r\n";
         let mut reader = &raw[..];
         let first = read_request(&mut reader).unwrap().unwrap();
         assert_eq!(
@@ -195,6 +224,10 @@ mod tests {
             ["POST", "/a%2Fb?q=1", "HTTP/1.1"].map(String::from)
         );
         assert_eq!(first.body, b"abcde");
+        assert_eq!(
+            first.trailers,
+            [("x-sum".into(), "9".into()), ("X-Role".into(), "a".into())]
+        );
         assert_eq!(
             first.headers[1..3],
             [("X-A".into(), "1".into()), ("x-a".into(), "2".into())]

@@ -22,13 +22,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mtls_authz_e2e::client::{ClientIdentity, Outcome, Protocol, Request, Response};
-use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup, XfccHandling};
+use mtls_authz_e2e::config::{EnvoyConfig, ExtraListener, FilterSetup, XfccHandling};
 use mtls_authz_e2e::demo;
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
 use mtls_authz_e2e::examples;
 use mtls_authz_e2e::wasm;
-use mtls_authz_fixtures::{Case, Expect, Layer};
+use mtls_authz_fixtures::{Case, Expect, Layer, Listener};
 use serde_json::Value;
 
 /// Envoy's own shadow-mode header name, agreed in docs/DECISIONS.md.
@@ -89,8 +89,23 @@ fn expected_counters(cases: &[&Case], shadow: bool) -> BTreeMap<String, u64> {
 /// A running Envoy for one fixture policy.
 struct Scenario {
     envoy: Envoy,
+    /// The shipped listener's port.
     port: u16,
+    /// The test-only listeners' ports (`ExtraListener::E2E`), by name.
+    extra_ports: BTreeMap<&'static str, u16>,
     traits: PolicyTraits,
+}
+
+impl Scenario {
+    /// The port of the listener a case connects to.
+    fn port_for(&self, listener: Listener) -> u16 {
+        let name = match listener {
+            Listener::Verified => return self.port,
+            Listener::AllowExpired => "allow_expired",
+            Listener::AcceptUntrusted => "accept_untrusted",
+        };
+        self.extra_ports[name]
+    }
 }
 
 /// The case replay's config: the template's defaults, except that a client's
@@ -100,6 +115,7 @@ fn config_for(upstream_port: u16, wasm: PathBuf, policy: String) -> EnvoyConfig 
     let mut config =
         EnvoyConfig::with_fixture_certs(upstream_port, Some(FilterSetup { wasm, policy }));
     config.xfcc = XfccHandling::ForwardOnly;
+    config.extra_listeners = ExtraListener::E2E.to_vec();
     config
 }
 
@@ -119,18 +135,32 @@ fn start_scenarios(
             .map(|name| {
                 let (wasm, envoy_bin) = (wasm.clone(), envoy_bin.clone());
                 scope.spawn(move || {
-                    let policy = mtls_authz_fixtures::load_policy(name);
+                    let mut policy = mtls_authz_fixtures::load_policy(name);
+                    if as_demo {
+                        // As scripts/demo.sh renders it (mtls-authz-envoy-config).
+                        policy = examples::with_host_unless_set(&policy, "envoy")
+                            .map_err(|e| e.to_string())?;
+                    }
                     let traits = PolicyTraits::of(&policy);
                     let mut config = config_for(upstream_port, wasm, policy);
                     if as_demo {
                         config.xfcc = XfccHandling::Sanitize;
+                        config.extra_listeners.clear();
                     }
                     let yaml = config.render().map_err(|e| e.to_string())?;
                     let envoy = Envoy::start(&envoy_bin, name, &yaml).map_err(|e| e.to_string())?;
                     let port = envoy.listener_port().map_err(|e| e.to_string())?;
+                    let mut extra_ports = BTreeMap::new();
+                    for extra in &config.extra_listeners {
+                        let port = envoy
+                            .listener_port_named(&extra.envoy_name())
+                            .map_err(|e| e.to_string())?;
+                        extra_ports.insert(extra.name, port);
+                    }
                     Ok(Scenario {
                         envoy,
                         port,
+                        extra_ports,
                         traits,
                     })
                 })
@@ -160,9 +190,11 @@ fn start_scenarios(
     scenarios
 }
 
+/// The certificate a TLS client presents: the leaf, with its chain when the fixture has one.
 fn client_identity(cert: &str) -> ClientIdentity {
     ClientIdentity {
-        cert: mtls_authz_fixtures::cert_pem_path(cert),
+        cert: mtls_authz_fixtures::chain_pem_path(cert)
+            .unwrap_or_else(|| mtls_authz_fixtures::cert_pem_path(cert)),
         key: mtls_authz_fixtures::key_path(cert),
     }
 }
@@ -217,18 +249,36 @@ fn check_response(
                 problems.push(format!("upstream path {:?} (expected {path:?})", echo.path));
             }
         }
-        for (name, want) in &expect.upstream_headers {
-            let got = echo.header_values(name);
+        let fields = expect
+            .upstream_headers
+            .iter()
+            .map(|(name, want)| ("", name, want, echo.header_values(name)))
+            .chain(
+                expect
+                    .upstream_trailers
+                    .iter()
+                    .map(|(name, want)| ("trailer ", name, want, echo.trailer_values(name))),
+            );
+        for (kind, name, want, got) in fields {
             match want {
                 Some(value) if got != [value.as_str()] => {
                     problems.push(format!(
-                        "upstream {name}: {got:?} (expected exactly [{value:?}])"
+                        "upstream {kind}{name}: {got:?} (expected exactly [{value:?}])"
                     ));
                 }
                 None if !got.is_empty() => {
-                    problems.push(format!("upstream {name}: {got:?} (expected absent)"));
+                    problems.push(format!("upstream {kind}{name}: {got:?} (expected absent)"));
                 }
                 _ => {}
+            }
+        }
+        if let Some(body) = &case.body {
+            if echo.body_bytes != body.len() {
+                problems.push(format!(
+                    "upstream body of {} bytes (sent {})",
+                    echo.body_bytes,
+                    body.len()
+                ));
             }
         }
         if let Some(reason) = &expect.reason {
@@ -327,13 +377,15 @@ fn run_case(
     let headers = case.request_headers();
     let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
     let request = Request {
-        port: scenario.port,
+        port: scenario.port_for(case.listener),
         ca_bundle: &ca_bundle,
         protocol,
         method: &case.method,
         target: &case.path,
         headers: &headers,
         client: client.as_ref(),
+        body: case.body.as_deref(),
+        trailers: &case.trailers,
     };
     // Both mean "no HTTP response": the handshake failed, or Envoy's codec reset the stream.
     match (request.send(), expect.tls_rejected || expect.stream_reset) {
@@ -530,6 +582,8 @@ fn a_client_without_a_certificate_is_refused_at_the_tls_handshake() {
             target: "/healthz",
             headers: &[],
             client: None,
+            body: None,
+            trailers: &[],
         };
         match request.send().unwrap() {
             Outcome::NoResponse { .. } => {}
@@ -565,6 +619,8 @@ fn a_client_without_a_certificate_is_refused_at_the_tls_handshake() {
         target: "/healthz",
         headers: &[],
         client: Some(&client),
+        body: None,
+        trailers: &[],
     };
     match request.send().unwrap() {
         Outcome::Response(response) => assert_eq!(response.status, 200, "{}", response.body),
@@ -596,7 +652,12 @@ fn the_example_configs_validate_in_envoy() {
         ),
         (
             "istio-example",
-            examples::with_host(&mtls_authz_fixtures::load_policy("multitenant"), "envoy").unwrap(),
+            examples::with_peer_verification(
+                &examples::with_host(&mtls_authz_fixtures::load_policy("multitenant"), "envoy")
+                    .unwrap(),
+                "listener",
+            )
+            .unwrap(),
         ),
     ];
     for (scenario, policy) in policies {
@@ -658,6 +719,8 @@ fn the_demo_requests_return_what_the_readme_says() {
                     target: &demo_request.path,
                     headers: &demo_request.headers,
                     client: Some(&client),
+                    body: None,
+                    trailers: &[],
                 };
                 match request.send().unwrap() {
                     Outcome::Response(response) if response.status == demo_request.expect => {}
@@ -679,4 +742,155 @@ fn the_demo_requests_return_what_the_readme_says() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Sends `connections` requests, each on a new connection resuming the previous TLS session.
+fn resuming_requests(
+    port: u16,
+    protocol: Protocol,
+    cert: &str,
+    method: &str,
+    target: &str,
+    connections: usize,
+) -> Vec<(Outcome, bool)> {
+    let client = client_identity(cert);
+    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
+    Request {
+        port,
+        ca_bundle: &ca_bundle,
+        protocol,
+        method,
+        target,
+        headers: &[],
+        client: Some(&client),
+        body: None,
+        trailers: &[],
+    }
+    .send_python(None, connections)
+    .unwrap()
+}
+
+fn status_of(outcome: &Outcome) -> Option<u16> {
+    match outcome {
+        Outcome::Response(response) => Some(response.status),
+        Outcome::NoResponse { .. } => None,
+    }
+}
+
+/// Envoy 1.40 reports `connection.peer_certificate_valid` false on every resumed TLS session
+/// (pomerium/pomerium#4438, envoyproxy/envoy#21235). A valid certificate must not be falsely
+/// refused there, and the filter must never take Envoy's `false` as a pass:
+/// - the shipped listener resumes no session, so every connection is fully verified and
+///   reported valid (200 on every reconnection);
+/// - a listener that resumes sessions, with the default `peer_verification: connection`,
+///   refuses the resumed connection (401 certificate_unverified): that is why the example
+///   turns resumption off;
+/// - with `peer_verification: listener` (the listener verifies every handshake, and Envoy
+///   binds a session to those validation settings) the resumed connection is served.
+#[test]
+fn resumed_tls_sessions_are_never_falsely_refused_or_blindly_trusted() {
+    let upstream = EchoServer::start(0).unwrap();
+    let policies = [
+        String::from("healthcare"),
+        String::from("listener-verified"),
+    ];
+    let scenarios = start_scenarios(&policies, upstream.addr().port(), false);
+    let mut problems = Vec::new();
+    for protocol in Protocol::ALL {
+        let check = |label: &str, got: Vec<(Outcome, bool)>, want: &[(Option<u16>, bool)]| {
+            let got: Vec<(Option<u16>, bool)> = got
+                .iter()
+                .map(|(o, resumed)| (status_of(o), *resumed))
+                .collect();
+            (got != want).then(|| format!("[{protocol}] {label}: {got:?} (expected {want:?})"))
+        };
+        let healthcare = &scenarios["healthcare"];
+        let listener_mode = &scenarios["listener-verified"];
+        let resumption = |s: &Scenario| s.extra_ports["resumption"];
+        problems.extend(check(
+            "shipped listener: no session is resumed, every connection is verified",
+            resuming_requests(
+                healthcare.port,
+                protocol,
+                "healthcare/clinician-alice",
+                "GET",
+                "/patient-records/1",
+                3,
+            ),
+            &[(Some(200), false), (Some(200), false), (Some(200), false)],
+        ));
+        problems.extend(check(
+            "resuming listener, peer_verification connection: the resumed session is refused",
+            resuming_requests(
+                resumption(healthcare),
+                protocol,
+                "healthcare/clinician-alice",
+                "GET",
+                "/patient-records/1",
+                2,
+            ),
+            &[(Some(200), false), (Some(401), true)],
+        ));
+        problems.extend(check(
+            "resuming listener, peer_verification listener: the resumed session is served",
+            resuming_requests(
+                resumption(listener_mode),
+                protocol,
+                "healthcare/admin-bob",
+                "DELETE",
+                "/patient-records/1",
+                3,
+            ),
+            &[(Some(200), false), (Some(200), true), (Some(200), true)],
+        ));
+    }
+    let log = scenarios["healthcare"].envoy.log();
+    if !log.contains("unauthenticated:certificate_unverified") {
+        problems.push(String::from("no deny log line for the resumed session"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A query with raw bytes >= 0x80 that are not UTF-8 reaches the upstream byte for byte when
+/// the filter rewrites the path part. Over HTTP/2 only: Envoy's HTTP/1 codec answers raw
+/// non-ASCII bytes in the request-target with its own 400 before any filter runs.
+#[test]
+fn a_rewritten_path_keeps_raw_query_bytes() {
+    let upstream = EchoServer::start(0).unwrap();
+    let scenarios = start_scenarios(&[String::from("healthcare")], upstream.addr().port(), false);
+    let scenario = &scenarios["healthcare"];
+    let client = client_identity("healthcare/clinician-alice");
+    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
+    let sent: &[u8] = b"/x/../patient-records/1?q=\xff\xfe&r=%80&s=\xc3\xa9";
+    let want: &[u8] = b"/patient-records/1?q=\xff\xfe&r=%80&s=\xc3\xa9";
+    for protocol in Protocol::ALL {
+        let request = Request {
+            port: scenario.port,
+            ca_bundle: &ca_bundle,
+            protocol,
+            method: "GET",
+            target: "",
+            headers: &[],
+            client: Some(&client),
+            body: None,
+            trailers: &[],
+        };
+        let (outcome, _) = request.send_python(Some(sent), 1).unwrap().remove(0);
+        let Outcome::Response(response) = outcome else {
+            panic!("[{protocol}] no response: {outcome:?}");
+        };
+        if protocol == Protocol::Http1 {
+            assert_eq!(response.status, 400, "[{protocol}] Envoy's codec");
+            assert!(response.echo().unwrap().is_none());
+            continue;
+        }
+        assert_eq!(response.status, 200, "[{protocol}] {}", response.body);
+        let echo = response.echo().unwrap().unwrap();
+        assert_eq!(
+            echo.path_hex,
+            mtls_authz_e2e::echo::encode_hex(want),
+            "[{protocol}] upstream path {:?}",
+            echo.path
+        );
+    }
 }

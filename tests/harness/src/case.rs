@@ -22,6 +22,22 @@ impl Layer {
     pub const ALL: [Layer; 3] = [Layer::Core, Layer::Mock, Layer::Envoy];
 }
 
+/// Which of the e2e Envoy's mTLS listeners a case connects to (Envoy layer only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listener {
+    /// The shipped example's listener: the chain, validity times included, is verified at the
+    /// handshake (no session resumption).
+    #[default]
+    Verified,
+    /// `allow_expired_certificate: true`: an expired or not-yet-valid leaf (or chain) completes
+    /// the handshake, so the FILTER's per-request validity check is what refuses it.
+    AllowExpired,
+    /// `trust_chain_verification: ACCEPT_UNTRUSTED`: any certificate completes the handshake
+    /// and Envoy reports `connection.peer_certificate_valid` false for one it could not verify.
+    AcceptUntrusted,
+}
+
 /// One table file: `{"cases": [...]}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +63,20 @@ pub struct Case {
     /// Extra request headers, in order (a name may repeat).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// Request trailers (HTTP/2 trailers, HTTP/1.1 chunked trailers), in order. Mock and Envoy.
+    #[serde(default)]
+    pub trailers: Vec<(String, String)>,
+    /// Request body, sent as is (with `content-length` over HTTP/1.1). Mock and Envoy.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// What the proxy reports about verifying `cert` on this connection (Envoy
+    /// `connection.peer_certificate_valid`); default `true`. `false` needs the
+    /// `accept_untrusted` listener on Envoy.
+    #[serde(default)]
+    pub peer_certificate_valid: Option<bool>,
+    /// The Envoy listener the case connects to (default `verified`).
+    #[serde(default)]
+    pub listener: Listener,
     /// Template of an `x-forwarded-client-cert` header appended to the request:
     /// `{cert:<name>}` becomes the URL-encoded PEM of that fixture (Envoy's `Cert=` encoding),
     /// `{hash:<name>}` the lowercase SHA-256 hex of its DER. See [`crate::xfcc`].
@@ -107,6 +137,9 @@ pub struct Expect {
     /// Upstream request headers: a value = exact value; `null` = absent. Mock and Envoy only.
     #[serde(default)]
     pub upstream_headers: BTreeMap<String, Option<String>>,
+    /// Upstream request trailers, like `upstream_headers`. Mock and Envoy only.
+    #[serde(default)]
+    pub upstream_trailers: BTreeMap<String, Option<String>>,
     /// Exact JSON body of a local (deny) response. Mock and Envoy only.
     #[serde(default)]
     pub body: Option<serde_json::Value>,
@@ -151,6 +184,11 @@ impl Case {
             (Some(h2), true) => h2,
             _ => self.expect_for(Layer::Envoy),
         }
+    }
+
+    /// Whether the proxy reports `cert` verified on this connection (default `true`).
+    pub fn peer_verified(&self) -> bool {
+        self.peer_certificate_valid.unwrap_or(true)
     }
 
     /// `table/id`, for failure messages.

@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn embedded_copy_matches_the_checkout() {
         let mut on_disk = Vec::new();
-        for dir in ["cases", "policies", "certs"] {
+        for dir in ["cases", "policies", "certs", "crls"] {
             walk(dir, &mut on_disk);
         }
         on_disk.sort();

@@ -14,6 +14,7 @@
 )]
 
 mod case;
+pub mod crl;
 pub mod files;
 pub mod time;
 pub mod xfcc;
@@ -21,7 +22,7 @@ pub mod xfcc;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-pub use case::{Case, Expect, Layer};
+pub use case::{Case, Expect, Layer, Listener};
 
 /// Request time of a case without `time`.
 pub const DEFAULT_TIME: &str = "2026-11-23T00:00:00Z";
@@ -62,6 +63,15 @@ pub fn cert_bytes(name: &str) -> Option<Vec<u8>> {
 /// `tests/fixtures/certs/<name>.pem` (for TLS clients: curl `--cert`).
 pub fn cert_pem_path(name: &str) -> PathBuf {
     fixtures_dir().join("certs").join(format!("{name}.pem"))
+}
+
+/// `tests/fixtures/certs/<name>.chain.pem` when it exists: the leaf and the intermediates a TLS
+/// client sends for a certificate whose issuer is not in the trust bundle (for curl `--cert`).
+pub fn chain_pem_path(name: &str) -> Option<PathBuf> {
+    let path = fixtures_dir()
+        .join("certs")
+        .join(format!("{name}.chain.pem"));
+    path.is_file().then_some(path)
 }
 
 /// `tests/fixtures/certs/<name>.key`: the PKCS#8 PEM key beside a certificate.
@@ -196,6 +206,29 @@ pub fn check_cases(cases: &[Case]) -> Vec<String> {
             }
             _ => {}
         }
+        if case.peer_certificate_valid.is_some() && case.cert.is_none() {
+            problem(String::from("`peer_certificate_valid` without a `cert`"));
+        }
+        let handshake_refused = case.envoy_expect.as_ref().is_some_and(|e| e.tls_rejected);
+        if !case.peer_verified()
+            && case.runs_on(Layer::Envoy)
+            && case.listener != Listener::AcceptUntrusted
+            && !handshake_refused
+        {
+            problem(String::from(
+                "`peer_certificate_valid: false` on envoy needs `listener: accept_untrusted` (the other listeners refuse such a certificate at the handshake)",
+            ));
+        }
+        if case.listener != Listener::Verified && !case.runs_on(Layer::Envoy) {
+            problem(String::from(
+                "`listener` on a case that does not run on envoy",
+            ));
+        }
+        for (name, _) in &case.trailers {
+            if name.starts_with(':') || name.bytes().any(|b| b.is_ascii_uppercase()) {
+                problem(format!("trailer `{name}` must be a lower-case field name"));
+            }
+        }
         check_expect(&case.expect, &mut problem);
         if case.expect.tls_rejected || case.expect.stream_reset {
             problem(String::from(
@@ -257,7 +290,11 @@ fn check_expect(expect: &Expect, problem: &mut impl FnMut(String)) {
             "`enforce_status` is for shadow mode, where status is 200",
         ));
     }
-    for name in expect.upstream_headers.keys() {
+    for name in expect
+        .upstream_headers
+        .keys()
+        .chain(expect.upstream_trailers.keys())
+    {
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
             problem(format!("upstream header `{name}` must be lower case"));
         }
@@ -326,6 +363,11 @@ mod tests {
             .filter(|p| p.extension().is_some_and(|e| e == "pem" || e == "der"))
             .map(|p| stem(&p.strip_prefix(&certs_dir).unwrap().to_string_lossy()))
             .filter(|name| !name.starts_with("ca/") && !name.starts_with("server/"))
+            // A leaf's chain file travels with the leaf.
+            .filter(|name| !name.ends_with(".chain"))
+            // CRL issuers and their clients: used by the core's CRL tests (crl/tests.rs)
+            // until revocation sources join the policy contract.
+            .filter(|name| !name.starts_with("crl/"))
             .filter(|name| !used.contains(name))
             .collect();
         assert!(unused.is_empty(), "certificates no case uses: {unused:?}");

@@ -3,7 +3,8 @@
 //! compile here until it is written too.
 
 use mtls_authz_core::policy::raw::{
-    RawHost, RawIdentity, RawIssuer, RawMap, RawPattern, RawPolicy, RawRevoked, RawRule,
+    RawFormBodyCheck, RawHost, RawIdentity, RawIssuer, RawMap, RawPattern, RawPolicy, RawRevoked,
+    RawRule,
 };
 
 /// The policy as a JSON document (fields left out when the document left them out).
@@ -19,6 +20,10 @@ pub(crate) fn policy(raw: &RawPolicy) -> String {
         expose_reason,
         host,
         identity_cache_size,
+        method_override_params,
+        strict_paths,
+        identity_cache_max_bytes,
+        form_body_check,
     } = raw;
     let mut object = Object::default();
     if let Some(mode) = mode {
@@ -48,6 +53,16 @@ pub(crate) fn policy(raw: &RawPolicy) -> String {
     if let Some(size) = identity_cache_size {
         object.field("identity_cache_size", size.to_string());
     }
+    object.field("method_override_params", strings(method_override_params));
+    if let Some(strict) = strict_paths {
+        object.field("strict_paths", strict.to_string());
+    }
+    if let Some(bytes) = identity_cache_max_bytes {
+        object.field("identity_cache_max_bytes", bytes.to_string());
+    }
+    if let Some(RawFormBodyCheck { max_bytes }) = form_body_check {
+        object.field("form_body_check", format!("{{\"max_bytes\":{max_bytes}}}"));
+    }
     object.finish()
 }
 
@@ -55,6 +70,7 @@ fn identity(identity: &RawIdentity) -> String {
     let RawIdentity {
         sources,
         require_client_auth_eku,
+        peer_verification,
     } = identity;
     let mut object = Object::default();
     if let Some(sources) = sources {
@@ -62,6 +78,9 @@ fn identity(identity: &RawIdentity) -> String {
     }
     if let Some(eku) = require_client_auth_eku {
         object.field("require_client_auth_eku", eku.to_string());
+    }
+    if let Some(verification) = peer_verification {
+        object.field("peer_verification", string(verification));
     }
     object.finish()
 }
@@ -97,6 +116,12 @@ fn pattern(pattern: &RawPattern) -> String {
         RawPattern::Prefix(text) => ("prefix", text),
         RawPattern::Suffix(text) => ("suffix", text),
         RawPattern::Glob(text) => ("glob", text),
+        RawPattern::IssuerSerial { issuer, serial } => {
+            let mut object = Object::default();
+            object.field("issuer", string(issuer));
+            object.field("serial", string(serial));
+            return object.finish();
+        }
     };
     let mut object = Object::default();
     object.field(kind, string(text));

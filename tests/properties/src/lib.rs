@@ -9,6 +9,7 @@
 //! | target | input | properties |
 //! |---|---|---|
 //! | `cert_der`, `cert_pem` | certificate bytes | fingerprint is the SHA-256 of the DER; PEM and DER agree; both DNs rendered and parsed back (issuer pin) match; forward-header values are header-safe and decode to the identity's values |
+//! | `crl` | CRL bytes (DER or PEM) | listed serials are in the identity's form and all found after validation; a CRL validates against at most one CA (never the real one and the same-name rogue) and only without problems |
 //! | `dn` | attribute values | a rendered DN parses back to the same attributes; its unescaped `=`, `,`, `+` mark exactly the attribute boundaries (a naive `includes('OU=Admins')` cannot be fooled) |
 //! | `xfcc` | header text | a parsed header stays parsable with one more element appended, and that element's `Cert` is what is returned |
 //! | `path` | request-target | normalising is idempotent; no dot segment, empty segment or encoded separator survives; the path served decides like the path authorised; a path accepted as sent splits into the segments authorised |
@@ -24,6 +25,7 @@
 )]
 
 pub mod cert;
+pub mod crl;
 pub mod dn;
 pub mod forward;
 mod identities;
@@ -39,6 +41,7 @@ pub type Check = fn(&[u8]);
 pub const TARGETS: &[(&str, Check)] = &[
     ("cert_der", cert::check_der),
     ("cert_pem", cert::check_pem),
+    ("crl", crl::check),
     ("dn", dn::check),
     ("xfcc", xfcc::check),
     ("path", path::check),

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod check;
+pub(crate) mod crl;
 pub(crate) mod inspect;
 pub(crate) mod lint;
 pub(crate) mod validate;

@@ -265,7 +265,7 @@ fn comma_injection_in_cn_is_one_escaped_value() {
         vec!["x,OU=Admins"]
     );
     assert_eq!(id.subject.values("2.5.4.11").count(), 0);
-    assert_eq!(id.subject.rfc4514, "CN=x\\,OU=Admins,O=Example Health");
+    assert_eq!(id.subject.rfc4514, "CN=x\\,OU\\=Admins,O=Example Health");
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -401,7 +401,9 @@ fn bad_sans_are_invalid() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn serials_are_hex_without_leading_zero_octets() {
     assert_eq!(parse("real-leading-zero-serial").serial, "ff00aa");
-    assert_eq!(parse("crafted-negative-serial").serial, "ff7f");
+    let negative = parse("crafted-negative-serial");
+    assert_eq!(negative.serial, "-81");
+    assert!(!negative.serial_is_positive());
     assert_eq!(parse("crafted-zero-serial").serial, "0");
     assert_eq!(
         parse("crafted-twenty-octet-serial").serial,
@@ -743,4 +745,29 @@ fn random_bytes_truncations_and_mutations_never_panic() {
         spliced[at..end].copy_from_slice(&bytes[..end - at]);
         let _ = Identity::parse(&spliced);
     }
+}
+
+/// The cache budgets identities by `memory_bytes`: it counts every owned allocation, so a
+/// certificate with more names holds more, and never less than the struct itself.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn memory_bytes_counts_every_allocation() {
+    let full = Identity::from_pem(FULL_PEM).unwrap();
+    let bytes = full.memory_bytes();
+    let text: usize = full.subject.rfc4514.len()
+        + full.issuer.rfc4514.len()
+        + full
+            .san_dns
+            .iter()
+            .chain(&full.san_uri)
+            .map(String::len)
+            .sum::<usize>()
+        + full.fingerprint_sha256_hex.len();
+    assert!(bytes >= size_of::<Identity>() + text, "{bytes}");
+    let mut more = full.clone();
+    let before = more.memory_bytes();
+    more.san_dns.push("x".repeat(1000));
+    assert!(more.memory_bytes() >= before + 1000);
+    let err = CertError::Der("d".repeat(100));
+    assert!(err.memory_bytes() >= 100 + size_of::<CertError>());
 }

@@ -14,10 +14,13 @@ use super::json_path::JsonPath;
 use super::raw::{RawHost, RawIdentity, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule};
 use super::router::{parse_path_pattern, Route, Router};
 use super::{
-    Allow, AllowedRole, Bind, Condition, ExactSet, HostKind, Matcher, Mode, PatternSet, Policy,
-    PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_SIZE, MAX_IDENTITY_CACHE_SIZE,
+    Allow, AllowedRole, Bind, Condition, ExactSet, HostKind, Matcher, Mode, PatternSet,
+    PeerVerification, Policy, PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_MAX_BYTES,
+    DEFAULT_IDENTITY_CACHE_SIZE, MAX_FORM_BODY_CHECK_BYTES, MAX_IDENTITY_CACHE_MAX_BYTES,
+    MAX_IDENTITY_CACHE_SIZE,
 };
 use crate::forward::{forward_header_name, is_token, HeaderNameError};
+use crate::method_override::OverrideParams;
 use crate::pattern::Pattern;
 use crate::selector::Selector;
 use crate::strip::StrippedHeaders;
@@ -170,12 +173,54 @@ impl Policy {
             forward_headers.push((lower, selector));
         }
 
+        let override_path = root.key("method_override_params");
+        for (i, name) in raw.method_override_params.iter().enumerate() {
+            if OverrideParams::canonical(name).is_none() {
+                return Err(invalid(
+                    override_path.index(i),
+                    alloc::format!(
+                        "{name:?} names no parameter (empty once decoded and trimmed, or cut at `[`/NUL)"
+                    ),
+                ));
+            }
+        }
+        let override_params =
+            OverrideParams::new(raw.method_override_params.iter().map(String::as_str));
+
         let stripped_headers = StrippedHeaders::new(
             forward_headers.iter().map(|(name, _)| name.as_str()),
             sources.contains(&Source::Xfcc),
         );
         Ok(Policy {
             stripped_headers,
+            override_params,
+            strict_paths: raw.strict_paths.unwrap_or(false),
+            peer_verification: match raw
+                .identity
+                .as_ref()
+                .and_then(|identity| identity.peer_verification.as_deref())
+            {
+                Some("listener") => PeerVerification::Listener,
+                // The schema admits only `connection` and `listener`.
+                _ => PeerVerification::Connection,
+            },
+            identity_cache_max_bytes: bounded(
+                raw.identity_cache_max_bytes,
+                DEFAULT_IDENTITY_CACHE_MAX_BYTES,
+                0,
+                MAX_IDENTITY_CACHE_MAX_BYTES,
+                &root.key("identity_cache_max_bytes"),
+            )?,
+            form_body_check_max_bytes: match &raw.form_body_check {
+                None => None,
+                Some(check) => Some(bounded(
+                    Some(check.max_bytes),
+                    0,
+                    1,
+                    MAX_FORM_BODY_CHECK_BYTES,
+                    &root.key("form_body_check").key("max_bytes"),
+                )?),
+            },
             mode,
             sources,
             require_client_auth_eku,
@@ -202,6 +247,28 @@ fn compile_host(host: Option<RawHost>) -> HostKind {
         Some(RawHost::Envoy) => HostKind::Envoy,
         Some(RawHost::Nginx) => HostKind::Nginx,
     }
+}
+
+/// `value` (or `default` when absent) checked against `min..=max`.
+fn bounded(
+    value: Option<u32>,
+    default: usize,
+    min: usize,
+    max: usize,
+    path: &JsonPath,
+) -> Result<usize, PolicyError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    usize::try_from(value)
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            invalid(
+                path.clone(),
+                alloc::format!("expected an integer from {min} to {max}, found {value}"),
+            )
+        })
 }
 
 fn compile_identity_cache_size(size: Option<u32>, path: &JsonPath) -> Result<usize, PolicyError> {
@@ -323,11 +390,12 @@ fn compile_matcher(
             }
             Selector::IssuerPin => Condition::IssuerPin(compile_issuer_pins(patterns, issuers, &path)?),
             selector => {
-                let patterns = compile_patterns(&selector, patterns, &path)?;
+                let (patterns, scoped) = compile_patterns(&selector, patterns, issuers, &path)?;
                 Condition::Attribute {
                     text: String::from(selector_text),
                     selector,
                     patterns,
+                    scoped,
                 }
             }
         };
@@ -379,15 +447,36 @@ fn compile_issuer_pins(
     Ok(indexes)
 }
 
+/// A selector's patterns, and for `serial` its issuer-scoped ones as (index into
+/// `issuers`, normalised serial).
 fn compile_patterns(
     selector: &Selector,
     patterns: &[RawPattern],
+    issuers: &[IssuerPin],
     path: &JsonPath,
-) -> Result<PatternSet, PolicyError> {
+) -> Result<(PatternSet, Vec<(usize, String)>), PolicyError> {
     let mut exact = Vec::new();
     let mut others = Vec::new();
+    let mut scoped = Vec::new();
     for (i, pattern) in patterns.iter().enumerate() {
         let path = path.index(i);
+        if let RawPattern::IssuerSerial { issuer, serial } = pattern {
+            if *selector != Selector::Serial {
+                return Err(invalid(
+                    path,
+                    "an {\"issuer\", \"serial\"} pattern is only for the `serial` selector",
+                ));
+            }
+            let Some(index) = issuers.iter().position(|pin| pin.name == *issuer) else {
+                return Err(invalid(
+                    path.key("issuer"),
+                    alloc::format!("issuer \"{issuer}\" is not defined in `issuers`"),
+                ));
+            };
+            let serial = parse_serial(serial).map_err(|e| invalid(path.key("serial"), e))?;
+            scoped.push((index, serial));
+            continue;
+        }
         match selector {
             Selector::FingerprintSha256 => {
                 let value = exact_only(pattern, "fingerprint_sha256", &path)?;
@@ -407,6 +496,7 @@ fn compile_patterns(
             RawPattern::Prefix(v) => (v, "prefix"),
             RawPattern::Suffix(v) => (v, "suffix"),
             RawPattern::Glob(v) => (v, "glob"),
+            RawPattern::IssuerSerial { .. } => continue,
         };
         if value.is_empty() {
             return Err(invalid(
@@ -421,6 +511,7 @@ fn compile_patterns(
             RawPattern::Prefix(v) => others.push(Pattern::Prefix(v.clone())),
             RawPattern::Suffix(v) => others.push(Pattern::Suffix(v.clone())),
             RawPattern::Glob(v) => others.push(Pattern::Glob(v.clone())),
+            RawPattern::IssuerSerial { .. } => {}
         }
     }
     let exact = if exact.len() > EXACT_SET_THRESHOLD {
@@ -428,7 +519,12 @@ fn compile_patterns(
     } else {
         ExactSet::Few(exact)
     };
-    Ok(PatternSet { exact, others })
+    let patterns = PatternSet {
+        exact,
+        others,
+        whole_dn: matches!(selector, Selector::Subject | Selector::Issuer),
+    };
+    Ok((patterns, scoped))
 }
 
 fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, PolicyError> {

@@ -16,6 +16,7 @@ use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
 use crate::forward::{is_token, push_joined};
 use crate::identity::{ClientCert, Identity};
+use crate::method_override::{BodyError, FormBody};
 use crate::path::{normalize_target, PathError};
 use crate::selector::Selector;
 use crate::time::UnixTime;
@@ -72,12 +73,18 @@ impl Policy {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
         }
-        let normalized = match normalize_target(request.path) {
+        let normalized = match normalize_target(request.path, self.strict_paths) {
             Ok(normalized) => normalized,
             Err(e) => return rejected(Reason::BadPath(e)),
         };
         if forwarded_as_sent && !normalized.forwardable_as_sent() {
             return rejected(Reason::BadPath(PathError::NotNormalized));
+        }
+        if normalized
+            .query()
+            .is_some_and(|query| self.override_params.in_urlencoded(query.as_bytes()))
+        {
+            return rejected(Reason::MethodOverride);
         }
         let identity = self.check_identity(client, now);
         let held = identity.ok().map(|identity| self.held_roles(identity));
@@ -149,9 +156,32 @@ impl Policy {
         out
     }
 
-    /// The identity checks (certificate present and parsed, validity against `now`, revoked
-    /// serial, revoked fingerprint, clientAuth EKU, not a CA) in that order; the first failure
-    /// is the rejection.
+    /// v1.1 `form_body_check`: the kind of body to buffer and check for this `content-type`,
+    /// or `None` (the check is off, or no framework reads parameters from such a body).
+    pub fn form_body_to_check(&self, content_type: &[u8]) -> Option<FormBody> {
+        self.form_body_check_max_bytes?;
+        FormBody::of_content_type(content_type)
+    }
+
+    /// v1.1 `form_body_check`: the 400 for a body of `kind` (the whole of it, or its first
+    /// `max_bytes + 1` bytes), or `None` when it may be forwarded.
+    pub fn check_form_body(&self, kind: &FormBody, body: &[u8]) -> Option<Decision> {
+        let max = self.form_body_check_max_bytes?;
+        let reason = if body.len() > max {
+            Reason::FormBodyTooLarge
+        } else {
+            match self.override_params.in_body(kind, body) {
+                Ok(false) => return None,
+                Ok(true) => Reason::MethodOverride,
+                Err(BodyError::Malformed) => Reason::FormBodyMalformed,
+            }
+        };
+        Some(Decision::bad_request(reason))
+    }
+
+    /// The identity checks (certificate present and parsed, validity against `now`, a positive
+    /// serial, revoked serial, revoked fingerprint, clientAuth EKU, not a CA) in that order;
+    /// the first failure is the rejection.
     pub fn check_identity<'a>(
         &self,
         client: ClientCert<'a>,
@@ -175,6 +205,9 @@ impl Policy {
         }
         if now > identity.not_after {
             return Err(IdentityRejection::CertificateExpired);
+        }
+        if !identity.serial_is_positive() {
+            return Err(IdentityRejection::SerialNotPositive);
         }
         if self.revoked_serials.contains(identity.serial.as_str()) {
             return Err(IdentityRejection::RevokedSerial);
@@ -363,8 +396,21 @@ impl Policy {
         role.matchers.iter().any(|matcher| {
             matcher.conditions.iter().all(|condition| match condition {
                 Condition::Attribute {
-                    selector, patterns, ..
-                } => selector.any_value(identity, |value| patterns.matches(value)),
+                    selector,
+                    patterns,
+                    scoped,
+                    ..
+                } => {
+                    selector.any_value(identity, |value| patterns.matches(value))
+                        || scoped.iter().any(|(issuer, serial)| {
+                            identity.serial == *serial
+                                && pins.get_or_compute(*issuer, || {
+                                    self.issuers
+                                        .get(*issuer)
+                                        .is_some_and(|pin| pin.matches(identity))
+                                })
+                        })
+                }
                 Condition::IssuerPin(indexes) => indexes.iter().any(|&i| {
                     pins.get_or_compute(i, || {
                         self.issuers.get(i).is_some_and(|pin| pin.matches(identity))
@@ -430,15 +476,7 @@ fn unauthenticated(rejection: IdentityRejection) -> Verdict {
 
 /// A 400 before routing: nothing else is known.
 fn rejected(reason: Reason) -> Decision {
-    Decision {
-        outcome: Outcome::Deny,
-        status: Status::BadRequest,
-        reason,
-        rule: None,
-        rule_index: None,
-        roles: Vec::new(),
-        upstream_path: None,
-    }
+    Decision::bad_request(reason)
 }
 
 #[cfg(test)]

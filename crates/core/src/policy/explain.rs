@@ -72,17 +72,36 @@ impl Policy {
                 text,
                 selector,
                 patterns,
+                scoped,
             } => {
                 let mut found = None;
                 selector.any_value(identity, |value| {
-                    found = patterns.matching_pattern(value).map(|p| (value, p));
+                    found = patterns
+                        .matching_pattern(value)
+                        .map(|p| (value, p.to_string()));
                     found.is_some()
                 });
-                found.map(|(value, pattern)| Evidence {
-                    selector: text.clone(),
-                    value: String::from(value),
-                    pattern: pattern.to_string(),
-                })
+                let scoped_match = || {
+                    scoped.iter().find_map(|(issuer, serial)| {
+                        let pin = self.issuers.get(*issuer)?;
+                        (identity.serial == *serial && pin.matches(identity)).then(|| {
+                            (
+                                identity.serial.as_str(),
+                                alloc::format!(
+                                    "{{\"issuer\":\"{}\",\"serial\":\"{serial}\"}}",
+                                    pin.name
+                                ),
+                            )
+                        })
+                    })
+                };
+                found
+                    .or_else(scoped_match)
+                    .map(|(value, pattern)| Evidence {
+                        selector: text.clone(),
+                        value: String::from(value),
+                        pattern,
+                    })
             }
             Condition::IssuerPin(indexes) => indexes
                 .iter()

@@ -38,6 +38,8 @@ pub(super) enum Shape {
     U32,
     /// `host`: one of `auto`, `envoy`, `nginx`.
     Host,
+    /// A string that must be one of these (read as [`Node::String`]).
+    Choice(&'static [&'static str]),
     /// A string pattern: a string, or an object with exactly one of `prefix`, `suffix`, `glob`.
     Pattern,
     /// An array of values of one shape.
@@ -123,12 +125,17 @@ pub(super) fn read(text: &str, shape: &'static Shape) -> Result<Node, PolicyErro
     })
 }
 
-/// The keys of a pattern object (at most one of them may be given).
+/// The keys of a pattern object: exactly one of `prefix`, `suffix`, `glob`, or (v1.1, for
+/// the `serial` selector) both `issuer` and `serial`.
 static PATTERN_KINDS: &[Field] = &[
     Field::new("prefix", Shape::String, Presence::Required),
     Field::new("suffix", Shape::String, Presence::Required),
     Field::new("glob", Shape::String, Presence::Required),
+    Field::new("issuer", Shape::String, Presence::Required),
+    Field::new("serial", Shape::String, Presence::Required),
 ];
+const PATTERN_ONE_OF: &str =
+    "exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\"";
 const HOSTS: &[&str] = &["auto", "envoy", "nginx"];
 const U32_EXPECTED: &str = "an integer from 0 to 4294967295";
 
@@ -153,11 +160,11 @@ impl<'p> Expect<'p> {
 
     fn expected(&self) -> &'static str {
         match self.shape {
-            Shape::String | Shape::Host => "a string",
+            Shape::String | Shape::Host | Shape::Choice(_) => "a string",
             Shape::Bool => "a boolean",
             Shape::U32 => U32_EXPECTED,
             Shape::Pattern => {
-                "a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\""
+                "a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\" (or \"issuer\" and \"serial\")"
             }
             Shape::Array(_) => "an array",
             Shape::Map(_) | Shape::Struct(_) => "an object",
@@ -172,30 +179,61 @@ impl<'p> Expect<'p> {
         ))
     }
 
-    /// A pattern object: exactly one of `prefix`, `suffix`, `glob`, with a string value.
+    /// A pattern object: exactly one of `prefix`, `suffix`, `glob`, or both `issuer` and
+    /// `serial`, each with a string value.
     fn pattern_object<'de, A: MapAccess<'de>>(mut self, mut map: A) -> Result<Node, A::Error> {
         let mark = self.path.mark();
-        let Some(kind) = self.next_field(&mut map, PATTERN_KINDS, &|_| false)? else {
-            return Err(A::Error::custom(
-                "empty pattern object: give exactly one of \"prefix\", \"suffix\", \"glob\"",
-            ));
-        };
-        let seed = Expect::new(&kind.shape, kind.presence, &mut *self.path);
-        let Node::String(value) = map.next_value_seed(seed)? else {
-            return Err(A::Error::custom(SHAPE_BUG));
-        };
-        self.path.truncate(mark);
-        if let Some(extra) = self.next_field(&mut map, PATTERN_KINDS, &|name| name == kind.name)? {
-            return Err(A::Error::custom(alloc::format!(
-                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\"; found \"{}\" and \"{}\"",
-                kind.name, extra.name
-            )));
+        let mut found: Vec<(&'static str, String)> = Vec::with_capacity(2);
+        while let Some(kind) = self.next_field(&mut map, PATTERN_KINDS, &|name| {
+            found.iter().any(|(present, _)| *present == name)
+        })? {
+            let scoped = |name: &str| name == "issuer" || name == "serial";
+            if let Some((first, _)) = found
+                .iter()
+                .find(|(first, _)| !(scoped(first) && scoped(kind.name)))
+            {
+                return Err(A::Error::custom(alloc::format!(
+                    "a pattern object takes {PATTERN_ONE_OF}; found \"{first}\" and \"{}\"",
+                    kind.name
+                )));
+            }
+            let seed = Expect::new(&kind.shape, kind.presence, &mut *self.path);
+            let Node::String(value) = map.next_value_seed(seed)? else {
+                return Err(A::Error::custom(SHAPE_BUG));
+            };
+            self.path.truncate(mark);
+            found.push((kind.name, value));
         }
-        Ok(Node::Pattern(match kind.name {
-            "prefix" => RawPattern::Prefix(value),
-            "suffix" => RawPattern::Suffix(value),
-            _ => RawPattern::Glob(value),
-        }))
+        let mut take = |name: &str| {
+            found
+                .iter()
+                .position(|(present, _)| *present == name)
+                .map(|at| found.swap_remove(at).1)
+        };
+        let pattern = match (take("prefix"), take("suffix"), take("glob")) {
+            (Some(value), _, _) => RawPattern::Prefix(value),
+            (_, Some(value), _) => RawPattern::Suffix(value),
+            (_, _, Some(value)) => RawPattern::Glob(value),
+            _ => match (take("issuer"), take("serial")) {
+                (Some(issuer), Some(serial)) => RawPattern::IssuerSerial { issuer, serial },
+                (None, None) => {
+                    return Err(A::Error::custom(alloc::format!(
+                        "empty pattern object: give {PATTERN_ONE_OF}"
+                    )))
+                }
+                (Some(_), None) => {
+                    return Err(A::Error::custom(
+                        "an issuer-scoped serial needs \"serial\" next to \"issuer\"",
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(A::Error::custom(
+                        "an issuer-scoped serial needs \"issuer\" next to \"serial\"",
+                    ))
+                }
+            },
+        };
+        Ok(Node::Pattern(pattern))
     }
 
     /// The next key of a struct-like object: one of `fields` and not yet `present`, pushed on
@@ -306,6 +344,17 @@ impl<'de> Visitor<'de> for Expect<'_> {
         match self.shape {
             Shape::String => Ok(Node::String(String::from(value))),
             Shape::Pattern => Ok(Node::Pattern(RawPattern::Exact(String::from(value)))),
+            Shape::Choice(choices) => {
+                if choices.contains(&value) {
+                    Ok(Node::String(String::from(value)))
+                } else {
+                    let mut detail = String::from("unknown variant ");
+                    push_escaped(&mut detail, value, '`');
+                    detail.push_str(", expected ");
+                    push_choices(&mut detail, choices.iter().copied());
+                    Err(E::custom(detail))
+                }
+            }
             Shape::Host => match value {
                 "auto" => Ok(Node::Host(RawHost::Auto)),
                 "envoy" => Ok(Node::Host(RawHost::Envoy)),

@@ -58,6 +58,36 @@ pub enum HostKind {
     Nginx,
 }
 
+/// How the filter learns that the proxy verified the peer certificate (v1.1
+/// `identity.peer_verification`, docs/DECISIONS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerVerification {
+    /// The proxy must report the certificate verified for this very connection (Envoy
+    /// `connection.peer_certificate_valid`, NGINX `ngx.ssl_client_verify`). Envoy reports
+    /// `false` on resumed TLS sessions, so its listener must not resume sessions.
+    Connection,
+    /// The listener refuses every certificate it cannot verify at the handshake, so a
+    /// certificate that reached the filter was verified (Envoy binds a resumed session to the
+    /// validation settings that admitted it). Envoy's `false` is then not a refusal; never
+    /// with `trust_chain_verification: ACCEPT_UNTRUSTED`.
+    Listener,
+}
+
+impl PeerVerification {
+    /// Whether a certificate the proxy presents counts as verified, given what the proxy
+    /// reports for this connection (Envoy's `connection.peer_certificate_valid`).
+    pub fn trusts(self, reported_verified: bool) -> bool {
+        reported_verified || self == PeerVerification::Listener
+    }
+}
+
+/// Default of `identity_cache_max_bytes`: the identity cache's budget per filter VM.
+pub const DEFAULT_IDENTITY_CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Largest accepted `identity_cache_max_bytes`.
+pub const MAX_IDENTITY_CACHE_MAX_BYTES: usize = 1024 * 1024 * 1024;
+/// Largest accepted `form_body_check.max_bytes` (Envoy's default per-request buffer limit).
+pub const MAX_FORM_BODY_CHECK_BYTES: usize = 1024 * 1024;
+
 /// Default of `identity_cache_size`: parsed certificates kept per filter VM.
 pub const DEFAULT_IDENTITY_CACHE_SIZE: usize = 1024;
 /// Largest accepted `identity_cache_size` (each entry holds one parsed certificate).
@@ -133,6 +163,12 @@ pub struct Policy {
     host: HostKind,
     identity_cache_size: usize,
     stripped_headers: crate::strip::StrippedHeaders,
+    override_params: crate::method_override::OverrideParams,
+    /// v1.1 `strict_paths`: refuse double encoding and look-alikes of `.`, `/`, `\\`.
+    strict_paths: bool,
+    peer_verification: PeerVerification,
+    identity_cache_max_bytes: usize,
+    form_body_check_max_bytes: Option<usize>,
 }
 
 /// A role: held when any matcher holds.
@@ -157,6 +193,9 @@ enum Condition {
         text: String,
         selector: Selector,
         patterns: PatternSet,
+        /// `serial` only: (index into `Policy::issuers`, serial) pairs, each held when the
+        /// certificate has that serial AND matches that issuer pin.
+        scoped: Vec<(usize, String)>,
     },
     /// The certificate matches one of these `issuers` (indexes into `Policy::issuers`).
     IssuerPin(Vec<usize>),
@@ -168,6 +207,9 @@ enum Condition {
 struct PatternSet {
     exact: ExactSet,
     others: Vec<Pattern>,
+    /// The selector is a whole rendered DN (`subject`, `issuer`): partial patterns match
+    /// only at its [`crate::dn::Boundaries`], never inside an escaped value.
+    whole_dn: bool,
 }
 
 #[derive(Debug)]
@@ -178,7 +220,22 @@ enum ExactSet {
 
 impl PatternSet {
     fn matches(&self, value: &str) -> bool {
-        self.matches_exact(value) || self.others.iter().any(|p| p.matches(value))
+        self.matches_exact(value) || self.matching_other(value).is_some()
+    }
+
+    /// The first non-exact pattern that matches `value`.
+    fn matching_other(&self, value: &str) -> Option<&Pattern> {
+        if self.others.is_empty() {
+            return None;
+        }
+        if self.whole_dn {
+            let boundaries = crate::dn::Boundaries::of(value);
+            self.others
+                .iter()
+                .find(|p| p.matches_dn(value, &boundaries))
+        } else {
+            self.others.iter().find(|p| p.matches(value))
+        }
     }
 
     fn matches_exact(&self, value: &str) -> bool {
@@ -193,7 +250,7 @@ impl PatternSet {
         if self.matches_exact(value) {
             return Some(Pattern::Exact(String::from(value)));
         }
-        self.others.iter().find(|p| p.matches(value)).cloned()
+        self.matching_other(value).cloned()
     }
 }
 
@@ -265,6 +322,33 @@ impl Policy {
     /// The inbound headers that never reach the upstream (see [`crate::strip`]).
     pub fn stripped_headers(&self) -> &crate::strip::StrippedHeaders {
         &self.stripped_headers
+    }
+
+    /// The request parameters that override the method (see [`crate::method_override`]):
+    /// a query carrying one is refused, and the filter checks form bodies with them.
+    pub fn method_override_params(&self) -> &crate::method_override::OverrideParams {
+        &self.override_params
+    }
+
+    /// v1.1 `strict_paths`.
+    pub fn strict_paths(&self) -> bool {
+        self.strict_paths
+    }
+
+    /// v1.1 `identity.peer_verification` (default [`PeerVerification::Connection`]).
+    pub fn peer_verification(&self) -> PeerVerification {
+        self.peer_verification
+    }
+
+    /// v1.1 filter extension `identity_cache_max_bytes`: the identity cache's byte budget.
+    pub fn identity_cache_max_bytes(&self) -> usize {
+        self.identity_cache_max_bytes
+    }
+
+    /// v1.1 filter extension `form_body_check.max_bytes`: `Some` when the filter must check
+    /// form bodies for method overrides (and refuse larger ones).
+    pub fn form_body_check_max_bytes(&self) -> Option<usize> {
+        self.form_body_check_max_bytes
     }
 
     /// Filter extension `host`: whose properties carry the peer certificate.

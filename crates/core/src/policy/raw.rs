@@ -46,6 +46,25 @@ pub struct RawPolicy {
     /// Filter extension (docs/DECISIONS.md): parsed certificates cached per VM (0 = off,
     /// at most [`super::MAX_IDENTITY_CACHE_SIZE`]; checked at compile time).
     pub identity_cache_size: Option<u32>,
+    /// v1.1: request-parameter names that override the method, besides the built-in
+    /// `_method`, `_HttpMethod` and the override header names (see
+    /// [`crate::method_override`]).
+    pub method_override_params: Vec<String>,
+    /// v1.1: refuse double percent-encoding and look-alikes of `.`, `/` and `\` in paths
+    /// (default `false`).
+    pub strict_paths: Option<bool>,
+    /// v1.1 filter extension: the identity cache's budget in bytes of parsed certificates.
+    pub identity_cache_max_bytes: Option<u32>,
+    /// v1.1 filter extension: check form bodies for method overrides (opt-in).
+    pub form_body_check: Option<RawFormBodyCheck>,
+}
+
+/// `form_body_check`: the filter buffers form bodies up to `max_bytes` and refuses those that
+/// carry a method-override parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawFormBodyCheck {
+    /// Largest form body inspected; a larger one is refused.
+    pub max_bytes: u32,
 }
 
 /// `host`: the proxy whose properties carry the peer certificate (filter extension).
@@ -66,6 +85,10 @@ pub struct RawIdentity {
     pub sources: Option<Vec<String>>,
     /// Require the clientAuth EKU (default `true`).
     pub require_client_auth_eku: Option<bool>,
+    /// v1.1: how the filter knows the proxy verified the peer certificate: `connection`
+    /// (default: the proxy reports it for this connection) or `listener` (the listener refuses
+    /// unverified certificates at the handshake).
+    pub peer_verification: Option<String>,
 }
 
 /// One entry of `issuers`.
@@ -116,6 +139,14 @@ pub enum RawPattern {
     Suffix(String),
     /// `{"glob": "..."}`.
     Glob(String),
+    /// v1.1, `serial` selector only: `{"issuer": "<issuers entry>", "serial": "<hex>"}`, the
+    /// serial of a certificate from that issuer (serials are unique per CA, not globally).
+    IssuerSerial {
+        /// Name of an `issuers` entry.
+        issuer: String,
+        /// The serial in hex (any case, `:` allowed).
+        serial: String,
+    },
 }
 
 /// A JSON object read in document order, duplicate keys rejected.
@@ -182,11 +213,25 @@ pub(super) static POLICY: Shape = Shape::Struct(&[
     Field::new("expose_reason", Shape::Bool, Optional),
     Field::new("host", Shape::Host, Optional),
     Field::new("identity_cache_size", Shape::U32, Optional),
+    Field::new("method_override_params", STRINGS, Defaulted),
+    Field::new("strict_paths", Shape::Bool, Optional),
+    Field::new("identity_cache_max_bytes", Shape::U32, Optional),
+    Field::new("form_body_check", Shape::Struct(FORM_BODY_CHECK), Optional),
 ]);
+
+const FORM_BODY_CHECK: &[Field] = &[Field::new("max_bytes", Shape::U32, Required)];
+
+/// `identity.peer_verification` values.
+pub const PEER_VERIFICATIONS: &[&str] = &["connection", "listener"];
 
 const IDENTITY: &[Field] = &[
     Field::new("sources", STRINGS, Optional),
     Field::new("require_client_auth_eku", Shape::Bool, Optional),
+    Field::new(
+        "peer_verification",
+        Shape::Choice(PEER_VERIFICATIONS),
+        Optional,
+    ),
 ];
 
 const ISSUER: &[Field] = &[
@@ -275,6 +320,10 @@ impl FromNode for RawPolicy {
             expose_reason: fields.optional("expose_reason")?,
             host: fields.optional("host")?,
             identity_cache_size: fields.optional("identity_cache_size")?,
+            method_override_params: fields.defaulted("method_override_params")?,
+            strict_paths: fields.optional("strict_paths")?,
+            identity_cache_max_bytes: fields.optional("identity_cache_max_bytes")?,
+            form_body_check: fields.optional("form_body_check")?,
         };
         fields.finish(policy)
     }
@@ -286,6 +335,7 @@ impl FromNode for RawIdentity {
         let identity = RawIdentity {
             sources: fields.optional("sources")?,
             require_client_auth_eku: fields.optional("require_client_auth_eku")?,
+            peer_verification: fields.optional("peer_verification")?,
         };
         fields.finish(identity)
     }
@@ -299,6 +349,16 @@ impl FromNode for RawIssuer {
             key_id: fields.optional("key_id")?,
         };
         fields.finish(issuer)
+    }
+}
+
+impl FromNode for RawFormBodyCheck {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let check = RawFormBodyCheck {
+            max_bytes: fields.required("max_bytes")?,
+        };
+        fields.finish(check)
     }
 }
 
@@ -431,7 +491,8 @@ mod tests {
         let raw = RawPolicy::from_json(
             r#"{
               "mode": "shadow",
-              "identity": { "sources": ["xfcc"], "require_client_auth_eku": false },
+              "identity": { "sources": ["xfcc"], "require_client_auth_eku": false,
+                            "peer_verification": "listener" },
               "issuers": { "ca": { "subject": "CN=CA", "key_id": "ab:cd" } },
               "revoked": { "serials": ["01"], "fingerprints_sha256": [] },
               "roles": { "b": [ { "subject.OU": ["X", {"prefix": "p"}, {"suffix": "s"}, {"glob": "*.g"}] } ], "a": [] },
@@ -548,12 +609,12 @@ mod tests {
             (
                 r#"{"rules": [], "modes": "x"}"#,
                 "modes",
-                "unknown field `modes`, expected one of `mode`, `identity`, `issuers`, `revoked`, `roles`, `rules`, `forward_headers`, `expose_reason`, `host`, `identity_cache_size` at line 1 column 21",
+                "unknown field `modes`, expected one of `mode`, `identity`, `issuers`, `revoked`, `roles`, `rules`, `forward_headers`, `expose_reason`, `host`, `identity_cache_size`, `method_override_params`, `strict_paths`, `identity_cache_max_bytes`, `form_body_check` at line 1 column 21",
             ),
             (
                 r#"{"rules": [], "identity": {"source": []}}"#,
                 "identity.source",
-                "unknown field `source`, expected one of `sources`, `require_client_auth_eku` at line 1 column 35",
+                "unknown field `source`, expected one of `sources`, `require_client_auth_eku`, `peer_verification` at line 1 column 35",
             ),
             (
                 r#"{"rules": [], "issuers": {"ca": {"subject": "CN=CA", "keyid": "ab"}}}"#,
@@ -772,27 +833,42 @@ mod tests {
             (
                 r#"{"prefx": "a"}"#,
                 "roles.r[0][\"subject.OU\"][0].prefx",
-                "unknown field `prefx`, expected one of `prefix`, `suffix`, `glob` at line 1 column 54",
+                "unknown field `prefx`, expected one of `prefix`, `suffix`, `glob`, `issuer`, `serial` at line 1 column 54",
             ),
             (
                 r#"{"prefix": "a", "suffix": "b"}"#,
                 "roles.r[0][\"subject.OU\"][0].suffix",
-                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\"; found \"prefix\" and \"suffix\" at line 1 column 70",
+                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\"; found \"prefix\" and \"suffix\" at line 1 column 70",
             ),
             (
                 r#"{ }"#,
                 "roles.r[0][\"subject.OU\"][0]",
-                "empty pattern object: give exactly one of \"prefix\", \"suffix\", \"glob\" at line 1 column 49",
+                "empty pattern object: give exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\" at line 1 column 49",
             ),
             (
                 "42",
                 "roles.r[0][\"subject.OU\"][0]",
-                "invalid type: number, expected a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\" at line 1 column 48",
+                "invalid type: number, expected a string or an object with exactly one of \"prefix\", \"suffix\", \"glob\" (or \"issuer\" and \"serial\") at line 1 column 48",
             ),
             (
                 r#"{"glob": 1}"#,
                 "roles.r[0][\"subject.OU\"][0].glob",
                 "invalid type: number, expected a string at line 1 column 56",
+            ),
+            (
+                r#"{"issuer": "a", "glob": "b"}"#,
+                "roles.r[0][\"subject.OU\"][0].glob",
+                "a pattern object takes exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\"; found \"issuer\" and \"glob\" at line 1 column 68",
+            ),
+            (
+                r#"{"issuer": "a"}"#,
+                "roles.r[0][\"subject.OU\"][0]",
+                "an issuer-scoped serial needs \"serial\" next to \"issuer\" at line 1 column 61",
+            ),
+            (
+                r#"{"serial": "01", "issuer": "a", "serial": "02"}"#,
+                "roles.r[0][\"subject.OU\"][0].serial",
+                "duplicate field `serial` at line 1 column 86",
             ),
         ];
         for (pattern, path, detail) in cases {
@@ -840,7 +916,8 @@ mod tests {
         let raw = RawPolicy::from_json(
             r#"{
               "mode": "shadow",
-              "identity": { "sources": ["xfcc"], "require_client_auth_eku": false },
+              "identity": { "sources": ["xfcc"], "require_client_auth_eku": false,
+                            "peer_verification": "listener" },
               "issuers": { "ca": { "subject": "CN=CA", "key_id": "ab" } },
               "revoked": { "serials": ["01"], "fingerprints_sha256": ["ff"] },
               "roles": { "r": [ { "san.dns": [{"glob": "*.a"}] } ] },
@@ -849,7 +926,11 @@ mod tests {
               "forward_headers": { "x-r": "roles" },
               "expose_reason": true,
               "host": "envoy",
-              "identity_cache_size": 7
+              "identity_cache_size": 7,
+              "method_override_params": ["verb"],
+              "strict_paths": true,
+              "identity_cache_max_bytes": 1024,
+              "form_body_check": { "max_bytes": 4096 }
             }"#,
         )
         .unwrap();
@@ -859,6 +940,7 @@ mod tests {
             identity: Some(RawIdentity {
                 sources: Some(vec![s("xfcc")]),
                 require_client_auth_eku: Some(false),
+                peer_verification: Some(s("listener")),
             }),
             issuers: RawMap(vec![(
                 s("ca"),
@@ -889,6 +971,10 @@ mod tests {
             expose_reason: Some(true),
             host: Some(RawHost::Envoy),
             identity_cache_size: Some(7),
+            method_override_params: vec![s("verb")],
+            strict_paths: Some(true),
+            identity_cache_max_bytes: Some(1024),
+            form_body_check: Some(RawFormBodyCheck { max_bytes: 4096 }),
         };
         assert_eq!(raw, expected);
     }

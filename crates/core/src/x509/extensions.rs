@@ -45,9 +45,9 @@ pub(super) struct ExtensionRef<'a> {
 /// not the GeneralName forms' content, which we never read. Decoding every form costs ~32 KB
 /// of the filter's .wasm (docs/wasm-size.md); SAN entries are read the same lenient way.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct AuthorityKeyIdentifierRef<'a> {
+pub(super) struct AuthorityKeyIdentifierRef<'a> {
     #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
-    key_identifier: Option<&'a OctetStringRef>,
+    pub(super) key_identifier: Option<&'a OctetStringRef>,
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
     authority_cert_issuer: Option<Vec<AnyRef<'a>>>,
     #[asn1(context_specific = "2", tag_mode = "IMPLICIT", optional = "true")]

@@ -74,9 +74,14 @@ fn count_begin_markers(text: &[u8]) -> usize {
 /// Accepting implies exactly one `-----BEGIN`: the header has one, the footer none, and every
 /// other byte is base64 or a line break.
 fn decode_canonical(text: &[u8]) -> Option<Vec<u8>> {
-    let inner = text
-        .strip_prefix(CANONICAL_HEADER)?
-        .strip_suffix(CANONICAL_FOOTER)?;
+    decode_canonical_block(text, CANONICAL_HEADER, CANONICAL_FOOTER)
+}
+
+/// [`decode_canonical`] for any armour: `header` and `footer` are the whole BEGIN/END lines.
+/// Inlined so the certificate path keeps its constant armour (109 bytes of .wasm otherwise).
+#[inline(always)]
+fn decode_canonical_block(text: &[u8], header: &[u8], footer: &[u8]) -> Option<Vec<u8>> {
+    let inner = text.strip_prefix(header)?.strip_suffix(footer)?;
     // `inner` is EOL, then lines each followed by EOL; the first EOL fixes the style.
     let (eol, body): (&[u8], &[u8]) = match inner.strip_prefix(b"\r\n") {
         Some(body) => (b"\r\n", body),
@@ -124,6 +129,31 @@ fn decode_strict(text: &[u8]) -> Result<Vec<u8>, CertError> {
     decoder
         .decode_to_end(&mut der)
         .map_err(|e| CertError::Pem(e.to_string()))?;
+    Ok(der)
+}
+
+/// The DER inside exactly one PEM block labelled `label` (`X509 CRL`), with the rules and
+/// the two decoders certificates use; errors are `pem-rfc7468`'s messages (or ours for the
+/// label and block count). The caller bounds the text's length.
+pub(crate) fn single_block_der(text: &[u8], label: &str) -> Result<Vec<u8>, alloc::string::String> {
+    let text = text.trim_ascii();
+    let header = format!("-----BEGIN {label}-----");
+    let footer = format!("-----END {label}-----");
+    if let Some(der) = decode_canonical_block(text, header.as_bytes(), footer.as_bytes()) {
+        return Ok(der);
+    }
+    match count_begin_markers(text) {
+        0 => return Err("no `-----BEGIN` line".to_string()),
+        1 => {}
+        count => return Err(format!("{count} PEM blocks; expected one `{label}`")),
+    }
+    let mut decoder = pem_rfc7468::Decoder::new_detect_wrap(text).map_err(|e| e.to_string())?;
+    let found = decoder.type_label();
+    if found != label {
+        return Err(format!("label is `{found}`, expected `{label}`"));
+    }
+    let mut der = Vec::new();
+    decoder.decode_to_end(&mut der).map_err(|e| e.to_string())?;
     Ok(der)
 }
 

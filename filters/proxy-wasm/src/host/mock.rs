@@ -45,6 +45,9 @@ enum Property {
 pub struct MockHost {
     properties: HashMap<String, Property>,
     headers: Vec<(String, Vec<u8>)>,
+    trailers: Vec<(String, Vec<u8>)>,
+    trailers_fail: bool,
+    body: Option<Vec<u8>>,
     headers_fail: bool,
     header_writes_fail: bool,
     now_nanos: Option<u64>,
@@ -84,6 +87,39 @@ impl MockHost {
         self
     }
 
+    /// Appends one request trailer instance.
+    pub fn with_trailer(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        self.trailers
+            .push((name.to_string(), value.as_ref().to_vec()));
+        self
+    }
+
+    /// Sets the (buffered) request body.
+    pub fn with_body(mut self, body: impl AsRef<[u8]>) -> Self {
+        self.body = Some(body.as_ref().to_vec());
+        self
+    }
+
+    /// Makes reading the request trailers fail.
+    pub fn with_trailer_read_failure(mut self) -> Self {
+        self.trailers_fail = true;
+        self
+    }
+
+    /// Every value of request trailer `name` as the upstream would see it (case-insensitive).
+    pub fn trailer_values(&self, name: &str) -> Vec<String> {
+        self.trailers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
+    /// Every request trailer instance, in order.
+    pub fn trailers(&self) -> &[(String, Vec<u8>)] {
+        &self.trailers
+    }
+
     /// Adds `:method` and `:path`.
     pub fn with_request(self, method: &str, path: &str) -> Self {
         self.with_header(":method", method)
@@ -118,6 +154,8 @@ impl MockHost {
     /// clears headers, the local response and logs) — for cache tests.
     pub fn next_request(&mut self) {
         self.headers.clear();
+        self.trailers.clear();
+        self.body = None;
         self.local_response = None;
         self.logs.clear();
         self.property_reads.set(0);
@@ -163,6 +201,15 @@ impl MockHost {
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
+    /// Every value of request header `name`, as bytes (case-insensitive).
+    pub fn header_bytes(&self, name: &str) -> Vec<&[u8]> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
             .collect()
     }
 
@@ -235,6 +282,26 @@ impl Host for MockHost {
         Ok(self.headers.clone())
     }
 
+    fn request_trailers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        if self.trailers_fail {
+            return Err(HostError::new("get_request_trailers", "InternalFailure"));
+        }
+        Ok(self.trailers.clone())
+    }
+
+    fn request_body(&self, start: usize, len: usize) -> Result<Option<Vec<u8>>, HostError> {
+        Ok(self
+            .body
+            .as_ref()
+            .map(|body| body.iter().skip(start).take(len).copied().collect()))
+    }
+
+    fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError> {
+        self.check_writable("remove_request_trailer")?;
+        self.trailers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        Ok(())
+    }
+
     fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
         self.check_writable("remove_request_header")?;
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
@@ -242,6 +309,10 @@ impl Host for MockHost {
     }
 
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
+        self.set_request_header_bytes(name, value.as_bytes())
+    }
+
+    fn set_request_header_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
         self.check_writable("set_request_header")?;
         match self
             .headers
@@ -250,7 +321,7 @@ impl Host for MockHost {
         {
             Some(first) => {
                 if let Some(slot) = self.headers.get_mut(first) {
-                    slot.1 = value.as_bytes().to_vec();
+                    slot.1 = value.to_vec();
                 }
                 let mut index = 0;
                 self.headers.retain(|(n, _)| {
@@ -259,9 +330,7 @@ impl Host for MockHost {
                     keep
                 });
             }
-            None => self
-                .headers
-                .push((name.to_string(), value.as_bytes().to_vec())),
+            None => self.headers.push((name.to_string(), value.to_vec())),
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 //! `panic = "abort"` that kills the VM and the host fails the request, which is fail closed.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{MapType, MetricType, Status};
+use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
 
 use super::{CounterId, Host, HostError, LogLevel};
 
@@ -48,10 +48,35 @@ impl Host for ProxyWasmHost {
         })
     }
 
+    fn set_request_header_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
+        hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, Some(value)).map_err(
+            |status| HostError::new(format!("set_request_header({name})"), status_name(status)),
+        )
+    }
+
     fn add_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
         hostcalls::add_map_value(MapType::HttpRequestHeaders, name, value).map_err(|status| {
             HostError::new(format!("add_request_header({name})"), status_name(status))
         })
+    }
+
+    fn request_trailers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        hostcalls::get_map_bytes(MapType::HttpRequestTrailers)
+            .map_err(|status| HostError::new("get_request_trailers", status_name(status)))
+    }
+
+    fn remove_request_trailer(&mut self, name: &str) -> Result<(), HostError> {
+        hostcalls::remove_map_value(MapType::HttpRequestTrailers, name).map_err(|status| {
+            HostError::new(
+                format!("remove_request_trailer({name})"),
+                status_name(status),
+            )
+        })
+    }
+
+    fn request_body(&self, start: usize, len: usize) -> Result<Option<Vec<u8>>, HostError> {
+        hostcalls::get_buffer(BufferType::HttpRequestBody, start, len)
+            .map_err(|status| HostError::new("get_request_body", status_name(status)))
     }
 
     fn send_local_response(

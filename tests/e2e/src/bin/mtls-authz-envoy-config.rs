@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup, XfccHandling};
+use mtls_authz_e2e::examples;
 use mtls_authz_e2e::{paths, wasm};
 
 const USAGE: &str = "usage: mtls-authz-envoy-config (--policy NAME|FILE | --no-filter) [--out FILE] \
@@ -93,6 +94,10 @@ fn run() -> Result<(), String> {
             let file = policy_file(policy);
             let policy = std::fs::read_to_string(&file)
                 .map_err(|e| format!("reading policy {}: {e}", file.display()))?;
+            // The shipped example names its proxy: `auto` would also read NGINX's `ngx.*`
+            // properties on Envoy (lint MA011).
+            let policy = examples::with_host_unless_set(&policy, "envoy")
+                .map_err(|e| format!("policy {}: {e}", file.display()))?;
             let wasm = args.wasm.clone().unwrap_or_else(|| {
                 paths::repo_root()
                     .join("target/wasm32-wasip1/release")

@@ -38,6 +38,11 @@ pub(crate) struct CheckArgs {
     /// The client presents no TLS certificate.
     #[arg(long)]
     no_cert: bool,
+    /// The proxy let `--cert` through without verifying it (Envoy
+    /// `connection.peer_certificate_valid` false: `ACCEPT_UNTRUSTED`, or a resumed TLS
+    /// session on Envoy 1.40).
+    #[arg(long, requires = "cert")]
+    cert_unverified: bool,
     /// Request method, exactly as sent.
     #[arg(long)]
     method: String,
@@ -48,6 +53,10 @@ pub(crate) struct CheckArgs {
     /// policy lists the `xfcc` source.
     #[arg(long = "header", value_name = "NAME:VALUE")]
     headers: Vec<String>,
+    /// Request body; with the policy's `form_body_check`, an allowed form body (per the
+    /// `content-type` header) is checked for method overrides as the filter does.
+    #[arg(long)]
+    body: Option<String>,
     /// Evaluate at this time (RFC 3339) instead of now.
     #[arg(long)]
     time: Option<String>,
@@ -173,8 +182,13 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         field: "x-forwarded-client-cert",
         detail: String::from("malformed header"),
     };
+    let vouched = loaded
+        .policy
+        .peer_verification()
+        .trusts(!args.cert_unverified);
     let client = match &presented {
         Presented::None => ClientCert::Absent,
+        Presented::Peer(_) if !vouched => ClientCert::Unverified,
         Presented::Peer(identity) | Presented::Xfcc(Ok(identity)) => ClientCert::Present(identity),
         Presented::Xfcc(Err(e)) => ClientCert::Invalid(e),
         Presented::XfccMalformed(_) => ClientCert::Invalid(&malformed_xfcc),
@@ -183,7 +197,19 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         method: &args.method,
         path: &args.path,
     };
-    let decision = loaded.policy.evaluate(&request, client, now);
+    let mut decision = loaded.policy.evaluate(&request, client, now);
+    if let (true, Mode::Enforce, Some(body)) =
+        (decision.is_allowed(), loaded.policy.mode(), &args.body)
+    {
+        let kind = headers
+            .iter()
+            .find(|(name, _)| name == "content-type")
+            .and_then(|(_, value)| loaded.policy.form_body_to_check(value.as_bytes()));
+        if let Some(refused) = kind.and_then(|k| loaded.policy.check_form_body(&k, body.as_bytes()))
+        {
+            decision = refused;
+        }
+    }
     let normalized = normalize_path(&args.path).ok();
     let checked = loaded.policy.check_identity(client, now);
     let rejection = checked.err();

@@ -4,7 +4,7 @@
 //! |-------|-----------------|---------|
 //! | MA001 | error           | write methods (or every method) open to `authenticated` |
 //! | MA002 | warning / error | `public` beyond health/readiness paths (error with write methods) |
-//! | MA003 | warning         | role on subject names without `issuer_pin` while several issuers exist |
+//! | MA003 | warning         | matcher that grants a role from CA-chosen values without `issuer_pin` or `fingerprint_sha256` |
 //! | MA004 | error           | `prefix`/`suffix`/`glob` on a whole `subject`/`issuer` DN |
 //! | MA005 | warning         | rule shadowed by an earlier one (duplicate or broader) |
 //! | MA006 | warning         | rule without `methods` (matches every method) |
@@ -12,6 +12,8 @@
 //! | MA008 | warning         | `{param}` route with no `bind` and no `forward_headers` |
 //! | MA009 | error / warning | `xfcc` source: error next to `peer_certificate`, warning alone |
 //! | MA010 | warning         | `issuers` entry without `key_id` (any CA with that name matches) |
+//! | MA011 | warning         | `host` left to `auto` (Envoy would also read NGINX's `ngx.*` properties) |
+//! | MA012 | info            | `identity.peer_verification: listener` (sound only if the listener verifies every handshake) |
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -24,7 +26,7 @@ use crate::load;
 use crate::output::{self, Exit, Format, Report};
 use crate::path_pattern;
 
-use mtls_authz_core::policy::raw::{RawPattern, RawRule};
+use mtls_authz_core::policy::raw::{RawHost, RawPattern, RawRule};
 use mtls_authz_core::policy::RawPolicy;
 
 use crate::document::{is_write_method, partial_kind, pattern_as_written, AUTHENTICATED, PUBLIC};
@@ -150,9 +152,16 @@ const HEALTH_SEGMENTS: &[&str] = &[
     "ping",
 ];
 
-/// Subject-name selectors any issuer can put in a certificate.
-fn is_subject_name_selector(selector: &str) -> bool {
-    selector == "subject" || selector.starts_with("subject.")
+/// Selectors whose values no CA can choose for a certificate of another CA: the pinned
+/// issuer and the certificate's own hash. Every other selector — names, SANs, SPIFFE ID,
+/// serial, extensions, EKU, even the issuer's DN — is whatever the issuing CA wrote.
+const CA_INDEPENDENT_SELECTORS: [&str; 2] = ["issuer_pin", "fingerprint_sha256"];
+
+/// Whether every pattern of a `serial` condition is scoped to an issuer.
+fn serials_all_scoped(patterns: &[RawPattern]) -> bool {
+    patterns
+        .iter()
+        .all(|p| matches!(p, RawPattern::IssuerSerial { .. }))
 }
 
 fn writes(rule: &RawRule) -> Vec<&str> {
@@ -230,31 +239,33 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
             ));
         }
     }
-    if doc.issuers.len() > 1 {
-        for (role, matchers) in doc.roles.iter() {
-            for (index, matcher) in matchers.iter().enumerate() {
-                if matcher.get("issuer_pin").is_some() {
-                    continue;
-                }
-                let names: Vec<&str> = matcher
-                    .iter()
-                    .map(|(selector, _)| selector)
-                    .filter(|s| is_subject_name_selector(s))
-                    .collect();
-                if !names.is_empty() {
-                    findings.push(Finding::on_role(
-                        "MA003",
-                        Severity::Warning,
-                        role,
-                        format!(
-                            "matcher {index} trusts {} from any of the {} issuers: each CA can mint those names",
-                            names.join(", "),
-                            doc.issuers.len()
-                        ),
-                        "add \"issuer_pin\": [\"<issuer>\"] to the matcher",
-                    ));
-                }
+    for (role, matchers) in doc.roles.iter() {
+        for (index, matcher) in matchers.iter().enumerate() {
+            let pinned = matcher
+                .iter()
+                .any(|(selector, _)| CA_INDEPENDENT_SELECTORS.contains(&selector));
+            let scoped_serial = matcher
+                .get("serial")
+                .is_some_and(|patterns| serials_all_scoped(patterns));
+            if pinned || scoped_serial {
+                continue;
             }
+            let names: Vec<&str> = matcher.iter().map(|(selector, _)| selector).collect();
+            let fix = if names.contains(&"serial") {
+                "scope each serial to its CA ({\"issuer\": \"<issuer>\", \"serial\": \"<hex>\"}: serials are unique per CA only), or add \"issuer_pin\": [\"<issuer>\"] to the matcher"
+            } else {
+                "add \"issuer_pin\": [\"<issuer>\"] (an `issuers` entry with its key_id) to the matcher, or pin \"fingerprint_sha256\""
+            };
+            findings.push(Finding::on_role(
+                "MA003",
+                Severity::Warning,
+                role,
+                format!(
+                    "matcher {index} grants `{role}` on {}: any CA the proxy trusts can issue a certificate with those values",
+                    names.join(", ")
+                ),
+                fix,
+            ));
         }
     }
     for (role, matchers) in doc.roles.iter() {
@@ -271,7 +282,7 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
                         Severity::Error,
                         role,
                         format!(
-                            "matcher {index} matches the whole {selector} DN with {}: a CN such as `x,OU=Admins` or an extra RDN satisfies it",
+                            "matcher {index} matches the whole {selector} DN with {}: an extra or reordered RDN satisfies it (`*` spans RDNs)",
                             pattern_as_written(pattern)
                         ),
                         &format!("match one attribute exactly, e.g. \"{selector}.OU\": [\"Admins\"]"),
@@ -362,6 +373,33 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
     }
     findings.extend(xfcc_source(doc));
     findings.extend(issuers_without_key_id(doc));
+    if matches!(doc.host, None | Some(RawHost::Auto)) {
+        findings.push(Finding::new(
+            "MA011",
+            Severity::Warning,
+            Location::Field("host"),
+            String::from(
+                "`host` is `auto`: until it has seen a request, the filter on Envoy also reads NGINX's `ngx.*` properties, which another filter can set through filter state",
+            ),
+            "set \"host\": \"envoy\" (Envoy, Istio) or \"nginx\" (ngx_wasm_module)",
+        ));
+    }
+    let listener_verified = doc
+        .identity
+        .as_ref()
+        .and_then(|identity| identity.peer_verification.as_deref())
+        == Some("listener");
+    if listener_verified {
+        findings.push(Finding::new(
+            "MA012",
+            Severity::Info,
+            Location::Field("identity.peer_verification"),
+            String::from(
+                "`listener`: the filter accepts a certificate Envoy reports not verified (resumed TLS sessions); sound only if the listener refuses unverified certificates at the handshake",
+            ),
+            "keep `trusted_ca` and the default `trust_chain_verification: VERIFY_TRUST_CHAIN` on every listener that runs this policy; or turn session resumption off and use `connection`",
+        ));
+    }
     findings
 }
 
@@ -567,8 +605,9 @@ mod tests {
     #[test]
     fn clean_policy_has_no_findings() {
         let json = r#"{
+            "host": "envoy",
             "issuers": {"a": {"subject": "CN=A", "key_id": "0a0b"}},
-            "roles": {"reader": [{"subject.OU": ["Readers"]}]},
+            "roles": {"reader": [{"subject.OU": ["Readers"], "issuer_pin": ["a"]}]},
             "rules": [
                 {"name": "read", "methods": ["GET"], "paths": ["/items/{id}"], "allow": ["reader"], "bind": {"id": "subject.CN"}},
                 {"name": "health", "methods": ["GET"], "paths": ["/healthz"], "allow": ["public"]}
@@ -752,6 +791,91 @@ mod tests {
             serde_json::to_string(&field).unwrap(),
             r#"{"id":"MA009","severity":"error","field":"identity.sources","message":"m","fix":"f"}"#
         );
+    }
+
+    /// MA003 covers every CA-chosen selector, whatever the number of `issuers` (the proxy's
+    /// trust bundle is not in the policy), and names the role.
+    #[test]
+    fn roles_a_foreign_ca_can_mint() {
+        let json = r#"{
+            "host": "envoy",
+            "issuers": {"ca": {"subject": "CN=CA", "key_id": "0a0b"}},
+            "roles": {
+                "by-spiffe": [{"spiffe_id": ["spiffe://example.org/ns/a/sa/b"]}],
+                "by-san": [{"san.dns": ["a.example"]}],
+                "by-ext": [{"ext.1.2.3.4": ["x"]}],
+                "by-eku": [{"eku": ["clientAuth"]}],
+                "by-issuer-name": [{"issuer.CN": ["CA"]}],
+                "by-serial": [{"serial": ["01ab"]}],
+                "by-mixed-serial": [{"serial": ["01ab", {"issuer": "ca", "serial": "02"}]}],
+                "by-subject": [{"subject.OU": ["A"]}, {"subject.OU": ["B"], "issuer_pin": ["ca"]}],
+                "pinned": [{"spiffe_id": ["spiffe://example.org/x"], "issuer_pin": ["ca"]}],
+                "scoped-serial": [{"serial": [{"issuer": "ca", "serial": "01ab"}]}],
+                "fingerprint": [{"fingerprint_sha256": ["95e7e6bcc20a44a35de77c35e4eb2d489714095aadf075b77bfb24622d1892c4"]}]
+            },
+            "rules": [{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["by-spiffe", "by-san", "by-ext", "by-eku", "by-issuer-name", "by-serial", "by-mixed-serial", "by-subject", "pinned", "scoped-serial", "fingerprint"]}]
+        }"#;
+        let found = findings_of(json, "MA003");
+        let roles: Vec<&str> = found.iter().map(|(at, _, _)| at.as_str()).collect();
+        assert_eq!(
+            roles,
+            [
+                "role[by-spiffe]",
+                "role[by-san]",
+                "role[by-ext]",
+                "role[by-eku]",
+                "role[by-issuer-name]",
+                "role[by-serial]",
+                "role[by-mixed-serial]",
+                "role[by-subject]"
+            ]
+        );
+        assert_eq!(
+            found[0].2,
+            "matcher 0 grants `by-spiffe` on spiffe_id: any CA the proxy trusts can issue a certificate with those values"
+        );
+        let doc = RawPolicy::from_json(json).unwrap();
+        let serial = lint(&doc)
+            .into_iter()
+            .find(|f| f.at == Location::Role(String::from("by-serial")))
+            .unwrap();
+        assert!(
+            serial.fix.starts_with("scope each serial to its CA"),
+            "{}",
+            serial.fix
+        );
+    }
+
+    #[test]
+    fn host_and_peer_verification_findings() {
+        let rules =
+            r#""rules": [{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["public"]}]"#;
+        let at = |json: &str, id: &str| -> Vec<(String, Severity)> {
+            findings_of(json, id)
+                .into_iter()
+                .map(|(at, s, _)| (at, s))
+                .collect()
+        };
+        assert_eq!(
+            at(&format!("{{{rules}}}"), "MA011"),
+            [("host".to_string(), Severity::Warning)]
+        );
+        assert_eq!(
+            at(&format!(r#"{{"host": "auto", {rules}}}"#), "MA011").len(),
+            1
+        );
+        assert!(at(&format!(r#"{{"host": "nginx", {rules}}}"#), "MA011").is_empty());
+        let listener = format!(
+            r#"{{"host": "envoy", "identity": {{"peer_verification": "listener"}}, {rules}}}"#
+        );
+        assert_eq!(
+            at(&listener, "MA012"),
+            [("identity.peer_verification".to_string(), Severity::Info)]
+        );
+        let connection = format!(
+            r#"{{"host": "envoy", "identity": {{"peer_verification": "connection"}}, {rules}}}"#
+        );
+        assert!(at(&connection, "MA012").is_empty());
     }
 
     #[test]

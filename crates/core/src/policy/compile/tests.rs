@@ -300,6 +300,21 @@ fn matcher_errors() {
             "empty pattern list",
         ),
         (
+            r#"{"r": [{"subject.OU": [{"issuer": "a", "serial": "01"}]}]}"#,
+            r#"roles.r[0]["subject.OU"][0]"#,
+            "an {\"issuer\", \"serial\"} pattern is only for the `serial` selector",
+        ),
+        (
+            r#"{"r": [{"serial": [{"issuer": "nope", "serial": "01"}]}]}"#,
+            "roles.r[0].serial[0].issuer",
+            "issuer \"nope\" is not defined in `issuers`",
+        ),
+        (
+            r#"{"r": [{"serial": [{"issuer": "ca", "serial": "0x1"}]}]}"#,
+            "roles.r[0].serial[0].serial",
+            "a serial is hex digits",
+        ),
+        (
             r#"{"r": [{"subject.OU": ["A", ""]}]}"#,
             r#"roles.r[0]["subject.OU"][1]"#,
             "empty exact pattern",

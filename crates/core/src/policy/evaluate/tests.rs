@@ -1034,3 +1034,88 @@ fn as_sent_refuses_paths_the_upstream_would_see_differently() {
         (200, "allow:rule[health]:public".to_string())
     );
 }
+
+/// A `serial` pattern scoped to an issuer holds only for that issuer's certificate; a plain
+/// one holds for any CA's certificate with that serial.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn issuer_scoped_serials() {
+    let policy = Policy::from_json(
+        r#"{
+          "issuers": {
+            "health-ca": { "subject": "CN=Example Health Issuing CA,O=Example Health", "key_id": "9f1c" },
+            "other-ca": { "subject": "CN=Other CA" }
+          },
+          "roles": {
+            "scoped": [ { "serial": [ {"issuer": "other-ca", "serial": "01ab"}, {"issuer": "health-ca", "serial": "01:AB"} ] } ],
+            "wrong-ca": [ { "serial": [ {"issuer": "other-ca", "serial": "01ab"} ] } ],
+            "plain": [ { "serial": ["01ab"] } ]
+          },
+          "rules": [ { "name": "r", "methods": ["GET"], "paths": ["/r"], "allow": ["authenticated"] } ]
+        }"#,
+    )
+    .unwrap();
+    let alice = clinician();
+    assert_eq!(policy.roles_of(&alice), ["scoped", "plain"]);
+    let mut foreign = clinician();
+    foreign.issuer = dn(&[("CN", "Other CA")]);
+    foreign.authority_key_id = None;
+    assert_eq!(policy.roles_of(&foreign), ["scoped", "wrong-ca", "plain"]);
+    let mut other_serial = clinician();
+    other_serial.serial = "01ac".to_string();
+    assert!(policy.roles_of(&other_serial).is_empty());
+}
+
+/// Zero and negative serials are not usable identities (RFC 5280 §4.1.2.2).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn serials_must_be_positive() {
+    let policy = policy();
+    for serial in ["0", "-81", "-01"] {
+        let mut cert = clinician();
+        cert.serial = serial.to_string();
+        let d = decide(
+            &policy,
+            "GET",
+            "/patient-records/1",
+            ClientCert::Present(&cert),
+        );
+        assert_eq!(
+            outcome(&d),
+            (401, "unauthenticated:serial_not_positive".to_string()),
+            "{serial}"
+        );
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn method_override_parameters_are_refused_before_identity() {
+    let policy = policy();
+    for path in [
+        "/patient-records/1?_method=DELETE",
+        "/healthz?x=1&%5Fmethod=DELETE",
+        "/a/../patient-records?_method",
+    ] {
+        let d = decide(&policy, "GET", path, ClientCert::Absent);
+        assert_eq!(
+            outcome(&d),
+            (400, "bad_request:method_override".to_string()),
+            "{path}"
+        );
+        assert_eq!(d.upstream_path, None);
+    }
+    let extra = Policy::from_json(
+        r#"{"method_override_params": ["verb"], "rules": [{"name": "h", "methods": ["GET"], "paths": ["/healthz"], "allow": ["public"]}]}"#,
+    )
+    .unwrap();
+    let d = decide(&extra, "GET", "/healthz?Verb=DELETE", ClientCert::Absent);
+    assert_eq!(
+        outcome(&d),
+        (400, "bad_request:method_override".to_string())
+    );
+    let d = decide(&extra, "GET", "/healthz?verbose=1", ClientCert::Absent);
+    assert_eq!(outcome(&d), (200, "allow:rule[h]:public".to_string()));
+    let err = Policy::from_json(r#"{"method_override_params": ["[x]"], "rules": []}"#).unwrap_err();
+    assert_eq!(err.path(), "method_override_params[0]");
+}
