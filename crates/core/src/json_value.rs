@@ -203,7 +203,7 @@ impl Reader<'_> {
         if self.depth >= self.max_depth {
             *self.failure = Failure::TooDeep;
             return Err(E::custom(alloc::format!(
-                "nested deeper than {} levels",
+                "nesting deeper than {} (the limit)",
                 self.max_depth
             )));
         }
@@ -399,7 +399,7 @@ mod tests {
             error,
             JsonError::TooDeep {
                 max_depth: 3,
-                detail: String::from("nested deeper than 3 levels at line 1 column 4"),
+                detail: String::from("nesting deeper than 3 (the limit) at line 1 column 4"),
             }
         );
         // Far beyond serde_json's own 128-level guard: still our error, no stack overflow.

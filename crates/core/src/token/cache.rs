@@ -197,6 +197,12 @@ impl<V> TokenCache<V> {
         self.limits
     }
 
+    /// Length of the insertion-order queue, tombstones included (tests check it stays bounded).
+    #[cfg(test)]
+    pub(crate) fn queue_len(&self) -> usize {
+        self.order.len()
+    }
+
     /// Evicts the oldest live entry; `false` when there is none.
     fn evict_oldest(&mut self) -> bool {
         while let Some((digest, seq)) = self.order.pop_front() {
