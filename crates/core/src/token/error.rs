@@ -20,11 +20,11 @@ pub enum Part {
 }
 
 impl Part {
-    /// `header`, `claims`, `signature`.
+    /// `header`, `claims set`, `signature`.
     pub const fn name(self) -> &'static str {
         match self {
             Part::Header => "header",
-            Part::Claims => "claims",
+            Part::Claims => "claims set",
             Part::Signature => "signature",
         }
     }

@@ -194,11 +194,11 @@ fn refusals_say_what_and_why() {
         ),
         (
             "duplicate-sub",
-            "the claims names the member \"sub\" twice (readers disagree on which one counts)",
+            "the claims set names the member \"sub\" twice (readers disagree on which one counts)",
         ),
         (
             "duplicate-sub-escaped",
-            "the claims names the member \"sub\" twice (readers disagree on which one counts)",
+            "the claims set names the member \"sub\" twice (readers disagree on which one counts)",
         ),
         (
             "duplicate-alg",
@@ -237,10 +237,10 @@ fn refusals_say_what_and_why() {
             "cnf-hex-thumbprint",
             "claim cnf.x5t#S256: 48 bytes; a SHA-256 certificate thumbprint is 32",
         ),
-        ("claims-array", "the claims is not a JSON object: an array, not an object"),
+        ("claims-array", "the claims set is not a JSON object: an array, not an object"),
         (
             "deeply-nested",
-            "the claims is not a JSON object: nesting deeper than 16 (the limit) at line 1 column 559",
+            "the claims set is not a JSON object: nesting deeper than 16 (the limit) at line 1 column 559",
         ),
         (
             "signature-standard-base64",
@@ -270,7 +270,7 @@ fn refusals_say_what_and_why() {
     }
     let padded = error("padded-base64url").to_string();
     assert!(
-        padded.starts_with("the claims is not base64url: padding `=` at offset ")
+        padded.starts_with("the claims set is not base64url: padding `=` at offset ")
             && padded.ends_with(" (base64url in a JWS has no padding, RFC 7515 §2)"),
         "{padded}"
     );
@@ -674,7 +674,7 @@ fn limits_are_checked_before_decoding() {
             ..TokenLimits::DEFAULT
         })
         .to_string(),
-        "the claims is not a JSON object: nesting deeper than 1 (the limit) at line 1 column 197"
+        "the claims set is not a JSON object: nesting deeper than 1 (the limit) at line 1 column 197"
     );
     // The same token passes with the limits at its exact sizes.
     assert!(Jws::parse(
