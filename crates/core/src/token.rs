@@ -68,6 +68,20 @@ pub fn verify(
     Jws::parse(token, config.limits())?.verify(keys, config, now)
 }
 
+/// The token of an `Authorization` header value written `Bearer <token>` (RFC 6750 §2.1: the
+/// scheme in any letter case, then one or more spaces), or `None` for another scheme or no
+/// token. Whitespace around the value is ignored (proxies hand over header values trimmed); the
+/// token itself is not checked here ([`verify`] refuses anything but strict base64url).
+pub fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let value = value.trim_ascii();
+    let (scheme, rest) = value.split_at_checked(6)?;
+    if !scheme.eq_ignore_ascii_case(b"bearer") || !rest.starts_with(b" ") {
+        return None;
+    }
+    let token = rest.trim_ascii_start();
+    (!token.is_empty()).then_some(token)
+}
+
 /// A token whose structure has been read (see [`Jws::parse`]) but that has NOT been checked:
 /// [`Jws::verify`] does that.
 #[derive(Clone, Debug)]

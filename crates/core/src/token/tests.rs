@@ -1426,3 +1426,28 @@ fn cached_tokens_are_still_bound_per_request() {
     assert_eq!(request(&alice, NOW), Ok(()));
     assert_eq!(verifications, 1);
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn bearer_tokens_are_taken_from_the_authorization_value() {
+    assert_eq!(
+        bearer_token(b"Bearer abc.def.ghi"),
+        Some(&b"abc.def.ghi"[..])
+    );
+    assert_eq!(bearer_token(b"bearer   abc"), Some(&b"abc"[..]));
+    assert_eq!(bearer_token(b" BEARER abc \t"), Some(&b"abc"[..]));
+    // The token is not judged here: a space inside it is verify's to refuse.
+    assert_eq!(bearer_token(b"Bearer a b"), Some(&b"a b"[..]));
+    for other in [
+        &b""[..],
+        b"Bearer",
+        b"Bearer ",
+        b"Bearerabc",
+        b"Bearer\tabc",
+        b"Basic YWxpY2U6cHc=",
+        b"DPoP abc.def.ghi",
+        b"Token abc",
+    ] {
+        assert_eq!(bearer_token(other), None, "{other:?}");
+    }
+}
