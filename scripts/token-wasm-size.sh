@@ -102,9 +102,12 @@ fn token_probe(bytes: &[u8]) -> usize {
 }
 s = open(path).read()
 s = s.replace("impl RootContext for MtlsAuthzRoot {", probes[name] + "\nimpl RootContext for MtlsAuthzRoot {", 1)
-call = ("        self.flush();\n        if let Some(b) = bytes.as_deref().filter(|b| b.first() == Some(&%s)) {\n"
-        "            core::hint::black_box(%s(b));\n        }\n        match Filter::configure(") % (marker, name)
-s = s.replace("        self.flush();\n        match Filter::configure(", call, 1)
+# Before the configure call (a second probe goes before the first one's call).
+anchor = "        match Filter::configure(&mut host, bytes.as_deref())"
+assert anchor in s, "on_configure changed: update the probe anchor"
+call = ("        if let Some(b) = bytes.as_deref().filter(|b| b.first() == Some(&%s)) {\n"
+        "            core::hint::black_box(%s(b));\n        }\n") % (marker, name)
+s = s.replace(anchor, call + anchor, 1)
 open(path, "w").write(s)
 PY
 }
