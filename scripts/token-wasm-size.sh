@@ -20,7 +20,7 @@ mkdir -p "$work"
 fresh_tree() {
     rm -rf "$tree"
     mkdir -p "$tree"
-    (cd "$ROOT" && git ls-files -z | xargs -0 tar -cf - 2>/dev/null) | tar -xf - -C "$tree"
+    (cd "$ROOT" && git ls-files -z | xargs -0 tar -cf - 2>/dev/null) | tar -xmf - -C "$tree"  # -m: fresh mtimes, so cargo never reuses a build of another variant
     ln -sfn "$ROOT/.tools" "$tree/.tools"
 }
 
