@@ -1,6 +1,6 @@
 //! Generates `$OUT_DIR/embedded_fixtures.rs`: every fixture file the drivers read (case tables,
-//! policies, certificates, CRLs; not the private keys, which only TLS clients need) as an
-//! `include_bytes!` entry keyed by its path under `tests/fixtures`.
+//! policies, certificates, CRLs, tokens and JWK sets; not the private keys, which only TLS
+//! clients need) as an `include_bytes!` entry keyed by its path under `tests/fixtures`.
 //!
 //! Targets without a file system (wasm32-unknown-unknown under wasm-bindgen-test) load fixtures
 //! from this copy. The list comes from the directories at build time, and the directories are
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The directories under `tests/fixtures` that are embedded, recursively.
-const EMBEDDED_DIRS: [&str; 4] = ["cases", "policies", "certs", "crls"];
+const EMBEDDED_DIRS: [&str; 5] = ["cases", "policies", "certs", "crls", "tokens"];
 
 fn main() {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")

@@ -6,6 +6,7 @@ use std::io;
 use std::path::PathBuf;
 
 use mtls_authz_core::crl::CrlError;
+use mtls_authz_core::token::JwksError;
 use mtls_authz_core::{CertError, PolicyError};
 
 /// Why a command could not produce an answer.
@@ -19,6 +20,8 @@ pub(crate) enum CliError {
     Certificate { file: PathBuf, source: CertError },
     /// A CRL (or the CA certificate given to check it) could not be read as one.
     Crl { file: PathBuf, source: CrlError },
+    /// A JWK set could not be read as one.
+    Jwks { file: PathBuf, source: JwksError },
     /// An OpenAPI document is not valid JSON/YAML or not OpenAPI 3.x.
     OpenApi { file: PathBuf, detail: String },
     /// A command-line value is malformed (`--time`, `--header`...).
@@ -47,6 +50,9 @@ impl fmt::Display for CliError {
                 write!(f, "{}: invalid certificate: {source}", file.display())
             }
             CliError::Crl { file, source } => write!(f, "{}: {source}", file.display()),
+            CliError::Jwks { file, source } => {
+                write!(f, "{}: {source} ({})", file.display(), source.code())
+            }
             CliError::OpenApi { file, detail } => {
                 write!(f, "{}: invalid OpenAPI document: {detail}", file.display())
             }

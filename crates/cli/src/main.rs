@@ -2,8 +2,8 @@
 //! same core (and the same v1 documents) the proxy-wasm filter runs.
 //!
 //! Exit codes: 0 = allowed / valid / clean, 1 = denied / error-level finding / audit gap /
-//! refused or stale CRL, 2 = bad input (unreadable file, invalid JSON, invalid certificate,
-//! not a CRL, bad flag).
+//! refused or stale CRL / refused token, 2 = bad input (unreadable file, invalid JSON, invalid
+//! certificate, not a CRL, not a key set, bad flag).
 
 mod clock;
 mod commands;
@@ -44,6 +44,8 @@ enum Command {
     Audit(commands::audit::AuditArgs),
     /// Certificate revocation lists: `crl inspect FILE [--issuer CA.pem]`.
     Crl(commands::crl::CrlArgs),
+    /// Access tokens: `token inspect TOKEN|FILE [--jwks FILE] [--cert CERT] [--iss ISS] [--aud AUD]`.
+    Token(commands::token::TokenArgs),
 }
 
 fn run(cli: Cli) -> Result<Report, CliError> {
@@ -54,6 +56,7 @@ fn run(cli: Cli) -> Result<Report, CliError> {
         Command::Lint(args) => commands::lint::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
         Command::Crl(args) => commands::crl::run(&args),
+        Command::Token(args) => commands::token::run(&args),
     }
 }
 

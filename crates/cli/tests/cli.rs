@@ -1234,3 +1234,198 @@ fn crl_inspect_exit_codes_and_refusal_codes() {
         .assert()
         .code(2);
 }
+
+// ---------------------------------------------------------------- token inspect
+
+const TOKENS: &str = "tests/fixtures/tokens";
+
+/// Every token fixture through `token inspect` with the manifest's key set, issuer, audience,
+/// time and certificate: the CLI reports exactly what the core decides (the first problem is
+/// the manifest's expected code, then the binding), with exit 0 only when nothing is wrong.
+#[test]
+fn token_inspect_reports_what_the_core_decides_for_every_fixture() {
+    let manifest = mtls_authz_fixtures::tokens::manifest();
+    for token in &manifest.tokens {
+        let file = format!("{TOKENS}/{}", token.file);
+        let jwks = format!("{TOKENS}/{}", token.jwks);
+        let mut args = vec![
+            "token",
+            "inspect",
+            &file,
+            "--jwks",
+            &jwks,
+            "--iss",
+            &manifest.issuer,
+            "--aud",
+            &manifest.audience,
+            "--time",
+            &manifest.time,
+            "--format",
+            "json",
+        ];
+        let cert = token.cert.as_deref().map(cert);
+        if let (Some(cert), Some(_)) = (&cert, &token.binding) {
+            args.extend(["--cert", cert]);
+        }
+        let mut expected: Vec<&str> = Vec::new();
+        if token.expect != "ok" {
+            expected.push(&token.expect);
+        }
+        if let Some(binding) = token.binding.as_deref().filter(|b| *b != "ok") {
+            expected.push(binding);
+        }
+        let code = if expected.is_empty() { 0 } else { 1 };
+        let json = stdout_json(mtls_authz().args(&args), code);
+        let codes: Vec<&str> = json["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["code"].as_str().unwrap())
+            .collect();
+        // The first problem is the manifest's; check() may list more after it.
+        assert_eq!(codes.first(), expected.first(), "{}: {codes:?}", token.name);
+        if token.expect == "ok" {
+            assert_eq!(codes, expected, "{}", token.name);
+            assert!(
+                json["signature"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("verified with "),
+                "{}",
+                token.name
+            );
+        }
+        assert_eq!(
+            json["accepted"],
+            json!(expected.is_empty()),
+            "{}",
+            token.name
+        );
+    }
+}
+
+#[test]
+fn token_inspect_json_shows_header_claims_and_what_was_not_checked() {
+    let json = stdout_json(
+        mtls_authz().args([
+            "token",
+            "inspect",
+            &format!("{TOKENS}/valid-es256.jwt"),
+            "--time",
+            TIME,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(
+        json["header"],
+        json!({"alg": "ES256", "typ": "JWT", "kid": "es256-1"})
+    );
+    assert_eq!(json["claims"]["sub"], json!("alice"));
+    assert_eq!(
+        json["claims"]["cnf"],
+        json!({"x5t#S256": "zlMbPgMKrsQi7_bjlT2XzCg9MTwpYyUK6VL5D23__H8"})
+    );
+    assert_eq!(json["signature"], json!("not checked (no --jwks)"));
+    assert_eq!(
+        json["not_checked"],
+        json!([
+            "key and signature (no --jwks)",
+            "issuer (no --iss)",
+            "audience (no --aud)",
+            "certificate binding (no --cert)"
+        ])
+    );
+    // The token given on the command line instead of a file; alg and typ restricted.
+    let text = std::fs::read_to_string(repo_root().join(TOKENS).join("valid-es256.jwt")).unwrap();
+    let json = stdout_json(
+        mtls_authz().args([
+            "token", "inspect", &text, "--alg", "EdDSA", "--typ", "at+jwt", "--time", TIME,
+            "--format", "json",
+        ]),
+        1,
+    );
+    assert_eq!(json["token"], json!("(argument)"));
+    let codes: Vec<&str> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["token_alg_not_allowed", "token_type_not_allowed"]);
+    // The binding of a token bound to bob, shown against alice's certificate.
+    let json = stdout_json(
+        mtls_authz().args([
+            "token",
+            "inspect",
+            &format!("{TOKENS}/bound-to-other-cert.jwt"),
+            "--cert",
+            &cert("healthcare/clinician-alice"),
+            "--time",
+            TIME,
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    assert_eq!(json["binding"], json!("does not match"));
+    assert_eq!(
+        json["certificate"]["x5t#S256"],
+        json!("zlMbPgMKrsQi7_bjlT2XzCg9MTwpYyUK6VL5D23__H8")
+    );
+}
+
+#[test]
+fn token_inspect_bad_input_exits_2() {
+    for (args, message) in [
+        (
+            vec!["token", "inspect", "not-a-token"],
+            "mtls-authz: error: invalid TOKEN: `not-a-token` is neither a file nor a JWS token (header.claims.signature)\n",
+        ),
+        (
+            vec![
+                "token",
+                "inspect",
+                "tests/fixtures/tokens/valid-es256.jwt",
+                "--jwks",
+                "tests/fixtures/tokens/jwks-private-key.json",
+            ],
+            "mtls-authz: error: tests/fixtures/tokens/jwks-private-key.json: keys[0] (kid \"es256-1\") is a private key (member `d`): publish only public keys; a private key in a proxy configuration lets anyone who reads it sign tokens (jwks_private_key)\n",
+        ),
+        (
+            vec![
+                "token",
+                "inspect",
+                "tests/fixtures/tokens/valid-es256.jwt",
+                "--alg",
+                "HS256",
+            ],
+            "mtls-authz: error: invalid --alg: alg \"HS256\" refused: HMAC needs a shared secret, and a shared secret must not be in a proxy configuration (anyone who can read it can mint tokens); use an asymmetric algorithm (ES256, ES384, RS256, PS256, EdDSA)\n",
+        ),
+        (
+            vec![
+                "token",
+                "inspect",
+                "tests/fixtures/tokens/valid-es256.jwt",
+                "--skew",
+                "3600",
+            ],
+            "mtls-authz: error: invalid --skew: 3600 is above 600 seconds\n",
+        ),
+        (
+            vec![
+                "token",
+                "inspect",
+                "tests/fixtures/tokens/valid-es256.jwt",
+                "--cert",
+                "tests/fixtures/tokens/jwks.json",
+            ],
+            "mtls-authz: error: tests/fixtures/tokens/jwks.json: invalid certificate: ",
+        ),
+    ] {
+        let assert = mtls_authz().args(&args).assert().code(2).stdout("");
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+    }
+}

@@ -24,6 +24,7 @@ pub mod dn;
 pub mod forward;
 pub mod hex;
 pub mod identity;
+pub mod json_value;
 pub mod method_override;
 pub mod path;
 pub mod pattern;
@@ -34,6 +35,7 @@ mod sort;
 pub mod spiffe;
 pub mod strip;
 pub mod time;
+pub mod token;
 mod x509;
 pub mod xfcc;
 

@@ -47,7 +47,8 @@ pub mod disk {
 }
 
 /// The fixture files as they were when this crate was built: every file under `cases/`,
-/// `policies/` and `certs/` except private keys (`*.key`), which only TLS clients use.
+/// `policies/`, `certs/`, `crls/` and `tokens/` except private keys (`*.key`), which only TLS
+/// clients use.
 pub mod embedded {
     mod generated {
         include!(concat!(env!("OUT_DIR"), "/embedded_fixtures.rs"));
@@ -118,7 +119,7 @@ mod tests {
     #[test]
     fn embedded_copy_matches_the_checkout() {
         let mut on_disk = Vec::new();
-        for dir in ["cases", "policies", "certs", "crls"] {
+        for dir in ["cases", "policies", "certs", "crls", "tokens"] {
             walk(dir, &mut on_disk);
         }
         on_disk.sort();
@@ -132,7 +133,13 @@ mod tests {
 
     #[test]
     fn both_backends_answer_alike() {
-        for dir in ["cases", "policies", "certs/attack", "certs/malformed"] {
+        for dir in [
+            "cases",
+            "policies",
+            "certs/attack",
+            "certs/malformed",
+            "tokens",
+        ] {
             let mut on_disk = disk::list(dir).unwrap();
             on_disk.retain(|name| !name.ends_with(".key"));
             assert_eq!(embedded::list(dir).unwrap(), on_disk, "{dir}");

@@ -17,6 +17,7 @@ mod case;
 pub mod crl;
 pub mod files;
 pub mod time;
+pub mod tokens;
 pub mod xfcc;
 
 use std::collections::HashSet;

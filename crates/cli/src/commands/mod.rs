@@ -5,4 +5,5 @@ pub(crate) mod check;
 pub(crate) mod crl;
 pub(crate) mod inspect;
 pub(crate) mod lint;
+pub(crate) mod token;
 pub(crate) mod validate;
