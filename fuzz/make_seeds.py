@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes fuzz/seeds/<target>/ from the shared fixtures (tests/fixtures) and the CLI's test
-policies: every certificate (PEM and DER), every CRL, every request-target and XFCC header of the case
-tables, every policy, plus hand-written DN and header-value seeds for the injection classes.
+policies: every certificate (PEM and DER), every CRL and token, every request-target and XFCC
+header of the case tables, every policy, plus hand-written DN and header-value seeds for the
+injection classes.
 
 The seeds are committed; `--check` (run by tests/properties) fails when they are stale.
 Deterministic: same fixtures, same files."""
@@ -95,7 +96,7 @@ XFCC_EXTRA = {
 
 
 def seeds():
-    out = {name: {} for name in ("cert_der", "cert_pem", "crl", "dn", "xfcc", "path", "policy", "forward")}
+    out = {name: {} for name in ("cert_der", "cert_pem", "crl", "dn", "xfcc", "path", "policy", "token", "forward")}
     for path in cert_files():
         rel = path.relative_to(FIXTURES / "certs").with_suffix("")
         name = str(rel).replace("/", "-")
@@ -110,6 +111,8 @@ def seeds():
     for path in sorted((FIXTURES / "crls").glob("*")):
         if path.suffix in (".crl", ".pem"):
             out["crl"][path.name] = path.read_bytes()
+    for path in sorted((FIXTURES / "tokens").glob("*.jwt")):
+        out["token"][path.stem] = path.read_bytes()
     for case in cases():
         out["path"][case["id"]] = case["path"].encode()
         if "xfcc" in case:

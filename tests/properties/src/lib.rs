@@ -14,6 +14,7 @@
 //! | `xfcc` | header text | a parsed header stays parsable with one more element appended, and that element's `Cert` is what is returned |
 //! | `path` | request-target | normalising is idempotent; no dot segment, empty segment or encoded separator survives; the path served decides like the path authorised; a path accepted as sent splits into the segments authorised |
 //! | `policy` | policy JSON | an accepted policy written back to JSON reads back equal and compiles to the same decisions; its router agrees with a plain pattern matcher |
+//! | `token` | a JWS compact token | `verify` refuses exactly with the first problem `check` lists and accepts only when it lists none; an accepted token is not expired and binds to at most one fixture certificate |
 //! | `forward` | one value | header-safe (visible ASCII, no edge space) and decodes back to the value |
 #![forbid(unsafe_code)]
 #![allow(
@@ -32,6 +33,7 @@ mod identities;
 mod json_writer;
 pub mod path;
 pub mod policy;
+pub mod token;
 pub mod xfcc;
 
 /// A property check: panics when `data` breaks a property.
@@ -46,5 +48,6 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("xfcc", xfcc::check),
     ("path", path::check),
     ("policy", policy::check),
+    ("token", token::check),
     ("forward", forward::check),
 ];
