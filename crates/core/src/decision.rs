@@ -6,6 +6,10 @@
 //! allow:rule[<rule>]:public                allowed by a rule that allows `public`
 //! bad_request:<path_error>                 400, path cannot be normalised unambiguously (PathError::code)
 //! bad_request:invalid_method               400, method is not an RFC 9110 token
+//! bad_request:spoofable_header[<name>]     400, a request that would be forwarded carries a header the filter must
+//!                                          strip, through a host that cannot strip it (NGINX; decided by the filter)
+//! bad_request:too_many_headers             400, a request that would be forwarded has more request headers than
+//!                                          the host shows the filter (NGINX: 100; decided by the filter)
 //! unauthenticated:<identity_error>         401, no usable identity and no `public` rule matched
 //! forbidden:no_rule_matched                403, identity ok but no rule matches method + path
 //! forbidden:rule[<rule>]:role_not_held     403, first matching rule (policy order) not satisfied: no allowed role
@@ -121,6 +125,17 @@ pub enum Reason {
     BadPath(PathError),
     /// The method is not a token.
     InvalidMethod,
+    /// The request would be forwarded, but carries a header that must never reach the upstream
+    /// and that the host cannot remove (ngx_wasm_module: see docs/DECISIONS.md). Decided by the
+    /// filter, not by [`crate::Policy::evaluate`]; see [`Decision::refused`].
+    SpoofableHeader {
+        /// The header's canonical (lower-case, `-`) name, as [`crate::strip`] lists it.
+        name: String,
+    },
+    /// The request would be forwarded, but the host may have shown the filter only part of
+    /// its headers (ngx_wasm_module hands a filter at most 100), so a spoofable header could
+    /// hide behind the cut. Decided by the filter; see [`Decision::refused`].
+    TooManyHeaders,
     /// No usable identity.
     Unauthenticated(IdentityRejection),
     /// No rule matches method and path.
@@ -146,6 +161,8 @@ impl fmt::Display for Reason {
             Reason::AllowedPublic { rule } => write!(f, "allow:rule[{rule}]:public"),
             Reason::BadPath(e) => write!(f, "bad_request:{}", e.code()),
             Reason::InvalidMethod => f.write_str("bad_request:invalid_method"),
+            Reason::SpoofableHeader { name } => write!(f, "bad_request:spoofable_header[{name}]"),
+            Reason::TooManyHeaders => f.write_str("bad_request:too_many_headers"),
             Reason::Unauthenticated(r) => write!(f, "unauthenticated:{}", r.code()),
             Reason::NoRuleMatched => f.write_str("forbidden:no_rule_matched"),
             Reason::RoleNotHeld { rule } => write!(f, "forbidden:rule[{rule}]:role_not_held"),
@@ -183,6 +200,21 @@ impl Decision {
     pub fn is_allowed(&self) -> bool {
         self.outcome == Outcome::Allow
     }
+
+    /// A 400 for a request the host cannot forward safely (`reason` is
+    /// [`Reason::SpoofableHeader`] or [`Reason::TooManyHeaders`]): what the filter answers
+    /// instead of forwarding, in shadow mode too. No rule, no roles, no upstream path.
+    pub fn refused(reason: Reason) -> Decision {
+        Decision {
+            outcome: Outcome::Deny,
+            status: Status::BadRequest,
+            reason,
+            rule: None,
+            rule_index: None,
+            roles: Vec::new(),
+            upstream_path: None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -193,7 +225,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_reason_string() {
-        let cases: [(Reason, &str); 8] = [
+        let cases: [(Reason, &str); 10] = [
             (
                 Reason::AllowedByRole {
                     rule: "records-read".into(),
@@ -212,6 +244,13 @@ mod tests {
                 "bad_request:encoded_slash",
             ),
             (Reason::InvalidMethod, "bad_request:invalid_method"),
+            (
+                Reason::SpoofableHeader {
+                    name: "x-client-role".to_string(),
+                },
+                "bad_request:spoofable_header[x-client-role]",
+            ),
+            (Reason::TooManyHeaders, "bad_request:too_many_headers"),
             (
                 Reason::Unauthenticated(IdentityRejection::RevokedSerial),
                 "unauthenticated:revoked_serial",

@@ -72,8 +72,23 @@ impl StrippedHeaders {
 
     /// Whether an inbound header with this name (as received) must be removed.
     pub fn must_remove(&self, name: &str) -> bool {
-        let listed = |list: &[String]| list.iter().any(|n| folded_eq(name, n));
-        listed(&self.spoofable) || (name.contains('_') && listed(&self.underscore_only))
+        self.canonical(name).is_some()
+    }
+
+    /// The listed name (lower case, `-`) an inbound header with this name (as received) is a
+    /// spelling of, when it must be removed: what logs and reasons name, never the bytes a
+    /// client chose.
+    pub fn canonical(&self, name: &str) -> Option<&str> {
+        fn find<'a>(list: &'a [String], name: &str) -> Option<&'a str> {
+            list.iter().find(|n| folded_eq(name, n)).map(String::as_str)
+        }
+        find(&self.spoofable, name).or_else(|| {
+            if name.contains('_') {
+                find(&self.underscore_only, name)
+            } else {
+                None
+            }
+        })
     }
 
     /// The names removed in every spelling, lower case, in a stable order.
@@ -127,6 +142,23 @@ mod tests {
         ] {
             assert!(!stripped.must_remove(name), "{name}");
         }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_canonical_name_is_the_listed_one() {
+        let stripped = StrippedHeaders::new(["X-Client-Role"], true);
+        assert_eq!(stripped.canonical("X_CLIENT-role"), Some("x-client-role"));
+        assert_eq!(
+            stripped.canonical("X-HTTP-Method-Override"),
+            Some("x-http-method-override")
+        );
+        assert_eq!(
+            stripped.canonical("x_forwarded_client_cert"),
+            Some("x-forwarded-client-cert")
+        );
+        assert_eq!(stripped.canonical("x-forwarded-client-cert"), None);
+        assert_eq!(stripped.canonical("x-client-roles"), None);
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -1,4 +1,6 @@
-//! Bounded cache of parsed certificates, keyed by the certificate itself.
+//! Bounded caches: parsed certificates keyed by the certificate itself ([`IdentityCache`]),
+//! and, on NGINX, what a TLS connection's client certificate turned out to be, keyed by the
+//! connection ([`ConnectionCache`]).
 //!
 //! Parsing a certificate is the most expensive step of a request; a long-lived client sends
 //! the same one on every request. The cache stores what `Identity::parse` returned for a
@@ -54,31 +56,35 @@ impl CacheKey {
     }
 }
 
-struct Slot {
-    key: CacheKey,
-    value: Rc<Parsed>,
+/// What a connection-scoped entry may hold at most this long (nanoseconds): see
+/// [`ConnectionCache`].
+pub const CONNECTION_ENTRY_TTL_NANOS: u64 = 300 * 1_000_000_000;
+
+struct Slot<K, V> {
+    key: K,
+    value: V,
     referenced: bool,
 }
 
-/// The cache. Capacity 0 disables it.
-pub struct IdentityCache {
+/// A bounded map with CLOCK eviction (see the module docs). Capacity 0 stores nothing.
+pub struct Clock<K, V> {
     capacity: usize,
-    index: HashMap<CacheKey, usize>,
-    slots: Vec<Slot>,
+    index: HashMap<K, usize>,
+    slots: Vec<Slot<K, V>>,
     hand: usize,
 }
 
-impl std::fmt::Debug for IdentityCache {
+impl<K, V> std::fmt::Debug for Clock<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdentityCache")
+        f.debug_struct("Clock")
             .field("capacity", &self.capacity)
             .field("len", &self.slots.len())
             .finish()
     }
 }
 
-impl IdentityCache {
-    /// An empty cache holding at most `capacity` certificates.
+impl<K: Copy + Eq + std::hash::Hash, V: Clone> Clock<K, V> {
+    /// An empty map holding at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
@@ -88,43 +94,42 @@ impl IdentityCache {
         }
     }
 
-    /// Number of cached certificates.
+    /// Number of entries.
     pub fn len(&self) -> usize {
         self.slots.len()
     }
 
-    /// True when nothing is cached.
+    /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
 
-    /// The cached result for `key`, marking it recently used.
-    pub fn get(&mut self, key: &CacheKey) -> Option<Rc<Parsed>> {
+    /// The value for `key`, marking it recently used.
+    pub fn get(&mut self, key: &K) -> Option<V> {
         let slot = self.slots.get_mut(*self.index.get(key)?)?;
         slot.referenced = true;
-        Some(Rc::clone(&slot.value))
+        Some(slot.value.clone())
     }
 
-    /// Stores `value` under `key`, evicting one entry when full; returns the shared value.
-    pub fn insert(&mut self, key: CacheKey, value: Parsed) -> Rc<Parsed> {
-        let value = Rc::new(value);
+    /// Stores `value` under `key` (replacing an old value), evicting one entry when full.
+    pub fn insert(&mut self, key: K, value: V) {
         if self.capacity == 0 {
-            return value;
+            return;
         }
         if let Some(slot) = self.index.get(&key).and_then(|&i| self.slots.get_mut(i)) {
-            slot.value = Rc::clone(&value);
+            slot.value = value;
             slot.referenced = true;
-            return value;
+            return;
         }
         let slot = Slot {
             key,
-            value: Rc::clone(&value),
+            value,
             referenced: false,
         };
         if self.slots.len() < self.capacity {
             self.index.insert(key, self.slots.len());
             self.slots.push(slot);
-            return value;
+            return;
         }
         let victim = self.sweep();
         if let Some(old) = self.slots.get_mut(victim) {
@@ -132,7 +137,6 @@ impl IdentityCache {
             *old = slot;
             self.index.insert(key, victim);
         }
-        value
     }
 
     /// Advances the hand to the first slot without a second chance left; returns its index.
@@ -147,6 +151,91 @@ impl IdentityCache {
             }
         }
         self.hand
+    }
+}
+
+/// The cache of parsed certificates, keyed by the certificate. Capacity 0 disables it.
+#[derive(Debug)]
+pub struct IdentityCache {
+    entries: Clock<CacheKey, Rc<Parsed>>,
+}
+
+impl IdentityCache {
+    /// An empty cache holding at most `capacity` certificates.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Clock::new(capacity),
+        }
+    }
+
+    /// Number of cached certificates.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The cached result for `key`, marking it recently used.
+    pub fn get(&mut self, key: &CacheKey) -> Option<Rc<Parsed>> {
+        self.entries.get(key)
+    }
+
+    /// Stores `value` under `key`, evicting one entry when full; returns the shared value.
+    pub fn insert(&mut self, key: CacheKey, value: Parsed) -> Rc<Parsed> {
+        let value = Rc::new(value);
+        self.entries.insert(key, Rc::clone(&value));
+        value
+    }
+}
+
+/// What the filter learnt about one TLS connection's client certificate, keyed by the host's
+/// serial number of the connection (NGINX `$connection`, read as `ngx.connection`).
+///
+/// Why that key is sound (docs/DECISIONS.md argues it in full): NGINX numbers connections
+/// from one atomic counter shared by all workers and never hands a number out twice while
+/// the VM lives (a VM lives in one worker of one configuration cycle; the counter is 64-bit
+/// wherever Wasmtime runs); an HTTP/2 stream reports its connection's number; and a
+/// connection's client certificate cannot change (NGINX refuses renegotiation and never asks
+/// for TLS 1.3 post-handshake authentication). So a hit is the same handshake. An entry is
+/// also kept at most [`CONNECTION_ENTRY_TTL_NANOS`]: on a host whose counter were 32-bit, a
+/// number comes back only after 2^32 more connections, which no proxy opens in 5 minutes.
+#[derive(Debug)]
+pub struct ConnectionCache<V> {
+    entries: Clock<u64, (u64, V)>,
+}
+
+impl<V: Clone> ConnectionCache<V> {
+    /// An empty cache for at most `capacity` connections.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Clock::new(capacity),
+        }
+    }
+
+    /// Number of connections remembered.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no connection is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// What was stored for connection `serial`, unless it is older than the TTL at `now`
+    /// (host clock, nanoseconds) or from the future (a clock that went back).
+    pub fn get(&mut self, serial: u64, now: u64) -> Option<V> {
+        let (stored_at, value) = self.entries.get(&serial)?;
+        let age = now.checked_sub(stored_at)?;
+        (age < CONNECTION_ENTRY_TTL_NANOS).then_some(value)
+    }
+
+    /// Remembers `value` for connection `serial` at `now`.
+    pub fn insert(&mut self, serial: u64, now: u64, value: V) {
+        self.entries.insert(serial, (now, value));
     }
 }
 
@@ -179,7 +268,7 @@ mod tests {
             assert!(cache.len() <= 8);
         }
         assert_eq!(cache.len(), 8);
-        assert_eq!(cache.index.len(), 8);
+        assert_eq!(cache.entries.index.len(), 8);
         // The most recent insert is always present.
         assert!(cache.get(&key(99)).is_some());
         // Early ones were evicted.
@@ -259,6 +348,37 @@ mod tests {
         assert_eq!(CacheKey::from_host_digest("ab".repeat(31).as_bytes()), None);
         assert_eq!(CacheKey::from_host_digest("ab".repeat(33).as_bytes()), None);
         assert_eq!(CacheKey::from_host_digest("zz".repeat(32).as_bytes()), None);
+    }
+
+    #[test]
+    fn connection_entries_expire_and_never_come_from_the_future() {
+        let mut cache = ConnectionCache::new(4);
+        cache.insert(7, 1_000, "alice");
+        assert_eq!(cache.get(7, 1_000), Some("alice"));
+        assert_eq!(
+            cache.get(7, 1_000 + CONNECTION_ENTRY_TTL_NANOS - 1),
+            Some("alice")
+        );
+        assert_eq!(cache.get(7, 1_000 + CONNECTION_ENTRY_TTL_NANOS), None);
+        assert_eq!(cache.get(7, 999), None, "a clock that went back");
+        assert_eq!(cache.get(8, 1_000), None);
+        cache.insert(7, 5_000, "alice again");
+        assert_eq!(cache.get(7, 5_000), Some("alice again"));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn connection_cache_is_bounded_and_zero_disables_it() {
+        let mut cache = ConnectionCache::new(3);
+        for serial in 0..100 {
+            cache.insert(serial, 0, serial);
+            assert!(cache.len() <= 3);
+        }
+        assert_eq!(cache.get(99, 0), Some(99));
+        let mut off = ConnectionCache::new(0);
+        off.insert(1, 0, 1);
+        assert!(off.is_empty());
+        assert_eq!(off.get(1, 0), None);
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //!   it is a source) with their underscore spellings, set identity headers, rewrite `:path`
 //!   to the normalised one where the host forwards it (Envoy; see [`crate::target`] for
 //!   NGINX); in shadow mode add `x-mtls-authz-shadow: <reason>`.
+//! - Where removed headers still reach the upstream (NGINX, see [`crate::target`]), a request
+//!   that would be forwarded while carrying a spoofable header — or more headers than the
+//!   host shows the filter — is answered 400 instead, in shadow mode too.
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
@@ -20,8 +23,8 @@ use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError, LogLevel};
 use crate::metrics::Outcome;
 use crate::response::{self, Exposed};
-use crate::source::{self, ClientCertificate};
-use crate::target::{self, Forwarding, RequestTarget};
+use crate::source::{self, Caches, ClientCertificate};
+use crate::target::{self, Proxy, RequestTarget};
 
 /// What the host should do with the request after the filter ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,19 +62,27 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         }
     };
 
+    // Validity is checked against the host clock on every request; without a clock no
+    // certificate can be trusted. Read first: NGINX's connection cache ages its entries by it.
+    let clock = host.now_nanos();
     let mut envoy_digest_seen = false;
     let certificate = {
-        let mut cache = filter.cache.borrow_mut();
+        let mut identities = filter.cache.borrow_mut();
+        let mut connections = filter.connections.borrow_mut();
         source::client_certificate(
             host,
             &headers,
             policy.sources(),
-            host_kind,
-            &mut cache,
+            target.proxy,
+            Caches {
+                identities: &mut identities,
+                connections: &mut connections,
+                now: clock.as_ref().ok().copied(),
+            },
             &mut envoy_digest_seen,
         )
     };
-    filter.learn_host(target.forwarding == Forwarding::AsSent, envoy_digest_seen);
+    filter.learn_host(target.proxy == Proxy::Nginx, envoy_digest_seen);
     if let ClientCertificate::HostFailed(err) = &certificate {
         host.log(
             LogLevel::Warn,
@@ -80,9 +91,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         filter.metrics.record(host, Outcome::HostError, None);
     }
 
-    // Validity is checked against the host clock on every request; without a clock no
-    // certificate can be trusted.
-    let (now_nanos, clock_ok) = match host.now_nanos() {
+    let (now_nanos, clock_ok) = match clock {
         Ok(nanos) => (nanos, true),
         Err(err) => {
             host.log(
@@ -108,9 +117,10 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         path: &target.raw,
     };
     let now = UnixTime::from_nanos(now_nanos);
-    let decision = match target.forwarding {
-        Forwarding::Rewritten => policy.evaluate(&request, client, now),
-        Forwarding::AsSent => policy.evaluate_as_sent(&request, client, now),
+    let decision = if target.proxy.rewrites_path() {
+        policy.evaluate(&request, client, now)
+    } else {
+        policy.evaluate_as_sent(&request, client, now)
     };
     let identity = match client {
         ClientCert::Present(identity) => Some(identity),
@@ -130,6 +140,12 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         target: &target,
     };
 
+    let forwards = decision.is_allowed() || policy.mode() == Mode::Shadow;
+    if forwards && !target.proxy.removes_headers() {
+        if let Some(reason) = target::unforwardable(&headers, policy.stripped_headers()) {
+            return context.deny(host, &Decision::refused(reason), identity);
+        }
+    }
     match (decision.is_allowed(), policy.mode()) {
         (false, Mode::Enforce) => context.deny(host, &decision, identity),
         (allowed, mode) => {
@@ -264,9 +280,10 @@ impl Context<'_> {
         // The path that was authorised is the path that is served: rewritten where the
         // host forwards `:path`; where it forwards the request-target as sent, the core
         // refused every path that normalisation would restructure.
-        if let (Forwarding::Rewritten, Some(upstream)) =
-            (self.target.forwarding, decision.upstream_path.as_deref())
-        {
+        if let (true, Some(upstream)) = (
+            self.target.proxy.rewrites_path(),
+            decision.upstream_path.as_deref(),
+        ) {
             if upstream != self.target.raw.as_ref() {
                 host.set_request_header(":path", upstream)?;
             }

@@ -4,6 +4,10 @@
 //! Sources are tried in policy order; only "no certificate here" moves on to the next. A
 //! certificate that failed verification, a host failure or an unreadable header stop the
 //! search: a later (weaker) source must never stand in for a refused one.
+//!
+//! The proxy is known before any certificate property is read ([`crate::target`]), so each
+//! proxy's properties are read only in that proxy (ngx_wasm_module logs an `[alert] NYI` for
+//! every Envoy property it lacks).
 
 use std::rc::Rc;
 
@@ -11,10 +15,10 @@ use mtls_authz_core::identity::MAX_CERT_PEM_LEN;
 use mtls_authz_core::xfcc::{self, XfccError};
 use mtls_authz_core::{CertError, Identity, Source};
 
-use crate::cache::{CacheKey, IdentityCache, Parsed};
-use crate::config::HostKind;
+use crate::cache::{CacheKey, ConnectionCache, IdentityCache, Parsed};
 use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError};
+use crate::target::Proxy;
 
 /// Envoy: the peer certificate's PEM (URL-encoded in some versions, plain in others).
 pub const ENVOY_PEER_CERTIFICATE: &[&str] = &["connection", "peer_certificate"];
@@ -26,6 +30,9 @@ pub const ENVOY_PEER_DIGEST: &[&str] = &["connection", "sha256_peer_certificate_
 pub const NGINX_CLIENT_VERIFY: &[&str] = &["ngx", "ssl_client_verify"];
 /// NGINX (`$ssl_client_raw_cert`): the client certificate's PEM.
 pub const NGINX_CLIENT_RAW_CERT: &[&str] = &["ngx", "ssl_client_raw_cert"];
+/// NGINX (`$connection`): the connection's serial number (an HTTP/2 stream reports its
+/// connection's), the key of [`ConnectionCertificates`].
+pub const NGINX_CONNECTION: &[&str] = &["ngx", "connection"];
 /// The forwarded-certificate header (lower case).
 pub use mtls_authz_core::strip::XFCC_HEADER;
 
@@ -52,29 +59,53 @@ impl ClientCertificate {
     }
 }
 
+/// What NGINX's TLS handshake gave one connection, remembered per connection serial (see
+/// [`ConnectionCache`] for why that key is sound): never a host failure.
+pub type ConnectionCertificates = ConnectionCache<Found>;
+
+/// The caches a certificate lookup may use.
+pub struct Caches<'a> {
+    /// Parsed certificates by content.
+    pub identities: &'a mut IdentityCache,
+    /// NGINX: connection serial → what its handshake gave.
+    pub connections: &'a mut ConnectionCertificates,
+    /// The host clock (nanoseconds) for connection entries' age; `None` (clock failed): the
+    /// connection cache is not used.
+    pub now: Option<u64>,
+}
+
 /// One source's answer.
-enum Found {
+#[derive(Clone, Debug)]
+pub enum Found {
     /// Nothing here; try the next source.
     Nothing,
     /// A final answer.
     Certificate(ClientCertificate),
 }
 
-/// Reads the client certificate from the policy's sources, in order. Sets
-/// `envoy_digest_seen` when Envoy's peer-certificate digest property was present (one of the
-/// signs `auto` learns the proxy from).
+/// Reads the client certificate from the policy's sources, in order, with `proxy`'s
+/// properties. Sets `envoy_digest_seen` when Envoy's peer-certificate digest property was
+/// present (one of the signs `auto` learns the proxy from).
 pub fn client_certificate<H: Host>(
     host: &mut H,
     headers: &RequestHeaders,
     sources: &[Source],
-    kind: HostKind,
-    cache: &mut IdentityCache,
+    proxy: Proxy,
+    caches: Caches<'_>,
     envoy_digest_seen: &mut bool,
 ) -> ClientCertificate {
+    let Caches {
+        identities,
+        connections,
+        now,
+    } = caches;
     for source in sources {
         let found = match source {
-            Source::PeerCertificate => peer_certificate(host, kind, cache, envoy_digest_seen),
-            Source::Xfcc => forwarded_certificate(headers, cache),
+            Source::PeerCertificate => match proxy {
+                Proxy::Envoy => envoy(host, identities, envoy_digest_seen),
+                Proxy::Nginx => nginx(host, identities, connections, now),
+            },
+            Source::Xfcc => forwarded_certificate(headers, identities),
         };
         if let Found::Certificate(cert) = found {
             return cert;
@@ -85,22 +116,6 @@ pub fn client_certificate<H: Host>(
 
 fn host_failed(err: HostError) -> Found {
     Found::Certificate(ClientCertificate::HostFailed(err))
-}
-
-fn peer_certificate<H: Host>(
-    host: &mut H,
-    kind: HostKind,
-    cache: &mut IdentityCache,
-    envoy_digest_seen: &mut bool,
-) -> Found {
-    match kind {
-        HostKind::Envoy => envoy(host, cache, envoy_digest_seen),
-        HostKind::Nginx => nginx(host, cache),
-        HostKind::Auto => match envoy(host, cache, envoy_digest_seen) {
-            Found::Nothing => nginx(host, cache),
-            found => found,
-        },
-    }
 }
 
 /// Envoy: digest (cache hit = one property read), else `connection.mtls` and the PEM.
@@ -137,8 +152,44 @@ fn envoy<H: Host>(host: &mut H, cache: &mut IdentityCache, digest_seen: &mut boo
     Found::Certificate(ClientCertificate::Parsed(parse_cached(cache, key, &pem)))
 }
 
+/// NGINX: what the connection's handshake gave, from the connection cache when this
+/// connection was seen before (one property read), else read and remembered.
+fn nginx<H: Host>(
+    host: &mut H,
+    identities: &mut IdentityCache,
+    connections: &mut ConnectionCertificates,
+    now: Option<u64>,
+) -> Found {
+    // Only an optimisation: a serial that cannot be read or parsed reads the certificate.
+    let serial = host
+        .get_property(NGINX_CONNECTION)
+        .ok()
+        .flatten()
+        .and_then(|value| parse_serial(&value));
+    let slot = serial.zip(now);
+    if let Some((serial, now)) = slot {
+        if let Some(found) = connections.get(serial, now) {
+            return found;
+        }
+    }
+    let found = nginx_handshake(host, identities);
+    let failed = matches!(found, Found::Certificate(ClientCertificate::HostFailed(_)));
+    if let (Some((serial, now)), false) = (slot, failed) {
+        connections.insert(serial, now, found.clone());
+    }
+    found
+}
+
+/// A connection serial: 1 to 20 ASCII digits that fit in a u64.
+fn parse_serial(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 20 || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
 /// NGINX: the raw certificate counts only when `ssl_client_verify` is `SUCCESS`.
-fn nginx<H: Host>(host: &mut H, cache: &mut IdentityCache) -> Found {
+fn nginx_handshake<H: Host>(host: &mut H, cache: &mut IdentityCache) -> Found {
     let verify = match host.get_property(NGINX_CLIENT_VERIFY) {
         Ok(Some(verify)) => verify,
         Ok(None) => return Found::Nothing,
@@ -249,6 +300,23 @@ mod tests {
         assert_eq!(parse_bool(b"TRUE"), None);
         assert_eq!(parse_bool(b""), None);
         assert_eq!(parse_bool(&[2]), None);
+    }
+
+    #[test]
+    fn connection_serials_are_plain_decimal_u64() {
+        assert_eq!(parse_serial(b"1"), Some(1));
+        assert_eq!(parse_serial(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b""[..],
+            b"18446744073709551616",
+            b"-1",
+            b"+1",
+            b" 1",
+            b"1a",
+            b"123456789012345678901",
+        ] {
+            assert_eq!(parse_serial(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
