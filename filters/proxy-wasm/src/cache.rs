@@ -11,14 +11,56 @@
 //! sweeps, clearing bits, and replaces the first slot whose bit is already clear. O(1)
 //! amortised, no per-hit reordering, and hot certificates survive a scan of one-off ones.
 
-use std::collections::HashMap;
+use std::cell::OnceCell;
 use std::rc::Rc;
 
+use hashbrown::HashMap;
 use mtls_authz_core::{hex, CertError, Identity};
 use sha2::{Digest, Sha256};
 
 /// What parsing a certificate produced.
 pub type Parsed = Result<Identity, CertError>;
+
+/// A certificate as the caches hold it: what parsing produced, and what the policy derives
+/// from the certificate alone, worked out on first use. A cache belongs to one configured
+/// [`crate::Filter`], so to one policy.
+#[derive(Debug)]
+pub struct Certificate {
+    parsed: Parsed,
+    /// The `forward_headers` values of a usable identity
+    /// (`Policy::forward_header_values_of`): the same on every request of the certificate.
+    forward_values: OnceCell<Vec<(String, String)>>,
+}
+
+impl Certificate {
+    /// Wraps what parsing produced.
+    pub fn new(parsed: Parsed) -> Self {
+        Self {
+            parsed,
+            forward_values: OnceCell::new(),
+        }
+    }
+
+    /// What parsing produced.
+    pub fn parsed(&self) -> &Parsed {
+        &self.parsed
+    }
+
+    /// The identity, when the certificate parsed.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.parsed.as_ref().ok()
+    }
+
+    /// The forward header values, computed by `compute` on the first call only. Call it only
+    /// for a usable identity whose decision reached the rules (see
+    /// `Policy::forward_header_values_of`).
+    pub fn forward_values(
+        &self,
+        compute: impl FnOnce() -> Vec<(String, String)>,
+    ) -> &[(String, String)] {
+        self.forward_values.get_or_init(compute)
+    }
+}
 
 /// A cache key: a SHA-256 that identifies the certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -157,7 +199,7 @@ impl<K: Copy + Eq + std::hash::Hash, V: Clone> Clock<K, V> {
 /// The cache of parsed certificates, keyed by the certificate. Capacity 0 disables it.
 #[derive(Debug)]
 pub struct IdentityCache {
-    entries: Clock<CacheKey, Rc<Parsed>>,
+    entries: Clock<CacheKey, Rc<Certificate>>,
 }
 
 impl IdentityCache {
@@ -179,13 +221,13 @@ impl IdentityCache {
     }
 
     /// The cached result for `key`, marking it recently used.
-    pub fn get(&mut self, key: &CacheKey) -> Option<Rc<Parsed>> {
+    pub fn get(&mut self, key: &CacheKey) -> Option<Rc<Certificate>> {
         self.entries.get(key)
     }
 
     /// Stores `value` under `key`, evicting one entry when full; returns the shared value.
-    pub fn insert(&mut self, key: CacheKey, value: Parsed) -> Rc<Parsed> {
-        let value = Rc::new(value);
+    pub fn insert(&mut self, key: CacheKey, value: Parsed) -> Rc<Certificate> {
+        let value = Rc::new(Certificate::new(value));
         self.entries.insert(key, Rc::clone(&value));
         value
     }
@@ -256,7 +298,7 @@ mod tests {
         let mut cache = IdentityCache::new(4);
         assert!(cache.get(&key(1)).is_none());
         cache.insert(key(1), value(1));
-        assert_eq!(*cache.get(&key(1)).unwrap(), value(1));
+        assert_eq!(*cache.get(&key(1)).unwrap().parsed(), value(1));
         assert_eq!(cache.len(), 1);
     }
 
@@ -310,13 +352,13 @@ mod tests {
         cache.insert(key(1), value(1));
         cache.insert(key(1), value(7));
         assert_eq!(cache.len(), 1);
-        assert_eq!(*cache.get(&key(1)).unwrap(), value(7));
+        assert_eq!(*cache.get(&key(1)).unwrap().parsed(), value(7));
     }
 
     #[test]
     fn capacity_zero_caches_nothing() {
         let mut cache = IdentityCache::new(0);
-        assert_eq!(*cache.insert(key(1), value(1)), value(1));
+        assert_eq!(*cache.insert(key(1), value(1)).parsed(), value(1));
         assert!(cache.get(&key(1)).is_none());
         assert!(cache.is_empty());
     }

@@ -16,8 +16,9 @@
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
-use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Request, Status, UnixTime};
+use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
 
+use crate::cache::Certificate;
 use crate::filter::{Filter, SHADOW_HEADER};
 use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError, LogLevel};
@@ -105,7 +106,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         _ if !clock_ok => ClientCert::Unverified,
         ClientCertificate::Absent => ClientCert::Absent,
         ClientCertificate::Unverified | ClientCertificate::HostFailed(_) => ClientCert::Unverified,
-        ClientCertificate::Parsed(parsed) => match parsed.as_ref() {
+        ClientCertificate::Parsed(certificate) => match certificate.parsed() {
             Ok(identity) => ClientCert::Present(identity),
             Err(err) => ClientCert::Invalid(err),
         },
@@ -126,23 +127,32 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         ClientCert::Present(identity) => Some(identity),
         _ => None,
     };
+    let forwards = decision.is_allowed() || policy.mode() == Mode::Shadow;
     // Identity headers come only from an identity that passed every check (a `public` rule
-    // can allow a request whose certificate is expired or revoked); the core says which.
-    let usable_identity = if decision.is_allowed() || policy.mode() == Mode::Shadow {
-        policy.check_identity(client, now).ok()
-    } else {
-        None
+    // can allow a request whose certificate is expired or revoked); the core says which. A
+    // role was only granted to one that did.
+    let usable_identity = match (&decision.reason, forwards) {
+        (_, false) => None,
+        (Reason::AllowedByRole { .. }, true) => identity,
+        (_, true) => policy.check_identity(client, now).ok(),
     };
+    // Every spoofable header instance, once: what Envoy removes and NGINX must refuse.
+    let spoofable = headers.names_to_remove(policy.stripped_headers());
     let context = Context {
         filter,
         headers: &headers,
         now_nanos,
         target: &target,
+        certificate: match &certificate {
+            ClientCertificate::Parsed(certificate) => Some(certificate.as_ref()),
+            _ => None,
+        },
+        spoofable: &spoofable,
     };
 
-    let forwards = decision.is_allowed() || policy.mode() == Mode::Shadow;
     if forwards && !target.proxy.removes_headers() {
-        if let Some(reason) = target::unforwardable(&headers, policy.stripped_headers()) {
+        let refusal = target::unforwardable(&headers, &spoofable, policy.stripped_headers());
+        if let Some(reason) = refusal {
             return context.deny(host, &Decision::refused(reason), identity);
         }
     }
@@ -171,6 +181,10 @@ struct Context<'a> {
     headers: &'a RequestHeaders,
     now_nanos: u64,
     target: &'a RequestTarget<'a>,
+    /// The certificate the identity came from (it memoises the forward header values).
+    certificate: Option<&'a Certificate>,
+    /// The spoofable header names present, as received (one per case-insensitive name).
+    spoofable: &'a [&'a str],
 }
 
 impl Context<'_> {
@@ -261,21 +275,31 @@ impl Context<'_> {
     ) -> Result<(), HostError> {
         // Every instance of every spoofable header goes, whatever the verdict, and so does
         // every underscore spelling of a protected one.
-        for name in self
-            .headers
-            .names_to_remove(self.filter.config.policy.stripped_headers())
-        {
+        for name in self.spoofable {
             host.remove_request_header(name)?;
         }
-        if let Some(identity) = usable_identity {
-            for (name, value) in self
-                .filter
-                .config
-                .policy
-                .forward_header_values(identity, decision)
-            {
-                host.set_request_header(name, &value)?;
+        let policy = &self.filter.config.policy;
+        match (usable_identity, self.certificate, decision.is_allowed()) {
+            // An allowed decision holds exactly the identity's roles: the values are the
+            // certificate's own, worked out on its first allowed request.
+            (Some(identity), Some(certificate), true) => {
+                let values = certificate.forward_values(|| {
+                    policy
+                        .forward_header_values_of(identity)
+                        .into_iter()
+                        .map(|(name, value)| (name.to_owned(), value))
+                        .collect()
+                });
+                for (name, value) in values {
+                    host.set_request_header(name, value)?;
+                }
             }
+            (Some(identity), _, _) => {
+                for (name, value) in policy.forward_header_values(identity, decision) {
+                    host.set_request_header(name, &value)?;
+                }
+            }
+            (None, _, _) => {}
         }
         // The path that was authorised is the path that is served: rewritten where the
         // host forwards `:path`; where it forwards the request-target as sent, the core

@@ -15,7 +15,7 @@ use mtls_authz_core::identity::MAX_CERT_PEM_LEN;
 use mtls_authz_core::xfcc::{self, XfccError};
 use mtls_authz_core::{CertError, Identity, Source};
 
-use crate::cache::{CacheKey, ConnectionCache, IdentityCache, Parsed};
+use crate::cache::{CacheKey, Certificate, ConnectionCache, IdentityCache, Parsed};
 use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError};
 use crate::target::Proxy;
@@ -46,14 +46,14 @@ pub enum ClientCertificate {
     /// The host failed while reading the certificate: deny, and count it.
     HostFailed(HostError),
     /// A certificate was read; this is what parsing it produced.
-    Parsed(Rc<Parsed>),
+    Parsed(Rc<Certificate>),
 }
 
 impl ClientCertificate {
     /// The parsed identity, when there is one.
     pub fn identity(&self) -> Option<&Identity> {
         match self {
-            ClientCertificate::Parsed(parsed) => parsed.as_ref().as_ref().ok(),
+            ClientCertificate::Parsed(certificate) => certificate.identity(),
             _ => None,
         }
     }
@@ -243,10 +243,12 @@ fn forwarded_certificate(headers: &RequestHeaders, cache: &mut IdentityCache) ->
 }
 
 fn parsed_failure(err: CertError) -> Found {
-    Found::Certificate(ClientCertificate::Parsed(Rc::new(Err(err))))
+    Found::Certificate(ClientCertificate::Parsed(Rc::new(Certificate::new(Err(
+        err,
+    )))))
 }
 
-fn parse_cached(cache: &mut IdentityCache, key: CacheKey, bytes: &[u8]) -> Rc<Parsed> {
+fn parse_cached(cache: &mut IdentityCache, key: CacheKey, bytes: &[u8]) -> Rc<Certificate> {
     if let Some(hit) = cache.get(&key) {
         return hit;
     }

@@ -101,7 +101,12 @@ pub fn request_target<'h, H: Host>(
     }
     match host.get_property(NGINX_REQUEST_URI)? {
         Some(uri) => Ok(RequestTarget {
-            raw: Cow::Owned(String::from_utf8_lossy(&uri).into_owned()),
+            // Valid UTF-8 is taken as is (no copy); anything else is repaired, and the core
+            // then refuses the U+FFFD.
+            raw: Cow::Owned(
+                String::from_utf8(uri)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
             proxy: Proxy::Nginx,
         }),
         None if kind == HostKind::Nginx => Err(HostError::new(
@@ -114,13 +119,18 @@ pub fn request_target<'h, H: Host>(
 
 /// Why a request the policy lets through cannot be forwarded by a proxy that does not remove
 /// headers (NGINX): more header entries than the host shows the filter, or a header that must
-/// never reach the upstream (named by its canonical spelling). `None`: safe to forward.
-pub fn unforwardable(headers: &RequestHeaders, stripped: &StrippedHeaders) -> Option<Reason> {
+/// never reach the upstream — `spoofable`, the names [`RequestHeaders::names_to_remove`]
+/// found, the first named by its canonical spelling. `None`: safe to forward.
+pub fn unforwardable(
+    headers: &RequestHeaders,
+    spoofable: &[&str],
+    stripped: &StrippedHeaders,
+) -> Option<Reason> {
     if headers.len() >= NGINX_MAX_HEADER_ENTRIES {
         return Some(Reason::TooManyHeaders);
     }
-    headers
-        .names()
+    spoofable
+        .iter()
         .find_map(|name| stripped.canonical(name))
         .map(|name| Reason::SpoofableHeader {
             name: name.to_string(),
@@ -138,6 +148,10 @@ mod tests {
                 .map(|n| ((*n).to_string(), b"v".to_vec()))
                 .collect(),
         )
+    }
+
+    fn unforwardable(headers: &RequestHeaders, stripped: &StrippedHeaders) -> Option<Reason> {
+        super::unforwardable(headers, &headers.names_to_remove(stripped), stripped)
     }
 
     #[test]

@@ -128,12 +128,35 @@ impl Policy {
         identity: &Identity,
         decision: &Decision,
     ) -> Vec<(&str, String)> {
+        self.forward_values(identity, decision.roles.iter().map(|r| &**r))
+    }
+
+    /// [`Policy::forward_header_values`] for a usable identity (one that passed
+    /// [`Policy::check_identity`]), whose decision's `roles` are exactly the roles it holds:
+    /// the values depend on the policy and the certificate alone, so a host may compute them
+    /// once per certificate and reuse them on every request the certificate makes.
+    pub fn forward_header_values_of(&self, identity: &Identity) -> Vec<(&str, String)> {
+        let held = self.held_roles(identity);
+        let roles = self
+            .roles
+            .iter()
+            .zip(held)
+            .filter(|(_, held)| *held)
+            .map(|(role, _)| &*role.name);
+        self.forward_values(identity, roles)
+    }
+
+    fn forward_values<'r>(
+        &self,
+        identity: &Identity,
+        roles: impl Iterator<Item = &'r str> + Clone,
+    ) -> Vec<(&str, String)> {
         let mut out = Vec::with_capacity(self.forward_headers.len());
         for (name, selector) in &self.forward_headers {
             let multi_valued = selector.is_multi_valued();
             let mut value = None;
             if *selector == Selector::Roles {
-                for role in &decision.roles {
+                for role in roles.clone() {
                     push_joined(&mut value, role, multi_valued);
                 }
             } else {
