@@ -49,6 +49,34 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
     let now = UnixTime::from_secs(case_time(case));
     let decision = policy.evaluate(&request, client, now);
     let mut problems = mismatches(case, &decision);
+    // The per-certificate shortcut a host may take decides exactly the same, on both paths,
+    // and a preparation for another certificate is ignored.
+    if let ClientCert::Present(identity) = client {
+        let prepared = policy.prepare(identity);
+        for as_sent in [false, true] {
+            let plain = if as_sent {
+                policy.evaluate_as_sent(&request, client, now)
+            } else {
+                policy.evaluate(&request, client, now)
+            };
+            let shortcut = policy.evaluate_prepared(&request, client, now, Some(&prepared), as_sent);
+            if shortcut != plain {
+                problems.push(format!(
+                    "evaluate_prepared (as sent: {as_sent}) decided {shortcut:?}, not {plain:?}"
+                ));
+            }
+        }
+        let other = Identity::parse(&cert_bytes("healthcare/admin-bob").unwrap_or_default());
+        if let Ok(other) = &other {
+            let foreign = policy.prepare(other);
+            let shortcut = policy.evaluate_prepared(&request, client, now, Some(&foreign), false);
+            if shortcut != decision {
+                problems.push(format!(
+                    "a preparation for another certificate was used: {shortcut:?}"
+                ));
+            }
+        }
+    }
     problems.extend(forward_header_mismatches(
         case, policy, client, now, &decision,
     ));

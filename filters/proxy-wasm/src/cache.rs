@@ -15,7 +15,8 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use hashbrown::HashMap;
-use mtls_authz_core::{hex, CertError, Identity};
+use mtls_authz_core::policy::PreparedIdentity;
+use mtls_authz_core::{hex, CertError, Identity, Policy};
 use sha2::{Digest, Sha256};
 
 /// What parsing a certificate produced.
@@ -27,6 +28,8 @@ pub type Parsed = Result<Identity, CertError>;
 #[derive(Debug)]
 pub struct Certificate {
     parsed: Parsed,
+    /// Roles and time-independent checks (`Policy::prepare`).
+    prepared: OnceCell<PreparedIdentity>,
     /// The `forward_headers` values of a usable identity
     /// (`Policy::forward_header_values_of`): the same on every request of the certificate.
     forward_values: OnceCell<Vec<(String, String)>>,
@@ -37,8 +40,16 @@ impl Certificate {
     pub fn new(parsed: Parsed) -> Self {
         Self {
             parsed,
+            prepared: OnceCell::new(),
             forward_values: OnceCell::new(),
         }
+    }
+
+    /// What `policy` derives from the certificate alone (worked out on the first call; the
+    /// caller always passes its filter's one policy). `None` when it did not parse.
+    pub fn prepared(&self, policy: &Policy) -> Option<&PreparedIdentity> {
+        let identity = self.identity()?;
+        Some(self.prepared.get_or_init(|| policy.prepare(identity)))
     }
 
     /// What parsing produced.

@@ -118,11 +118,18 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         path: &target.raw,
     };
     let now = UnixTime::from_nanos(now_nanos);
-    let decision = if target.proxy.rewrites_path() {
-        policy.evaluate(&request, client, now)
-    } else {
-        policy.evaluate_as_sent(&request, client, now)
+    // Roles and the time-independent identity checks come with the cached certificate.
+    let prepared = match &certificate {
+        ClientCertificate::Parsed(certificate) if clock_ok => certificate.prepared(policy),
+        _ => None,
     };
+    let decision = policy.evaluate_prepared(
+        &request,
+        client,
+        now,
+        prepared,
+        !target.proxy.rewrites_path(),
+    );
     let identity = match client {
         ClientCert::Present(identity) => Some(identity),
         _ => None,

@@ -28,6 +28,21 @@ type Segments<'a> = SmallVec<[&'a str; 16]>;
 /// For every role in policy order: is it held?
 type HeldRoles = SmallVec<[bool; 32]>;
 
+/// What a policy derives from one certificate alone: the roles it holds and the outcome of
+/// the identity checks that do not depend on the time (revocation, clientAuth EKU, not a CA).
+/// Both are the same on every request the certificate makes, so a host may work them out
+/// once per certificate — the filter keeps them with its cached certificate — and hand them
+/// to [`Policy::evaluate_prepared`]. Only the validity window is checked again, against each
+/// request's `now`. Belongs to the policy that prepared it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedIdentity {
+    /// The certificate it was prepared for: a mismatch is ignored (worked out again).
+    fingerprint: [u8; 32],
+    /// The first failing time-independent check.
+    checks: Result<(), IdentityRejection>,
+    held: HeldRoles,
+}
+
 /// What the rules decided, before the decision's owned strings are built.
 struct Verdict {
     status: Status,
@@ -62,12 +77,56 @@ impl Policy {
         self.decide_request(request, client, now, true)
     }
 
+    /// What `identity` holds and passes under this policy whatever the time: see
+    /// [`PreparedIdentity`].
+    pub fn prepare(&self, identity: &Identity) -> PreparedIdentity {
+        PreparedIdentity {
+            fingerprint: identity.fingerprint_sha256,
+            checks: self.check_time_independent(identity),
+            held: self.held_roles(identity),
+        }
+    }
+
+    /// [`Policy::evaluate`] (or, with `forwarded_as_sent`, [`Policy::evaluate_as_sent`]) with
+    /// the certificate's [`PreparedIdentity`]: the same decision, without working out the
+    /// roles and the time-independent checks again. A `prepared` made for another certificate
+    /// is ignored.
+    pub fn evaluate_prepared(
+        &self,
+        request: &Request<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+    ) -> Decision {
+        let prepared = match (client, prepared) {
+            (ClientCert::Present(identity), Some(p))
+                if p.fingerprint == identity.fingerprint_sha256 =>
+            {
+                Some(p)
+            }
+            _ => None,
+        };
+        self.decide_request_with(request, client, now, forwarded_as_sent, prepared)
+    }
+
     fn decide_request(
         &self,
         request: &Request<'_>,
         client: ClientCert<'_>,
         now: UnixTime,
         forwarded_as_sent: bool,
+    ) -> Decision {
+        self.decide_request_with(request, client, now, forwarded_as_sent, None)
+    }
+
+    fn decide_request_with(
+        &self,
+        request: &Request<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        forwarded_as_sent: bool,
+        prepared: Option<&PreparedIdentity>,
     ) -> Decision {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
@@ -79,8 +138,18 @@ impl Policy {
         if forwarded_as_sent && !normalized.forwardable_as_sent() {
             return rejected(Reason::BadPath(PathError::NotNormalized));
         }
-        let identity = self.check_identity(client, now);
-        let held = identity.ok().map(|identity| self.held_roles(identity));
+        let (identity, held) = match prepared {
+            Some(prepared) => {
+                let identity = self
+                    .check_time(client, now)
+                    .and_then(|identity| prepared.checks.map(|()| identity));
+                (identity, identity.ok().map(|_| prepared.held.clone()))
+            }
+            None => {
+                let identity = self.check_identity(client, now);
+                (identity, identity.ok().map(|identity| self.held_roles(identity)))
+            }
+        };
 
         let verdict = {
             let segments: Segments<'_> = normalized.segments().collect();
@@ -180,6 +249,18 @@ impl Policy {
         client: ClientCert<'a>,
         now: UnixTime,
     ) -> Result<&'a Identity, IdentityRejection> {
+        let identity = self.check_time(client, now)?;
+        self.check_time_independent(identity)?;
+        Ok(identity)
+    }
+
+    /// The first half of [`Policy::check_identity`]: a certificate present and parsed, within
+    /// its validity window at `now`.
+    fn check_time<'a>(
+        &self,
+        client: ClientCert<'a>,
+        now: UnixTime,
+    ) -> Result<&'a Identity, IdentityRejection> {
         let identity = match client {
             ClientCert::Absent => return Err(IdentityRejection::NoCertificate),
             ClientCert::Unverified => return Err(IdentityRejection::CertificateUnverified),
@@ -199,6 +280,12 @@ impl Policy {
         if now > identity.not_after {
             return Err(IdentityRejection::CertificateExpired);
         }
+        Ok(identity)
+    }
+
+    /// The second half of [`Policy::check_identity`], the same at any time: revoked serial,
+    /// revoked fingerprint, clientAuth EKU, not a CA.
+    fn check_time_independent(&self, identity: &Identity) -> Result<(), IdentityRejection> {
         if self.revoked_serials.contains(identity.serial.as_str()) {
             return Err(IdentityRejection::RevokedSerial);
         }
@@ -225,7 +312,7 @@ impl Policy {
         if identity.is_ca {
             return Err(IdentityRejection::CaCertificate);
         }
-        Ok(identity)
+        Ok(())
     }
 
     /// Rules matching method and path, in policy order, each with the first of its paths
