@@ -59,7 +59,7 @@ pub(crate) fn start(
         }
     };
     let listen = free_port()?;
-    let config = NginxConfig::with_fixture_certs(
+    let mut config = NginxConfig::with_fixture_certs(
         "healthcare",
         policy,
         wasm.to_path_buf(),
@@ -67,6 +67,8 @@ pub(crate) fn start(
         None,
         dir.to_path_buf(),
     );
+    // oha keeps its connections for the whole run; NGINX would close them every 1000 requests.
+    config.keepalive_requests = Some(1_000_000);
     Proxy::start_nginx(
         nginx,
         name,

@@ -122,6 +122,7 @@ pub fn nginx_example_config(policy_name: &str, logs: &str) -> Result<NginxConfig
         logs: PathBuf::from(logs),
         verify_client: String::from("on"),
         underscores_in_headers: false,
+        keepalive_requests: None,
     })
 }
 

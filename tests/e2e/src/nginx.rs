@@ -92,6 +92,8 @@ pub struct NginxConfig {
     pub verify_client: String,
     /// `underscores_in_headers on` (NGINX's default drops names with `_`).
     pub underscores_in_headers: bool,
+    /// `keepalive_requests` (NGINX's default: 1000 per connection); the benchmark raises it.
+    pub keepalive_requests: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -105,6 +107,7 @@ struct TemplateVars<'a> {
     logs: String,
     verify_client: &'a str,
     underscores_in_headers: bool,
+    keepalive_requests: Option<u32>,
 }
 
 impl NginxConfig {
@@ -127,6 +130,7 @@ impl NginxConfig {
             logs,
             verify_client: String::from("on"),
             underscores_in_headers: false,
+            keepalive_requests: None,
         }
     }
 
@@ -166,6 +170,7 @@ impl NginxConfig {
             logs: text(&self.logs),
             verify_client: &self.verify_client,
             underscores_in_headers: self.underscores_in_headers,
+            keepalive_requests: self.keepalive_requests,
         };
         env.get_template("nginx.conf")
             .and_then(|t| t.render(vars))
@@ -429,6 +434,7 @@ mod tests {
             logs: PathBuf::from("/l"),
             verify_client: String::from("on"),
             underscores_in_headers: false,
+            keepalive_requests: None,
         }
     }
 
@@ -463,8 +469,10 @@ mod tests {
         config.policy = None;
         config.upstream = None;
         config.underscores_in_headers = true;
+        config.keepalive_requests = Some(1_000_000);
         config.verify_client = String::from("optional_no_ca");
         let text = config.render().unwrap();
+        assert!(text.contains("keepalive_requests 1000000;"));
         assert!(!text.contains("proxy_wasm"));
         assert!(!text.contains("upstream app"));
         assert!(text.contains("return 200"));
