@@ -605,12 +605,19 @@ fn sanity_check(proxies: &[(Variant, Proxy)], ca_bundle: &Path) -> Result<()> {
                 // NGINX answers `return 200` whatever the filter decided: its log says.
                 let (expected, decided) = match proxy.kind() {
                     Kind::Envoy => (expected, true),
-                    Kind::Nginx => (200, expected == 200 || proxy.log().contains(nginx_bench::BILLING_DENIED)),
+                    Kind::Nginx => (
+                        200,
+                        expected == 200 || proxy.log().contains(nginx_bench::BILLING_DENIED),
+                    ),
                 };
                 if status != expected || !decided {
                     return Err(BenchError::new(format!(
                         "{variant}: {who} over {protocol} got {status}, expected {expected}{}\n{}",
-                        if decided { "" } else { " with the filter's deny logged" },
+                        if decided {
+                            ""
+                        } else {
+                            " with the filter's deny logged"
+                        },
                         proxy.log()
                     )));
                 }

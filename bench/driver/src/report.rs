@@ -205,7 +205,14 @@ mod tests {
         results.insert((0, Variant::EmptyWasm), vec![sample(800.0, 2.0)]);
         results.insert((0, Variant::MtlsAuthz), vec![sample(780.0, 2.0)]);
         let mut out = String::new();
-        mode_table(&mut out, LoadMode::Http1KeepAlive, 0, &results, "test", 0.95);
+        mode_table(
+            &mut out,
+            LoadMode::Http1KeepAlive,
+            0,
+            &results,
+            "test",
+            0.95,
+        );
         assert!(
             out.contains("| (a) no filter | 1,000 | 1.00 | 1.00 | 2.00 | 1000.0 | 1.00 | 100% |"),
             "{out}"

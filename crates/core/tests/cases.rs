@@ -59,7 +59,8 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
             } else {
                 policy.evaluate(&request, client, now)
             };
-            let shortcut = policy.evaluate_prepared(&request, client, now, Some(&prepared), as_sent);
+            let shortcut =
+                policy.evaluate_prepared(&request, client, now, Some(&prepared), as_sent);
             if shortcut != plain {
                 problems.push(format!(
                     "evaluate_prepared (as sent: {as_sent}) decided {shortcut:?}, not {plain:?}"

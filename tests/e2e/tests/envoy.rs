@@ -359,8 +359,9 @@ fn a_client_without_a_certificate_is_refused_at_the_tls_handshake() {
 fn the_example_configs_validate_in_envoy() {
     let wasm = wasm::locate_or_build().unwrap();
     let envoy_bin = envoy::binary().unwrap();
-    // The Envoy scenarios, and the policies the NGINX and Istio examples embed (those hosts
-    // cannot run here; the filter must at least accept their configuration).
+    // The Envoy scenarios, and the policies the NGINX and Istio examples embed (NGINX runs
+    // its example in tests/nginx.rs; Istio cannot run here: the filter must at least accept
+    // its configuration).
     let policies = [
         ("healthcare", mtls_authz_fixtures::load_policy("healthcare")),
         (

@@ -147,7 +147,10 @@ impl Policy {
             }
             None => {
                 let identity = self.check_identity(client, now);
-                (identity, identity.ok().map(|identity| self.held_roles(identity)))
+                (
+                    identity,
+                    identity.ok().map(|identity| self.held_roles(identity)),
+                )
             }
         };
 
