@@ -15,11 +15,14 @@ pub enum Layer {
     Mock,
     /// The release `.wasm` in a real Envoy over real mTLS.
     Envoy,
+    /// The release `.wasm` in a real NGINX with ngx_wasm_module over real mTLS (and, for
+    /// the cases the filter decides there, on the mock host with NGINX's semantics).
+    Nginx,
 }
 
 impl Layer {
     /// Every layer, the default of a case without `layers`.
-    pub const ALL: [Layer; 3] = [Layer::Core, Layer::Mock, Layer::Envoy];
+    pub const ALL: [Layer; 4] = [Layer::Core, Layer::Mock, Layer::Envoy, Layer::Nginx];
 }
 
 /// Which of the e2e Envoy's mTLS listeners a case connects to (Envoy layer only).
@@ -108,6 +111,19 @@ pub struct Case {
     /// Why Envoy differs.
     #[serde(default)]
     pub envoy_why: Option<String>,
+    /// Replaces `expect` on the NGINX layer, for outcomes decided outside the filter (NGINX's
+    /// TLS verification and HTTP parser) or decided differently there by design (a path the
+    /// filter cannot forward normalised, a spoofable header it cannot remove). Requires
+    /// `nginx_why`.
+    #[serde(default)]
+    pub nginx_expect: Option<Expect>,
+    /// Replaces the NGINX expectation (`nginx_expect`, else `expect`) over HTTP/2 only.
+    /// Requires `nginx_why`.
+    #[serde(default)]
+    pub nginx_h2_expect: Option<Expect>,
+    /// Why NGINX differs.
+    #[serde(default)]
+    pub nginx_why: Option<String>,
     /// File stem of the table the case came from (set by the loader).
     #[serde(skip)]
     pub table: String,
@@ -143,11 +159,11 @@ pub struct Expect {
     /// Exact JSON body of a local (deny) response. Mock and Envoy only.
     #[serde(default)]
     pub body: Option<serde_json::Value>,
-    /// Envoy only: the TLS handshake itself fails (no HTTP response at all).
+    /// Real proxies only: the TLS handshake itself fails (no HTTP response at all).
     #[serde(default)]
     pub tls_rejected: bool,
-    /// Envoy only: the handshake succeeds but Envoy's codec refuses the request without an
-    /// HTTP response (HTTP/2 stream reset).
+    /// Real proxies only: the handshake succeeds but the proxy's codec refuses the request
+    /// without an HTTP response (HTTP/2 stream reset, connection closed).
     #[serde(default)]
     pub stream_reset: bool,
 }
@@ -169,10 +185,12 @@ impl Case {
         }
     }
 
-    /// The expectation for `layer`: `envoy_expect` on Envoy when present, else `expect`.
+    /// The expectation for `layer`: `envoy_expect` on Envoy and `nginx_expect` on NGINX when
+    /// present, else `expect`.
     pub fn expect_for(&self, layer: Layer) -> &Expect {
-        match (&self.envoy_expect, layer) {
-            (Some(envoy), Layer::Envoy) => envoy,
+        match (layer, &self.envoy_expect, &self.nginx_expect) {
+            (Layer::Envoy, Some(envoy), _) => envoy,
+            (Layer::Nginx, _, Some(nginx)) => nginx,
             _ => &self.expect,
         }
     }
@@ -189,6 +207,24 @@ impl Case {
     /// Whether the proxy reports `cert` verified on this connection (default `true`).
     pub fn peer_verified(&self) -> bool {
         self.peer_certificate_valid.unwrap_or(true)
+    }
+
+    /// The NGINX expectation for one protocol: `nginx_h2_expect` over HTTP/2 when present,
+    /// else `nginx_expect`, else `expect`.
+    pub fn expect_for_nginx(&self, http2: bool) -> &Expect {
+        match (&self.nginx_h2_expect, http2) {
+            (Some(h2), true) => h2,
+            _ => self.expect_for(Layer::Nginx),
+        }
+    }
+
+    /// The expectation on a real proxy `layer` ([`Layer::Envoy`] or [`Layer::Nginx`]) for
+    /// one protocol.
+    pub fn expect_for_proxy(&self, layer: Layer, http2: bool) -> &Expect {
+        match layer {
+            Layer::Nginx => self.expect_for_nginx(http2),
+            _ => self.expect_for_envoy(http2),
+        }
     }
 
     /// `table/id`, for failure messages.

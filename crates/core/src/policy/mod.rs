@@ -26,6 +26,7 @@ use hashbrown::HashSet;
 use crate::pattern::Pattern;
 use crate::selector::Selector;
 
+pub use evaluate::PreparedIdentity;
 pub use explain::{Evidence, RoleGrant};
 pub use raw::RawPolicy;
 
