@@ -202,8 +202,27 @@ pub fn body<H: Host>(
     let verdict = if body_size > max {
         Some(Decision::bad_request(Reason::FormBodyTooLarge))
     } else {
-        match host.request_body(0, body_size) {
-            Ok(body) => policy.check_form_body(&pending.kind, &body.unwrap_or_default()),
+        // A body the host cannot hand over whole cannot be checked: fail closed, as for a
+        // host failure. NGINX writes a body larger than `client_body_buffer_size` to a temp
+        // file, which ngx_wasm_module does not read for filters (it reports the size, then
+        // no body at all).
+        let read = host.request_body(0, body_size).and_then(|body| {
+            let body = body.unwrap_or_default();
+            if body.len() < body_size {
+                return Err(HostError::new(
+                    "get_request_body",
+                    format!(
+                        "{} of {body_size} bytes handed over (NGINX: a body over \
+                         client_body_buffer_size is buffered to a file filters cannot read; \
+                         set client_body_buffer_size to at least form_body_check.max_bytes)",
+                        body.len()
+                    ),
+                ));
+            }
+            Ok(body)
+        });
+        match read {
+            Ok(body) => policy.check_form_body(&pending.kind, &body),
             Err(err) => {
                 filter.metrics.record(host, Outcome::HostError, None);
                 let headers = host
@@ -241,13 +260,23 @@ pub fn trailers<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     let stripped = filter.config.policy.stripped_headers();
     let result = host.request_trailers().and_then(|entries| {
         let trailers = RequestHeaders::new(entries);
-        for name in trailers.trailer_names_to_remove(stripped) {
+        let names = trailers.trailer_names_to_remove(stripped);
+        for name in &names {
             host.remove_request_trailer(name)?;
         }
-        Ok(())
+        Ok(names.join(","))
     });
     match result {
-        Ok(()) => Verdict::Continue,
+        Ok(names) => {
+            // A protected name in the trailers is someone trying: say so once.
+            if !names.is_empty() {
+                host.log(
+                    LogLevel::Info,
+                    &format!("mtls-authz: request trailers removed: {names}"),
+                );
+            }
+            Verdict::Continue
+        }
         Err(err) => {
             filter.metrics.record(host, Outcome::HostError, None);
             let now = host.now_nanos().unwrap_or(0);

@@ -14,9 +14,11 @@
 //! reason) are replayed a second time on the mock host with NGINX's semantics
 //! ([`MockHost::nginx`]: removed headers still reach the upstream, 100 visible entries): the
 //! certificate as `ngx.ssl_client_raw_cert` with `ngx.ssl_client_verify` `SUCCESS` (`NONE`
-//! without one), the request-target as `ngx.request_uri`, a connection serial per case, and
-//! header names with `_` dropped as NGINX's default `ignore_invalid_headers` does. The real
-//! NGINX (tests/e2e/tests/nginx.rs) then shows the mock is not more lenient than NGINX.
+//! without one, `FAILED:...` for one the proxy could not verify), the request-target as
+//! `ngx.request_uri`, a connection serial per case, header names with `_` dropped as NGINX's
+//! default `ignore_invalid_headers` does, the body handed over whole, and no trailers (NGINX
+//! discards them). The real NGINX (tests/e2e/tests/nginx.rs) then shows the mock is not more
+//! lenient than NGINX.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -105,11 +107,24 @@ fn nginx_host_for(case: &Case, index: usize) -> Result<MockHost, String> {
     host = match &case.cert {
         Some(name) => {
             let pem = pem_text(name).ok_or_else(|| format!("cannot read certificate {name}"))?;
-            host.with_property("ngx.ssl_client_verify", "SUCCESS")
+            // A certificate the proxy could not verify reaches the filter under
+            // `ssl_verify_client optional_no_ca` with NGINX's reason.
+            let verify = if case.peer_verified() {
+                "SUCCESS"
+            } else {
+                "FAILED:self-signed certificate"
+            };
+            host.with_property("ngx.ssl_client_verify", verify)
                 .with_property("ngx.ssl_client_raw_cert", pem)
         }
         None => host.with_property("ngx.ssl_client_verify", "NONE"),
     };
+    for (name, value) in &case.trailers {
+        host = host.with_trailer(name, value);
+    }
+    if let Some(body) = &case.body {
+        host = host.with_body(body);
+    }
     Ok(host)
 }
 
@@ -224,7 +239,8 @@ fn run_request(filter: &Filter, host: &mut MockHost, case: &Case) -> Verdict {
         let size = case.body.as_ref().map_or(0, String::len);
         verdict = filter.on_request_body(host, pending, size, true);
     }
-    if verdict == Verdict::Continue && !case.trailers.is_empty() {
+    // Only a host that hands trailers on calls the trailer hook (NGINX never does).
+    if verdict == Verdict::Continue && !host.trailers().is_empty() {
         return filter.on_request_trailers(host);
     }
     verdict
@@ -307,7 +323,7 @@ fn every_case_the_filter_decides_in_nginx_matches_the_nginx_mock() {
             Ok(mut host) => match Filter::configure(&mut host, Some(policy.as_bytes())) {
                 Err(err) => vec![format!("policy {}: {err}", case.policy)],
                 Ok(filter) => {
-                    let verdict = filter.on_request_headers(&mut host);
+                    let verdict = run_request(&filter, &mut host, case);
                     mismatches(case.expect_for_nginx(false), &filter, verdict, &host)
                 }
             },

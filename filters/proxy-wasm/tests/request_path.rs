@@ -1086,7 +1086,27 @@ fn protected_names_are_stripped_from_request_trailers() {
         let names: Vec<&str> = host.trailers().iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["x-checksum", "grpc-status"], "{policy}");
         assert_eq!(host.local_response(), None);
+        let logged: Vec<&str> = host
+            .logs()
+            .iter()
+            .filter(|(_, line)| line.contains("request trailers removed"))
+            .map(|(_, line)| line.as_str())
+            .collect();
+        assert_eq!(
+            logged,
+            ["mtls-authz: request trailers removed: x-client-role,X_Client_Role,x-client-subject,x-http-method-override,x-original-url,x-mtls-authz-shadow,x-forwarded-client-cert"],
+            "{policy}"
+        );
     }
+}
+
+/// NGINX discards request trailers before any filter (and ngx_wasm_module never calls the
+/// trailer hook): the NGINX mock has none to give.
+#[test]
+fn the_nginx_mock_has_no_request_trailers() {
+    let host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"))
+        .with_trailer("x-client-role", "admin");
+    assert!(host.trailers().is_empty());
 }
 
 #[test]
@@ -1154,6 +1174,51 @@ fn with_form_check(max: u64) -> String {
         "healthcare",
         &[("form_body_check", serde_json::json!({ "max_bytes": max }))],
     )
+}
+
+/// A body the host reports but cannot hand over whole (NGINX: one over
+/// `client_body_buffer_size`, written to a temp file ngx_wasm_module does not read for filters)
+/// is never taken for an empty one: 500, logged with the fix.
+#[test]
+fn a_body_the_host_cannot_hand_over_is_refused() {
+    for body in [None, Some("a=1")] {
+        let mut host = MockHost::nginx()
+            .with_request("POST", "/patient-records/1")
+            .with_property(NGX_REQUEST_URI, "/patient-records/1")
+            .with_property(NGX_VERIFY, "SUCCESS")
+            .with_property(NGX_CERT, pem("healthcare/admin-bob"))
+            .with_header("content-type", "application/x-www-form-urlencoded");
+        if let Some(body) = body {
+            host = host.with_body(body);
+        }
+        let filter = configure(
+            &mut host,
+            &policy_with(
+                "healthcare",
+                &[
+                    ("host", "nginx".into()),
+                    ("form_body_check", serde_json::json!({ "max_bytes": 65536 })),
+                ],
+            ),
+        );
+        let Verdict::WaitForBody(pending) = filter.on_request_headers(&mut host) else {
+            panic!("not held");
+        };
+        assert_eq!(
+            filter.on_request_body(&mut host, pending, 20_000, true),
+            Verdict::Respond
+        );
+        assert_eq!(host.local_response().unwrap().status, 500, "{body:?}");
+        assert!(
+            host.logs()
+                .iter()
+                .any(|(_, line)| line.contains("reason=host_error")
+                    && line.contains("client_body_buffer_size")),
+            "{:?}",
+            host.logs()
+        );
+        assert_eq!(host.counter("mtls_authz.host_error"), Some(1));
+    }
 }
 
 /// `form_body_check`: an allowed request with a form body is held until its body is checked.

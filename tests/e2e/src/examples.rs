@@ -133,6 +133,7 @@ pub fn nginx_example_config(policy_name: &str, logs: &str) -> Result<NginxConfig
         verify_client: String::from("on"),
         underscores_in_headers: false,
         keepalive_requests: None,
+        client_body_buffer_size: None,
     })
 }
 

@@ -94,6 +94,9 @@ pub struct NginxConfig {
     pub underscores_in_headers: bool,
     /// `keepalive_requests` (NGINX's default: 1000 per connection); the benchmark raises it.
     pub keepalive_requests: Option<u32>,
+    /// `client_body_buffer_size` (NGINX's default: 16k): a policy with `form_body_check` needs
+    /// it at least `max_bytes`, or larger bodies go to a file the filter cannot read.
+    pub client_body_buffer_size: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +111,7 @@ struct TemplateVars<'a> {
     verify_client: &'a str,
     underscores_in_headers: bool,
     keepalive_requests: Option<u32>,
+    client_body_buffer_size: Option<&'a str>,
 }
 
 impl NginxConfig {
@@ -131,6 +135,7 @@ impl NginxConfig {
             verify_client: String::from("on"),
             underscores_in_headers: false,
             keepalive_requests: None,
+            client_body_buffer_size: None,
         }
     }
 
@@ -171,6 +176,7 @@ impl NginxConfig {
             verify_client: &self.verify_client,
             underscores_in_headers: self.underscores_in_headers,
             keepalive_requests: self.keepalive_requests,
+            client_body_buffer_size: self.client_body_buffer_size.as_deref(),
         };
         env.get_template("nginx.conf")
             .and_then(|t| t.render(vars))
@@ -435,6 +441,7 @@ mod tests {
             verify_client: String::from("on"),
             underscores_in_headers: false,
             keepalive_requests: None,
+            client_body_buffer_size: None,
         }
     }
 
