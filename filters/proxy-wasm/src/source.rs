@@ -80,6 +80,9 @@ pub enum Handshake {
 /// NGINX: connection serial → what its handshake gave.
 pub type ConnectionCertificates = ConnectionCache<Handshake>;
 
+// docs/DECISIONS.md promises under 128 bytes per remembered NGINX connection.
+const _: () = assert!(ConnectionCertificates::ENTRY_BYTES < 128);
+
 /// The caches a certificate lookup may use.
 pub struct Caches<'a> {
     /// Parsed certificates by content.

@@ -4,11 +4,14 @@
 //! body length). One piece for both proxies' drivers, so they assert the same things the same
 //! way.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use mtls_authz_fixtures::{Case, Expect};
 
 use crate::client::{ClientIdentity, Outcome, Protocol, Request, Response};
+use crate::demo::{self, DemoFile};
 
 /// The shadow-mode header, agreed in docs/DECISIONS.md.
 pub const SHADOW_HEADER: &str = "x-mtls-authz-shadow";
@@ -112,6 +115,18 @@ pub fn run_case(
             check_response(case, expect, traits, &response, denials)
         }
     }
+}
+
+/// One failed case run, for the driver's failure list: `table/id [protocol] METHOD target:`
+/// and the mismatches, one per line.
+pub fn failure(case: &Case, protocol: Protocol, problems: &[String]) -> String {
+    format!(
+        "{} [{protocol}] {} {}:\n      {}",
+        case.label(),
+        case.method,
+        case.path,
+        problems.join("\n      ")
+    )
 }
 
 /// Checks one response against the case; returns every mismatch.
@@ -275,6 +290,155 @@ pub fn check_response(
             "deny body {body} (expected {})",
             Value::Object(want)
         ));
+    }
+    problems
+}
+
+/// Starts one proxy per item at once (both proxies compile the module at startup: the slow
+/// part), keyed by `label`. Panics naming every item that did not start.
+pub fn start_in_parallel<I: Sync, T: Send>(
+    proxy: &str,
+    items: &[I],
+    label: impl Fn(&I) -> String,
+    start: impl Fn(&I) -> Result<T, String> + Sync,
+) -> BTreeMap<String, T> {
+    let started: Vec<(String, Result<T, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| {
+                let start = &start;
+                scope.spawn(move || start(item))
+            })
+            .collect();
+        items
+            .iter()
+            .map(&label)
+            .zip(handles.into_iter().map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(String::from("the start thread panicked")))
+            }))
+            .collect()
+    });
+    let mut running = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (label, result) in started {
+        match result {
+            Ok(value) => {
+                running.insert(label, value);
+            }
+            Err(err) => errors.push(format!("{label}: {err}")),
+        }
+    }
+    assert!(
+        errors.is_empty(),
+        "{proxy} did not start:\n{}",
+        errors.join("\n\n")
+    );
+    running
+}
+
+/// What a request sent by `tls_client.py` carries besides method and target (see
+/// [`send_python`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PythonExtras<'a> {
+    /// Request headers.
+    pub headers: &'a [(String, String)],
+    /// Request body.
+    pub body: Option<&'a str>,
+    /// Request trailers.
+    pub trailers: &'a [(String, String)],
+    /// A request-target that need not be UTF-8 (replaces the target).
+    pub raw_target: Option<&'a [u8]>,
+    /// Connections, one after the other, each resuming the previous TLS session (0 = 1).
+    pub connections: usize,
+}
+
+/// One request with fixture client `cert` through `tests/e2e/tls_client.py` (bodies, trailers,
+/// raw targets, session resumption): every connection's outcome and whether its TLS session
+/// was resumed.
+pub fn send_python(
+    port: u16,
+    protocol: Protocol,
+    cert: &str,
+    method: &str,
+    target: &str,
+    extras: PythonExtras<'_>,
+) -> Result<Vec<(Outcome, bool)>, crate::E2eError> {
+    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
+    let client = client_identity(cert);
+    Request {
+        port,
+        ca_bundle: &ca_bundle,
+        protocol,
+        method,
+        target,
+        headers: extras.headers,
+        client: Some(&client),
+        body: extras.body,
+        trailers: extras.trailers,
+    }
+    .send_python(extras.raw_target, extras.connections.max(1))
+}
+
+/// Each outcome's status (`None`: no response) and whether its session was resumed.
+pub fn statuses(outcomes: &[(Outcome, bool)]) -> Vec<(Option<u16>, bool)> {
+    outcomes
+        .iter()
+        .map(|(outcome, resumed)| match outcome {
+            Outcome::Response(response) => (Some(response.status), *resumed),
+            Outcome::NoResponse { .. } => (None, *resumed),
+        })
+        .collect()
+}
+
+/// The demo requests of `file` (examples/envoy/<scenario>.demo.json) against `proxy` on
+/// `port`: each must return the status its README shows on both protocols, and `readme` must
+/// show each as a curl command. Returns every mismatch.
+pub fn demo_request_problems(
+    file: &DemoFile,
+    proxy: demo::Proxy,
+    port: u16,
+    readme: &str,
+) -> Vec<String> {
+    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
+    let mut problems = Vec::new();
+    for demo_request in &file.requests {
+        let command = demo_request.curl_command(10443);
+        if !readme.contains(&command) {
+            problems.push(format!("README lacks: {command}"));
+        }
+        let expect = demo_request.expect_on(proxy);
+        let client = client_identity(&demo_request.cert);
+        for protocol in Protocol::ALL {
+            let request = Request {
+                port,
+                ca_bundle: &ca_bundle,
+                protocol,
+                method: &demo_request.method,
+                target: &demo_request.path,
+                headers: &demo_request.headers,
+                client: Some(&client),
+                body: None,
+                trailers: &[],
+            };
+            match request.send() {
+                Ok(Outcome::Response(response)) if response.status == expect => {}
+                Ok(Outcome::Response(response)) => problems.push(format!(
+                    "{} [{protocol}] {} {}: {} (README says {expect}) {}",
+                    file.policy,
+                    demo_request.method,
+                    demo_request.path,
+                    response.status,
+                    response.body
+                )),
+                Ok(Outcome::NoResponse { curl_exit, message }) => problems.push(format!(
+                    "{} [{protocol}] {}: curl exit {curl_exit}: {message}",
+                    file.policy, demo_request.path
+                )),
+                Err(err) => problems.push(format!("{} [{protocol}]: {err}", file.policy)),
+            }
+        }
     }
     problems
 }

@@ -26,7 +26,9 @@ use mtls_authz_e2e::demo;
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
 use mtls_authz_e2e::examples;
-use mtls_authz_e2e::replay::{self, client_identity, report, LoggedDenial, PolicyTraits};
+use mtls_authz_e2e::replay::{
+    self, client_identity, report, LoggedDenial, PolicyTraits, PythonExtras,
+};
 use mtls_authz_e2e::wasm;
 use mtls_authz_fixtures::{Case, Layer, Listener};
 
@@ -97,66 +99,43 @@ fn start_scenarios(
 ) -> BTreeMap<String, Scenario> {
     let wasm = wasm::locate_or_build().unwrap();
     let envoy_bin = envoy::binary().unwrap();
-    // Start every Envoy at once: V8 compiles the module at startup, and that is the slow part.
-    let started: Vec<(String, Result<Scenario, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = policies
-            .iter()
-            .map(|name| {
-                let (wasm, envoy_bin) = (wasm.clone(), envoy_bin.clone());
-                scope.spawn(move || {
-                    let mut policy = mtls_authz_fixtures::load_policy(name);
-                    if as_demo {
-                        // As scripts/demo.sh renders it (mtls-authz-envoy-config).
-                        policy = examples::with_host_unless_set(&policy, "envoy")
-                            .map_err(|e| e.to_string())?;
-                    }
-                    let traits = PolicyTraits::of(&policy);
-                    let mut config = config_for(upstream_port, wasm, policy);
-                    if as_demo {
-                        config.xfcc = XfccHandling::Sanitize;
-                        config.extra_listeners.clear();
-                    }
-                    let yaml = config.render().map_err(|e| e.to_string())?;
-                    let envoy = Envoy::start(&envoy_bin, name, &yaml).map_err(|e| e.to_string())?;
-                    let port = envoy.listener_port().map_err(|e| e.to_string())?;
-                    let mut extra_ports = BTreeMap::new();
-                    for extra in &config.extra_listeners {
-                        let port = envoy
-                            .listener_port_named(&extra.envoy_name())
-                            .map_err(|e| e.to_string())?;
-                        extra_ports.insert(extra.name, port);
-                    }
-                    Ok(Scenario {
-                        envoy,
-                        port,
-                        extra_ports,
-                        traits,
-                    })
-                })
-            })
-            .collect();
-        policies
-            .iter()
-            .cloned()
-            .zip(handles.into_iter().map(|h| h.join().unwrap()))
-            .collect()
-    });
-    let mut scenarios = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (name, result) in started {
-        match result {
-            Ok(scenario) => {
-                scenarios.insert(name, scenario);
+    // V8 compiles the module at startup, and that is the slow part: start every Envoy at once.
+    replay::start_in_parallel(
+        "Envoy",
+        policies,
+        |name| name.clone(),
+        |name| {
+            let (wasm, envoy_bin) = (wasm.clone(), envoy_bin.clone());
+            let mut policy = mtls_authz_fixtures::load_policy(name);
+            if as_demo {
+                // As scripts/demo.sh renders it (mtls-authz-envoy-config).
+                policy =
+                    examples::with_host_unless_set(&policy, "envoy").map_err(|e| e.to_string())?;
             }
-            Err(err) => errors.push(format!("policy {name}: {err}")),
-        }
-    }
-    assert!(
-        errors.is_empty(),
-        "Envoy did not start:\n{}",
-        errors.join("\n\n")
-    );
-    scenarios
+            let traits = PolicyTraits::of(&policy);
+            let mut config = config_for(upstream_port, wasm, policy);
+            if as_demo {
+                config.xfcc = XfccHandling::Sanitize;
+                config.extra_listeners.clear();
+            }
+            let yaml = config.render().map_err(|e| e.to_string())?;
+            let envoy = Envoy::start(&envoy_bin, name, &yaml).map_err(|e| e.to_string())?;
+            let port = envoy.listener_port().map_err(|e| e.to_string())?;
+            let mut extra_ports = BTreeMap::new();
+            for extra in &config.extra_listeners {
+                let port = envoy
+                    .listener_port_named(&extra.envoy_name())
+                    .map_err(|e| e.to_string())?;
+                extra_ports.insert(extra.name, port);
+            }
+            Ok(Scenario {
+                envoy,
+                port,
+                extra_ports,
+                traits,
+            })
+        },
+    )
 }
 
 #[test]
@@ -192,13 +171,7 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
             );
             *counts.entry(protocol.to_string()).or_insert(0_usize) += 1;
             if !problems.is_empty() {
-                failures.push(format!(
-                    "{} [{protocol}] {} {}:\n      {}",
-                    case.label(),
-                    case.method,
-                    case.path,
-                    problems.join("\n      ")
-                ));
+                failures.push(replay::failure(case, protocol, &problems));
                 failed_policies.push(case.policy.clone());
             }
         }
@@ -236,6 +209,17 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
             failures.push(format!(
                 "policy {policy}: no log line with request id {} and reason {}",
                 denial.request_id, denial.reason
+            ));
+            failed_policies.push(policy.clone());
+        }
+        // Envoy hands request trailers to the filter (NGINX never does: tests/nginx.rs
+        // asserts the absence of this line there).
+        let forwards_trailers = policy_cases
+            .iter()
+            .any(|c| !c.trailers.is_empty() && c.expect_for_envoy(false).status == 200);
+        if forwards_trailers && !log.contains("mtls-authz: request trailers removed: ") {
+            failures.push(format!(
+                "policy {policy}: no log line for the request trailers the filter removed"
             ));
             failed_policies.push(policy.clone());
         }
@@ -456,46 +440,15 @@ fn the_demo_requests_return_what_the_readme_says() {
     let policies: Vec<String> = files.iter().map(|f| f.policy.clone()).collect();
     let upstream = EchoServer::start(0).unwrap();
     let scenarios = start_scenarios(&policies, upstream.addr().port(), true);
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
     let mut problems = Vec::new();
     for file in &files {
-        let scenario = &scenarios[&file.policy];
-        for demo_request in &file.requests {
-            let command = demo_request.curl_command(10443);
-            if !readme.contains(&command) {
-                problems.push(format!("README lacks: {command}"));
-            }
-            let client = client_identity(&demo_request.cert);
-            for protocol in Protocol::ALL {
-                let request = Request {
-                    port: scenario.port,
-                    ca_bundle: &ca_bundle,
-                    protocol,
-                    method: &demo_request.method,
-                    target: &demo_request.path,
-                    headers: &demo_request.headers,
-                    client: Some(&client),
-                    body: None,
-                    trailers: &[],
-                };
-                match request.send().unwrap() {
-                    Outcome::Response(response) if response.status == demo_request.expect => {}
-                    Outcome::Response(response) => problems.push(format!(
-                        "{} [{protocol}] {} {}: {} (README says {}) {}",
-                        file.policy,
-                        demo_request.method,
-                        demo_request.path,
-                        response.status,
-                        demo_request.expect,
-                        response.body
-                    )),
-                    Outcome::NoResponse { curl_exit, message } => problems.push(format!(
-                        "{} [{protocol}] {}: curl exit {curl_exit}: {message}",
-                        file.policy, demo_request.path
-                    )),
-                }
-            }
-        }
+        let port = scenarios[&file.policy].port;
+        problems.extend(replay::demo_request_problems(
+            file,
+            demo::Proxy::Envoy,
+            port,
+            &readme,
+        ));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -509,28 +462,11 @@ fn resuming_requests(
     target: &str,
     connections: usize,
 ) -> Vec<(Outcome, bool)> {
-    let client = client_identity(cert);
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
-    Request {
-        port,
-        ca_bundle: &ca_bundle,
-        protocol,
-        method,
-        target,
-        headers: &[],
-        client: Some(&client),
-        body: None,
-        trailers: &[],
-    }
-    .send_python(None, connections)
-    .unwrap()
-}
-
-fn status_of(outcome: &Outcome) -> Option<u16> {
-    match outcome {
-        Outcome::Response(response) => Some(response.status),
-        Outcome::NoResponse { .. } => None,
-    }
+    let extras = PythonExtras {
+        connections,
+        ..PythonExtras::default()
+    };
+    replay::send_python(port, protocol, cert, method, target, extras).unwrap()
 }
 
 /// Envoy 1.40 reports `connection.peer_certificate_valid` false on every resumed TLS session
@@ -554,10 +490,7 @@ fn resumed_tls_sessions_are_never_falsely_refused_or_blindly_trusted() {
     let mut problems = Vec::new();
     for protocol in Protocol::ALL {
         let check = |label: &str, got: Vec<(Outcome, bool)>, want: &[(Option<u16>, bool)]| {
-            let got: Vec<(Option<u16>, bool)> = got
-                .iter()
-                .map(|(o, resumed)| (status_of(o), *resumed))
-                .collect();
+            let got = replay::statuses(&got);
             (got != want).then(|| format!("[{protocol}] {label}: {got:?} (expected {want:?})"))
         };
         let healthcare = &scenarios["healthcare"];
@@ -615,23 +548,23 @@ fn a_rewritten_path_keeps_raw_query_bytes() {
     let upstream = EchoServer::start(0).unwrap();
     let scenarios = start_scenarios(&[String::from("healthcare")], upstream.addr().port(), false);
     let scenario = &scenarios["healthcare"];
-    let client = client_identity("healthcare/clinician-alice");
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
     let sent: &[u8] = b"/x/../patient-records/1?q=\xff\xfe&r=%80&s=\xc3\xa9";
     let want: &[u8] = b"/patient-records/1?q=\xff\xfe&r=%80&s=\xc3\xa9";
     for protocol in Protocol::ALL {
-        let request = Request {
-            port: scenario.port,
-            ca_bundle: &ca_bundle,
-            protocol,
-            method: "GET",
-            target: "",
-            headers: &[],
-            client: Some(&client),
-            body: None,
-            trailers: &[],
+        let extras = PythonExtras {
+            raw_target: Some(sent),
+            ..PythonExtras::default()
         };
-        let (outcome, _) = request.send_python(Some(sent), 1).unwrap().remove(0);
+        let (outcome, _) = replay::send_python(
+            scenario.port,
+            protocol,
+            "healthcare/clinician-alice",
+            "GET",
+            "",
+            extras,
+        )
+        .unwrap()
+        .remove(0);
         let Outcome::Response(response) = outcome else {
             panic!("[{protocol}] no response: {outcome:?}");
         };

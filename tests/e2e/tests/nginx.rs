@@ -37,7 +37,7 @@ use mtls_authz_e2e::demo;
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::examples;
 use mtls_authz_e2e::nginx::{self, Nginx, NginxConfig};
-use mtls_authz_e2e::replay::{self, client_identity, report, PolicyTraits};
+use mtls_authz_e2e::replay::{self, client_identity, report, PolicyTraits, PythonExtras};
 use mtls_authz_e2e::{paths, wasm};
 use mtls_authz_fixtures::{load_cases, load_policy, Case, Layer, Listener};
 
@@ -91,55 +91,31 @@ fn start_scenarios(specs: Vec<Spec>, upstream: &EchoServer) -> BTreeMap<String, 
     let wasm = wasm::locate_or_build().unwrap();
     let nginx_bin = nginx::binary().unwrap();
     let upstream = upstream.addr();
-    let started: Vec<(String, Result<Scenario, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = specs
-            .iter()
-            .map(|spec| {
-                let (wasm, nginx_bin) = (wasm.clone(), nginx_bin.clone());
-                scope.spawn(move || {
-                    let mut config = NginxConfig::with_fixture_certs(
-                        &spec.policy_name,
-                        Some(one_line(&spec.policy)),
-                        wasm,
-                        nginx::free_port().map_err(|e| e.to_string())?,
-                        Some(upstream),
-                        PathBuf::new(),
-                    );
-                    config.verify_client = spec.verify_client.to_owned();
-                    config.underscores_in_headers = spec.underscores_in_headers;
-                    config.client_body_buffer_size =
-                        spec.client_body_buffer_size.map(str::to_owned);
-                    let nginx = Nginx::start_on_free_port(&nginx_bin, &spec.label, &config)
-                        .map_err(|e| e.to_string())?;
-                    Ok(Scenario {
-                        nginx,
-                        traits: PolicyTraits::of(&spec.policy),
-                    })
-                })
+    replay::start_in_parallel(
+        "NGINX",
+        &specs,
+        |spec| spec.label.clone(),
+        |spec| {
+            let (wasm, nginx_bin) = (wasm.clone(), nginx_bin.clone());
+            let mut config = NginxConfig::with_fixture_certs(
+                &spec.policy_name,
+                Some(one_line(&spec.policy)),
+                wasm,
+                nginx::free_port().map_err(|e| e.to_string())?,
+                Some(upstream),
+                PathBuf::new(),
+            );
+            config.verify_client = spec.verify_client.to_owned();
+            config.underscores_in_headers = spec.underscores_in_headers;
+            config.client_body_buffer_size = spec.client_body_buffer_size.map(str::to_owned);
+            let nginx = Nginx::start_on_free_port(&nginx_bin, &spec.label, &config)
+                .map_err(|e| e.to_string())?;
+            Ok(Scenario {
+                nginx,
+                traits: PolicyTraits::of(&spec.policy),
             })
-            .collect();
-        specs
-            .iter()
-            .map(|s| s.label.clone())
-            .zip(handles.into_iter().map(|h| h.join().unwrap()))
-            .collect()
-    });
-    let mut scenarios = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (label, result) in started {
-        match result {
-            Ok(scenario) => {
-                scenarios.insert(label, scenario);
-            }
-            Err(err) => errors.push(format!("{label}: {err}")),
-        }
-    }
-    assert!(
-        errors.is_empty(),
-        "NGINX did not start:\n{}",
-        errors.join("\n\n")
-    );
-    scenarios
+        },
+    )
 }
 
 /// Log lines that must never appear: ngx_wasm_module's "not yet implemented" alerts (an Envoy
@@ -226,13 +202,7 @@ fn every_nginx_case_over_real_mtls_on_http1_and_http2() {
                 *by_filter.entry(protocol.to_string()).or_default() += 1;
             }
             if !problems.is_empty() {
-                failures.push(format!(
-                    "{} [{protocol}] {} {}:\n      {}",
-                    case.label(),
-                    case.method,
-                    case.path,
-                    problems.join("\n      ")
-                ));
+                failures.push(replay::failure(case, protocol, &problems));
                 failed.insert(label);
             }
         }
@@ -887,46 +857,15 @@ fn the_example_requests_return_what_the_nginx_readme_says() {
         .map(|f| Spec::new(&f.policy, &f.policy, nginx_policy(&f.policy)))
         .collect();
     let scenarios = start_scenarios(specs, &upstream);
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
     let mut problems = Vec::new();
     for file in &files {
-        let scenario = &scenarios[&file.policy];
-        for demo_request in &file.requests {
-            let command = demo_request.curl_command(10443);
-            if !readme.contains(&command) {
-                problems.push(format!("README lacks: {command}"));
-            }
-            let expect = demo_request.expect_on(demo::Proxy::Nginx);
-            let client = client_identity(&demo_request.cert);
-            for protocol in Protocol::ALL {
-                let request = Request {
-                    port: scenario.nginx.port(),
-                    ca_bundle: &ca_bundle,
-                    protocol,
-                    method: &demo_request.method,
-                    target: &demo_request.path,
-                    headers: &demo_request.headers,
-                    client: Some(&client),
-                    body: None,
-                    trailers: &[],
-                };
-                match request.send().unwrap() {
-                    Outcome::Response(response) if response.status == expect => {}
-                    Outcome::Response(response) => problems.push(format!(
-                        "{} [{protocol}] {} {}: {} (README says {expect}) {}",
-                        file.policy,
-                        demo_request.method,
-                        demo_request.path,
-                        response.status,
-                        response.body
-                    )),
-                    Outcome::NoResponse { curl_exit, message } => problems.push(format!(
-                        "{} [{protocol}] {}: curl exit {curl_exit}: {message}",
-                        file.policy, demo_request.path
-                    )),
-                }
-            }
-        }
+        let port = scenarios[&file.policy].nginx.port();
+        problems.extend(replay::demo_request_problems(
+            file,
+            demo::Proxy::Nginx,
+            port,
+            &readme,
+        ));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -952,38 +891,6 @@ fn the_committed_example_starts_as_its_readme_says() {
     let response = clinician_request(nginx.port(), Protocol::Http2, &[]).unwrap();
     assert_eq!(response.status, 200, "{}", response.body);
     assert!(nginx.log().contains("host=Nginx"));
-}
-
-/// One request through the Python client (bodies, trailers, raw targets, resumption): every
-/// connection's outcome and whether its TLS session was resumed.
-#[allow(clippy::too_many_arguments, reason = "one request, spelled out")]
-fn python_request(
-    port: u16,
-    protocol: Protocol,
-    cert: &str,
-    method: &str,
-    target: &str,
-    headers: &[(String, String)],
-    body: Option<&str>,
-    trailers: &[(String, String)],
-    raw_target: Option<&[u8]>,
-    connections: usize,
-) -> Vec<(Outcome, bool)> {
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
-    let client = client_identity(cert);
-    Request {
-        port,
-        ca_bundle: &ca_bundle,
-        protocol,
-        method,
-        target,
-        headers,
-        client: Some(&client),
-        body,
-        trailers,
-    }
-    .send_python(raw_target, connections)
-    .unwrap()
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -1020,18 +927,20 @@ fn request_trailers_never_reach_the_filter_or_the_upstream() {
     // The admin may write: the filter forwards the request (a denied one is answered at
     // its headers, before any trailer arrives).
     let send = |protocol| {
-        python_request(
+        replay::send_python(
             nginx.port(),
             protocol,
             "healthcare/admin-bob",
             "POST",
             "/patient-records/1",
-            &headers,
-            Some("hello"),
-            &trailers,
-            None,
-            1,
+            PythonExtras {
+                headers: &headers,
+                body: Some("hello"),
+                trailers: &trailers,
+                ..PythonExtras::default()
+            },
         )
+        .unwrap()
         .remove(0)
         .0
     };
@@ -1118,18 +1027,19 @@ fn form_bodies_nginx_cannot_hand_over_are_refused() {
         ] {
             let nginx = &scenarios[label].nginx;
             let what = format!("{label} [{protocol}] {} bytes", body.len());
-            let outcome = python_request(
+            let outcome = replay::send_python(
                 nginx.port(),
                 protocol,
                 "healthcare/admin-bob",
                 "POST",
                 "/patient-records/1",
-                &form,
-                Some(body),
-                &[],
-                None,
-                1,
+                PythonExtras {
+                    headers: &form,
+                    body: Some(body),
+                    ..PythonExtras::default()
+                },
             )
+            .unwrap()
             .remove(0)
             .0;
             let Outcome::Response(response) = outcome else {
@@ -1213,24 +1123,20 @@ fn resumed_tls_sessions_keep_nginx_verification() {
             ),
         ] {
             let nginx = &scenarios[label].nginx;
-            let got: Vec<(Option<u16>, bool)> = python_request(
-                nginx.port(),
-                protocol,
-                cert,
-                method,
-                "/patient-records/1",
-                &[],
-                None,
-                &[],
-                None,
-                3,
-            )
-            .iter()
-            .map(|(outcome, resumed)| match outcome {
-                Outcome::Response(response) => (Some(response.status), *resumed),
-                Outcome::NoResponse { .. } => (None, *resumed),
-            })
-            .collect();
+            let got = replay::statuses(
+                &replay::send_python(
+                    nginx.port(),
+                    protocol,
+                    cert,
+                    method,
+                    "/patient-records/1",
+                    PythonExtras {
+                        connections: 3,
+                        ..PythonExtras::default()
+                    },
+                )
+                .unwrap(),
+            );
             let want = [(Some(want), false), (Some(want), true), (Some(want), true)];
             if got != want {
                 problems.push(format!(
@@ -1265,18 +1171,18 @@ fn raw_query_bytes_reach_the_upstream_as_sent() {
     let nginx = &scenarios["raw"].nginx;
     let sent: &[u8] = b"/patient-records/1?q=\xff\xfe&r=%80&s=\xc3\xa9";
     for protocol in Protocol::ALL {
-        let outcome = python_request(
+        let outcome = replay::send_python(
             nginx.port(),
             protocol,
             "healthcare/clinician-alice",
             "GET",
             "",
-            &[],
-            None,
-            &[],
-            Some(sent),
-            1,
+            PythonExtras {
+                raw_target: Some(sent),
+                ..PythonExtras::default()
+            },
         )
+        .unwrap()
         .remove(0)
         .0;
         let Outcome::Response(response) = outcome else {

@@ -25,19 +25,22 @@ impl Layer {
     pub const ALL: [Layer; 4] = [Layer::Core, Layer::Mock, Layer::Envoy, Layer::Nginx];
 }
 
-/// Which of the e2e Envoy's mTLS listeners a case connects to (Envoy layer only).
+/// Which of the e2e proxies' mTLS listeners a case connects to: Envoy's test listeners, and
+/// their NGINX equivalents (`ssl_verify_client`), where NGINX has one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Listener {
     /// The shipped example's listener: the chain, validity times included, is verified at the
-    /// handshake (no session resumption).
+    /// handshake (Envoy: no session resumption). NGINX: `ssl_verify_client on`.
     #[default]
     Verified,
     /// `allow_expired_certificate: true`: an expired or not-yet-valid leaf (or chain) completes
-    /// the handshake, so the FILTER's per-request validity check is what refuses it.
+    /// the handshake, so the FILTER's per-request validity check is what refuses it. NGINX has
+    /// no equivalent: such cases run under `on` and their `nginx_expect` says NGINX's answer.
     AllowExpired,
     /// `trust_chain_verification: ACCEPT_UNTRUSTED`: any certificate completes the handshake
     /// and Envoy reports `connection.peer_certificate_valid` false for one it could not verify.
+    /// NGINX: `ssl_verify_client optional_no_ca` (`ssl_client_verify` `FAILED:...`).
     AcceptUntrusted,
 }
 
@@ -66,10 +69,10 @@ pub struct Case {
     /// Extra request headers, in order (a name may repeat).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
-    /// Request trailers (HTTP/2 trailers, HTTP/1.1 chunked trailers), in order. Mock and Envoy.
+    /// Request trailers (HTTP/2 trailers, HTTP/1.1 chunked trailers), in order. Mock and proxies.
     #[serde(default)]
     pub trailers: Vec<(String, String)>,
-    /// Request body, sent as is (with `content-length` over HTTP/1.1). Mock and Envoy.
+    /// Request body, sent as is (with `content-length` over HTTP/1.1). Mock and proxies.
     #[serde(default)]
     pub body: Option<String>,
     /// What the proxy reports about verifying `cert` on this connection (Envoy
@@ -150,13 +153,13 @@ pub struct Expect {
     /// `:path` the upstream receives (checked when given, allowed requests only).
     #[serde(default)]
     pub upstream_path: Option<String>,
-    /// Upstream request headers: a value = exact value; `null` = absent. Mock and Envoy only.
+    /// Upstream request headers: a value = exact value; `null` = absent. Mock and proxies only.
     #[serde(default)]
     pub upstream_headers: BTreeMap<String, Option<String>>,
-    /// Upstream request trailers, like `upstream_headers`. Mock and Envoy only.
+    /// Upstream request trailers, like `upstream_headers`. Mock and proxies only.
     #[serde(default)]
     pub upstream_trailers: BTreeMap<String, Option<String>>,
-    /// Exact JSON body of a local (deny) response. Mock and Envoy only.
+    /// Exact JSON body of a local (deny) response. Mock and proxies only.
     #[serde(default)]
     pub body: Option<serde_json::Value>,
     /// Real proxies only: the TLS handshake itself fails (no HTTP response at all).
