@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# One command for the side-by-side Envoy benchmark (see bench/README.md):
+# One command for the side-by-side benchmark in Envoy or NGINX (see bench/README.md):
 #
 #   bench/run.sh            full run (~10 min): 3 load modes x 5 rounds x 5 variants, then churn
 #   bench/run.sh --quick    smoke run (~1 min)
+#   bench/run.sh --proxy nginx   the same in NGINX + ngx_wasm_module: (a), (d), (e)
 #   bench/run.sh --help     every option of the driver
 #
 # It finds (or installs) oha, builds the mtls-authz filter as shipped (scripts/build-wasm.sh)

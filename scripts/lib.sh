@@ -1,5 +1,6 @@
 # Shared helpers for scripts/*.sh (sourced, not run). Installs only what is missing, and only
-# from the usual places: rustup, apt-get, PyPI (into ./.venv), crates.io (into ./.tools).
+# from the usual places: rustup, apt-get, PyPI (into ./.venv), crates.io (into ./.tools), and
+# NGINX + ngx_wasm_module from their source archives (scripts/ensure-nginx.sh).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
@@ -49,6 +50,20 @@ ensure_e2e_python() {
         note "installing h2 into .venv (for tests/e2e/tls_client.py)"
         "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check 'h2>=4,<5' >&2
     fi
+}
+
+# Prints the path of NGINX + ngx_wasm_module (NGINX_BIN, else built once by
+# scripts/ensure-nginx.sh into a cache outside the checkout, linked as .tools/nginx-wasm).
+ensure_nginx() {
+    bash "$ROOT/scripts/ensure-nginx.sh"
+}
+
+ensure_openssl() {
+    command -v openssl >/dev/null && return
+    note "openssl missing: installing it with apt-get"
+    command -v apt-get >/dev/null || die "openssl is missing and apt-get is not available"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
 }
 
 # Builds the filter (cargo release build, then wasm-opt) and prints the .wasm path.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Every test of the project, as CI runs it (.ci/run runs exactly this script):
 # formatting, clippy, the no_std build, the release .wasm and its size, every cargo test of the
-# workspace (core, filter on the mock host, CLI, fixtures, and the real Envoy end-to-end over
-# mTLS), the core's tests on wasm32 under node (wasm-bindgen-test), and a bounded run of every
-# fuzz target (scripts/fuzz.sh).
-# Installs what is missing: rust targets, curl, Envoy and h2 (./.venv), wasm-bindgen-cli and
-# cargo-fuzz (./.tools), the nightly toolchain for libFuzzer.
+# workspace (core, filter on the mock host, CLI, fixtures, and the real Envoy and NGINX
+# end-to-end over mTLS), the core's tests on wasm32 under node (wasm-bindgen-test), and a
+# bounded run of every fuzz target (scripts/fuzz.sh).
+# Installs what is missing: rust targets, curl, openssl, Envoy and h2 (./.venv), NGINX +
+# ngx_wasm_module (built once from ../shared/vendor or NGX_VENDOR_DIR into
+# ~/.cache/mtls-authz, scripts/ensure-nginx.sh), wasm-bindgen-cli and cargo-fuzz (./.tools),
+# the nightly toolchain for libFuzzer.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -59,13 +61,17 @@ tools() {
     ensure_rust_targets
     ensure_curl
     command -v node >/dev/null || die "node is required to run the wasm32 tests (wasm-bindgen-test)"
+    ensure_openssl
     ENVOY_BIN="$(ensure_envoy)"
     export ENVOY_BIN
     ensure_e2e_python
+    NGINX_BIN="$(ensure_nginx)"
+    export NGINX_BIN
     note "rustc: $(rustc --version)"
     note "node:  $(node --version)"
     note "curl:  $(curl --version | head -n1)"
     note "envoy: $("$ENVOY_BIN" --version | grep -o 'version: [^ ]*' || true)"
+    note "nginx: $("$NGINX_BIN" -V 2>&1 | head -n1 | sed 's/^nginx version: //') + ngx_wasm_module ($NGINX_BIN)"
 }
 
 # The committed certificates, keys and policies must be exactly what the generator makes
@@ -119,15 +125,18 @@ release_wasm() {
 }
 
 workspace_tests() {
-    # ENVOY_BIN and MTLS_AUTHZ_WASM are set: the e2e test uses this Envoy and this .wasm.
+    # ENVOY_BIN, NGINX_BIN and MTLS_AUTHZ_WASM are set: the e2e tests use these proxies and
+    # this .wasm.
     local log="$log_dir/cargo-test.log"
     cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
-    local passed_tests e2e
+    local passed_tests envoy nginx
     passed_tests=$(grep -o 'test result: ok\. [0-9]* passed' "$log" | awk '{s += $4} END {print s + 0}')
-    e2e=$(grep -o 'envoy e2e: [0-9]* cases over [^ ]*' "$log" | sed 's/^envoy e2e: //' \
+    envoy=$(grep -o 'envoy e2e: [0-9]* cases over [^ ]*' "$log" | sed 's/^envoy e2e: //' \
         | paste -sd ',' - | sed 's/,/, /g' || true)
-    printf '; %s cargo tests passed%s' "$passed_tests" "${e2e:+; real Envoy: $e2e}" \
-        >"$log_dir/totals"
+    nginx=$(grep -o 'nginx e2e: [0-9]* cases over [^ ]*' "$log" | sed 's/^nginx e2e: //' \
+        | paste -sd ',' - | sed 's/,/, /g' || true)
+    printf '; %s cargo tests passed%s%s' "$passed_tests" "${envoy:+; real Envoy: $envoy}" \
+        "${nginx:+; real NGINX: $nginx}" >"$log_dir/totals"
 }
 
 # The wasm-bindgen version in Cargo.lock: the test runner must match it exactly.
@@ -182,7 +191,7 @@ fuzz_smoke() { bash "$ROOT/scripts/fuzz.sh" --seconds "${FUZZ_SECONDS:-60}"; }
 
 rm -f "$log_dir/wasm-path" "$log_dir/totals"
 # Everything below needs the tools: a failure here stops the run.
-current="Tools (rust targets, curl, node, Envoy)"
+current="Tools (rust targets, curl, openssl, node, Envoy, NGINX + ngx_wasm_module)"
 section "$current"
 tools
 passed+=("$current")
@@ -197,7 +206,7 @@ if [[ -s "$log_dir/wasm-path" ]]; then
     MTLS_AUTHZ_WASM="$(cat "$log_dir/wasm-path")"
     export MTLS_AUTHZ_WASM
 fi
-run_section "Tests: core, filter (mock host), CLI, fixtures, Envoy e2e" workspace_tests
+run_section "Tests: core, filter (mock host), CLI, fixtures, Envoy and NGINX e2e" workspace_tests
 run_section "pyca CRL vectors: verdicts" pyca_crl_report
 run_section "wasm-bindgen-test-runner" wasm_bindgen_runner
 run_section "Core tests on wasm32-unknown-unknown (node)" core_on_wasm32

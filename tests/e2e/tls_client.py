@@ -119,18 +119,38 @@ def http2(tls, spec: dict) -> dict:
         headers.append((b"content-length", str(len(body.encode())).encode()))
     ends_with_headers = body is None and not trailers
     connection.send_headers(stream, headers, end_stream=ends_with_headers)
+    # Events that arrive while the body waits for flow-control window (an early answer).
+    early = []
     if body is not None:
-        connection.send_data(stream, body.encode(), end_stream=not trailers)
+        payload = body.encode()
+        while True:
+            size = min(len(payload), connection.max_outbound_frame_size,
+                       connection.local_flow_control_window(stream))
+            if size == 0 and payload:
+                tls.sendall(connection.data_to_send())
+                chunk = tls.recv(65536)
+                if not chunk:
+                    return {"error": "connection closed while the body was sent"}
+                early += connection.receive_data(chunk)
+                continue
+            piece, payload = payload[:size], payload[size:]
+            connection.send_data(stream, piece, end_stream=not payload and not trailers)
+            if not payload:
+                break
     if trailers:
         connection.send_headers(stream, [(n.encode(), v.encode()) for n, v in trailers],
                                 end_stream=True)
     tls.sendall(connection.data_to_send())
     status, response_headers, data = None, [], b""
     while True:
-        chunk = tls.recv(65536)
-        if not chunk:
-            break
-        for event in connection.receive_data(chunk):
+        if early:
+            events, early = early, []
+        else:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            events = connection.receive_data(chunk)
+        for event in events:
             if isinstance(event, h2.events.ResponseReceived):
                 for name, value in event.headers:
                     if name == b":status":

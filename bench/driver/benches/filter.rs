@@ -38,6 +38,30 @@ fn push_request(host: &mut MockHost) {
     }
 }
 
+/// The request oha sends through NGINX, as ngx_wasm_module shows it to the filter.
+fn push_nginx_request(host: &mut MockHost) {
+    for (name, value) in [
+        (":path", "/patient-records/42"),
+        (":method", "GET"),
+        (":scheme", "https"),
+        (":authority", "localhost:10443"),
+        ("host", "localhost:10443"),
+        ("user-agent", "oha/1.16.0"),
+        ("accept", "*/*"),
+    ] {
+        host.push_header(name, value);
+    }
+}
+
+fn nginx_host(cert: &str) -> MockHost {
+    let pem = mtls_authz_fixtures::cert_bytes(cert).expect("fixture certificate");
+    MockHost::nginx()
+        .with_property("ngx.ssl_client_verify", "SUCCESS")
+        .with_property("ngx.ssl_client_raw_cert", pem)
+        .with_property("ngx.request_uri", "/patient-records/42")
+        .with_property("ngx.connection", "1")
+}
+
 fn envoy_host(cert: &str) -> MockHost {
     let pem = mtls_authz_fixtures::cert_bytes(cert).expect("fixture certificate");
     let der_digest = "00".repeat(32);
@@ -64,6 +88,24 @@ fn request_path(c: &mut Criterion) {
             host.next_request();
             push_request(&mut host);
             black_box(filter.on_request_headers(&mut host))
+        })
+    });
+
+    // NGINX: the handshake remembered by connection serial; the request-target from
+    // `ngx.request_uri`; ngx_wasm_module's header map.
+    let mut nginx = nginx_host("healthcare/clinician-alice");
+    let nginx_policy = policy.replacen('{', "{\"host\": \"nginx\",", 1);
+    let filter =
+        Filter::configure(&mut nginx, Some(nginx_policy.as_bytes())).expect("policy compiles");
+    nginx.next_request();
+    push_nginx_request(&mut nginx);
+    assert_eq!(filter.on_request_headers(&mut nginx), Verdict::Continue);
+    assert_eq!(nginx.header("x-client-role").as_deref(), Some("clinician"));
+    group.bench_function("allowed_cached_identity_nginx", |b| {
+        b.iter(|| {
+            nginx.next_request();
+            push_nginx_request(&mut nginx);
+            black_box(filter.on_request_headers(&mut nginx))
         })
     });
 

@@ -1,5 +1,6 @@
-//! Side-by-side Envoy benchmark for mtls-authz (see bench/README.md; run it with
-//! `bench/run.sh`, which builds the two `.wasm` files and finds `oha`).
+//! Side-by-side benchmark for mtls-authz in Envoy and, with `--proxy nginx`, in NGINX + ngx_wasm_module
+//! (see bench/README.md; run it with `bench/run.sh`, which builds the two `.wasm` files and
+//! finds `oha`).
 //!
 //! The same mTLS listener and upstream, five ways: (a) no authorization filter, (b) Envoy
 //! RBAC, (c) a Lua filter doing what hand-written middleware does, (d) an empty proxy-wasm
@@ -13,6 +14,7 @@
 mod churn;
 mod error;
 mod load;
+mod nginx_bench;
 mod proxy;
 mod render;
 mod report;
@@ -30,13 +32,15 @@ use mtls_authz_e2e::config::EnvoyConfig;
 use crate::churn::Churn;
 use crate::error::{BenchError, Result};
 use crate::load::{ClientTls, Run};
-use crate::proxy::Proxy;
+use crate::proxy::{Kind, Proxy};
 use crate::render::{Templates, VariantFiles};
 use crate::report::{mib, mode_table, Results, Sample};
 use crate::variant::{LoadMode, Variant};
 
 const USAGE: &str = "\
 usage: mtls-authz-bench [options]
+  --proxy envoy|nginx the proxy under test (default envoy). nginx: (a), (d) and (e) in NGINX
+                      1.27.4 + ngx_wasm_module (scripts/ensure-nginx.sh), one process each
   --wasm FILE         mtls-authz .wasm (default target/wasm32-wasip1/release/mtls_authz_filter.wasm)
   --empty-wasm FILE   empty filter .wasm (default target/wasm32-wasip1/release/mtls_authz_bench_empty_filter.wasm)
   --oha FILE          load generator (default $OHA, else `oha` on PATH)
@@ -64,6 +68,7 @@ const PROXY_CPU: usize = 1;
 const CLIENT_CPU: usize = 0;
 
 struct Args {
+    proxy: Kind,
     wasm: PathBuf,
     empty_wasm: PathBuf,
     oha: PathBuf,
@@ -84,7 +89,9 @@ struct Args {
 
 fn parse_args(root: &Path) -> std::result::Result<Args, String> {
     let release = root.join("target/wasm32-wasip1/release");
+    let mut variants_given = false;
     let mut args = Args {
+        proxy: Kind::Envoy,
         wasm: release.join("mtls_authz_filter.wasm"),
         empty_wasm: release.join("mtls_authz_bench_empty_filter.wasm"),
         oha: std::env::var_os("OHA").map_or_else(|| PathBuf::from("oha"), PathBuf::from),
@@ -115,6 +122,13 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
             })
         };
         match flag.as_str() {
+            "--proxy" => {
+                args.proxy = match value()?.as_str() {
+                    "envoy" => Kind::Envoy,
+                    "nginx" => Kind::Nginx,
+                    other => return Err(format!("--proxy: unknown {other:?} (envoy or nginx)")),
+                }
+            }
             "--wasm" => args.wasm = value()?.into(),
             "--empty-wasm" => args.empty_wasm = value()?.into(),
             "--oha" => args.oha = value()?.into(),
@@ -135,6 +149,7 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
                     .collect::<std::result::Result<_, _>>()?;
                 args.variants.sort();
                 args.variants.dedup();
+                variants_given = true;
             }
             "--clients" => args.clients = number(&flag, &value()?)?,
             "--cache-size" => args.cache_size = number(&flag, &value()?)?,
@@ -153,6 +168,19 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
             "--out" => args.out = Some(value()?.into()),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if args.proxy == Kind::Nginx {
+        // Envoy's RBAC and Lua filters have no NGINX counterpart here.
+        if !variants_given {
+            args.variants = nginx_bench::VARIANTS.to_vec();
+        }
+        if let Some(v) = args
+            .variants
+            .iter()
+            .find(|v| !nginx_bench::VARIANTS.contains(v))
+        {
+            return Err(format!("--proxy nginx: variant {v} runs in Envoy only"));
         }
     }
     if args.rounds == 0 || args.variants.is_empty() || args.modes.is_empty() {
@@ -195,10 +223,14 @@ fn run(root: &Path, args: &Args) -> Result<()> {
         }
     }
     let envoy = mtls_authz_e2e::envoy::binary()?;
+    let nginx = match args.proxy {
+        Kind::Nginx => Some(mtls_authz_e2e::nginx::binary()?),
+        Kind::Envoy => None,
+    };
     let pin = |cpu: usize| args.pin.then_some(cpu);
 
     let mut report = String::new();
-    machine_section(&mut report, &envoy, args)?;
+    machine_section(&mut report, &envoy, nginx.as_deref(), args)?;
     print_progress(&report);
 
     // Everything the variants need, rendered from the one template.
@@ -229,28 +261,29 @@ fn run(root: &Path, args: &Args) -> Result<()> {
         cert: mtls_authz_fixtures::cert_pem_path("healthcare/clinician-alice"),
         key: mtls_authz_fixtures::key_path("healthcare/clinician-alice"),
     };
+    // One way to start a variant, whichever the proxy.
+    let starter = Starter {
+        envoy: &envoy,
+        nginx: nginx.as_deref(),
+        run_dir: &run_dir,
+        templates: &templates,
+        base: &base,
+        cpu: pin(PROXY_CPU),
+    };
     if args.probe || args.against.is_some() {
-        let rows = match &args.against {
-            Some(other) => against_rows(other),
-            None => ladder_rows(),
+        let rows = match (&args.against, args.proxy) {
+            (Some(other), _) => against_rows(other),
+            (None, Kind::Envoy) => ladder_rows(),
+            (None, Kind::Nginx) => nginx_bench::ladder_rows(),
         };
-        let section = probe(
-            args, &rows, &envoy, &run_dir, &templates, &base, &files, &tls,
-        )?;
+        let section = probe(args, &rows, &starter, &files, &tls)?;
         print_progress(&section);
         report.push_str(&section);
         return write_report(root, args, stamp, &report);
     }
     let mut proxies = Vec::new();
     for &variant in &args.variants {
-        let yaml = templates.variant(&base, variant, &files)?;
-        let proxy = Proxy::start(
-            &envoy,
-            variant.key(),
-            &run_dir.join(variant.key()),
-            &yaml,
-            pin(PROXY_CPU),
-        )?;
+        let proxy = starter.start(variant.key(), variant, &files)?;
         proxies.push((variant, proxy));
     }
     sanity_check(&proxies, &base.ca_bundle)?;
@@ -271,9 +304,13 @@ fn run(root: &Path, args: &Args) -> Result<()> {
     let mut section = String::new();
     let _ = writeln!(
         section,
-        "Upstream alone (direct_response, plain HTTP/1.1, {} connections): {} req/s.",
+        "Upstream alone (direct_response, plain HTTP/1.1, {} connections): {} req/s{}.",
         args.connections,
-        report::thousands(capacity.ok_per_second)
+        report::thousands(capacity.ok_per_second),
+        match args.proxy {
+            Kind::Envoy => "",
+            Kind::Nginx => " (not in NGINX's path: its variants answer `return 200` themselves)",
+        }
     );
     print_progress(&section);
     report.push_str(&section);
@@ -288,7 +325,11 @@ fn run(root: &Path, args: &Args) -> Result<()> {
             args.rounds,
             args.duration.as_secs_f64()
         );
-        mode_table(&mut section, mode, index, &results, &heading);
+        let empty_goal = match args.proxy {
+            Kind::Envoy => 0.95,
+            Kind::Nginx => 0.80,
+        };
+        mode_table(&mut section, mode, index, &results, &heading, empty_goal);
     }
     print_progress(&section);
     report.push_str(&section);
@@ -342,7 +383,7 @@ impl std::fmt::Display for Step<'_> {
 
 /// What a ladder row runs.
 #[derive(Clone)]
-enum Setup {
+pub(crate) enum Setup {
     Variant(Variant),
     /// The empty filter making these host calls per request.
     Calls(&'static str),
@@ -351,7 +392,33 @@ enum Setup {
 }
 
 /// A row: label, what runs, index of the row its Δ is taken against.
-type Row = (String, Setup, Option<usize>);
+pub(crate) type Row = (String, Setup, Option<usize>);
+
+/// Starts a variant in the proxy under test, rendered from that proxy's one template.
+struct Starter<'a> {
+    envoy: &'a Path,
+    nginx: Option<&'a Path>,
+    run_dir: &'a Path,
+    templates: &'a Templates,
+    base: &'a EnvoyConfig,
+    cpu: Option<usize>,
+}
+
+impl Starter<'_> {
+    fn start(&self, name: &str, variant: Variant, files: &VariantFiles<'_>) -> Result<Proxy> {
+        let dir = self.run_dir.join(name);
+        match self.nginx {
+            None => Proxy::start(
+                self.envoy,
+                name,
+                &dir,
+                &self.templates.variant(self.base, variant, files)?,
+                self.cpu,
+            ),
+            Some(nginx) => nginx_bench::start(nginx, name, &dir, variant, files, self.cpu),
+        }
+    }
+}
 
 /// The empty filter configured to make the host calls of an allowed request with a cached
 /// identity, one more call per rung, bracketed by (a) and (e). Each row's Δ is against the
@@ -409,18 +476,13 @@ fn against_rows(other: &Path) -> Vec<Row> {
 }
 
 /// Runs `rows` side by side and prints each row's CPU per request and its Δ.
-#[allow(clippy::too_many_arguments)]
 fn probe(
     args: &Args,
     rows: &[Row],
-    envoy: &Path,
-    run_dir: &Path,
-    templates: &Templates,
-    base: &EnvoyConfig,
+    starter: &Starter<'_>,
     files: &VariantFiles<'_>,
     tls: &ClientTls,
 ) -> Result<String> {
-    let pin = args.pin.then_some(PROXY_CPU);
     let mut proxies = Vec::new();
     for (index, (label, setup, _)) in rows.iter().enumerate() {
         let (variant, calls, wasm) = match setup {
@@ -434,13 +496,7 @@ fn probe(
             ..*files
         };
         let name = format!("probe-{index}");
-        let proxy = Proxy::start(
-            envoy,
-            &name,
-            &run_dir.join(&name),
-            &templates.variant(base, variant, &row_files)?,
-            pin,
-        )?;
+        let proxy = starter.start(&name, variant, &row_files)?;
         proxies.push((Step { index, label }, proxy));
     }
     let measured: Vec<(Step, &Proxy)> = proxies.iter().map(|(s, p)| (*s, p)).collect();
@@ -548,9 +604,22 @@ fn sanity_check(proxies: &[(Variant, Proxy)], ca_bundle: &Path) -> Result<()> {
                         )))
                     }
                 };
-                if status != expected {
+                // NGINX answers `return 200` whatever the filter decided: its log says.
+                let (expected, decided) = match proxy.kind() {
+                    Kind::Envoy => (expected, true),
+                    Kind::Nginx => (
+                        200,
+                        expected == 200 || proxy.log().contains(nginx_bench::BILLING_DENIED),
+                    ),
+                };
+                if status != expected || !decided {
                     return Err(BenchError::new(format!(
-                        "{variant}: {who} over {protocol} got {status}, expected {expected}\n{}",
+                        "{variant}: {who} over {protocol} got {status}, expected {expected}{}\n{}",
+                        if decided {
+                            ""
+                        } else {
+                            " with the filter's deny logged"
+                        },
                         proxy.log()
                     )));
                 }
@@ -623,7 +692,12 @@ fn measure<K: Copy + Ord + std::fmt::Display>(
     Ok(results)
 }
 
-fn machine_section(out: &mut String, envoy: &Path, args: &Args) -> Result<()> {
+fn machine_section(
+    out: &mut String,
+    envoy: &Path,
+    nginx: Option<&Path>,
+    args: &Args,
+) -> Result<()> {
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -668,9 +742,26 @@ fn machine_section(out: &mut String, envoy: &Path, args: &Args) -> Result<()> {
             ""
         }
     );
+    if let Some(nginx) = nginx {
+        let version = Command::new(nginx)
+            .arg("-v")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_owned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- {} + ngx_wasm_module 3bed2783, Wasmtime 26 ({})",
+            version.trim_start_matches("nginx version: "),
+            nginx.display()
+        );
+    }
     let _ = writeln!(
         out,
-        "- layout: each proxy one Envoy worker{}; oha and the upstream Envoy{}",
+        "- layout: each proxy {}{}; oha and the upstream Envoy{}",
+        match args.proxy {
+            Kind::Envoy => "one Envoy worker",
+            Kind::Nginx => "one NGINX process (master_process off)",
+        },
         if args.pin { " pinned to CPU 1" } else { "" },
         if args.pin { " on CPU 0" } else { "" }
     );
@@ -702,16 +793,22 @@ fn memory_section(out: &mut String, proxies: &[(Variant, Proxy)], args: &Args) -
     for (variant, proxy) in proxies {
         // Envoy has no per-VM memory statistic: RSS (which holds the VMs' linear memory)
         // compared with (d), which runs as many VMs, is the filter's footprint.
-        let vms = proxy
-            .stats("^wasm\\.wasm_vm_count$")?
-            .into_iter()
-            .next()
-            .map_or_else(|| "–".to_owned(), |(_, count)| count);
+        let (heap, vms) = match proxy.kind() {
+            Kind::Envoy => (
+                mib(proxy.heap_allocated()? / 1024),
+                proxy
+                    .stats("^wasm\\.wasm_vm_count$")?
+                    .into_iter()
+                    .next()
+                    .map_or_else(|| "–".to_owned(), |(_, count)| count),
+            ),
+            // NGINX has neither an admin API nor a heap statistic; one VM per process.
+            Kind::Nginx => ("–".to_owned(), "1".to_owned()),
+        };
         let _ = writeln!(
             out,
-            "| {variant} | {} | {} | {vms} |",
+            "| {variant} | {} | {heap} | {vms} |",
             mib(proxy.rss_kib()?),
-            mib(proxy.heap_allocated()? / 1024)
         );
     }
     Ok(())
@@ -763,11 +860,17 @@ fn churn_section(
         if !matches!(variant, Variant::EmptyWasm | Variant::MtlsAuthz) {
             continue;
         }
+        let heap = || -> Result<String> {
+            Ok(match proxy.kind() {
+                Kind::Envoy => mib(proxy.heap_allocated()? / 1024),
+                Kind::Nginx => "–".to_owned(),
+            })
+        };
         let _ = writeln!(
             out,
             "| {variant} | load runs | – | {} | {} |",
             mib(proxy.rss_kib()?),
-            mib(proxy.heap_allocated()? / 1024)
+            heap()?
         );
         for pass in 1..=args.churn_passes {
             let result = churn.pass(proxy.port())?;
@@ -783,10 +886,10 @@ fn churn_section(
                 "| {variant} | pass {pass} | {} | {} | {} |",
                 result.ok,
                 mib(proxy.rss_kib()?),
-                mib(proxy.heap_allocated()? / 1024)
+                heap()?
             );
         }
-        if *variant == Variant::MtlsAuthz {
+        if *variant == Variant::MtlsAuthz && proxy.kind() == Kind::Envoy {
             let counters =
                 proxy.stats("mtls_authz\\.(allowed|denied|unauthenticated|host_error)$")?;
             let listed: Vec<String> = counters

@@ -1,9 +1,10 @@
-//! One Envoy process: started on a rendered config (optionally pinned to a CPU), ready-checked
-//! through its admin API, and observed from outside: CPU time and resident memory from
-//! `/proc`, heap and stats from the admin API.
+//! One proxy process — Envoy, or NGINX with ngx_wasm_module — started on a rendered config
+//! (optionally pinned to a CPU), ready-checked, and observed from outside: CPU time and
+//! resident memory from `/proc`; for Envoy also heap and stats from the admin API.
 //!
-//! The e2e crate has its own Envoy runner; this one differs where a benchmark needs it: CPU
-//! pinning (`taskset`), the process id for `/proc` accounting, and a quiet log level.
+//! The e2e crate has its own runners; these differ where a benchmark needs it: CPU pinning
+//! (`taskset`), one process to account for (Envoy with one worker thread; NGINX with
+//! `master_process off`, its one process serving), and a quiet log level.
 
 use std::fs::File;
 use std::net::SocketAddr;
@@ -19,9 +20,19 @@ use crate::error::{BenchError, Result};
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running, ready Envoy; killed when dropped. Its config and log stay in `dir`.
+/// Which proxy runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Envoy, observed through its admin API.
+    Envoy,
+    /// NGINX with ngx_wasm_module (no admin API: `/proc` only).
+    Nginx,
+}
+
+/// A running, ready proxy; killed when dropped. Its config and log stay in `dir`.
 pub(crate) struct Proxy {
     name: String,
+    kind: Kind,
     child: Child,
     dir: PathBuf,
     admin: SocketAddr,
@@ -68,6 +79,7 @@ impl Proxy {
             .map_err(|e| BenchError::io(format!("starting Envoy ({name})"), e))?;
         let mut proxy = Self {
             name: name.to_owned(),
+            kind: Kind::Envoy,
             child,
             dir: dir.to_owned(),
             admin: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -76,6 +88,79 @@ impl Proxy {
         proxy.wait_ready(&admin_file)?;
         proxy.port = proxy.listener_port()?;
         Ok(proxy)
+    }
+
+    /// Writes `conf` (rendered with its logs in `dir` and listening on `port`) to
+    /// `dir/nginx.conf` and starts NGINX as one process (`master_process off`, pinned to
+    /// `cpu` when given); waits until the port accepts connections and the error log holds
+    /// `ready_line` (e.g. that the module loaded), when given.
+    pub(crate) fn start_nginx(
+        nginx: &Path,
+        name: &str,
+        dir: &Path,
+        conf: &str,
+        port: u16,
+        ready_line: Option<&str>,
+        cpu: Option<usize>,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BenchError::io(format!("creating {}", dir.display()), e))?;
+        let config = dir.join("nginx.conf");
+        std::fs::write(&config, conf)
+            .map_err(|e| BenchError::io(format!("writing {}", config.display()), e))?;
+        let error_log = dir.join("error.log");
+        let _ = std::fs::remove_file(&error_log);
+        let mut command = pinned(nginx, cpu);
+        command
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&config)
+            .arg("-e")
+            .arg(&error_log)
+            .args(["-g", "daemon off; master_process off;"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = command
+            .spawn()
+            .map_err(|e| BenchError::io(format!("starting NGINX ({name})"), e))?;
+        let mut proxy = Self {
+            name: name.to_owned(),
+            kind: Kind::Nginx,
+            child,
+            dir: dir.to_owned(),
+            admin: SocketAddr::from(([127, 0, 0, 1], 0)),
+            port,
+        };
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let listener = SocketAddr::from(([127, 0, 0, 1], port));
+        loop {
+            if let Ok(Some(status)) = proxy.child.try_wait() {
+                return Err(BenchError::new(format!(
+                    "NGINX ({name}) exited during startup with {status}; log:\n{}",
+                    proxy.log()
+                )));
+            }
+            let logged = ready_line.is_none_or(|line| proxy.log().contains(line));
+            if logged
+                && std::net::TcpStream::connect_timeout(&listener, Duration::from_secs(1)).is_ok()
+            {
+                return Ok(proxy);
+            }
+            if Instant::now() > deadline {
+                return Err(BenchError::new(format!(
+                    "NGINX ({name}) not serving after {STARTUP_TIMEOUT:?}; log:\n{}",
+                    proxy.log()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Which proxy this is.
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
     }
 
     fn wait_ready(&mut self, admin_file: &Path) -> Result<()> {
@@ -194,7 +279,11 @@ impl Proxy {
 
     /// Its log so far.
     pub(crate) fn log(&self) -> String {
-        let path = self.dir.join("envoy.log");
+        let file = match self.kind {
+            Kind::Envoy => "envoy.log",
+            Kind::Nginx => "error.log",
+        };
+        let path = self.dir.join(file);
         std::fs::read_to_string(&path).unwrap_or_else(|e| format!("(no log: {e})"))
     }
 }

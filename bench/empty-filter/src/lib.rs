@@ -5,7 +5,9 @@
 //! Diagnostic mode (`bench/run.sh --probe`): a plugin configuration such as
 //! `headers,digest,clock,set,set` makes it perform those host calls on every request, in order:
 //! the ones mtls-authz makes on an allowed request with a cached identity (`count` prices a
-//! counter increment, which mtls-authz batches per second instead).
+//! counter increment, which mtls-authz batches per second instead). In NGINX the calls are
+//! `headers,request_uri,connection,clock,set,set` (`request_uri` and `connection` read
+//! `ngx.request_uri` and `ngx.connection`).
 //! The driver measures each prefix of that list, which prices every call. Without a
 //! configuration (variant (d)) the per-request path is one empty loop.
 
@@ -30,6 +32,10 @@ enum Call {
     Digest,
     /// `proxy_get_property connection.id` (a cheaper per-connection key, for comparison).
     ConnectionId,
+    /// `proxy_get_property ngx.request_uri` (NGINX: the request-target as sent).
+    RequestUri,
+    /// `proxy_get_property ngx.connection` (NGINX: the connection serial, mtls-authz's key).
+    NginxConnection,
     /// `proxy_get_current_time_nanoseconds`.
     Clock,
     /// `proxy_replace_header_map_value` of a fixed header.
@@ -57,6 +63,8 @@ impl RootContext for EmptyRoot {
                 "headers" => Call::Headers,
                 "digest" => Call::Digest,
                 "connection_id" => Call::ConnectionId,
+                "request_uri" => Call::RequestUri,
+                "connection" => Call::NginxConnection,
                 "clock" => Call::Clock,
                 "set" => Call::Set,
                 "count" => {
@@ -102,6 +110,10 @@ impl HttpContext for EmptyRequest {
                         .map(drop)
                 }
                 Call::ConnectionId => hostcalls::get_property(vec!["connection", "id"]).map(drop),
+                Call::RequestUri => hostcalls::get_property(vec!["ngx", "request_uri"]).map(drop),
+                Call::NginxConnection => {
+                    hostcalls::get_property(vec!["ngx", "connection"]).map(drop)
+                }
                 Call::Clock => hostcalls::get_current_time().map(drop),
                 Call::Set => hostcalls::set_map_value(
                     MapType::HttpRequestHeaders,

@@ -9,6 +9,10 @@
 //! bad_request:method_override              400, a query parameter (or, with form_body_check, a body parameter) overrides the method
 //! bad_request:form_body_too_large          400, form_body_check: the body is over max_bytes and cannot be checked
 //! bad_request:form_body_malformed          400, form_body_check: a multipart body whose parts cannot be read
+//! bad_request:spoofable_header[<name>]     400, a request that would be forwarded carries a header the filter must
+//!                                          strip, through a host that cannot strip it (NGINX; decided by the filter)
+//! bad_request:too_many_headers             400, a request that would be forwarded has more request headers than
+//!                                          the host shows the filter (NGINX: 100; decided by the filter)
 //! unauthenticated:<identity_error>         401, no usable identity and no `public` rule matched
 //! forbidden:no_rule_matched                403, identity ok but no rule matches method + path
 //! forbidden:rule[<rule>]:role_not_held     403, first matching rule (policy order) not satisfied: no allowed role
@@ -135,6 +139,17 @@ pub enum Reason {
     FormBodyTooLarge,
     /// `form_body_check`: a `multipart/form-data` body that cannot be split into parts.
     FormBodyMalformed,
+    /// The request would be forwarded, but carries a header that must never reach the upstream
+    /// and that the host cannot remove (ngx_wasm_module: see docs/DECISIONS.md). Decided by the
+    /// filter, not by [`crate::Policy::evaluate`]; see [`Decision::bad_request`].
+    SpoofableHeader {
+        /// The header's canonical (lower-case, `-`) name, as [`crate::strip`] lists it.
+        name: String,
+    },
+    /// The request would be forwarded, but the host may have shown the filter only part of
+    /// its headers (ngx_wasm_module hands a filter at most 100), so a spoofable header could
+    /// hide behind the cut. Decided by the filter; see [`Decision::bad_request`].
+    TooManyHeaders,
     /// No usable identity.
     Unauthenticated(IdentityRejection),
     /// No rule matches method and path.
@@ -163,6 +178,8 @@ impl fmt::Display for Reason {
             Reason::MethodOverride => f.write_str("bad_request:method_override"),
             Reason::FormBodyTooLarge => f.write_str("bad_request:form_body_too_large"),
             Reason::FormBodyMalformed => f.write_str("bad_request:form_body_malformed"),
+            Reason::SpoofableHeader { name } => write!(f, "bad_request:spoofable_header[{name}]"),
+            Reason::TooManyHeaders => f.write_str("bad_request:too_many_headers"),
             Reason::Unauthenticated(r) => write!(f, "unauthenticated:{}", r.code()),
             Reason::NoRuleMatched => f.write_str("forbidden:no_rule_matched"),
             Reason::RoleNotHeld { rule } => write!(f, "forbidden:rule[{rule}]:role_not_held"),
@@ -196,7 +213,10 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// A 400 that names no rule and forwards nothing.
+    /// A 400 that names no rule, holds no roles and forwards nothing: what the evaluation
+    /// answers for a bad method, path or override, and what the filter answers for a body it
+    /// cannot check or a request its host cannot forward safely ([`Reason::SpoofableHeader`],
+    /// [`Reason::TooManyHeaders`]; in shadow mode too).
     pub fn bad_request(reason: Reason) -> Decision {
         Decision {
             outcome: Outcome::Deny,
@@ -223,7 +243,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_reason_string() {
-        let cases: [(Reason, &str); 11] = [
+        let cases: [(Reason, &str); 13] = [
             (
                 Reason::AllowedByRole {
                     rule: "records-read".into(),
@@ -245,6 +265,13 @@ mod tests {
             (Reason::MethodOverride, "bad_request:method_override"),
             (Reason::FormBodyTooLarge, "bad_request:form_body_too_large"),
             (Reason::FormBodyMalformed, "bad_request:form_body_malformed"),
+            (
+                Reason::SpoofableHeader {
+                    name: "x-client-role".to_string(),
+                },
+                "bad_request:spoofable_header[x-client-role]",
+            ),
+            (Reason::TooManyHeaders, "bad_request:too_many_headers"),
             (
                 Reason::Unauthenticated(IdentityRejection::RevokedSerial),
                 "unauthenticated:revoked_serial",

@@ -37,6 +37,9 @@ pub struct StrippedHeaders {
     spoofable: Vec<String>,
     /// Removed only in their underscore spellings: a trusted `x-forwarded-client-cert`.
     underscore_only: Vec<String>,
+    /// Bit `n` set: some listed name is `n` bytes long (bit 127: one is 127 or longer). Every
+    /// request's every header name is looked up here; most are rejected by length alone.
+    lengths: u128,
 }
 
 impl StrippedHeaders {
@@ -64,16 +67,39 @@ impl StrippedHeaders {
         } else {
             Vec::new()
         };
+        let lengths = spoofable
+            .iter()
+            .chain(&underscore_only)
+            .fold(0u128, |mask, name| mask | length_bit(name.len()));
         StrippedHeaders {
             spoofable,
             underscore_only,
+            lengths,
         }
     }
 
     /// Whether an inbound header with this name (as received) must be removed.
     pub fn must_remove(&self, name: &str) -> bool {
-        let listed = |list: &[String]| list.iter().any(|n| folded_eq(name, n));
-        listed(&self.spoofable) || (name.contains('_') && listed(&self.underscore_only))
+        self.canonical(name).is_some()
+    }
+
+    /// The listed name (lower case, `-`) an inbound header with this name (as received) is a
+    /// spelling of, when it must be removed: what logs and reasons name, never the bytes a
+    /// client chose.
+    pub fn canonical(&self, name: &str) -> Option<&str> {
+        if self.lengths & length_bit(name.len()) == 0 {
+            return None;
+        }
+        fn find<'a>(list: &'a [String], name: &str) -> Option<&'a str> {
+            list.iter().find(|n| folded_eq(name, n)).map(String::as_str)
+        }
+        find(&self.spoofable, name).or_else(|| {
+            if name.contains('_') {
+                find(&self.underscore_only, name)
+            } else {
+                None
+            }
+        })
     }
 
     /// Whether a request TRAILER with this name must be removed: every name
@@ -88,6 +114,11 @@ impl StrippedHeaders {
     pub fn names(&self) -> &[String] {
         &self.spoofable
     }
+}
+
+/// The [`StrippedHeaders::lengths`] bit of a name length (long names share the last bit).
+fn length_bit(len: usize) -> u128 {
+    1u128 << len.min(127)
 }
 
 /// Whether header `name` is `canonical` (lower case) as WSGI/CGI-style upstreams see names:
@@ -135,6 +166,37 @@ mod tests {
         ] {
             assert!(!stripped.must_remove(name), "{name}");
         }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_canonical_name_is_the_listed_one() {
+        let stripped = StrippedHeaders::new(["X-Client-Role"], true);
+        assert_eq!(stripped.canonical("X_CLIENT-role"), Some("x-client-role"));
+        assert_eq!(
+            stripped.canonical("X-HTTP-Method-Override"),
+            Some("x-http-method-override")
+        );
+        assert_eq!(
+            stripped.canonical("x_forwarded_client_cert"),
+            Some("x-forwarded-client-cert")
+        );
+        assert_eq!(stripped.canonical("x-forwarded-client-cert"), None);
+        assert_eq!(stripped.canonical("x-client-roles"), None);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn long_names_are_found_past_the_length_mask() {
+        let long = alloc::format!("x-{}", "a".repeat(140));
+        let longer = alloc::format!("x-{}", "a".repeat(141));
+        let stripped = StrippedHeaders::new([long.as_str()], false);
+        assert_eq!(
+            stripped.canonical(&long.to_uppercase()),
+            Some(long.as_str())
+        );
+        assert_eq!(stripped.canonical(&longer), None);
+        assert_eq!(stripped.canonical("x-a"), None);
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

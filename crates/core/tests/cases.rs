@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use mtls_authz_core::{ClientCert, Decision, Identity, Policy, Request, UnixTime};
+use mtls_authz_core::{ClientCert, Decision, Identity, Policy, Request, Status, UnixTime};
 use mtls_authz_fixtures::{case_time, cert_bytes, load_cases, load_policy, Case, Layer};
 
 /// Compiles each policy once; a policy that fails to compile fails every case that uses it.
@@ -53,6 +53,35 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
     let now = UnixTime::from_secs(case_time(case));
     let decision = policy.evaluate(&request, client, now);
     let mut problems = mismatches(case, &decision);
+    // The per-certificate shortcut a host may take decides exactly the same, on both paths,
+    // and a preparation for another certificate is ignored.
+    if let ClientCert::Present(identity) = client {
+        let prepared = policy.prepare(identity);
+        for as_sent in [false, true] {
+            let plain = if as_sent {
+                policy.evaluate_as_sent(&request, client, now)
+            } else {
+                policy.evaluate(&request, client, now)
+            };
+            let shortcut =
+                policy.evaluate_prepared(&request, client, now, Some(&prepared), as_sent);
+            if shortcut != plain {
+                problems.push(format!(
+                    "evaluate_prepared (as sent: {as_sent}) decided {shortcut:?}, not {plain:?}"
+                ));
+            }
+        }
+        let other = Identity::parse(&cert_bytes("healthcare/admin-bob").unwrap_or_default());
+        if let Ok(other) = &other {
+            let foreign = policy.prepare(other);
+            let shortcut = policy.evaluate_prepared(&request, client, now, Some(&foreign), false);
+            if shortcut != decision {
+                problems.push(format!(
+                    "a preparation for another certificate was used: {shortcut:?}"
+                ));
+            }
+        }
+    }
     problems.extend(forward_header_mismatches(
         case, policy, client, now, &decision,
     ));
@@ -69,24 +98,34 @@ fn forward_header_mismatches(
     now: UnixTime,
     decision: &Decision,
 ) -> Vec<String> {
+    let usable = policy.check_identity(client, now).ok();
+    // What a host may compute once per certificate is what the decision gives, whenever the
+    // rules were reached (a 400 is decided before roles are computed).
+    let mut problems = Vec::new();
+    if let (Some(identity), false) = (usable, decision.status == Status::BadRequest) {
+        let per_certificate = policy.forward_header_values_of(identity);
+        let per_decision = policy.forward_header_values(identity, decision);
+        if per_certificate != per_decision {
+            problems.push(format!(
+                "forward_header_values_of {per_certificate:?} != forward_header_values {per_decision:?}"
+            ));
+        }
+    }
     let expected = &case.expect_for(Layer::Core).upstream_headers;
     if expected.is_empty() {
-        return Vec::new();
+        return problems;
     }
-    let actual = match policy.check_identity(client, now) {
-        Ok(identity) => policy.forward_header_values(identity, decision),
-        Err(_) => Vec::new(),
+    let actual = match usable {
+        Some(identity) => policy.forward_header_values(identity, decision),
+        None => Vec::new(),
     };
-    policy
-        .forward_headers()
-        .iter()
-        .filter_map(|(name, _)| {
-            let want = expected.get(name)?;
-            let got = actual.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-            (want.as_ref() != got)
-                .then(|| format!("forward header {name}: expected {want:?}, got {got:?}"))
-        })
-        .collect()
+    problems.extend(policy.forward_headers().iter().filter_map(|(name, _)| {
+        let want = expected.get(name)?;
+        let got = actual.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        (want.as_ref() != got)
+            .then(|| format!("forward header {name}: expected {want:?}, got {got:?}"))
+    }));
+    problems
 }
 
 fn verdict(allowed: bool) -> String {

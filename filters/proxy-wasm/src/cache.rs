@@ -1,12 +1,19 @@
-//! Bounded cache of parsed certificates, keyed by the certificate itself.
+//! Bounded caches of what the filter learns about client certificates, all on one CLOCK map
+//! ([`Clock`]):
+//! - [`IdentityCache`]: parsed certificates keyed by the certificate itself (Envoy's digest or
+//!   a SHA-256 of the bytes as received), with what the policy derives from them alone;
+//! - [`ConnectionCache`] (NGINX): what a TLS connection's handshake gave, keyed by the
+//!   connection — never a certificate, only the key of its [`IdentityCache`] entry, so every
+//!   parsed certificate the filter keeps lives under the identity cache's bounds.
 //!
 //! Parsing a certificate is the most expensive step of a request; a long-lived client sends
-//! the same one on every request. The cache stores what `Identity::parse` returned for a
-//! certificate (the identity, or the parse error) — never a decision: validity, revocation
-//! and policy are evaluated again on every request against the current clock.
+//! the same one on every request. The identity cache stores what `Identity::parse` returned
+//! for a certificate (the identity, or the parse error) and the policy's roles, time-independent
+//! checks and forward header values for it — never a decision: validity, revocation and the
+//! rules are evaluated again on every request against the current clock.
 //!
 //! Bounded twice: by entries (`identity_cache_size`) and by bytes (`identity_cache_max_bytes`,
-//! each entry counted as [`Identity::memory_bytes`] plus the cache's own bookkeeping), so
+//! each entry counted as [`Certificate::memory_bytes`] plus the cache's own bookkeeping), so
 //! 65,536 certificates near the 16 KiB DER cap with thousands of names cannot hold gigabytes.
 //! An entry larger than the whole budget is not cached.
 //!
@@ -15,14 +22,100 @@
 //! as the byte budget needs. O(1) amortised, no per-hit reordering, and hot certificates
 //! survive a scan of one-off ones.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use mtls_authz_core::{hex, CertError, Identity};
+use hashbrown::HashMap;
+use mtls_authz_core::policy::PreparedIdentity;
+use mtls_authz_core::{hex, CertError, Identity, Policy};
 use sha2::{Digest, Sha256};
 
 /// What parsing a certificate produced.
 pub type Parsed = Result<Identity, CertError>;
+
+/// A certificate as the caches hold it: what parsing produced and, for one that parsed, what
+/// the filter's policy derives from the certificate alone. Worked out once, when the
+/// certificate is first seen, so the cache can count every byte of it. A cache belongs to one
+/// configured [`crate::Filter`], so to one policy.
+#[derive(Debug)]
+pub struct Certificate {
+    parsed: Parsed,
+    /// Roles and time-independent checks (`Policy::prepare`).
+    prepared: Option<PreparedIdentity>,
+    /// The `forward_headers` values (`Policy::forward_header_values_of`): the same on every
+    /// request of the certificate; used only for a usable identity whose request is allowed.
+    forward_values: Vec<(String, String)>,
+}
+
+impl Certificate {
+    /// What parsing produced, with what `policy` derives from a certificate that parsed.
+    pub fn new(parsed: Parsed, policy: &Policy) -> Self {
+        let (prepared, forward_values) = match &parsed {
+            Ok(identity) => (
+                Some(policy.prepare(identity)),
+                policy
+                    .forward_header_values_of(identity)
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value))
+                    .collect(),
+            ),
+            Err(_) => (None, Vec::new()),
+        };
+        Self {
+            parsed,
+            prepared,
+            forward_values,
+        }
+    }
+
+    /// A certificate that could not be read or parsed.
+    pub fn failed(err: CertError) -> Self {
+        Self {
+            parsed: Err(err),
+            prepared: None,
+            forward_values: Vec::new(),
+        }
+    }
+
+    /// What the policy derives from the certificate alone; `None` when it did not parse.
+    pub fn prepared(&self) -> Option<&PreparedIdentity> {
+        self.prepared.as_ref()
+    }
+
+    /// What parsing produced.
+    pub fn parsed(&self) -> &Parsed {
+        &self.parsed
+    }
+
+    /// The identity, when the certificate parsed.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.parsed.as_ref().ok()
+    }
+
+    /// The forward header values of the identity (empty when it did not parse). Valid for a
+    /// usable identity whose decision holds exactly its roles: an allowed request.
+    pub fn forward_values(&self) -> &[(String, String)] {
+        &self.forward_values
+    }
+
+    /// The memory this certificate holds: its own size and every heap allocation it owns.
+    pub fn memory_bytes(&self) -> usize {
+        let parsed_heap = match &self.parsed {
+            Ok(identity) => identity.memory_bytes() - size_of::<Identity>(),
+            Err(err) => err.memory_bytes() - size_of::<CertError>(),
+        };
+        let prepared_heap = self
+            .prepared
+            .as_ref()
+            .map_or(0, |p| p.memory_bytes() - size_of::<PreparedIdentity>());
+        let forward_heap = self.forward_values.capacity() * size_of::<(String, String)>()
+            + self
+                .forward_values
+                .iter()
+                .map(|(name, value)| name.capacity() + value.capacity())
+                .sum::<usize>();
+        size_of::<Self>() + parsed_heap + prepared_heap + forward_heap
+    }
+}
 
 /// A cache key: a SHA-256 that identifies the certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,37 +153,28 @@ impl CacheKey {
     }
 }
 
-struct Slot {
-    key: CacheKey,
-    value: Rc<Parsed>,
+struct Slot<K, V> {
+    key: K,
+    value: V,
     referenced: bool,
     /// What this entry costs against the byte budget.
     bytes: usize,
 }
 
-/// What one cached result costs: the parse result's memory, its `Rc` box, the slot and the
-/// index entry (a hash map stores key and position, plus control bytes).
-pub fn entry_bytes(parsed: &Parsed) -> usize {
-    let value = match parsed {
-        Ok(identity) => identity.memory_bytes(),
-        Err(err) => err.memory_bytes(),
-    };
-    value + 2 * size_of::<usize>() + size_of::<Slot>() + size_of::<(CacheKey, usize)>() + 1
-}
-
-/// The cache. Capacity 0 (entries or bytes) disables it.
-pub struct IdentityCache {
+/// A map bounded by entries and by bytes (each entry's cost given on insert), with CLOCK
+/// eviction (see the module docs). Capacity 0 (entries or bytes) stores nothing.
+pub struct Clock<K, V> {
     capacity: usize,
     max_bytes: usize,
     bytes: usize,
-    index: HashMap<CacheKey, usize>,
-    slots: Vec<Slot>,
+    index: HashMap<K, usize>,
+    slots: Vec<Slot<K, V>>,
     hand: usize,
 }
 
-impl std::fmt::Debug for IdentityCache {
+impl<K, V> std::fmt::Debug for Clock<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdentityCache")
+        f.debug_struct("Clock")
             .field("capacity", &self.capacity)
             .field("max_bytes", &self.max_bytes)
             .field("len", &self.slots.len())
@@ -99,9 +183,12 @@ impl std::fmt::Debug for IdentityCache {
     }
 }
 
-impl IdentityCache {
-    /// An empty cache holding at most `capacity` certificates and `max_bytes` bytes of them
-    /// (see [`entry_bytes`]).
+impl<K: Copy + Eq + std::hash::Hash, V: Clone> Clock<K, V> {
+    /// The bookkeeping one entry costs besides its value: the slot and the index entry (a
+    /// hash map stores key and position, plus a control byte).
+    pub const ENTRY_OVERHEAD: usize = size_of::<Slot<K, V>>() + size_of::<(K, usize)>() + 1;
+
+    /// An empty map holding at most `capacity` entries and `max_bytes` bytes of them.
     pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Self {
             capacity,
@@ -113,35 +200,34 @@ impl IdentityCache {
         }
     }
 
-    /// Number of cached certificates.
+    /// Number of entries.
     pub fn len(&self) -> usize {
         self.slots.len()
     }
 
-    /// True when nothing is cached.
+    /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
 
-    /// The cached result for `key`, marking it recently used.
-    pub fn get(&mut self, key: &CacheKey) -> Option<Rc<Parsed>> {
-        let slot = self.slots.get_mut(*self.index.get(key)?)?;
-        slot.referenced = true;
-        Some(Rc::clone(&slot.value))
-    }
-
-    /// Bytes held by the cached entries (see [`entry_bytes`]).
+    /// Bytes held by the entries, as their costs were given on insert.
     pub fn bytes(&self) -> usize {
         self.bytes
     }
 
-    /// Stores `value` under `key`, evicting entries until it fits both bounds; returns the
-    /// shared value. A value larger than the byte budget is returned but not kept.
-    pub fn insert(&mut self, key: CacheKey, value: Parsed) -> Rc<Parsed> {
-        let bytes = entry_bytes(&value);
-        let value = Rc::new(value);
+    /// The value for `key`, marking it recently used.
+    pub fn get(&mut self, key: &K) -> Option<V> {
+        let slot = self.slots.get_mut(*self.index.get(key)?)?;
+        slot.referenced = true;
+        Some(slot.value.clone())
+    }
+
+    /// Stores `value` (costing `bytes`) under `key`, replacing an old value and evicting
+    /// entries until both bounds hold. A value over the whole byte budget is not kept (and
+    /// evicts nothing): returns whether it was kept.
+    pub fn insert(&mut self, key: K, value: V, bytes: usize) -> bool {
         if self.capacity == 0 || bytes > self.max_bytes {
-            return value;
+            return false;
         }
         if let Some(&at) = self.index.get(&key) {
             self.remove_at(at);
@@ -155,12 +241,12 @@ impl IdentityCache {
         self.index.insert(key, self.slots.len());
         self.slots.push(Slot {
             key,
-            value: Rc::clone(&value),
+            value,
             referenced: false,
             bytes,
         });
         self.bytes += bytes;
-        value
+        true
     }
 
     /// Removes the slot at `at` (the last slot moves into its place).
@@ -194,6 +280,117 @@ impl IdentityCache {
     }
 }
 
+/// What one cached certificate costs: the certificate's memory, its `Rc` box (two counts)
+/// and the map's bookkeeping.
+pub fn entry_bytes(certificate: &Certificate) -> usize {
+    certificate.memory_bytes()
+        + 2 * size_of::<usize>()
+        + Clock::<CacheKey, Rc<Certificate>>::ENTRY_OVERHEAD
+}
+
+/// The cache of parsed certificates, keyed by the certificate. Capacity 0 (entries or bytes)
+/// disables it.
+#[derive(Debug)]
+pub struct IdentityCache {
+    entries: Clock<CacheKey, Rc<Certificate>>,
+}
+
+impl IdentityCache {
+    /// An empty cache holding at most `capacity` certificates and `max_bytes` bytes of them
+    /// (see [`entry_bytes`]).
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
+        Self {
+            entries: Clock::new(capacity, max_bytes),
+        }
+    }
+
+    /// Number of cached certificates.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Bytes held by the cached entries (see [`entry_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.entries.bytes()
+    }
+
+    /// The cached certificate for `key`, marking it recently used.
+    pub fn get(&mut self, key: &CacheKey) -> Option<Rc<Certificate>> {
+        self.entries.get(key)
+    }
+
+    /// Stores `certificate` under `key`, evicting entries until it fits both bounds; returns
+    /// the shared certificate. One larger than the byte budget is returned but not kept.
+    pub fn insert(&mut self, key: CacheKey, certificate: Certificate) -> Rc<Certificate> {
+        let bytes = entry_bytes(&certificate);
+        let certificate = Rc::new(certificate);
+        self.entries.insert(key, Rc::clone(&certificate), bytes);
+        certificate
+    }
+}
+
+/// What a connection-scoped entry may hold at most this long (nanoseconds): see
+/// [`ConnectionCache`].
+pub const CONNECTION_ENTRY_TTL_NANOS: u64 = 300 * 1_000_000_000;
+
+/// What the filter learnt about one TLS connection's client certificate, keyed by the host's
+/// serial number of the connection (NGINX `$connection`, read as `ngx.connection`). Values
+/// are small and `Copy` (a verdict and at most an [`IdentityCache`] key), so the cache is
+/// bounded by its entry count: each entry costs [`ConnectionCache::ENTRY_BYTES`].
+///
+/// Why that key is sound (docs/DECISIONS.md argues it in full): NGINX numbers connections
+/// from one atomic counter shared by all workers and never hands a number out twice while
+/// the VM lives (a VM lives in one worker of one configuration cycle; the counter is 64-bit
+/// wherever Wasmtime runs); an HTTP/2 stream reports its connection's number; and a
+/// connection's client certificate cannot change (NGINX refuses renegotiation and never asks
+/// for TLS 1.3 post-handshake authentication). So a hit is the same handshake. An entry is
+/// also kept at most [`CONNECTION_ENTRY_TTL_NANOS`]: on a host whose counter were 32-bit, a
+/// number comes back only after 2^32 more connections, which no proxy opens in 5 minutes.
+#[derive(Debug)]
+pub struct ConnectionCache<V> {
+    entries: Clock<u64, (u64, V)>,
+}
+
+impl<V: Copy> ConnectionCache<V> {
+    /// What one remembered connection costs (its value and the map's bookkeeping).
+    pub const ENTRY_BYTES: usize = Clock::<u64, (u64, V)>::ENTRY_OVERHEAD;
+
+    /// An empty cache for at most `capacity` connections.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Clock::new(capacity, usize::MAX),
+        }
+    }
+
+    /// Number of connections remembered.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no connection is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// What was stored for connection `serial`, unless it is older than the TTL at `now`
+    /// (host clock, nanoseconds) or from the future (a clock that went back).
+    pub fn get(&mut self, serial: u64, now: u64) -> Option<V> {
+        let (stored_at, value) = self.entries.get(&serial)?;
+        let age = now.checked_sub(stored_at)?;
+        (age < CONNECTION_ENTRY_TTL_NANOS).then_some(value)
+    }
+
+    /// Remembers `value` for connection `serial` at `now`.
+    pub fn insert(&mut self, serial: u64, now: u64, value: V) {
+        self.entries.insert(serial, (now, value), Self::ENTRY_BYTES);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,8 +399,12 @@ mod tests {
         CacheKey::Bytes([n; 32])
     }
 
-    fn value(n: u8) -> Parsed {
+    fn error(n: u8) -> Parsed {
         Err(CertError::TrailingData { extra: n.into() })
+    }
+
+    fn value(n: u8) -> Certificate {
+        Certificate::failed(CertError::TrailingData { extra: n.into() })
     }
 
     /// A cache bounded by entries only (the byte budget far away).
@@ -216,7 +417,7 @@ mod tests {
         let mut cache = by_count(4);
         assert!(cache.get(&key(1)).is_none());
         cache.insert(key(1), value(1));
-        assert_eq!(*cache.get(&key(1)).unwrap(), value(1));
+        assert_eq!(*cache.get(&key(1)).unwrap().parsed(), error(1));
         assert_eq!(cache.len(), 1);
     }
 
@@ -228,7 +429,7 @@ mod tests {
             assert!(cache.len() <= 8);
         }
         assert_eq!(cache.len(), 8);
-        assert_eq!(cache.index.len(), 8);
+        assert_eq!(cache.entries.index.len(), 8);
         // The most recent insert is always present.
         assert!(cache.get(&key(99)).is_some());
         // Early ones were evicted.
@@ -270,20 +471,20 @@ mod tests {
         cache.insert(key(1), value(1));
         cache.insert(key(1), value(7));
         assert_eq!(cache.len(), 1);
-        assert_eq!(*cache.get(&key(1)).unwrap(), value(7));
+        assert_eq!(*cache.get(&key(1)).unwrap().parsed(), error(7));
     }
 
     #[test]
     fn capacity_zero_caches_nothing() {
         let mut cache = by_count(0);
-        assert_eq!(*cache.insert(key(1), value(1)), value(1));
+        assert_eq!(*cache.insert(key(1), value(1)).parsed(), error(1));
         assert!(cache.get(&key(1)).is_none());
         assert!(cache.is_empty());
     }
 
     /// Large parse results: a DER error carrying a message of `n` KiB.
-    fn big(n: usize) -> Parsed {
-        Err(CertError::Der("x".repeat(n * 1024)))
+    fn big(n: usize) -> Certificate {
+        Certificate::failed(CertError::Der("x".repeat(n * 1024)))
     }
 
     #[test]
@@ -307,7 +508,7 @@ mod tests {
         cache.insert(key(100), big(10));
         assert!(cache.get(&key(100)).is_some());
         assert_eq!(cache.len(), 1 + (20 * small + one - one) / small);
-        assert_eq!(cache.index.len(), cache.len());
+        assert_eq!(cache.entries.index.len(), cache.len());
     }
 
     #[test]
@@ -315,13 +516,19 @@ mod tests {
         let mut cache = IdentityCache::new(10, entry_bytes(&big(1)));
         cache.insert(key(1), big(1));
         assert_eq!(cache.len(), 1);
-        assert_eq!(*cache.insert(key(2), big(2)), big(2));
+        assert_eq!(
+            cache.insert(key(2), big(2)).parsed(),
+            big(2).parsed(),
+            "returned, not kept"
+        );
         assert!(cache.get(&key(2)).is_none());
         assert!(
             cache.get(&key(1)).is_some(),
             "a refused entry evicts nothing"
         );
-        assert!(IdentityCache::new(10, 0).insert(key(3), value(3)).is_err());
+        let mut off = IdentityCache::new(10, 0);
+        off.insert(key(3), value(3));
+        assert!(off.is_empty());
     }
 
     /// Every slot stays reachable through the index after evictions that move slots.
@@ -334,13 +541,14 @@ mod tests {
             if n % 5 == 0 {
                 cache.get(&key(n / 2));
             }
-            assert_eq!(cache.index.len(), cache.slots.len());
-            for (at, slot) in cache.slots.iter().enumerate() {
-                assert_eq!(cache.index.get(&slot.key), Some(&at));
+            let clock = &cache.entries;
+            assert_eq!(clock.index.len(), clock.slots.len());
+            for (at, slot) in clock.slots.iter().enumerate() {
+                assert_eq!(clock.index.get(&slot.key), Some(&at));
             }
             assert_eq!(
                 cache.bytes(),
-                cache.slots.iter().map(|s| s.bytes).sum::<usize>()
+                clock.slots.iter().map(|s| s.bytes).sum::<usize>()
             );
             assert!(cache.len() <= 6);
         }
@@ -373,6 +581,65 @@ mod tests {
         assert_eq!(CacheKey::from_host_digest("ab".repeat(31).as_bytes()), None);
         assert_eq!(CacheKey::from_host_digest("ab".repeat(33).as_bytes()), None);
         assert_eq!(CacheKey::from_host_digest("zz".repeat(32).as_bytes()), None);
+    }
+
+    #[test]
+    fn connection_entries_expire_and_never_come_from_the_future() {
+        let mut cache = ConnectionCache::new(4);
+        cache.insert(7, 1_000, "alice");
+        assert_eq!(cache.get(7, 1_000), Some("alice"));
+        assert_eq!(
+            cache.get(7, 1_000 + CONNECTION_ENTRY_TTL_NANOS - 1),
+            Some("alice")
+        );
+        assert_eq!(cache.get(7, 1_000 + CONNECTION_ENTRY_TTL_NANOS), None);
+        assert_eq!(cache.get(7, 999), None, "a clock that went back");
+        assert_eq!(cache.get(8, 1_000), None);
+        cache.insert(7, 5_000, "alice again");
+        assert_eq!(cache.get(7, 5_000), Some("alice again"));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn connection_cache_is_bounded_and_zero_disables_it() {
+        let mut cache = ConnectionCache::new(3);
+        for serial in 0..100 {
+            cache.insert(serial, 0, serial);
+            assert!(cache.len() <= 3);
+        }
+        assert_eq!(cache.get(99, 0), Some(99));
+        let mut off = ConnectionCache::new(0);
+        off.insert(1, 0, 1);
+        assert!(off.is_empty());
+        assert_eq!(off.get(1, 0), None);
+    }
+
+    /// A parsed certificate is charged for its identity, its prepared roles and its forward
+    /// header values: all of it is worked out before it is cached.
+    #[test]
+    fn a_certificate_is_charged_for_everything_it_holds() {
+        let policy = Policy::from_json(&mtls_authz_fixtures::load_policy("healthcare")).unwrap();
+        let identity = Identity::parse(
+            &mtls_authz_fixtures::cert_bytes("healthcare/clinician-alice").unwrap(),
+        )
+        .unwrap();
+        let identity_bytes = identity.memory_bytes();
+        let certificate = Certificate::new(Ok(identity), &policy);
+        assert!(certificate.prepared().is_some());
+        assert!(!certificate.forward_values().is_empty());
+        let forward: usize = certificate
+            .forward_values()
+            .iter()
+            .map(|(n, v)| n.len() + v.len())
+            .sum();
+        assert!(certificate.memory_bytes() >= identity_bytes + forward);
+        let mut cache = IdentityCache::new(4, usize::MAX);
+        cache.insert(key(1), certificate);
+        assert_eq!(
+            cache.bytes(),
+            entry_bytes(&cache.get(&key(1)).unwrap()),
+            "the cache holds what entry_bytes says"
+        );
     }
 
     #[test]

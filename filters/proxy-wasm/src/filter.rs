@@ -8,6 +8,7 @@ use crate::config::{self, ConfigError, FilterConfig, HostKind};
 use crate::host::{Host, LogLevel};
 use crate::metrics::Metrics;
 use crate::request::{self, Verdict};
+use crate::source::ConnectionCertificates;
 
 pub use mtls_authz_core::strip::{METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, SHADOW_HEADER};
 
@@ -17,6 +18,8 @@ pub struct Filter {
     pub(crate) config: FilterConfig,
     pub(crate) metrics: Metrics,
     pub(crate) cache: RefCell<IdentityCache>,
+    /// NGINX: what each connection's handshake gave (see [`crate::cache::ConnectionCache`]).
+    pub(crate) connections: RefCell<ConnectionCertificates>,
     /// Per-VM request counter, part of generated request ids.
     sequence: Cell<u64>,
     /// With `"host": "auto"`: the proxy this VM turned out to run in, once a request proved
@@ -60,6 +63,7 @@ impl Filter {
                 config.identity_cache_size,
                 config.policy.identity_cache_max_bytes(),
             )),
+            connections: RefCell::new(ConnectionCertificates::new(config.identity_cache_size)),
             config,
             metrics,
             sequence: Cell::new(0),
@@ -75,7 +79,7 @@ impl Filter {
         }
     }
 
-    /// `auto` stops asking both proxies' properties on every request once one request proved
+    /// `auto` stops asking for `ngx.request_uri` on every request once one request proved
     /// which proxy this is: NGINX by its `ngx.request_uri` (Envoy has no `ngx.*` property);
     /// Envoy by `ngx.request_uri` being absent while Envoy's own peer-certificate digest is
     /// present. Both signs are required for Envoy, so an NGINX that one day implemented the

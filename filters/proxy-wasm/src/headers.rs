@@ -16,6 +16,21 @@ impl RequestHeaders {
         Self { entries }
     }
 
+    /// Number of entries (every instance, pseudo-headers included).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the host gave no entry at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every entry's name, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(name, _)| name.as_str())
+    }
+
     /// The first instance of `name`.
     pub fn first(&self, name: &str) -> Option<&[u8]> {
         self.entries

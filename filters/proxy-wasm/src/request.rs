@@ -10,19 +10,23 @@
 //!   it is a source) with their underscore spellings, set identity headers, rewrite `:path`
 //!   to the normalised one where the host forwards it (Envoy; see [`crate::target`] for
 //!   NGINX); in shadow mode add `x-mtls-authz-shadow: <reason>`.
+//! - Where removed headers still reach the upstream (NGINX, see [`crate::target`]), a request
+//!   that would be forwarded while carrying a spoofable header — or more headers than the
+//!   host shows the filter — is answered 400 instead, in shadow mode too.
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
 use mtls_authz_core::method_override::FormBody;
 use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
 
+use crate::cache::Certificate;
 use crate::filter::{Filter, SHADOW_HEADER};
 use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError, LogLevel};
 use crate::metrics::Outcome;
 use crate::response::{self, Exposed};
-use crate::source::{self, ClientCertificate};
-use crate::target::{self, Forwarding, RequestTarget};
+use crate::source::{self, Caches, ClientCertificate};
+use crate::target::{self, Proxy, RequestTarget};
 
 /// What the host should do with the request after the filter ran.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,22 +76,27 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         }
     };
 
+    // Validity is checked against the host clock on every request; without a clock no
+    // certificate can be trusted. Read first: NGINX's connection cache ages its entries by it.
+    let clock = host.now_nanos();
     let mut envoy_digest_seen = false;
     let certificate = {
-        let mut cache = filter.cache.borrow_mut();
+        let mut identities = filter.cache.borrow_mut();
+        let mut connections = filter.connections.borrow_mut();
         source::client_certificate(
             host,
             &headers,
-            policy.sources(),
-            source::PeerSource {
-                kind: host_kind,
-                verification: policy.peer_verification(),
+            policy,
+            target.proxy,
+            Caches {
+                identities: &mut identities,
+                connections: &mut connections,
+                now: clock.as_ref().ok().copied(),
             },
-            &mut cache,
             &mut envoy_digest_seen,
         )
     };
-    filter.learn_host(target.forwarding == Forwarding::AsSent, envoy_digest_seen);
+    filter.learn_host(target.proxy == Proxy::Nginx, envoy_digest_seen);
     if let ClientCertificate::HostFailed(err) = &certificate {
         host.log(
             LogLevel::Warn,
@@ -96,9 +105,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         filter.metrics.record(host, Outcome::HostError, None);
     }
 
-    // Validity is checked against the host clock on every request; without a clock no
-    // certificate can be trusted.
-    let (now_nanos, clock_ok) = match host.now_nanos() {
+    let (now_nanos, clock_ok) = match clock {
         Ok(nanos) => (nanos, true),
         Err(err) => {
             host.log(
@@ -112,7 +119,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         _ if !clock_ok => ClientCert::Unverified,
         ClientCertificate::Absent => ClientCert::Absent,
         ClientCertificate::Unverified | ClientCertificate::HostFailed(_) => ClientCert::Unverified,
-        ClientCertificate::Parsed(parsed) => match parsed.as_ref() {
+        ClientCertificate::Parsed(certificate) => match certificate.parsed() {
             Ok(identity) => ClientCert::Present(identity),
             Err(err) => ClientCert::Invalid(err),
         },
@@ -124,28 +131,51 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         path: &target.raw,
     };
     let now = UnixTime::from_nanos(now_nanos);
-    let decision = match target.forwarding {
-        Forwarding::Rewritten => policy.evaluate(&request, client, now),
-        Forwarding::AsSent => policy.evaluate_as_sent(&request, client, now),
+    // Roles and the time-independent identity checks come with the cached certificate.
+    let prepared = match &certificate {
+        ClientCertificate::Parsed(certificate) if clock_ok => certificate.prepared(),
+        _ => None,
     };
+    let decision = policy.evaluate_prepared(
+        &request,
+        client,
+        now,
+        prepared,
+        !target.proxy.rewrites_path(),
+    );
     let identity = match client {
         ClientCert::Present(identity) => Some(identity),
         _ => None,
     };
+    let forwards = decision.is_allowed() || policy.mode() == Mode::Shadow;
     // Identity headers come only from an identity that passed every check (a `public` rule
-    // can allow a request whose certificate is expired or revoked); the core says which.
-    let usable_identity = if decision.is_allowed() || policy.mode() == Mode::Shadow {
-        policy.check_identity(client, now).ok()
-    } else {
-        None
+    // can allow a request whose certificate is expired or revoked); the core says which. A
+    // role was only granted to one that did.
+    let usable_identity = match (&decision.reason, forwards) {
+        (_, false) => None,
+        (Reason::AllowedByRole { .. }, true) => identity,
+        (_, true) => policy.check_identity(client, now).ok(),
     };
+    // Every spoofable header instance, once: what Envoy removes and NGINX must refuse.
+    let spoofable = headers.names_to_remove(policy.stripped_headers());
     let context = Context {
         filter,
         headers: &headers,
         now_nanos,
         target: &target,
+        certificate: match &certificate {
+            ClientCertificate::Parsed(certificate) => Some(certificate.as_ref()),
+            _ => None,
+        },
+        spoofable: &spoofable,
     };
 
+    if forwards && !target.proxy.removes_headers() {
+        let refusal = target::unforwardable(&headers, &spoofable, policy.stripped_headers());
+        if let Some(reason) = refusal {
+            return context.deny(host, &Decision::bad_request(reason), identity);
+        }
+    }
     match (decision.is_allowed(), policy.mode()) {
         (false, Mode::Enforce) => context.deny(host, &decision, identity),
         (allowed, mode) => {
@@ -172,8 +202,27 @@ pub fn body<H: Host>(
     let verdict = if body_size > max {
         Some(Decision::bad_request(Reason::FormBodyTooLarge))
     } else {
-        match host.request_body(0, body_size) {
-            Ok(body) => policy.check_form_body(&pending.kind, &body.unwrap_or_default()),
+        // A body the host cannot hand over whole cannot be checked: fail closed, as for a
+        // host failure. NGINX writes a body larger than `client_body_buffer_size` to a temp
+        // file, which ngx_wasm_module does not read for filters (it reports the size, then
+        // no body at all).
+        let read = host.request_body(0, body_size).and_then(|body| {
+            let body = body.unwrap_or_default();
+            if body.len() < body_size {
+                return Err(HostError::new(
+                    "get_request_body",
+                    format!(
+                        "{} of {body_size} bytes handed over (NGINX: a body over \
+                         client_body_buffer_size is buffered to a file filters cannot read; \
+                         set client_body_buffer_size to at least form_body_check.max_bytes)",
+                        body.len()
+                    ),
+                ));
+            }
+            Ok(body)
+        });
+        match read {
+            Ok(body) => policy.check_form_body(&pending.kind, &body),
             Err(err) => {
                 filter.metrics.record(host, Outcome::HostError, None);
                 let headers = host
@@ -197,18 +246,8 @@ pub fn body<H: Host>(
                 .request_headers()
                 .map(RequestHeaders::new)
                 .unwrap_or_default();
-            let target = RequestTarget {
-                raw: std::borrow::Cow::Borrowed(""),
-                forwarding: Forwarding::AsSent,
-                sent_bytes: None,
-            };
-            let context = Context {
-                filter,
-                headers: &headers,
-                now_nanos: host.now_nanos().unwrap_or(0),
-                target: &target,
-            };
-            context.deny(host, &refused, None)
+            let now_nanos = host.now_nanos().unwrap_or(0);
+            deny(filter, host, &headers, now_nanos, &refused, None)
         }
     }
 }
@@ -221,13 +260,23 @@ pub fn trailers<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     let stripped = filter.config.policy.stripped_headers();
     let result = host.request_trailers().and_then(|entries| {
         let trailers = RequestHeaders::new(entries);
-        for name in trailers.trailer_names_to_remove(stripped) {
+        let names = trailers.trailer_names_to_remove(stripped);
+        for name in &names {
             host.remove_request_trailer(name)?;
         }
-        Ok(())
+        Ok(names.join(","))
     });
     match result {
-        Ok(()) => Verdict::Continue,
+        Ok(names) => {
+            // A protected name in the trailers is someone trying: say so once.
+            if !names.is_empty() {
+                host.log(
+                    LogLevel::Info,
+                    &format!("mtls-authz: request trailers removed: {names}"),
+                );
+            }
+            Verdict::Continue
+        }
         Err(err) => {
             filter.metrics.record(host, Outcome::HostError, None);
             let now = host.now_nanos().unwrap_or(0);
@@ -259,6 +308,10 @@ struct Context<'a> {
     headers: &'a RequestHeaders,
     now_nanos: u64,
     target: &'a RequestTarget<'a>,
+    /// The certificate the identity came from (it holds the forward header values).
+    certificate: Option<&'a Certificate>,
+    /// The spoofable header names present, as received (one per case-insensitive name).
+    spoofable: &'a [&'a str],
 }
 
 impl Context<'_> {
@@ -272,33 +325,14 @@ impl Context<'_> {
         decision: &Decision,
         identity: Option<&Identity>,
     ) -> Verdict {
-        let request_id = self.request_id();
-        let reason = decision.reason.to_string();
-        let exposed = self.filter.config.policy.expose_reason().then(|| Exposed {
-            rule: decision.rule.as_deref(),
-            reason: &reason,
-        });
-        let body = response::deny_body(response::error_kind(decision.status), &request_id, exposed);
-        if let Err(err) = host.send_local_response(
-            decision.status.code(),
-            &[("content-type", "application/json")],
-            &body,
-        ) {
-            host.log(LogLevel::Error, &format!("mtls-authz: {err}"));
-        }
-        host.log(
-            LogLevel::Info,
-            &decision_log_line("deny", decision, &reason, identity, &request_id),
-        );
-        let outcome = match decision.status {
-            Status::BadRequest => Outcome::BadRequest,
-            Status::Unauthenticated => Outcome::Unauthenticated,
-            Status::Forbidden | Status::Ok => Outcome::Denied,
-        };
-        self.filter
-            .metrics
-            .record(host, outcome, decision.rule_index);
-        Verdict::Respond
+        deny(
+            self.filter,
+            host,
+            self.headers,
+            self.now_nanos,
+            decision,
+            identity,
+        )
     }
 
     /// `identity` is what the certificate parsed into (for the log line); `usable_identity`
@@ -367,28 +401,32 @@ impl Context<'_> {
     ) -> Result<(), HostError> {
         // Every instance of every spoofable header goes, whatever the verdict, and so does
         // every underscore spelling of a protected one.
-        for name in self
-            .headers
-            .names_to_remove(self.filter.config.policy.stripped_headers())
-        {
+        for name in self.spoofable {
             host.remove_request_header(name)?;
         }
-        if let Some(identity) = usable_identity {
-            for (name, value) in self
-                .filter
-                .config
-                .policy
-                .forward_header_values(identity, decision)
-            {
-                host.set_request_header(name, &value)?;
+        let policy = &self.filter.config.policy;
+        match (usable_identity, self.certificate, decision.is_allowed()) {
+            // An allowed decision holds exactly the identity's roles: the values are the
+            // certificate's own, worked out when it was first seen.
+            (Some(_), Some(certificate), true) => {
+                for (name, value) in certificate.forward_values() {
+                    host.set_request_header(name, value)?;
+                }
             }
+            (Some(identity), _, _) => {
+                for (name, value) in policy.forward_header_values(identity, decision) {
+                    host.set_request_header(name, &value)?;
+                }
+            }
+            (None, _, _) => {}
         }
         // The path that was authorised is the path that is served: rewritten where the
         // host forwards `:path`; where it forwards the request-target as sent, the core
         // refused every path that normalisation would restructure.
-        if let (Forwarding::Rewritten, Some(upstream)) =
-            (self.target.forwarding, decision.upstream_path.as_deref())
-        {
+        if let (true, Some(upstream)) = (
+            self.target.proxy.rewrites_path(),
+            decision.upstream_path.as_deref(),
+        ) {
             if let Some(path) = self.target.rewritten(upstream) {
                 host.set_request_header_bytes(":path", &path)?;
             }
@@ -398,6 +436,42 @@ impl Context<'_> {
         }
         Ok(())
     }
+}
+
+/// Answers a denied request locally (status and JSON body), logs one line, counts it.
+fn deny<H: Host>(
+    filter: &Filter,
+    host: &mut H,
+    headers: &RequestHeaders,
+    now_nanos: u64,
+    decision: &Decision,
+    identity: Option<&Identity>,
+) -> Verdict {
+    let request_id = response::request_id(headers, now_nanos, filter.next_sequence());
+    let reason = decision.reason.to_string();
+    let exposed = filter.config.policy.expose_reason().then(|| Exposed {
+        rule: decision.rule.as_deref(),
+        reason: &reason,
+    });
+    let body = response::deny_body(response::error_kind(decision.status), &request_id, exposed);
+    if let Err(err) = host.send_local_response(
+        decision.status.code(),
+        &[("content-type", "application/json")],
+        &body,
+    ) {
+        host.log(LogLevel::Error, &format!("mtls-authz: {err}"));
+    }
+    host.log(
+        LogLevel::Info,
+        &decision_log_line("deny", decision, &reason, identity, &request_id),
+    );
+    let outcome = match decision.status {
+        Status::BadRequest => Outcome::BadRequest,
+        Status::Unauthenticated => Outcome::Unauthenticated,
+        Status::Forbidden | Status::Ok => Outcome::Denied,
+    };
+    filter.metrics.record(host, outcome, decision.rule_index);
+    Verdict::Respond
 }
 
 /// 500 with `{"error":"internal_error","request_id":...}`, after a host failure that left no

@@ -4,17 +4,21 @@
 //! Sources are tried in policy order; only "no certificate here" moves on to the next. A
 //! certificate that failed verification, a host failure or an unreadable header stop the
 //! search: a later (weaker) source must never stand in for a refused one.
+//!
+//! The proxy is known before any certificate property is read ([`crate::target`]), so each
+//! proxy's properties are read only in that proxy (ngx_wasm_module logs an `[alert] NYI` for
+//! every Envoy property it lacks).
 
 use std::rc::Rc;
 
 use mtls_authz_core::identity::MAX_CERT_PEM_LEN;
 use mtls_authz_core::xfcc::{self, XfccError};
-use mtls_authz_core::{CertError, Identity, PeerVerification, Source};
+use mtls_authz_core::{CertError, Identity, PeerVerification, Policy, Source};
 
-use crate::cache::{CacheKey, IdentityCache, Parsed};
-use crate::config::HostKind;
+use crate::cache::{CacheKey, Certificate, ConnectionCache, IdentityCache, Parsed};
 use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError};
+use crate::target::Proxy;
 
 /// Envoy: the peer certificate's PEM (URL-encoded in some versions, plain in others).
 pub const ENVOY_PEER_CERTIFICATE: &[&str] = &["connection", "peer_certificate"];
@@ -30,6 +34,9 @@ pub const ENVOY_PEER_CERTIFICATE_VALID: &[&str] = &["connection", "peer_certific
 pub const NGINX_CLIENT_VERIFY: &[&str] = &["ngx", "ssl_client_verify"];
 /// NGINX (`$ssl_client_raw_cert`): the client certificate's PEM.
 pub const NGINX_CLIENT_RAW_CERT: &[&str] = &["ngx", "ssl_client_raw_cert"];
+/// NGINX (`$connection`): the connection's serial number (an HTTP/2 stream reports its
+/// connection's), the key of [`ConnectionCertificates`].
+pub const NGINX_CONNECTION: &[&str] = &["ngx", "connection"];
 /// The forwarded-certificate header (lower case).
 pub use mtls_authz_core::strip::XFCC_HEADER;
 
@@ -43,17 +50,48 @@ pub enum ClientCertificate {
     /// The host failed while reading the certificate: deny, and count it.
     HostFailed(HostError),
     /// A certificate was read; this is what parsing it produced.
-    Parsed(Rc<Parsed>),
+    Parsed(Rc<Certificate>),
 }
 
 impl ClientCertificate {
     /// The parsed identity, when there is one.
     pub fn identity(&self) -> Option<&Identity> {
         match self {
-            ClientCertificate::Parsed(parsed) => parsed.as_ref().as_ref().ok(),
+            ClientCertificate::Parsed(certificate) => certificate.identity(),
             _ => None,
         }
     }
+}
+
+/// What NGINX's TLS handshake gave one connection, remembered per connection serial (see
+/// [`ConnectionCache`] for why that key is sound). Never a host failure, and never the
+/// certificate itself: a verified one is found again in the [`IdentityCache`] by its key, so
+/// every parsed certificate the filter keeps counts against that cache's bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handshake {
+    /// `ssl_client_verify` `NONE` (or not a TLS connection).
+    NoCertificate,
+    /// `FAILED:<reason>`, an unknown value, or `SUCCESS` without a certificate.
+    Unverified,
+    /// `SUCCESS`; the certificate's [`IdentityCache`] key.
+    Verified(CacheKey),
+}
+
+/// NGINX: connection serial → what its handshake gave.
+pub type ConnectionCertificates = ConnectionCache<Handshake>;
+
+// docs/DECISIONS.md promises under 128 bytes per remembered NGINX connection.
+const _: () = assert!(ConnectionCertificates::ENTRY_BYTES < 128);
+
+/// The caches a certificate lookup may use.
+pub struct Caches<'a> {
+    /// Parsed certificates by content.
+    pub identities: &'a mut IdentityCache,
+    /// NGINX: connection serial → what its handshake gave.
+    pub connections: &'a mut ConnectionCertificates,
+    /// The host clock (nanoseconds) for connection entries' age; `None` (clock failed): the
+    /// connection cache is not used.
+    pub now: Option<u64>,
 }
 
 /// One source's answer.
@@ -64,21 +102,36 @@ enum Found {
     Certificate(ClientCertificate),
 }
 
-/// Reads the client certificate from the policy's sources, in order. Sets
+/// Reads the client certificate from `policy`'s sources, in order, with `proxy`'s
+/// properties, trusting the proxy's verification as `identity.peer_verification` says. Sets
 /// `envoy_digest_seen` when Envoy's peer-certificate digest property was present (one of the
 /// signs `auto` learns the proxy from).
 pub fn client_certificate<H: Host>(
     host: &mut H,
     headers: &RequestHeaders,
-    sources: &[Source],
-    peer: PeerSource,
-    cache: &mut IdentityCache,
+    policy: &Policy,
+    proxy: Proxy,
+    caches: Caches<'_>,
     envoy_digest_seen: &mut bool,
 ) -> ClientCertificate {
-    for source in sources {
+    let Caches {
+        identities,
+        connections,
+        now,
+    } = caches;
+    for source in policy.sources() {
         let found = match source {
-            Source::PeerCertificate => peer_certificate(host, peer, cache, envoy_digest_seen),
-            Source::Xfcc => forwarded_certificate(headers, cache),
+            Source::PeerCertificate => match proxy {
+                Proxy::Envoy => envoy(
+                    host,
+                    identities,
+                    policy,
+                    policy.peer_verification(),
+                    envoy_digest_seen,
+                ),
+                Proxy::Nginx => nginx(host, identities, connections, now, policy),
+            },
+            Source::Xfcc => forwarded_certificate(headers, identities, policy),
         };
         if let Found::Certificate(cert) = found {
             return cert;
@@ -91,32 +144,8 @@ fn host_failed(err: HostError) -> Found {
     Found::Certificate(ClientCertificate::HostFailed(err))
 }
 
-/// Where the TLS peer's certificate is read, and how its verification is known.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PeerSource {
-    /// Whose properties (`auto`: Envoy's, then NGINX's).
-    pub kind: HostKind,
-    /// How the proxy's verification is known (`identity.peer_verification`).
-    pub verification: PeerVerification,
-}
-
-fn peer_certificate<H: Host>(
-    host: &mut H,
-    peer: PeerSource,
-    cache: &mut IdentityCache,
-    envoy_digest_seen: &mut bool,
-) -> Found {
-    let envoy = |host: &mut H, cache: &mut IdentityCache, seen: &mut bool| {
-        envoy(host, cache, seen, peer.verification)
-    };
-    match peer.kind {
-        HostKind::Envoy => envoy(host, cache, envoy_digest_seen),
-        HostKind::Nginx => nginx(host, cache),
-        HostKind::Auto => match envoy(host, cache, envoy_digest_seen) {
-            Found::Nothing => nginx(host, cache),
-            found => found,
-        },
-    }
+fn unverified() -> Found {
+    Found::Certificate(ClientCertificate::Unverified)
 }
 
 /// Envoy: the digest (the cache key) and, with `connection` verification, whether Envoy
@@ -127,8 +156,9 @@ fn peer_certificate<H: Host>(
 fn envoy<H: Host>(
     host: &mut H,
     cache: &mut IdentityCache,
-    digest_seen: &mut bool,
+    policy: &Policy,
     verification: PeerVerification,
+    digest_seen: &mut bool,
 ) -> Found {
     let digest_key = match host.get_property(ENVOY_PEER_DIGEST) {
         Ok(digest) => {
@@ -147,7 +177,7 @@ fn envoy<H: Host>(
     };
     if !verified && *digest_seen {
         // A certificate was presented (Envoy hashed it) and Envoy does not vouch for it.
-        return Found::Certificate(ClientCertificate::Unverified);
+        return unverified();
     }
     if let Some(hit) = digest_key
         .filter(|_| verified)
@@ -160,7 +190,7 @@ fn envoy<H: Host>(
         Ok(Some(flag)) => match parse_bool(&flag) {
             Some(true) => {}
             Some(false) => return Found::Nothing,
-            None => return Found::Certificate(ClientCertificate::Unverified),
+            None => return unverified(),
         },
         Err(err) => return host_failed(err),
     }
@@ -170,43 +200,105 @@ fn envoy<H: Host>(
         Err(err) => return host_failed(err),
     };
     if !verified {
-        return Found::Certificate(ClientCertificate::Unverified);
+        return unverified();
     }
     let pem = match decode_envoy_pem(pem) {
         Ok(pem) => pem,
         Err(err) => return parsed_failure(err),
     };
     let key = digest_key.unwrap_or_else(|| CacheKey::of_bytes(&pem));
-    Found::Certificate(ClientCertificate::Parsed(parse_cached(cache, key, &pem)))
+    Found::Certificate(ClientCertificate::Parsed(parse_cached(
+        cache, key, &pem, policy,
+    )))
 }
 
-/// NGINX: the raw certificate counts only when `ssl_client_verify` is `SUCCESS`.
-fn nginx<H: Host>(host: &mut H, cache: &mut IdentityCache) -> Found {
+/// NGINX: what the connection's handshake gave — from the connection cache when this
+/// connection was seen before and its certificate is still in the identity cache (one
+/// property read), else read from NGINX and remembered. `identity.peer_verification` does
+/// not matter here: NGINX's own verdict (`ssl_client_verify`) is read for every connection,
+/// resumed sessions included, and a remembered connection costs nothing more.
+fn nginx<H: Host>(
+    host: &mut H,
+    identities: &mut IdentityCache,
+    connections: &mut ConnectionCertificates,
+    now: Option<u64>,
+    policy: &Policy,
+) -> Found {
+    // Only an optimisation: a serial that cannot be read or parsed reads the certificate.
+    let serial = host
+        .get_property(NGINX_CONNECTION)
+        .ok()
+        .flatten()
+        .and_then(|value| parse_serial(&value));
+    let slot = serial.zip(now);
+    if let Some((serial, now)) = slot {
+        match connections.get(serial, now) {
+            Some(Handshake::NoCertificate) => return Found::Nothing,
+            Some(Handshake::Unverified) => return unverified(),
+            Some(Handshake::Verified(key)) => {
+                if let Some(hit) = identities.get(&key) {
+                    return Found::Certificate(ClientCertificate::Parsed(hit));
+                }
+                // The identity cache let it go: read the handshake again.
+            }
+            None => {}
+        }
+    }
+    let (found, handshake) = nginx_handshake(host, identities, policy);
+    if let (Some((serial, now)), Some(handshake)) = (slot, handshake) {
+        connections.insert(serial, now, handshake);
+    }
+    found
+}
+
+/// A connection serial: 1 to 20 ASCII digits that fit in a u64.
+fn parse_serial(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 20 || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
+/// NGINX: the raw certificate counts only when `ssl_client_verify` is `SUCCESS`. Also what
+/// to remember for the connection (`None` after a host failure: nothing).
+fn nginx_handshake<H: Host>(
+    host: &mut H,
+    cache: &mut IdentityCache,
+    policy: &Policy,
+) -> (Found, Option<Handshake>) {
     let verify = match host.get_property(NGINX_CLIENT_VERIFY) {
         Ok(Some(verify)) => verify,
-        Ok(None) => return Found::Nothing,
-        Err(err) => return host_failed(err),
+        Ok(None) => return (Found::Nothing, Some(Handshake::NoCertificate)),
+        Err(err) => return (host_failed(err), None),
     };
     match verify.as_slice() {
         b"SUCCESS" => {}
         // `NONE`: no certificate; empty: not a TLS connection.
-        b"NONE" | b"" => return Found::Nothing,
+        b"NONE" | b"" => return (Found::Nothing, Some(Handshake::NoCertificate)),
         // `FAILED:<reason>` and anything unknown: never trust the certificate.
-        _ => return Found::Certificate(ClientCertificate::Unverified),
+        _ => return (unverified(), Some(Handshake::Unverified)),
     }
     match host.get_property(NGINX_CLIENT_RAW_CERT) {
         Ok(Some(pem)) if !pem.is_empty() => {
             let key = CacheKey::of_bytes(&pem);
-            Found::Certificate(ClientCertificate::Parsed(parse_cached(cache, key, &pem)))
+            let certificate = parse_cached(cache, key, &pem, policy);
+            (
+                Found::Certificate(ClientCertificate::Parsed(certificate)),
+                Some(Handshake::Verified(key)),
+            )
         }
         // Verified but no certificate to read: inconsistent, so refuse it.
-        Ok(_) => Found::Certificate(ClientCertificate::Unverified),
-        Err(err) => host_failed(err),
+        Ok(_) => (unverified(), Some(Handshake::Unverified)),
+        Err(err) => (host_failed(err), None),
     }
 }
 
 /// `x-forwarded-client-cert`: every instance joined with `,` in order, last element's `Cert`.
-fn forwarded_certificate(headers: &RequestHeaders, cache: &mut IdentityCache) -> Found {
+fn forwarded_certificate(
+    headers: &RequestHeaders,
+    cache: &mut IdentityCache,
+    policy: &Policy,
+) -> Found {
     let instances = headers.all(XFCC_HEADER);
     if instances.is_empty() {
         return Found::Nothing;
@@ -227,7 +319,9 @@ fn forwarded_certificate(headers: &RequestHeaders, cache: &mut IdentityCache) ->
     match xfcc::last_element_cert(text) {
         Ok(Some(pem)) => {
             let key = CacheKey::of_bytes(&pem);
-            Found::Certificate(ClientCertificate::Parsed(parse_cached(cache, key, &pem)))
+            Found::Certificate(ClientCertificate::Parsed(parse_cached(
+                cache, key, &pem, policy,
+            )))
         }
         Ok(None) => Found::Nothing,
         Err(err) => parsed_failure(CertError::from(err)),
@@ -235,14 +329,19 @@ fn forwarded_certificate(headers: &RequestHeaders, cache: &mut IdentityCache) ->
 }
 
 fn parsed_failure(err: CertError) -> Found {
-    Found::Certificate(ClientCertificate::Parsed(Rc::new(Err(err))))
+    Found::Certificate(ClientCertificate::Parsed(Rc::new(Certificate::failed(err))))
 }
 
-fn parse_cached(cache: &mut IdentityCache, key: CacheKey, bytes: &[u8]) -> Rc<Parsed> {
+fn parse_cached(
+    cache: &mut IdentityCache,
+    key: CacheKey,
+    bytes: &[u8],
+    policy: &Policy,
+) -> Rc<Certificate> {
     if let Some(hit) = cache.get(&key) {
         return hit;
     }
-    cache.insert(key, parse_certificate(bytes))
+    cache.insert(key, Certificate::new(parse_certificate(bytes), policy))
 }
 
 /// The one place the filter turns bytes into an [`Identity`].
@@ -292,6 +391,23 @@ mod tests {
         assert_eq!(parse_bool(b"TRUE"), None);
         assert_eq!(parse_bool(b""), None);
         assert_eq!(parse_bool(&[2]), None);
+    }
+
+    #[test]
+    fn connection_serials_are_plain_decimal_u64() {
+        assert_eq!(parse_serial(b"1"), Some(1));
+        assert_eq!(parse_serial(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b""[..],
+            b"18446744073709551616",
+            b"-1",
+            b"+1",
+            b" 1",
+            b"1a",
+            b"123456789012345678901",
+        ] {
+            assert_eq!(parse_serial(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,16 @@
 //!
 //! Observed: the client's status and JSON body, the deny log line's reason, the shadow header,
 //! and, for forwarded requests, the `:path` and headers the upstream would receive.
+//!
+//! The cases of the `nginx` layer that the filter decides there (their NGINX expectation has a
+//! reason) are replayed a second time on the mock host with NGINX's semantics
+//! ([`MockHost::nginx`]: removed headers still reach the upstream, 100 visible entries): the
+//! certificate as `ngx.ssl_client_raw_cert` with `ngx.ssl_client_verify` `SUCCESS` (`NONE`
+//! without one, `FAILED:...` for one the proxy could not verify), the request-target as
+//! `ngx.request_uri`, a connection serial per case, header names with `_` dropped as NGINX's
+//! default `ignore_invalid_headers` does, the body handed over whole, and no trailers (NGINX
+//! discards them). The real NGINX (tests/e2e/tests/nginx.rs) then shows the mock is not more
+//! lenient than NGINX.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,7 +33,7 @@ use mtls_authz_filter::filter::SHADOW_HEADER;
 use mtls_authz_filter::host::mock::MockHost;
 use mtls_authz_filter::{Filter, Verdict};
 use mtls_authz_fixtures::xfcc::{pem_text, url_encode};
-use mtls_authz_fixtures::{case_time, load_cases, load_policy, Case, Layer};
+use mtls_authz_fixtures::{case_time, load_cases, load_policy, Case, Expect, Layer};
 
 /// The host for one case: request line, headers, clock, and the peer certificate.
 fn host_for(case: &Case, index: usize) -> Result<MockHost, String> {
@@ -75,9 +85,51 @@ fn error_kind(status: u16) -> &'static str {
     }
 }
 
+/// The host for one case as NGINX shows it to the filter (see the module docs).
+fn nginx_host_for(case: &Case, index: usize) -> Result<MockHost, String> {
+    // NGINX's parser keeps only the path of an absolute-form target as `$request_uri`.
+    let request_uri = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| case.path.strip_prefix(scheme))
+        .map_or(case.path.as_str(), |rest| {
+            rest.find('/').map_or("/", |slash| &rest[slash..])
+        });
+    let mut host = MockHost::nginx()
+        .with_time(case_time(case))
+        .with_request(&case.method, request_uri)
+        .with_property("ngx.request_uri", request_uri)
+        .with_property("ngx.connection", index.to_string());
+    for (name, value) in case.request_headers() {
+        if !name.contains('_') {
+            host = host.with_header(&name, value);
+        }
+    }
+    host = match &case.cert {
+        Some(name) => {
+            let pem = pem_text(name).ok_or_else(|| format!("cannot read certificate {name}"))?;
+            // A certificate the proxy could not verify reaches the filter under
+            // `ssl_verify_client optional_no_ca` with NGINX's reason.
+            let verify = if case.peer_verified() {
+                "SUCCESS"
+            } else {
+                "FAILED:self-signed certificate"
+            };
+            host.with_property("ngx.ssl_client_verify", verify)
+                .with_property("ngx.ssl_client_raw_cert", pem)
+        }
+        None => host.with_property("ngx.ssl_client_verify", "NONE"),
+    };
+    for (name, value) in &case.trailers {
+        host = host.with_trailer(name, value);
+    }
+    if let Some(body) = &case.body {
+        host = host.with_body(body);
+    }
+    Ok(host)
+}
+
 /// Every way the filter's behaviour differs from the case.
-fn mismatches(case: &Case, filter: &Filter, verdict: Verdict, host: &MockHost) -> Vec<String> {
-    let expect = case.expect_for(Layer::Mock);
+fn mismatches(expect: &Expect, filter: &Filter, verdict: Verdict, host: &MockHost) -> Vec<String> {
     let mut out = Vec::new();
     let mut check = |field: &str, expected: String, actual: String| {
         if expected != actual {
@@ -187,7 +239,8 @@ fn run_request(filter: &Filter, host: &mut MockHost, case: &Case) -> Verdict {
         let size = case.body.as_ref().map_or(0, String::len);
         verdict = filter.on_request_body(host, pending, size, true);
     }
-    if verdict == Verdict::Continue && !case.trailers.is_empty() {
+    // Only a host that hands trailers on calls the trailer hook (NGINX never does).
+    if verdict == Verdict::Continue && !host.trailers().is_empty() {
         return filter.on_request_trailers(host);
     }
     verdict
@@ -213,7 +266,7 @@ fn every_mock_case_matches_the_filter() {
                 Err(err) => vec![format!("policy {}: {err}", case.policy)],
                 Ok(filter) => {
                     let verdict = run_request(&filter, &mut host, case);
-                    mismatches(case, &filter, verdict, &host)
+                    mismatches(case.expect_for(Layer::Mock), &filter, verdict, &host)
                 }
             },
         };
@@ -242,4 +295,61 @@ fn every_mock_case_matches_the_filter() {
         failures.join("\n  ")
     );
     println!("{} mock cases passed", cases.len());
+}
+
+#[test]
+fn every_case_the_filter_decides_in_nginx_matches_the_nginx_mock() {
+    let cases: Vec<Case> = load_cases()
+        .into_iter()
+        .filter(|case| case.runs_on(Layer::Nginx))
+        .collect();
+    let decided: Vec<&Case> = cases
+        .iter()
+        .filter(|case| case.expect_for_nginx(false).reason.is_some())
+        .collect();
+    assert!(
+        !decided.is_empty(),
+        "no nginx case is decided by the filter"
+    );
+
+    let mut policies: HashMap<String, String> = HashMap::new();
+    let mut failures = Vec::new();
+    for (index, case) in decided.iter().enumerate() {
+        let policy = policies
+            .entry(case.policy.clone())
+            .or_insert_with(|| load_policy(&case.policy));
+        let problems = match nginx_host_for(case, index) {
+            Err(why) => vec![why],
+            Ok(mut host) => match Filter::configure(&mut host, Some(policy.as_bytes())) {
+                Err(err) => vec![format!("policy {}: {err}", case.policy)],
+                Ok(filter) => {
+                    let verdict = run_request(&filter, &mut host, case);
+                    mismatches(case.expect_for_nginx(false), &filter, verdict, &host)
+                }
+            },
+        };
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{} ({} {} {:?}, cert {}):\n      {}",
+                case.label(),
+                case.policy,
+                case.method,
+                case.path,
+                case.cert.as_deref().unwrap_or("none"),
+                problems.join("\n      ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} nginx-mock cases failed:\n  {}",
+        failures.len(),
+        decided.len(),
+        failures.join("\n  ")
+    );
+    println!(
+        "{} nginx cases the filter decides passed on the NGINX mock ({} more are NGINX's own answers)",
+        decided.len(),
+        cases.len() - decided.len()
+    );
 }

@@ -21,6 +21,7 @@ const DIGEST: &str = "connection.sha256_peer_certificate_digest";
 const NGX_VERIFY: &str = "ngx.ssl_client_verify";
 const NGX_CERT: &str = "ngx.ssl_client_raw_cert";
 const NGX_REQUEST_URI: &str = "ngx.request_uri";
+const NGX_CONNECTION: &str = "ngx.connection";
 
 fn pem(name: &str) -> Vec<u8> {
     cert_bytes(name).unwrap_or_else(|| panic!("fixture cert {name}"))
@@ -558,7 +559,7 @@ fn nginx_request(
     nginx_path: &str,
     request_uri: &str,
 ) -> MockHost {
-    let mut host = MockHost::new()
+    let mut host = MockHost::nginx()
         .with_request("GET", nginx_path)
         .with_property(NGX_REQUEST_URI, request_uri);
     if let Some(verify) = verify {
@@ -643,7 +644,7 @@ fn nginx_properties_are_ignored_in_envoy_mode() {
 }
 
 #[test]
-fn auto_mode_falls_back_to_nginx_as_ngx_wasm_module_reports_it() {
+fn auto_mode_reads_nginx_properties_where_ngx_request_uri_exists() {
     // ngx_wasm_module answers `connection.mtls` as text and has no peer_certificate.
     let host =
         nginx(Some("SUCCESS"), Some("healthcare/clinician-alice")).with_property(MTLS, "true");
@@ -894,15 +895,21 @@ fn property_reads_of_next_request(filter: &Filter, host: &mut MockHost) -> usize
     host.property_reads()
 }
 
+/// ngx_wasm_module logs an `[alert] NYI` for every Envoy property it lacks: `auto` tells the
+/// proxy apart by `ngx.request_uri` before reading any certificate property.
 #[test]
-fn auto_learns_nginx_from_its_request_uri_and_stops_asking_for_envoy_properties() {
+fn auto_never_reads_envoy_properties_in_nginx() {
     let mut host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"));
     let filter = configure(&mut host, &load_policy("healthcare"));
-    // request_uri, Envoy's digest/validity/mtls/certificate (absent), verify, raw certificate.
-    assert_eq!(property_reads_of_next_request(&filter, &mut host), 7);
-    // request_uri, verify, raw certificate.
-    assert_eq!(property_reads_of_next_request(&filter, &mut host), 3);
-    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+    for _ in 0..2 {
+        assert_eq!(property_reads_of_next_request(&filter, &mut host), 4);
+        assert_eq!(
+            host.properties_read(),
+            [NGX_REQUEST_URI, NGX_CONNECTION, NGX_VERIFY, NGX_CERT],
+            "no connection serial here: nothing to cache the handshake by"
+        );
+        assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+    }
 }
 
 #[test]
@@ -925,13 +932,16 @@ fn auto_takes_a_host_with_both_signs_for_nginx() {
 
 #[test]
 fn auto_without_a_client_certificate_learns_nothing() {
-    // No digest: nothing proves Envoy, so every request keeps asking for ngx.request_uri.
+    // No digest: nothing proves Envoy, so every request keeps asking for ngx.request_uri;
+    // without it this is Envoy, and NGINX's properties are never read.
     let mut host = MockHost::new().with_request("GET", "/healthz");
     let filter = configure(&mut host, &load_policy("healthcare"));
     for _ in 0..2 {
         assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
-        // request_uri, digest, validity, mtls, certificate, ngx verify.
-        assert_eq!(host.property_reads(), 6);
+        assert_eq!(
+            host.properties_read(),
+            [NGX_REQUEST_URI, DIGEST, VALID, MTLS, PEER_CERT]
+        );
         host.next_request_to("GET", "/healthz");
     }
 }
@@ -1076,7 +1086,27 @@ fn protected_names_are_stripped_from_request_trailers() {
         let names: Vec<&str> = host.trailers().iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["x-checksum", "grpc-status"], "{policy}");
         assert_eq!(host.local_response(), None);
+        let logged: Vec<&str> = host
+            .logs()
+            .iter()
+            .filter(|(_, line)| line.contains("request trailers removed"))
+            .map(|(_, line)| line.as_str())
+            .collect();
+        assert_eq!(
+            logged,
+            ["mtls-authz: request trailers removed: x-client-role,X_Client_Role,x-client-subject,x-http-method-override,x-original-url,x-mtls-authz-shadow,x-forwarded-client-cert"],
+            "{policy}"
+        );
     }
+}
+
+/// NGINX discards request trailers before any filter (and ngx_wasm_module never calls the
+/// trailer hook): the NGINX mock has none to give.
+#[test]
+fn the_nginx_mock_has_no_request_trailers() {
+    let host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"))
+        .with_trailer("x-client-role", "admin");
+    assert!(host.trailers().is_empty());
 }
 
 #[test]
@@ -1144,6 +1174,51 @@ fn with_form_check(max: u64) -> String {
         "healthcare",
         &[("form_body_check", serde_json::json!({ "max_bytes": max }))],
     )
+}
+
+/// A body the host reports but cannot hand over whole (NGINX: one over
+/// `client_body_buffer_size`, written to a temp file ngx_wasm_module does not read for filters)
+/// is never taken for an empty one: 500, logged with the fix.
+#[test]
+fn a_body_the_host_cannot_hand_over_is_refused() {
+    for body in [None, Some("a=1")] {
+        let mut host = MockHost::nginx()
+            .with_request("POST", "/patient-records/1")
+            .with_property(NGX_REQUEST_URI, "/patient-records/1")
+            .with_property(NGX_VERIFY, "SUCCESS")
+            .with_property(NGX_CERT, pem("healthcare/admin-bob"))
+            .with_header("content-type", "application/x-www-form-urlencoded");
+        if let Some(body) = body {
+            host = host.with_body(body);
+        }
+        let filter = configure(
+            &mut host,
+            &policy_with(
+                "healthcare",
+                &[
+                    ("host", "nginx".into()),
+                    ("form_body_check", serde_json::json!({ "max_bytes": 65536 })),
+                ],
+            ),
+        );
+        let Verdict::WaitForBody(pending) = filter.on_request_headers(&mut host) else {
+            panic!("not held");
+        };
+        assert_eq!(
+            filter.on_request_body(&mut host, pending, 20_000, true),
+            Verdict::Respond
+        );
+        assert_eq!(host.local_response().unwrap().status, 500, "{body:?}");
+        assert!(
+            host.logs()
+                .iter()
+                .any(|(_, line)| line.contains("reason=host_error")
+                    && line.contains("client_body_buffer_size")),
+            "{:?}",
+            host.logs()
+        );
+        assert_eq!(host.counter("mtls_authz.host_error"), Some(1));
+    }
 }
 
 /// `form_body_check`: an allowed request with a form body is held until its body is checked.
@@ -1260,4 +1335,226 @@ fn form_body_check_leaves_other_requests_alone() {
     );
     let filter = filter_for(&mut host, &shadow);
     assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+}
+
+// --- NGINX: headers the filter cannot take away, and the connection cache ----------------
+
+/// An NGINX connection (serial `connection`) whose client presented `cert`, verified.
+fn nginx_connection(cert: &str, connection: u64) -> MockHost {
+    nginx(Some("SUCCESS"), Some(cert)).with_property(NGX_CONNECTION, connection.to_string())
+}
+
+fn nginx_filter(host: &mut MockHost, policy: &str) -> Filter {
+    configure(host, &policy_with(policy, &[("host", "nginx".into())]))
+}
+
+/// The request of the NGINX report: allowed, and in NGINX every spoofed copy would have
+/// reached the upstream next to the filter's own headers — so it is refused.
+#[test]
+fn nginx_refuses_an_allowed_request_that_carries_spoofable_headers() {
+    let spoofed = [
+        ("x-client-role", "x-client-role"),
+        ("X-Client-Subject", "x-client-subject"),
+        ("x-http-method-override", "x-http-method-override"),
+        ("X-HTTP-Method", "x-http-method"),
+        ("x-method-override", "x-method-override"),
+        ("x-original-url", "x-original-url"),
+        ("X-Rewrite-URL", "x-rewrite-url"),
+        ("x-forwarded-client-cert", "x-forwarded-client-cert"),
+        ("x-mtls-authz-shadow", "x-mtls-authz-shadow"),
+        ("x_client_role", "x-client-role"),
+        ("X_Forwarded_Client-Cert", "x-forwarded-client-cert"),
+    ];
+    for (sent, canonical) in spoofed {
+        let mut host = nginx_connection("healthcare/clinician-alice", 1)
+            .with_header("accept", "*/*")
+            .with_header(sent, "admin");
+        let filter = nginx_filter(&mut host, "healthcare");
+        assert_eq!(
+            filter.on_request_headers(&mut host),
+            Verdict::Respond,
+            "{sent}"
+        );
+        let response = host.local_response().unwrap();
+        assert_eq!(response.status, 400, "{sent}");
+        assert_eq!(response.json()["error"], "bad_request", "{sent}");
+        assert_eq!(
+            deny_reason(&host),
+            Some(format!("bad_request:spoofable_header[{canonical}]")),
+            "{sent}"
+        );
+        assert_eq!(host.counter("mtls_authz.bad_request"), Some(1), "{sent}");
+    }
+}
+
+#[test]
+fn nginx_keeps_the_policy_reason_when_the_request_is_denied_anyway() {
+    let mut host = nginx_connection("healthcare/billing-carol", 1)
+        .with_header("x-client-role", "admin")
+        .with_header("x-http-method-override", "GET");
+    let filter = nginx_filter(&mut host, "healthcare");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 403);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("forbidden:rule[records-read]:role_not_held")
+    );
+}
+
+#[test]
+fn nginx_refuses_spoofable_headers_in_shadow_mode_too() {
+    let mut host = nginx_connection("healthcare/clinician-alice", 1)
+        .with_header("x-mtls-authz-shadow", "allow:rule[x]:role[admin]");
+    let filter = nginx_filter(&mut host, "shadow");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:spoofable_header[x-mtls-authz-shadow]")
+    );
+    assert_eq!(host.counter("mtls_authz.shadow_denied"), Some(0));
+}
+
+#[test]
+fn nginx_forwards_a_clean_request_with_exactly_one_of_each_identity_header() {
+    let mut host = nginx_connection("healthcare/clinician-alice", 1);
+    let filter = nginx_filter(&mut host, "healthcare");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(host.header_values("x-client-role"), ["clinician"]);
+    assert_eq!(
+        host.header_values("x-client-subject"),
+        ["CN=alice,OU=Clinicians,O=Example Health"]
+    );
+}
+
+/// ngx_wasm_module shows a filter at most 100 header entries; the rest could hide a spoofed
+/// header, so a map that long is refused.
+#[test]
+fn nginx_refuses_a_request_whose_headers_the_filter_cannot_all_see() {
+    for (extra, hidden_spoof) in [(98, false), (150, true)] {
+        let mut host = nginx_connection("healthcare/clinician-alice", 1);
+        for i in 0..extra {
+            host.push_header(&format!("x-filler-{i}"), "v");
+        }
+        if hidden_spoof {
+            host.push_header("x-client-role", "admin");
+        }
+        let filter = nginx_filter(&mut host, "healthcare");
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+        assert_eq!(
+            deny_reason(&host).as_deref(),
+            Some("bad_request:too_many_headers")
+        );
+    }
+    // 2 pseudo-headers + 97 = 99 entries: all visible, forwarded.
+    let mut host = nginx_connection("healthcare/clinician-alice", 1);
+    for i in 0..97 {
+        host.push_header(&format!("x-filler-{i}"), "v");
+    }
+    let filter = nginx_filter(&mut host, "healthcare");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+}
+
+/// Envoy really removes: the same request is forwarded there, spoofed copies gone.
+#[test]
+fn envoy_strips_what_nginx_refuses() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records")
+        .with_header("x-client-role", "admin")
+        .with_header("x-http-method-override", "DELETE");
+    assert_eq!(run(&mut host, "healthcare"), Verdict::Continue);
+    assert_eq!(host.header_values("x-client-role"), ["clinician"]);
+    assert!(host.header_values("x-http-method-override").is_empty());
+}
+
+#[test]
+fn nginx_reads_a_connections_certificate_once() {
+    let mut host = nginx_connection("healthcare/clinician-alice", 41);
+    let filter = nginx_filter(&mut host, "healthcare");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(
+        host.properties_read(),
+        [NGX_REQUEST_URI, NGX_CONNECTION, NGX_VERIFY, NGX_CERT]
+    );
+    for _ in 0..3 {
+        host.next_request_to("GET", "/patient-records");
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+        assert_eq!(host.properties_read(), [NGX_REQUEST_URI, NGX_CONNECTION]);
+        assert_eq!(host.header_values("x-client-role"), ["clinician"]);
+    }
+    // Another connection of another client: its own handshake is read.
+    host.next_request_to("GET", "/patient-records");
+    host.set_property(NGX_CONNECTION, "42");
+    host.set_property(NGX_CERT, pem("healthcare/billing-carol"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(host.property_reads(), 4);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("forbidden:rule[records-read]:role_not_held")
+    );
+}
+
+#[test]
+fn nginx_remembers_an_unverified_or_absent_certificate_per_connection_too() {
+    for (verify, reason) in [
+        ("FAILED:self-signed certificate", "certificate_unverified"),
+        ("NONE", "no_certificate"),
+    ] {
+        let mut host = nginx(Some(verify), Some("healthcare/clinician-alice"))
+            .with_property(NGX_CONNECTION, "7");
+        let filter = nginx_filter(&mut host, "healthcare");
+        for reads in [4, 2] {
+            assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+            assert_eq!(
+                deny_reason(&host),
+                Some(format!("unauthenticated:{reason}"))
+            );
+            assert!(host.property_reads() <= reads, "{verify}");
+            host.next_request_to("GET", "/patient-records");
+        }
+    }
+}
+
+#[test]
+fn nginx_connection_entries_expire_and_host_failures_are_not_remembered() {
+    let mut host = nginx_connection("healthcare/clinician-alice", 9).with_time(1_795_392_000);
+    let filter = nginx_filter(&mut host, "healthcare");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    host.next_request_to("GET", "/patient-records");
+    host.set_time(1_795_392_000 + 299);
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(host.property_reads(), 2);
+    host.next_request_to("GET", "/patient-records");
+    host.set_time(1_795_392_000 + 300);
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+    assert_eq!(
+        host.property_reads(),
+        4,
+        "expired: the handshake is read again"
+    );
+
+    let mut host = MockHost::nginx()
+        .with_request("GET", "/patient-records")
+        .with_property(NGX_REQUEST_URI, "/patient-records")
+        .with_property(NGX_CONNECTION, "3")
+        .with_property_error(NGX_VERIFY, "InternalFailure");
+    let filter = nginx_filter(&mut host, "healthcare");
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    host.next_request_to("GET", "/patient-records");
+    host.set_property(NGX_VERIFY, "SUCCESS");
+    host.set_property(NGX_CERT, pem("healthcare/clinician-alice"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+}
+
+#[test]
+fn nginx_without_a_usable_connection_serial_reads_the_handshake_every_time() {
+    for serial in ["", "-1", "abc"] {
+        let mut host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"))
+            .with_property(NGX_CONNECTION, serial);
+        let filter = nginx_filter(&mut host, "healthcare");
+        for _ in 0..2 {
+            assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+            assert_eq!(host.property_reads(), 4, "{serial:?}");
+            host.next_request_to("GET", "/patient-records");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The example scenarios' demo requests (`examples/envoy/<scenario>.demo.json`): one list that
-//! `scripts/demo.sh` prints as curl commands, `examples/envoy/README.md` shows, and the e2e test
-//! replays against Envoy — so the documented outcomes are tested outcomes.
+//! `scripts/demo.sh` prints as curl commands, `examples/envoy/README.md` and
+//! `examples/nginx/README.md` show, and the e2e tests replay against Envoy and NGINX — so the
+//! documented outcomes are tested outcomes.
 
 use std::path::PathBuf;
 
@@ -24,12 +25,38 @@ pub struct DemoFile {
     pub requests: Vec<DemoRequest>,
 }
 
+/// The proxy a demo runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proxy {
+    /// Envoy (`scripts/demo.sh`).
+    Envoy,
+    /// NGINX with ngx_wasm_module (`scripts/demo.sh --proxy nginx`).
+    Nginx,
+}
+
+impl Proxy {
+    /// Parses `envoy` / `nginx`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "envoy" => Some(Self::Envoy),
+            "nginx" => Some(Self::Nginx),
+            _ => None,
+        }
+    }
+}
+
 /// One request of the story.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoRequest {
-    /// The status the reader will see.
+    /// The status the reader will see (in Envoy; in NGINX too unless `nginx_expect` says).
     pub expect: u16,
+    /// The status in NGINX, where it differs from Envoy's.
+    #[serde(default)]
+    pub nginx_expect: Option<u16>,
+    /// Why NGINX answers differently (required with `nginx_expect`).
+    #[serde(default)]
+    pub nginx_why: Option<String>,
     /// One line saying what it shows.
     pub what: String,
     /// Client certificate under tests/fixtures/certs (without extension).
@@ -71,6 +98,29 @@ fn shell_quote(word: &str) -> String {
 }
 
 impl DemoRequest {
+    /// The status the request returns in `proxy`.
+    pub fn expect_on(&self, proxy: Proxy) -> u16 {
+        match proxy {
+            Proxy::Nginx => self.nginx_expect.unwrap_or(self.expect),
+            Proxy::Envoy => self.expect,
+        }
+    }
+
+    /// The comment printed above the command: status and what it shows (and, in NGINX, why
+    /// it differs from Envoy).
+    pub fn comment(&self, proxy: Proxy) -> String {
+        match (proxy, &self.nginx_why) {
+            (Proxy::Nginx, Some(why)) if self.nginx_expect.is_some() => {
+                format!(
+                    "{}: {} -- in NGINX: {why}",
+                    self.expect_on(proxy),
+                    self.what
+                )
+            }
+            _ => format!("{}: {}", self.expect_on(proxy), self.what),
+        }
+    }
+
     /// The curl command a reader types from the repository root (after `C=tests/fixtures/certs`).
     pub fn curl_command(&self, port: u16) -> String {
         let mut words = vec![
@@ -102,6 +152,8 @@ mod tests {
     fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> DemoRequest {
         DemoRequest {
             expect: 200,
+            nginx_expect: None,
+            nginx_why: None,
             what: String::new(),
             cert: String::from("healthcare/admin-bob"),
             method: method.into(),
@@ -137,6 +189,27 @@ mod tests {
             let demo = load(scenario).unwrap();
             assert_eq!(demo.policy, scenario);
             assert!(!demo.requests.is_empty());
+            for request in &demo.requests {
+                assert_eq!(
+                    request.nginx_expect.is_some(),
+                    request.nginx_why.is_some(),
+                    "{scenario} {}: nginx_expect and nginx_why go together",
+                    request.path
+                );
+            }
         }
+    }
+
+    #[test]
+    fn nginx_outcomes_fall_back_to_envoys() {
+        let mut request = request("GET", "/a", &[]);
+        assert_eq!(request.expect_on(Proxy::Nginx), 200);
+        request.nginx_expect = Some(400);
+        request.nginx_why = Some(String::from("because"));
+        request.what = String::from("w");
+        assert_eq!(request.expect_on(Proxy::Nginx), 400);
+        assert_eq!(request.expect_on(Proxy::Envoy), 200);
+        assert_eq!(request.comment(Proxy::Nginx), "400: w -- in NGINX: because");
+        assert_eq!(request.comment(Proxy::Envoy), "200: w");
     }
 }

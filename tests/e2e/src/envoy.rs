@@ -5,8 +5,6 @@ use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use crate::{http, paths, E2eError};
@@ -51,39 +49,7 @@ pub fn binary() -> Result<PathBuf, E2eError> {
     }
 }
 
-/// Run directories older than this are removed when a test process starts using the run dir
-/// (recent ones may belong to a run in progress elsewhere on this shared machine).
-const STALE_RUN_AGE: Duration = Duration::from_secs(3600);
-
-fn remove_stale_run_dirs(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age > STALE_RUN_AGE);
-        if stale {
-            // Best effort: a directory that cannot be removed only costs disk space.
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-/// A fresh directory under `tests/e2e/.run` for one Envoy's config, admin address and log.
-pub fn fresh_run_dir(name: &str) -> Result<PathBuf, E2eError> {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    static CLEANUP: Once = Once::new();
-    CLEANUP.call_once(|| remove_stale_run_dirs(&paths::run_dir()));
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = paths::run_dir().join(format!("{name}-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| E2eError::io(format!("creating {}", dir.display()), e))?;
-    Ok(dir)
-}
+pub use crate::paths::fresh_run_dir;
 
 fn spawn(envoy: &Path, dir: &Path, yaml: &str) -> Result<Child, E2eError> {
     let config = dir.join("envoy.yaml");

@@ -1,13 +1,15 @@
 //! Renders the NGINX and Istio examples (`examples/nginx/nginx.conf`,
-//! `examples/istio/mtls-authz.yaml`) from their templates and the fixture policies. Those hosts
-//! cannot run in CI; rendering them from the same policy files the tests use, and checking the
-//! committed copies against a fresh render, keeps them from drifting.
+//! `examples/istio/mtls-authz.yaml`) from their templates and the fixture policies; a test
+//! checks the committed copies against a fresh render, so they cannot drift. The NGINX
+//! template is the one the NGINX e2e test, the demo and the benchmark run
+//! ([`crate::nginx`]); Istio cannot run in CI.
 
 use std::path::PathBuf;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
+use crate::nginx::NginxConfig;
 use crate::{paths, E2eError};
 
 /// One rendered example: where it is committed and what it must contain.
@@ -71,11 +73,6 @@ pub fn with_host_unless_set(policy: &str, host: &str) -> Result<String, E2eError
     with_host(policy, host)
 }
 
-/// An NGINX single-quoted string: `\` and `'` escaped, as the NGINX config parser unescapes them.
-pub fn nginx_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
 /// Indents every line but the first by `spaces` (for a YAML block under a key).
 fn indent(text: &str, spaces: usize) -> String {
     let pad = " ".repeat(spaces);
@@ -112,16 +109,39 @@ fn fixture_policy(name: &str) -> Result<String, E2eError> {
         .map_err(|e| E2eError::io(format!("reading {}", path.display()), e))
 }
 
-/// `examples/nginx/nginx.conf`: the healthcare policy, `host: nginx`, one line, NGINX-quoted.
-pub fn nginx() -> Result<RenderedExample, E2eError> {
-    let policy = with_host(&fixture_policy("healthcare")?, "nginx")?;
-    let vars = ExampleVars {
-        policy_name: "healthcare",
-        policy: nginx_quote(&minify_json(&policy)),
+/// The NGINX example's listener (`https://localhost:10443`, like the Envoy demo's).
+pub const NGINX_LISTEN: &str = "127.0.0.1:10443";
+/// The NGINX example's upstream (the echo server, like the Envoy demo's).
+pub const NGINX_UPSTREAM: &str = "127.0.0.1:18080";
+
+/// The NGINX example's settings for fixture policy `policy_name` (with `"host": "nginx"`):
+/// every path relative to the repository root, which is NGINX's `-p` prefix; logs in `logs`.
+pub fn nginx_example_config(policy_name: &str, logs: &str) -> Result<NginxConfig, E2eError> {
+    let policy = with_host(&fixture_policy(policy_name)?, "nginx")?;
+    let address = |text: &str| {
+        text.parse()
+            .map_err(|e| E2eError::Template(format!("{text}: {e}")))
     };
+    Ok(NginxConfig {
+        policy_name: policy_name.to_owned(),
+        policy: Some(minify_json(&policy)),
+        wasm: PathBuf::from("target/dist/mtls_authz_filter.wasm"),
+        listen: address(NGINX_LISTEN)?,
+        upstream: Some(address(NGINX_UPSTREAM)?),
+        certs: PathBuf::from("tests/fixtures/certs"),
+        logs: PathBuf::from(logs),
+        verify_client: String::from("on"),
+        underscores_in_headers: false,
+        keepalive_requests: None,
+        client_body_buffer_size: None,
+    })
+}
+
+/// `examples/nginx/nginx.conf`: the healthcare policy, `host: nginx`, logs in `target/nginx`.
+pub fn nginx() -> Result<RenderedExample, E2eError> {
     Ok(RenderedExample {
         path: paths::repo_root().join("examples/nginx/nginx.conf"),
-        content: render("examples/nginx/nginx.conf.j2", &vars)?,
+        content: nginx_example_config("healthcare", "target/nginx")?.render()?,
     })
 }
 
@@ -200,14 +220,6 @@ mod tests {
         assert!(policy.starts_with("{\n  \"host\": \"nginx\","));
         assert!(with_host("{\"host\": \"envoy\"}", "nginx").is_err());
         assert!(with_host("[]", "nginx").is_err());
-    }
-
-    #[test]
-    fn nginx_quoting_survives_nginx_unescaping() {
-        assert_eq!(
-            nginx_quote(r#"{"subject":"CN=x\,O=y's"}"#),
-            r#"'{"subject":"CN=x\\,O=y\'s"}'"#
-        );
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! tools work from any current directory. Fixture paths come from `mtls-authz-fixtures`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+
+use crate::E2eError;
 
 /// The repository root (two levels above `tests/e2e`).
 pub fn repo_root() -> PathBuf {
@@ -17,7 +22,7 @@ pub fn envoy_template() -> PathBuf {
     repo_root().join("examples/envoy/envoy.yaml.j2")
 }
 
-/// Scratch space for Envoy configs and logs (`tests/e2e/.run`, ignored by git).
+/// Scratch space for Envoy and NGINX configs and logs (`tests/e2e/.run`, ignored by git).
 pub fn run_dir() -> PathBuf {
     repo_root().join("tests/e2e/.run")
 }
@@ -31,4 +36,38 @@ pub fn from_env(var: &str) -> Option<PathBuf> {
     } else {
         repo_root().join(path)
     })
+}
+
+/// Run directories older than this are removed when a test process starts using the run dir
+/// (recent ones may belong to a run in progress elsewhere on this shared machine).
+const STALE_RUN_AGE: Duration = Duration::from_secs(3600);
+
+fn remove_stale_run_dirs(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_RUN_AGE);
+        if stale {
+            // Best effort: a directory that cannot be removed only costs disk space.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A fresh directory under `tests/e2e/.run` for one proxy's config, logs and state.
+pub fn fresh_run_dir(name: &str) -> Result<PathBuf, E2eError> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    static CLEANUP: Once = Once::new();
+    CLEANUP.call_once(|| remove_stale_run_dirs(&run_dir()));
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = run_dir().join(format!("{name}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| E2eError::io(format!("creating {}", dir.display()), e))?;
+    Ok(dir)
 }

@@ -17,49 +17,20 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use mtls_authz_e2e::client::{ClientIdentity, Outcome, Protocol, Request, Response};
+use mtls_authz_e2e::client::{Outcome, Protocol, Request};
 use mtls_authz_e2e::config::{EnvoyConfig, ExtraListener, FilterSetup, XfccHandling};
 use mtls_authz_e2e::demo;
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
 use mtls_authz_e2e::examples;
+use mtls_authz_e2e::replay::{
+    self, client_identity, report, LoggedDenial, PolicyTraits, PythonExtras,
+};
 use mtls_authz_e2e::wasm;
-use mtls_authz_fixtures::{Case, Expect, Layer, Listener};
-use serde_json::Value;
-
-/// Envoy's own shadow-mode header name, agreed in docs/DECISIONS.md.
-const SHADOW_HEADER: &str = "x-mtls-authz-shadow";
-
-/// Prints past the test harness's capture: the per-protocol counts belong in every CI log.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// What the policy document says about the response shape.
-struct PolicyTraits {
-    shadow: bool,
-    expose_reason: bool,
-}
-
-impl PolicyTraits {
-    fn of(policy_json: &str) -> Self {
-        let doc: Value = serde_json::from_str(policy_json).unwrap();
-        Self {
-            shadow: doc["mode"] == "shadow",
-            expose_reason: doc["expose_reason"] == true,
-        }
-    }
-}
-
-/// A deny the filter must have logged: its request id and exact reason on one line.
-struct LoggedDenial {
-    request_id: String,
-    reason: String,
-}
+use mtls_authz_fixtures::{Case, Layer, Listener};
 
 /// The counters the filter must show in Envoy's stats after the replay (metrics.rs documents
 /// what each counts), from the expected outcomes of the cases the filter decided. Envoy 1.40
@@ -128,284 +99,43 @@ fn start_scenarios(
 ) -> BTreeMap<String, Scenario> {
     let wasm = wasm::locate_or_build().unwrap();
     let envoy_bin = envoy::binary().unwrap();
-    // Start every Envoy at once: V8 compiles the module at startup, and that is the slow part.
-    let started: Vec<(String, Result<Scenario, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = policies
-            .iter()
-            .map(|name| {
-                let (wasm, envoy_bin) = (wasm.clone(), envoy_bin.clone());
-                scope.spawn(move || {
-                    let mut policy = mtls_authz_fixtures::load_policy(name);
-                    if as_demo {
-                        // As scripts/demo.sh renders it (mtls-authz-envoy-config).
-                        policy = examples::with_host_unless_set(&policy, "envoy")
-                            .map_err(|e| e.to_string())?;
-                    }
-                    let traits = PolicyTraits::of(&policy);
-                    let mut config = config_for(upstream_port, wasm, policy);
-                    if as_demo {
-                        config.xfcc = XfccHandling::Sanitize;
-                        config.extra_listeners.clear();
-                    }
-                    let yaml = config.render().map_err(|e| e.to_string())?;
-                    let envoy = Envoy::start(&envoy_bin, name, &yaml).map_err(|e| e.to_string())?;
-                    let port = envoy.listener_port().map_err(|e| e.to_string())?;
-                    let mut extra_ports = BTreeMap::new();
-                    for extra in &config.extra_listeners {
-                        let port = envoy
-                            .listener_port_named(&extra.envoy_name())
-                            .map_err(|e| e.to_string())?;
-                        extra_ports.insert(extra.name, port);
-                    }
-                    Ok(Scenario {
-                        envoy,
-                        port,
-                        extra_ports,
-                        traits,
-                    })
-                })
+    // V8 compiles the module at startup, and that is the slow part: start every Envoy at once.
+    replay::start_in_parallel(
+        "Envoy",
+        policies,
+        |name| name.clone(),
+        |name| {
+            let (wasm, envoy_bin) = (wasm.clone(), envoy_bin.clone());
+            let mut policy = mtls_authz_fixtures::load_policy(name);
+            if as_demo {
+                // As scripts/demo.sh renders it (mtls-authz-envoy-config).
+                policy =
+                    examples::with_host_unless_set(&policy, "envoy").map_err(|e| e.to_string())?;
+            }
+            let traits = PolicyTraits::of(&policy);
+            let mut config = config_for(upstream_port, wasm, policy);
+            if as_demo {
+                config.xfcc = XfccHandling::Sanitize;
+                config.extra_listeners.clear();
+            }
+            let yaml = config.render().map_err(|e| e.to_string())?;
+            let envoy = Envoy::start(&envoy_bin, name, &yaml).map_err(|e| e.to_string())?;
+            let port = envoy.listener_port().map_err(|e| e.to_string())?;
+            let mut extra_ports = BTreeMap::new();
+            for extra in &config.extra_listeners {
+                let port = envoy
+                    .listener_port_named(&extra.envoy_name())
+                    .map_err(|e| e.to_string())?;
+                extra_ports.insert(extra.name, port);
+            }
+            Ok(Scenario {
+                envoy,
+                port,
+                extra_ports,
+                traits,
             })
-            .collect();
-        policies
-            .iter()
-            .cloned()
-            .zip(handles.into_iter().map(|h| h.join().unwrap()))
-            .collect()
-    });
-    let mut scenarios = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (name, result) in started {
-        match result {
-            Ok(scenario) => {
-                scenarios.insert(name, scenario);
-            }
-            Err(err) => errors.push(format!("policy {name}: {err}")),
-        }
-    }
-    assert!(
-        errors.is_empty(),
-        "Envoy did not start:\n{}",
-        errors.join("\n\n")
-    );
-    scenarios
-}
-
-/// The certificate a TLS client presents: the leaf, with its chain when the fixture has one.
-fn client_identity(cert: &str) -> ClientIdentity {
-    ClientIdentity {
-        cert: mtls_authz_fixtures::chain_pem_path(cert)
-            .unwrap_or_else(|| mtls_authz_fixtures::cert_pem_path(cert)),
-        key: mtls_authz_fixtures::key_path(cert),
-    }
-}
-
-fn error_name(status: u16) -> &'static str {
-    match status {
-        400 => "bad_request",
-        401 => "unauthenticated",
-        403 => "forbidden",
-        _ => "(not a deny status)",
-    }
-}
-
-/// Checks one response against the case; returns every mismatch.
-fn check_response(
-    case: &Case,
-    expect: &Expect,
-    traits: &PolicyTraits,
-    response: &Response,
-    denials: &mut Vec<LoggedDenial>,
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    if response.status != expect.status {
-        problems.push(format!(
-            "status {} (expected {})",
-            response.status, expect.status
-        ));
-        if !response.body.is_empty() {
-            problems.push(format!("body: {}", response.body));
-        }
-        return problems;
-    }
-    let echo = match response.echo() {
-        Ok(echo) => echo,
-        Err(err) => return vec![err.to_string()],
-    };
-    let headers = case.request_headers();
-    if expect.status == 200 {
-        let Some(echo) = echo else {
-            return vec![String::from(
-                "200 but the request never reached the upstream",
-            )];
-        };
-        if echo.method != case.method {
-            problems.push(format!(
-                "upstream method {:?} (sent {:?})",
-                echo.method, case.method
-            ));
-        }
-        if let Some(path) = &expect.upstream_path {
-            if &echo.path != path {
-                problems.push(format!("upstream path {:?} (expected {path:?})", echo.path));
-            }
-        }
-        let fields = expect
-            .upstream_headers
-            .iter()
-            .map(|(name, want)| ("", name, want, echo.header_values(name)))
-            .chain(
-                expect
-                    .upstream_trailers
-                    .iter()
-                    .map(|(name, want)| ("trailer ", name, want, echo.trailer_values(name))),
-            );
-        for (kind, name, want, got) in fields {
-            match want {
-                Some(value) if got != [value.as_str()] => {
-                    problems.push(format!(
-                        "upstream {kind}{name}: {got:?} (expected exactly [{value:?}])"
-                    ));
-                }
-                None if !got.is_empty() => {
-                    problems.push(format!("upstream {kind}{name}: {got:?} (expected absent)"));
-                }
-                _ => {}
-            }
-        }
-        if let Some(body) = &case.body {
-            if echo.body_bytes != body.len() {
-                problems.push(format!(
-                    "upstream body of {} bytes (sent {})",
-                    echo.body_bytes,
-                    body.len()
-                ));
-            }
-        }
-        if let Some(reason) = &expect.reason {
-            let got = echo.header_values(SHADOW_HEADER);
-            if traits.shadow && got != [reason.as_str()] {
-                problems.push(format!(
-                    "upstream {SHADOW_HEADER}: {got:?} (expected [{reason:?}])"
-                ));
-            }
-            if !traits.shadow && !got.is_empty() {
-                problems.push(format!("upstream {SHADOW_HEADER}: {got:?} in enforce mode"));
-            }
-        }
-        return problems;
-    }
-    if echo.is_some() {
-        problems.push(format!(
-            "denied with {} but the upstream saw the request",
-            expect.status
-        ));
-    }
-    // The filter's deny body (not Envoy's own codec errors, whose expectations carry no reason).
-    let Some(reason) = &expect.reason else {
-        return problems;
-    };
-    if case.method == "HEAD" {
-        return problems; // HEAD responses have no body.
-    }
-    if response.header("content-type") != Some("application/json") {
-        problems.push(format!(
-            "deny content-type {:?}",
-            response.header("content-type")
-        ));
-    }
-    let body: Value = match serde_json::from_str(&response.body) {
-        Ok(body) => body,
-        Err(err) => {
-            problems.push(format!(
-                "deny body is not JSON ({err}): {:?}",
-                response.body
-            ));
-            return problems;
-        }
-    };
-    if let Some(want) = &expect.body {
-        if &body != want {
-            problems.push(format!("deny body {body} (expected {want})"));
-        }
-        return problems;
-    }
-    let mut want = serde_json::Map::new();
-    want.insert("error".into(), error_name(expect.status).into());
-    let sent_request_id = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-request-id"))
-        .map(|(_, v)| v.clone());
-    let request_id = body
-        .get("request_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match sent_request_id {
-        Some(sent) => want.insert("request_id".into(), sent.into()),
-        // Envoy generates one (a UUID) before the filter runs.
-        None if !request_id.is_empty() => want.insert("request_id".into(), request_id.into()),
-        None => None,
-    };
-    if !request_id.is_empty() {
-        denials.push(LoggedDenial {
-            request_id: request_id.to_owned(),
-            reason: reason.clone(),
-        });
-    }
-    if traits.expose_reason {
-        want.insert("reason".into(), reason.clone().into());
-        if let Some(rule) = body.get("rule") {
-            want.insert("rule".into(), rule.clone());
-        }
-    }
-    if body != Value::Object(want.clone()) {
-        problems.push(format!(
-            "deny body {body} (expected {})",
-            Value::Object(want)
-        ));
-    }
-    problems
-}
-
-fn run_case(
-    case: &Case,
-    scenario: &Scenario,
-    protocol: Protocol,
-    denials: &mut Vec<LoggedDenial>,
-) -> Vec<String> {
-    let expect = case.expect_for_envoy(protocol == Protocol::Http2);
-    let client = case.cert.as_deref().map(client_identity);
-    let headers = case.request_headers();
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
-    let request = Request {
-        port: scenario.port_for(case.listener),
-        ca_bundle: &ca_bundle,
-        protocol,
-        method: &case.method,
-        target: &case.path,
-        headers: &headers,
-        client: client.as_ref(),
-        body: case.body.as_deref(),
-        trailers: &case.trailers,
-    };
-    // Both mean "no HTTP response": the handshake failed, or Envoy's codec reset the stream.
-    match (request.send(), expect.tls_rejected || expect.stream_reset) {
-        (Err(err), _) => vec![err.to_string()],
-        (Ok(Outcome::NoResponse { .. }), true) => Vec::new(),
-        (Ok(Outcome::Response(response)), true) => {
-            vec![format!(
-                "expected a TLS refusal, got HTTP {}",
-                response.status
-            )]
-        }
-        (Ok(Outcome::NoResponse { curl_exit, message }), false) => {
-            vec![format!(
-                "no HTTP response (curl exit {curl_exit}: {message})"
-            )]
-        }
-        (Ok(Outcome::Response(response)), false) => {
-            check_response(case, expect, &scenario.traits, &response, denials)
-        }
-    }
+        },
+    )
 }
 
 #[test]
@@ -430,16 +160,18 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
         for case in &cases {
             let scenario = &scenarios[&case.policy];
             let logged = denials.entry(case.policy.as_str()).or_default();
-            let problems = run_case(case, scenario, protocol, logged);
+            let expect = case.expect_for_envoy(protocol == Protocol::Http2);
+            let problems = replay::run_case(
+                case,
+                expect,
+                scenario.port_for(case.listener),
+                protocol,
+                scenario.traits,
+                logged,
+            );
             *counts.entry(protocol.to_string()).or_insert(0_usize) += 1;
             if !problems.is_empty() {
-                failures.push(format!(
-                    "{} [{protocol}] {} {}:\n      {}",
-                    case.label(),
-                    case.method,
-                    case.path,
-                    problems.join("\n      ")
-                ));
+                failures.push(replay::failure(case, protocol, &problems));
                 failed_policies.push(case.policy.clone());
             }
         }
@@ -472,17 +204,24 @@ fn every_envoy_case_over_real_mtls_on_http1_and_http2() {
             failed_policies.push(policy.clone());
         }
         let log = scenario.envoy.log();
-        for denial in denials.get(policy.as_str()).into_iter().flatten() {
-            let logged = log
-                .lines()
-                .any(|l| l.contains(&denial.request_id) && l.contains(&denial.reason));
-            if !logged {
-                failures.push(format!(
-                    "policy {policy}: no log line with request id {} and reason {}",
-                    denial.request_id, denial.reason
-                ));
-                failed_policies.push(policy.clone());
-            }
+        let logged = denials.get(policy.as_str()).map_or(&[][..], Vec::as_slice);
+        for denial in replay::missing_log_lines(&log, logged) {
+            failures.push(format!(
+                "policy {policy}: no log line with request id {} and reason {}",
+                denial.request_id, denial.reason
+            ));
+            failed_policies.push(policy.clone());
+        }
+        // Envoy hands request trailers to the filter (NGINX never does: tests/nginx.rs
+        // asserts the absence of this line there).
+        let forwards_trailers = policy_cases
+            .iter()
+            .any(|c| !c.trailers.is_empty() && c.expect_for_envoy(false).status == 200);
+        if forwards_trailers && !log.contains("mtls-authz: request trailers removed: ") {
+            failures.push(format!(
+                "policy {policy}: no log line for the request trailers the filter removed"
+            ));
+            failed_policies.push(policy.clone());
         }
     }
     for (protocol, count) in &counts {
@@ -638,8 +377,9 @@ fn a_client_without_a_certificate_is_refused_at_the_tls_handshake() {
 fn the_example_configs_validate_in_envoy() {
     let wasm = wasm::locate_or_build().unwrap();
     let envoy_bin = envoy::binary().unwrap();
-    // The Envoy scenarios, and the policies the NGINX and Istio examples embed (those hosts
-    // cannot run here; the filter must at least accept their configuration).
+    // The Envoy scenarios, and the policies the NGINX and Istio examples embed (NGINX runs
+    // its example in tests/nginx.rs; Istio cannot run here: the filter must at least accept
+    // its configuration).
     let policies = [
         ("healthcare", mtls_authz_fixtures::load_policy("healthcare")),
         (
@@ -700,46 +440,15 @@ fn the_demo_requests_return_what_the_readme_says() {
     let policies: Vec<String> = files.iter().map(|f| f.policy.clone()).collect();
     let upstream = EchoServer::start(0).unwrap();
     let scenarios = start_scenarios(&policies, upstream.addr().port(), true);
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
     let mut problems = Vec::new();
     for file in &files {
-        let scenario = &scenarios[&file.policy];
-        for demo_request in &file.requests {
-            let command = demo_request.curl_command(10443);
-            if !readme.contains(&command) {
-                problems.push(format!("README lacks: {command}"));
-            }
-            let client = client_identity(&demo_request.cert);
-            for protocol in Protocol::ALL {
-                let request = Request {
-                    port: scenario.port,
-                    ca_bundle: &ca_bundle,
-                    protocol,
-                    method: &demo_request.method,
-                    target: &demo_request.path,
-                    headers: &demo_request.headers,
-                    client: Some(&client),
-                    body: None,
-                    trailers: &[],
-                };
-                match request.send().unwrap() {
-                    Outcome::Response(response) if response.status == demo_request.expect => {}
-                    Outcome::Response(response) => problems.push(format!(
-                        "{} [{protocol}] {} {}: {} (README says {}) {}",
-                        file.policy,
-                        demo_request.method,
-                        demo_request.path,
-                        response.status,
-                        demo_request.expect,
-                        response.body
-                    )),
-                    Outcome::NoResponse { curl_exit, message } => problems.push(format!(
-                        "{} [{protocol}] {}: curl exit {curl_exit}: {message}",
-                        file.policy, demo_request.path
-                    )),
-                }
-            }
-        }
+        let port = scenarios[&file.policy].port;
+        problems.extend(replay::demo_request_problems(
+            file,
+            demo::Proxy::Envoy,
+            port,
+            &readme,
+        ));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -753,28 +462,11 @@ fn resuming_requests(
     target: &str,
     connections: usize,
 ) -> Vec<(Outcome, bool)> {
-    let client = client_identity(cert);
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
-    Request {
-        port,
-        ca_bundle: &ca_bundle,
-        protocol,
-        method,
-        target,
-        headers: &[],
-        client: Some(&client),
-        body: None,
-        trailers: &[],
-    }
-    .send_python(None, connections)
-    .unwrap()
-}
-
-fn status_of(outcome: &Outcome) -> Option<u16> {
-    match outcome {
-        Outcome::Response(response) => Some(response.status),
-        Outcome::NoResponse { .. } => None,
-    }
+    let extras = PythonExtras {
+        connections,
+        ..PythonExtras::default()
+    };
+    replay::send_python(port, protocol, cert, method, target, extras).unwrap()
 }
 
 /// Envoy 1.40 reports `connection.peer_certificate_valid` false on every resumed TLS session
@@ -798,10 +490,7 @@ fn resumed_tls_sessions_are_never_falsely_refused_or_blindly_trusted() {
     let mut problems = Vec::new();
     for protocol in Protocol::ALL {
         let check = |label: &str, got: Vec<(Outcome, bool)>, want: &[(Option<u16>, bool)]| {
-            let got: Vec<(Option<u16>, bool)> = got
-                .iter()
-                .map(|(o, resumed)| (status_of(o), *resumed))
-                .collect();
+            let got = replay::statuses(&got);
             (got != want).then(|| format!("[{protocol}] {label}: {got:?} (expected {want:?})"))
         };
         let healthcare = &scenarios["healthcare"];
@@ -859,23 +548,23 @@ fn a_rewritten_path_keeps_raw_query_bytes() {
     let upstream = EchoServer::start(0).unwrap();
     let scenarios = start_scenarios(&[String::from("healthcare")], upstream.addr().port(), false);
     let scenario = &scenarios["healthcare"];
-    let client = client_identity("healthcare/clinician-alice");
-    let ca_bundle = mtls_authz_fixtures::ca_bundle_path();
     let sent: &[u8] = b"/x/../patient-records/1?q=\xff\xfe&r=%80&s=\xc3\xa9";
     let want: &[u8] = b"/patient-records/1?q=\xff\xfe&r=%80&s=\xc3\xa9";
     for protocol in Protocol::ALL {
-        let request = Request {
-            port: scenario.port,
-            ca_bundle: &ca_bundle,
-            protocol,
-            method: "GET",
-            target: "",
-            headers: &[],
-            client: Some(&client),
-            body: None,
-            trailers: &[],
+        let extras = PythonExtras {
+            raw_target: Some(sent),
+            ..PythonExtras::default()
         };
-        let (outcome, _) = request.send_python(Some(sent), 1).unwrap().remove(0);
+        let (outcome, _) = replay::send_python(
+            scenario.port,
+            protocol,
+            "healthcare/clinician-alice",
+            "GET",
+            "",
+            extras,
+        )
+        .unwrap()
+        .remove(0);
         let Outcome::Response(response) = outcome else {
             panic!("[{protocol}] no response: {outcome:?}");
         };

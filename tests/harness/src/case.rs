@@ -15,26 +15,32 @@ pub enum Layer {
     Mock,
     /// The release `.wasm` in a real Envoy over real mTLS.
     Envoy,
+    /// The release `.wasm` in a real NGINX with ngx_wasm_module over real mTLS (and, for
+    /// the cases the filter decides there, on the mock host with NGINX's semantics).
+    Nginx,
 }
 
 impl Layer {
     /// Every layer, the default of a case without `layers`.
-    pub const ALL: [Layer; 3] = [Layer::Core, Layer::Mock, Layer::Envoy];
+    pub const ALL: [Layer; 4] = [Layer::Core, Layer::Mock, Layer::Envoy, Layer::Nginx];
 }
 
-/// Which of the e2e Envoy's mTLS listeners a case connects to (Envoy layer only).
+/// Which of the e2e proxies' mTLS listeners a case connects to: Envoy's test listeners, and
+/// their NGINX equivalents (`ssl_verify_client`), where NGINX has one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Listener {
     /// The shipped example's listener: the chain, validity times included, is verified at the
-    /// handshake (no session resumption).
+    /// handshake (Envoy: no session resumption). NGINX: `ssl_verify_client on`.
     #[default]
     Verified,
     /// `allow_expired_certificate: true`: an expired or not-yet-valid leaf (or chain) completes
-    /// the handshake, so the FILTER's per-request validity check is what refuses it.
+    /// the handshake, so the FILTER's per-request validity check is what refuses it. NGINX has
+    /// no equivalent: such cases run under `on` and their `nginx_expect` says NGINX's answer.
     AllowExpired,
     /// `trust_chain_verification: ACCEPT_UNTRUSTED`: any certificate completes the handshake
     /// and Envoy reports `connection.peer_certificate_valid` false for one it could not verify.
+    /// NGINX: `ssl_verify_client optional_no_ca` (`ssl_client_verify` `FAILED:...`).
     AcceptUntrusted,
 }
 
@@ -63,10 +69,10 @@ pub struct Case {
     /// Extra request headers, in order (a name may repeat).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
-    /// Request trailers (HTTP/2 trailers, HTTP/1.1 chunked trailers), in order. Mock and Envoy.
+    /// Request trailers (HTTP/2 trailers, HTTP/1.1 chunked trailers), in order. Mock and proxies.
     #[serde(default)]
     pub trailers: Vec<(String, String)>,
-    /// Request body, sent as is (with `content-length` over HTTP/1.1). Mock and Envoy.
+    /// Request body, sent as is (with `content-length` over HTTP/1.1). Mock and proxies.
     #[serde(default)]
     pub body: Option<String>,
     /// What the proxy reports about verifying `cert` on this connection (Envoy
@@ -108,6 +114,19 @@ pub struct Case {
     /// Why Envoy differs.
     #[serde(default)]
     pub envoy_why: Option<String>,
+    /// Replaces `expect` on the NGINX layer, for outcomes decided outside the filter (NGINX's
+    /// TLS verification and HTTP parser) or decided differently there by design (a path the
+    /// filter cannot forward normalised, a spoofable header it cannot remove). Requires
+    /// `nginx_why`.
+    #[serde(default)]
+    pub nginx_expect: Option<Expect>,
+    /// Replaces the NGINX expectation (`nginx_expect`, else `expect`) over HTTP/2 only.
+    /// Requires `nginx_why`.
+    #[serde(default)]
+    pub nginx_h2_expect: Option<Expect>,
+    /// Why NGINX differs.
+    #[serde(default)]
+    pub nginx_why: Option<String>,
     /// File stem of the table the case came from (set by the loader).
     #[serde(skip)]
     pub table: String,
@@ -134,20 +153,20 @@ pub struct Expect {
     /// `:path` the upstream receives (checked when given, allowed requests only).
     #[serde(default)]
     pub upstream_path: Option<String>,
-    /// Upstream request headers: a value = exact value; `null` = absent. Mock and Envoy only.
+    /// Upstream request headers: a value = exact value; `null` = absent. Mock and proxies only.
     #[serde(default)]
     pub upstream_headers: BTreeMap<String, Option<String>>,
-    /// Upstream request trailers, like `upstream_headers`. Mock and Envoy only.
+    /// Upstream request trailers, like `upstream_headers`. Mock and proxies only.
     #[serde(default)]
     pub upstream_trailers: BTreeMap<String, Option<String>>,
-    /// Exact JSON body of a local (deny) response. Mock and Envoy only.
+    /// Exact JSON body of a local (deny) response. Mock and proxies only.
     #[serde(default)]
     pub body: Option<serde_json::Value>,
-    /// Envoy only: the TLS handshake itself fails (no HTTP response at all).
+    /// Real proxies only: the TLS handshake itself fails (no HTTP response at all).
     #[serde(default)]
     pub tls_rejected: bool,
-    /// Envoy only: the handshake succeeds but Envoy's codec refuses the request without an
-    /// HTTP response (HTTP/2 stream reset).
+    /// Real proxies only: the handshake succeeds but the proxy's codec refuses the request
+    /// without an HTTP response (HTTP/2 stream reset, connection closed).
     #[serde(default)]
     pub stream_reset: bool,
 }
@@ -169,10 +188,12 @@ impl Case {
         }
     }
 
-    /// The expectation for `layer`: `envoy_expect` on Envoy when present, else `expect`.
+    /// The expectation for `layer`: `envoy_expect` on Envoy and `nginx_expect` on NGINX when
+    /// present, else `expect`.
     pub fn expect_for(&self, layer: Layer) -> &Expect {
-        match (&self.envoy_expect, layer) {
-            (Some(envoy), Layer::Envoy) => envoy,
+        match (layer, &self.envoy_expect, &self.nginx_expect) {
+            (Layer::Envoy, Some(envoy), _) => envoy,
+            (Layer::Nginx, _, Some(nginx)) => nginx,
             _ => &self.expect,
         }
     }
@@ -189,6 +210,24 @@ impl Case {
     /// Whether the proxy reports `cert` verified on this connection (default `true`).
     pub fn peer_verified(&self) -> bool {
         self.peer_certificate_valid.unwrap_or(true)
+    }
+
+    /// The NGINX expectation for one protocol: `nginx_h2_expect` over HTTP/2 when present,
+    /// else `nginx_expect`, else `expect`.
+    pub fn expect_for_nginx(&self, http2: bool) -> &Expect {
+        match (&self.nginx_h2_expect, http2) {
+            (Some(h2), true) => h2,
+            _ => self.expect_for(Layer::Nginx),
+        }
+    }
+
+    /// The expectation on a real proxy `layer` ([`Layer::Envoy`] or [`Layer::Nginx`]) for
+    /// one protocol.
+    pub fn expect_for_proxy(&self, layer: Layer, http2: bool) -> &Expect {
+        match layer {
+            Layer::Nginx => self.expect_for_nginx(http2),
+            _ => self.expect_for_envoy(http2),
+        }
     }
 
     /// `table/id`, for failure messages.

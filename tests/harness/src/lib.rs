@@ -185,10 +185,12 @@ pub fn check_cases(cases: &[Case]) -> Vec<String> {
             if let Err(e) = time::parse_rfc3339_utc(text) {
                 problem(e);
             }
-            if case.runs_on(Layer::Envoy) {
-                problem(String::from(
-                    "a case with `time` cannot run on envoy (real clock)",
-                ));
+            for (layer, name) in [(Layer::Envoy, "envoy"), (Layer::Nginx, "nginx")] {
+                if case.runs_on(layer) {
+                    problem(format!(
+                        "a case with `time` cannot run on {name} (real clock)"
+                    ));
+                }
             }
         }
         if let Some(template) = &case.xfcc {
@@ -233,35 +235,64 @@ pub fn check_cases(cases: &[Case]) -> Vec<String> {
         check_expect(&case.expect, &mut problem);
         if case.expect.tls_rejected || case.expect.stream_reset {
             problem(String::from(
-                "`tls_rejected`/`stream_reset` belong in `envoy_expect`/`envoy_h2_expect`",
+                "`tls_rejected`/`stream_reset` belong in the proxies' overrides",
             ));
         }
-        let overrides = [
-            ("envoy_expect", &case.envoy_expect),
-            ("envoy_h2_expect", &case.envoy_h2_expect),
-        ];
-        let any_override = overrides.iter().any(|(_, o)| o.is_some());
-        if case.envoy_why.is_some() && !any_override {
-            problem(String::from(
-                "`envoy_why` without `envoy_expect`/`envoy_h2_expect`",
-            ));
-        }
-        for (field, envoy) in overrides {
-            let Some(envoy) = envoy else { continue };
-            if case.envoy_why.is_none() {
-                problem(format!("`{field}` needs `envoy_why`"));
-            }
-            if !case.runs_on(Layer::Envoy) {
-                problem(format!("`{field}` on a case that does not run on envoy"));
-            }
-            if !envoy.tls_rejected && !envoy.stream_reset && envoy.status == 0 {
-                problem(format!(
-                    "`{field}` needs a status, tls_rejected or stream_reset"
-                ));
-            }
-        }
+        check_overrides(
+            case,
+            Layer::Envoy,
+            "envoy",
+            [
+                ("envoy_expect", &case.envoy_expect),
+                ("envoy_h2_expect", &case.envoy_h2_expect),
+            ],
+            case.envoy_why.is_some(),
+            &mut problem,
+        );
+        check_overrides(
+            case,
+            Layer::Nginx,
+            "nginx",
+            [
+                ("nginx_expect", &case.nginx_expect),
+                ("nginx_h2_expect", &case.nginx_h2_expect),
+            ],
+            case.nginx_why.is_some(),
+            &mut problem,
+        );
     }
     problems
+}
+
+/// One proxy's `<proxy>_expect`/`<proxy>_h2_expect` + `<proxy>_why`: a why needs an override
+/// and every override a why, on a case that runs there, with an outcome to check.
+fn check_overrides(
+    case: &Case,
+    layer: Layer,
+    proxy: &str,
+    overrides: [(&str, &Option<Expect>); 2],
+    has_why: bool,
+    problem: &mut impl FnMut(String),
+) {
+    if has_why && overrides.iter().all(|(_, o)| o.is_none()) {
+        problem(format!(
+            "`{proxy}_why` without `{proxy}_expect`/`{proxy}_h2_expect`"
+        ));
+    }
+    for (field, expect) in overrides {
+        let Some(expect) = expect else { continue };
+        if !has_why {
+            problem(format!("`{field}` needs `{proxy}_why`"));
+        }
+        if !case.runs_on(layer) {
+            problem(format!("`{field}` on a case that does not run on {proxy}"));
+        }
+        if !expect.tls_rejected && !expect.stream_reset && expect.status == 0 {
+            problem(format!(
+                "`{field}` needs a status, tls_rejected or stream_reset"
+            ));
+        }
+    }
 }
 
 fn check_expect(expect: &Expect, problem: &mut impl FnMut(String)) {

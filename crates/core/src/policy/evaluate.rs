@@ -29,6 +29,34 @@ type Segments<'a> = SmallVec<[&'a str; 16]>;
 /// For every role in policy order: is it held?
 type HeldRoles = SmallVec<[bool; 32]>;
 
+/// What a policy derives from one certificate alone: the roles it holds and the outcome of
+/// the identity checks that do not depend on the time (revocation, clientAuth EKU, not a CA).
+/// Both are the same on every request the certificate makes, so a host may work them out
+/// once per certificate — the filter keeps them with its cached certificate — and hand them
+/// to [`Policy::evaluate_prepared`]. Only the validity window is checked again, against each
+/// request's `now`. Belongs to the policy that prepared it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedIdentity {
+    /// The certificate it was prepared for: a mismatch is ignored (worked out again).
+    fingerprint: [u8; 32],
+    /// The first failing time-independent check.
+    checks: Result<(), IdentityRejection>,
+    held: HeldRoles,
+}
+
+impl PreparedIdentity {
+    /// The memory it holds: its own size, plus the role flags when a policy with more than
+    /// 32 roles moved them to the heap (the filter's identity cache budgets its bytes).
+    pub fn memory_bytes(&self) -> usize {
+        size_of::<Self>()
+            + if self.held.spilled() {
+                self.held.capacity()
+            } else {
+                0
+            }
+    }
+}
+
 /// What the rules decided, before the decision's owned strings are built.
 struct Verdict {
     status: Status,
@@ -63,12 +91,56 @@ impl Policy {
         self.decide_request(request, client, now, true)
     }
 
+    /// What `identity` holds and passes under this policy whatever the time: see
+    /// [`PreparedIdentity`].
+    pub fn prepare(&self, identity: &Identity) -> PreparedIdentity {
+        PreparedIdentity {
+            fingerprint: identity.fingerprint_sha256,
+            checks: self.check_time_independent(identity),
+            held: self.held_roles(identity),
+        }
+    }
+
+    /// [`Policy::evaluate`] (or, with `forwarded_as_sent`, [`Policy::evaluate_as_sent`]) with
+    /// the certificate's [`PreparedIdentity`]: the same decision, without working out the
+    /// roles and the time-independent checks again. A `prepared` made for another certificate
+    /// is ignored.
+    pub fn evaluate_prepared(
+        &self,
+        request: &Request<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+    ) -> Decision {
+        let prepared = match (client, prepared) {
+            (ClientCert::Present(identity), Some(p))
+                if p.fingerprint == identity.fingerprint_sha256 =>
+            {
+                Some(p)
+            }
+            _ => None,
+        };
+        self.decide_request_with(request, client, now, forwarded_as_sent, prepared)
+    }
+
     fn decide_request(
         &self,
         request: &Request<'_>,
         client: ClientCert<'_>,
         now: UnixTime,
         forwarded_as_sent: bool,
+    ) -> Decision {
+        self.decide_request_with(request, client, now, forwarded_as_sent, None)
+    }
+
+    fn decide_request_with(
+        &self,
+        request: &Request<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        forwarded_as_sent: bool,
+        prepared: Option<&PreparedIdentity>,
     ) -> Decision {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
@@ -86,8 +158,21 @@ impl Policy {
         {
             return rejected(Reason::MethodOverride);
         }
-        let identity = self.check_identity(client, now);
-        let held = identity.ok().map(|identity| self.held_roles(identity));
+        let (identity, held) = match prepared {
+            Some(prepared) => {
+                let identity = self
+                    .check_time(client, now)
+                    .and_then(|identity| prepared.checks.map(|()| identity));
+                (identity, identity.ok().map(|_| prepared.held.clone()))
+            }
+            None => {
+                let identity = self.check_identity(client, now);
+                (
+                    identity,
+                    identity.ok().map(|identity| self.held_roles(identity)),
+                )
+            }
+        };
 
         let verdict = {
             let segments: Segments<'_> = normalized.segments().collect();
@@ -135,12 +220,35 @@ impl Policy {
         identity: &Identity,
         decision: &Decision,
     ) -> Vec<(&str, String)> {
+        self.forward_values(identity, decision.roles.iter().map(|r| &**r))
+    }
+
+    /// [`Policy::forward_header_values`] for a usable identity (one that passed
+    /// [`Policy::check_identity`]), whose decision's `roles` are exactly the roles it holds:
+    /// the values depend on the policy and the certificate alone, so a host may compute them
+    /// once per certificate and reuse them on every request the certificate makes.
+    pub fn forward_header_values_of(&self, identity: &Identity) -> Vec<(&str, String)> {
+        let held = self.held_roles(identity);
+        let roles = self
+            .roles
+            .iter()
+            .zip(held)
+            .filter(|(_, held)| *held)
+            .map(|(role, _)| &*role.name);
+        self.forward_values(identity, roles)
+    }
+
+    fn forward_values<'r>(
+        &self,
+        identity: &Identity,
+        roles: impl Iterator<Item = &'r str> + Clone,
+    ) -> Vec<(&str, String)> {
         let mut out = Vec::with_capacity(self.forward_headers.len());
         for (name, selector) in &self.forward_headers {
             let multi_valued = selector.is_multi_valued();
             let mut value = None;
             if *selector == Selector::Roles {
-                for role in &decision.roles {
+                for role in roles.clone() {
                     push_joined(&mut value, role, multi_valued);
                 }
             } else {
@@ -187,6 +295,18 @@ impl Policy {
         client: ClientCert<'a>,
         now: UnixTime,
     ) -> Result<&'a Identity, IdentityRejection> {
+        let identity = self.check_time(client, now)?;
+        self.check_time_independent(identity)?;
+        Ok(identity)
+    }
+
+    /// The first half of [`Policy::check_identity`]: a certificate present and parsed, within
+    /// its validity window at `now`.
+    fn check_time<'a>(
+        &self,
+        client: ClientCert<'a>,
+        now: UnixTime,
+    ) -> Result<&'a Identity, IdentityRejection> {
         let identity = match client {
             ClientCert::Absent => return Err(IdentityRejection::NoCertificate),
             ClientCert::Unverified => return Err(IdentityRejection::CertificateUnverified),
@@ -206,6 +326,12 @@ impl Policy {
         if now > identity.not_after {
             return Err(IdentityRejection::CertificateExpired);
         }
+        Ok(identity)
+    }
+
+    /// The second half of [`Policy::check_identity`], the same at any time: a positive
+    /// serial, revoked serial, revoked fingerprint, clientAuth EKU, not a CA.
+    fn check_time_independent(&self, identity: &Identity) -> Result<(), IdentityRejection> {
         if !identity.serial_is_positive() {
             return Err(IdentityRejection::SerialNotPositive);
         }
@@ -235,7 +361,7 @@ impl Policy {
         if identity.is_ca {
             return Err(IdentityRejection::CaCertificate);
         }
-        Ok(identity)
+        Ok(())
     }
 
     /// Rules matching method and path, in policy order, each with the first of its paths

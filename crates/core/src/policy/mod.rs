@@ -26,6 +26,7 @@ use hashbrown::HashSet;
 use crate::pattern::Pattern;
 use crate::selector::Selector;
 
+pub use evaluate::PreparedIdentity;
 pub use explain::{Evidence, RoleGrant};
 pub use raw::RawPolicy;
 
@@ -50,16 +51,19 @@ pub enum Source {
 /// Whose properties carry the peer certificate (filter extension `host`, docs/DECISIONS.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostKind {
-    /// Envoy's properties first, then NGINX's (one config for both proxies).
+    /// NGINX's properties where `ngx.request_uri` exists, else Envoy's (one config for both
+    /// proxies; the other proxy's certificate properties are never read).
     Auto,
-    /// `connection.peer_certificate`, `connection.mtls`, `connection.sha256_peer_certificate_digest`.
+    /// `connection.peer_certificate`, `connection.mtls`, `connection.sha256_peer_certificate_digest`,
+    /// `connection.peer_certificate_valid`.
     Envoy,
     /// `ngx.ssl_client_raw_cert`, counted only when `ngx.ssl_client_verify` is `SUCCESS`.
     Nginx,
 }
 
 /// How the filter learns that the proxy verified the peer certificate (v1.1
-/// `identity.peer_verification`, docs/DECISIONS.md).
+/// `identity.peer_verification`, docs/DECISIONS.md). Envoy only: in NGINX the filter always
+/// requires `ngx.ssl_client_verify` `SUCCESS`, which NGINX keeps on resumed sessions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerVerification {
     /// The proxy must report the certificate verified for this very connection (Envoy

@@ -70,7 +70,7 @@ pub struct RawFormBodyCheck {
 /// `host`: the proxy whose properties carry the peer certificate (filter extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RawHost {
-    /// Envoy's properties first, then NGINX's.
+    /// NGINX's properties where `ngx.request_uri` exists, else Envoy's.
     Auto,
     /// Envoy (`connection.peer_certificate`).
     Envoy,

@@ -2,10 +2,46 @@
 //! then inspect what the filter did (local response, headers the upstream would see, logs,
 //! counters). It records outcomes, not call sequences, so tests do not break when the filter
 //! reorders host calls.
+//!
+//! Its request-header map follows one of two real hosts ([`HeaderModel`]), so a filter that
+//! passes here cannot rely on a header behaviour its proxy does not have:
+//! - Envoy (default, [`MockHost::new`]): a removed header is gone, a replaced one has exactly
+//!   one instance.
+//! - NGINX + ngx_wasm_module ([`MockHost::nginx`]), as its source (3bed2783) does it and
+//!   `ngx_http_proxy_module` forwards it: a removal only hides entries from the filter's view
+//!   (NGINX zeroes their hash) while the upstream still receives them; a replace updates the
+//!   first visible entry in place, but with two or more it hides them all (the stale values
+//!   still go upstream); the filter sees at most 100 entries. Writing `:path` fails when the
+//!   value has a query (ngx_wasm_module traps) and otherwise never reaches the upstream, which
+//!   receives the request-target as sent. Request trailers never exist (NGINX discards them).
 
 use std::collections::HashMap;
 
 use super::{CounterId, Host, HostError, LogLevel};
+
+/// Which proxy's request-header semantics the mock follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeaderModel {
+    /// Envoy: removal removes, replacement replaces.
+    #[default]
+    Envoy,
+    /// NGINX with ngx_wasm_module 3bed2783 and `proxy_pass` (see the module docs).
+    Nginx,
+}
+
+/// ngx_wasm_module's `NGX_HTTP_WASM_MAX_REQ_HEADERS`: the filter sees at most this many
+/// request-header entries, pseudo-headers included.
+pub const NGINX_MAX_VISIBLE_HEADERS: usize = 100;
+
+/// One request-header entry as the host holds it.
+#[derive(Clone, Debug)]
+struct Entry {
+    name: String,
+    value: Vec<u8>,
+    /// NGINX only: false once ngx_wasm_module "removed" it (hash 0). Hidden from the filter
+    /// and from `$http_*`, still sent upstream by `proxy_pass`.
+    visible: bool,
+}
 
 /// A local response the filter sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +80,8 @@ enum Property {
 #[derive(Clone, Debug, Default)]
 pub struct MockHost {
     properties: HashMap<String, Property>,
-    headers: Vec<(String, Vec<u8>)>,
+    model: HeaderModel,
+    headers: Vec<Entry>,
     trailers: Vec<(String, Vec<u8>)>,
     trailers_fail: bool,
     body: Option<Vec<u8>>,
@@ -54,7 +91,7 @@ pub struct MockHost {
     local_response: Option<LocalResponse>,
     logs: Vec<(LogLevel, String)>,
     counters: Vec<(String, u64)>,
-    property_reads: std::cell::Cell<usize>,
+    property_reads: std::cell::RefCell<Vec<String>>,
 }
 
 impl MockHost {
@@ -64,6 +101,19 @@ impl MockHost {
             now_nanos: Some(1_795_392_000 * 1_000_000_000),
             ..Self::default()
         }
+    }
+
+    /// An empty host with NGINX's request-header semantics ([`HeaderModel::Nginx`]).
+    pub fn nginx() -> Self {
+        Self {
+            model: HeaderModel::Nginx,
+            ..Self::new()
+        }
+    }
+
+    /// The header semantics this host follows.
+    pub fn model(&self) -> HeaderModel {
+        self.model
     }
 
     /// Sets property `path` (dotted, e.g. `connection.peer_certificate`) to `value`.
@@ -82,15 +132,19 @@ impl MockHost {
 
     /// Appends one request header instance.
     pub fn with_header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
-        self.headers
-            .push((name.to_string(), value.as_ref().to_vec()));
+        self.push_header(name, value);
         self
     }
 
-    /// Appends one request trailer instance.
+    /// Appends one request trailer instance. NGINX discards it: its HTTP/1.1 chunked parser
+    /// drops request trailers before any filter, ngx_wasm_module never calls
+    /// `on_http_request_trailers`, and over HTTP/2 a trailer HEADERS frame is a connection
+    /// error (tests/e2e/tests/nginx.rs shows all three).
     pub fn with_trailer(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
-        self.trailers
-            .push((name.to_string(), value.as_ref().to_vec()));
+        if self.model == HeaderModel::Envoy {
+            self.trailers
+                .push((name.to_string(), value.as_ref().to_vec()));
+        }
         self
     }
 
@@ -158,7 +212,7 @@ impl MockHost {
         self.body = None;
         self.local_response = None;
         self.logs.clear();
-        self.property_reads.set(0);
+        self.property_reads.borrow_mut().clear();
     }
 
     /// [`MockHost::next_request`] for a request `method path` (no other headers yet).
@@ -186,8 +240,11 @@ impl MockHost {
 
     /// Appends a request header between requests.
     pub fn push_header(&mut self, name: &str, value: impl AsRef<[u8]>) {
-        self.headers
-            .push((name.to_string(), value.as_ref().to_vec()));
+        self.headers.push(Entry {
+            name: name.to_string(),
+            value: value.as_ref().to_vec(),
+            visible: true,
+        });
     }
 
     /// The local response, if the filter sent one.
@@ -195,12 +252,13 @@ impl MockHost {
         self.local_response.as_ref()
     }
 
-    /// Every value of request header `name` as the upstream would see it (case-insensitive).
+    /// Every value of request header `name` as the upstream would see it (case-insensitive),
+    /// including, on NGINX, entries the filter "removed".
     pub fn header_values(&self, name: &str) -> Vec<String> {
         self.headers
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .filter(|e| e.name.eq_ignore_ascii_case(name))
+            .map(|e| String::from_utf8_lossy(&e.value).into_owned())
             .collect()
     }
 
@@ -208,8 +266,8 @@ impl MockHost {
     pub fn header_bytes(&self, name: &str) -> Vec<&[u8]> {
         self.headers
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+            .filter(|e| e.name.eq_ignore_ascii_case(name))
+            .map(|e| e.value.as_slice())
             .collect()
     }
 
@@ -225,9 +283,12 @@ impl MockHost {
         values.into_iter().next()
     }
 
-    /// Every request header instance, in order.
-    pub fn headers(&self) -> &[(String, Vec<u8>)] {
-        &self.headers
+    /// Every request header instance the upstream would receive, in order.
+    pub fn headers(&self) -> Vec<(String, Vec<u8>)> {
+        self.headers
+            .iter()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect()
     }
 
     /// Log lines written so far.
@@ -250,7 +311,60 @@ impl MockHost {
 
     /// How many property reads the current request made.
     pub fn property_reads(&self) -> usize {
-        self.property_reads.get()
+        self.property_reads.borrow().len()
+    }
+
+    /// The properties the current request read, in order (dotted paths).
+    pub fn properties_read(&self) -> Vec<String> {
+        self.property_reads.borrow().clone()
+    }
+
+    /// Envoy: the first instance takes the value, every other instance goes.
+    fn envoy_replace(&mut self, name: &str, value: &[u8]) {
+        match self
+            .headers
+            .iter()
+            .position(|e| e.name.eq_ignore_ascii_case(name))
+        {
+            Some(first) => {
+                if let Some(slot) = self.headers.get_mut(first) {
+                    slot.value = value.to_vec();
+                }
+                let mut index = 0;
+                self.headers.retain(|e| {
+                    let keep = index <= first || !e.name.eq_ignore_ascii_case(name);
+                    index += 1;
+                    keep
+                });
+            }
+            None => self.push_header(name, value),
+        }
+    }
+
+    /// ngx_wasm_module's `ngx_http_wasm_set_header_helper` in SET mode, step for step: the
+    /// first visible match is updated in place; each further visible match is hidden and the
+    /// search starts over, which then hides the updated first one too. No visible match:
+    /// a new entry is appended.
+    fn nginx_replace(&mut self, name: &str, value: &[u8]) {
+        let mut found = false;
+        'again: loop {
+            for entry in &mut self.headers {
+                if !entry.visible || !entry.name.eq_ignore_ascii_case(name) {
+                    continue;
+                }
+                if found {
+                    entry.visible = false;
+                    continue 'again;
+                }
+                entry.name = name.to_string();
+                entry.value = value.to_vec();
+                found = true;
+            }
+            break;
+        }
+        if !found {
+            self.push_header(name, value);
+        }
     }
 
     fn check_writable(&self, call: &str) -> Result<(), HostError> {
@@ -264,8 +378,8 @@ impl MockHost {
 
 impl Host for MockHost {
     fn get_property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
-        self.property_reads.set(self.property_reads.get() + 1);
         let key = path.join(".");
+        self.property_reads.borrow_mut().push(key.clone());
         match self.properties.get(&key) {
             None => Ok(None),
             Some(Property::Value(v)) => Ok(Some(v.clone())),
@@ -279,7 +393,15 @@ impl Host for MockHost {
         if self.headers_fail {
             return Err(HostError::new("get_request_headers", "InternalFailure"));
         }
-        Ok(self.headers.clone())
+        let visible = self
+            .headers
+            .iter()
+            .filter(|e| e.visible)
+            .map(|e| (e.name.clone(), e.value.clone()));
+        Ok(match self.model {
+            HeaderModel::Envoy => visible.collect(),
+            HeaderModel::Nginx => visible.take(NGINX_MAX_VISIBLE_HEADERS).collect(),
+        })
     }
 
     fn request_trailers(&self) -> Result<Vec<(String, Vec<u8>)>, HostError> {
@@ -304,7 +426,16 @@ impl Host for MockHost {
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
         self.check_writable("remove_request_header")?;
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        match self.model {
+            HeaderModel::Envoy => self.headers.retain(|e| !e.name.eq_ignore_ascii_case(name)),
+            HeaderModel::Nginx => {
+                for entry in &mut self.headers {
+                    if entry.name.eq_ignore_ascii_case(name) {
+                        entry.visible = false;
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
@@ -314,31 +445,25 @@ impl Host for MockHost {
 
     fn set_request_header_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
         self.check_writable("set_request_header")?;
-        match self
-            .headers
-            .iter()
-            .position(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            Some(first) => {
-                if let Some(slot) = self.headers.get_mut(first) {
-                    slot.1 = value.to_vec();
-                }
-                let mut index = 0;
-                self.headers.retain(|(n, _)| {
-                    let keep = index <= first || !n.eq_ignore_ascii_case(name);
-                    index += 1;
-                    keep
-                });
-            }
-            None => self.headers.push((name.to_string(), value.to_vec())),
+        if self.model == HeaderModel::Nginx && name == ":path" {
+            // ngx_wasm_module sets `$uri`, which `proxy_pass` without a URI part ignores; a
+            // value with a query makes it trap.
+            return if value.contains(&b'?') {
+                Err(HostError::new("set_request_header(:path)", "trap"))
+            } else {
+                Ok(())
+            };
+        }
+        match self.model {
+            HeaderModel::Envoy => self.envoy_replace(name, value),
+            HeaderModel::Nginx => self.nginx_replace(name, value),
         }
         Ok(())
     }
 
     fn add_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
         self.check_writable("add_request_header")?;
-        self.headers
-            .push((name.to_string(), value.as_bytes().to_vec()));
+        self.push_header(name, value);
         Ok(())
     }
 
@@ -389,5 +514,107 @@ impl Host for MockHost {
     fn now_nanos(&self) -> Result<u64, HostError> {
         self.now_nanos
             .ok_or_else(|| HostError::new("get_current_time", "InternalFailure"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_headers(mut host: MockHost, headers: &[(&str, &str)]) -> MockHost {
+        for (name, value) in headers {
+            host.push_header(name, value);
+        }
+        host
+    }
+
+    fn visible(host: &MockHost, name: &str) -> Vec<String> {
+        host.request_headers()
+            .unwrap()
+            .into_iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8(v).unwrap())
+            .collect()
+    }
+
+    /// The bypass the real NGINX showed: remove, then set, leaves the spoofed copy upstream.
+    #[test]
+    fn nginx_removal_hides_a_header_from_the_filter_but_not_from_the_upstream() {
+        let mut host = with_headers(MockHost::nginx(), &[("x-client-role", "admin")]);
+        host.remove_request_header("X-Client-Role").unwrap();
+        assert!(visible(&host, "x-client-role").is_empty());
+        assert_eq!(host.header_values("x-client-role"), ["admin"]);
+        host.set_request_header("x-client-role", "clinician")
+            .unwrap();
+        assert_eq!(visible(&host, "x-client-role"), ["clinician"]);
+        assert_eq!(host.header_values("x-client-role"), ["admin", "clinician"]);
+    }
+
+    #[test]
+    fn nginx_replace_updates_a_single_entry_in_place() {
+        let mut host = with_headers(
+            MockHost::nginx(),
+            &[("X-Client-Role", "admin"), ("accept", "*/*")],
+        );
+        host.set_request_header("x-client-role", "clinician")
+            .unwrap();
+        assert_eq!(visible(&host, "x-client-role"), ["clinician"]);
+        assert_eq!(
+            host.headers()[0],
+            ("x-client-role".to_string(), b"clinician".to_vec())
+        );
+    }
+
+    /// ngx_http_wasm_set_header_helper: the second match is hidden and the search starts over,
+    /// which hides the updated first one too; the stale second value still goes upstream.
+    #[test]
+    fn nginx_replace_of_two_entries_hides_both() {
+        let mut host = with_headers(
+            MockHost::nginx(),
+            &[("x-client-role", "admin"), ("x-client-role", "root")],
+        );
+        host.set_request_header("x-client-role", "clinician")
+            .unwrap();
+        assert!(visible(&host, "x-client-role").is_empty());
+        assert_eq!(host.header_values("x-client-role"), ["clinician", "root"]);
+        host.set_request_header("x-client-role", "clinician")
+            .unwrap();
+        assert_eq!(
+            host.header_values("x-client-role"),
+            ["clinician", "root", "clinician"]
+        );
+    }
+
+    #[test]
+    fn envoy_removal_and_replacement_are_what_the_upstream_gets() {
+        let mut host = with_headers(
+            MockHost::new(),
+            &[("x-client-role", "admin"), ("X-Client-Role", "root")],
+        );
+        host.set_request_header("x-client-role", "clinician")
+            .unwrap();
+        assert_eq!(host.header_values("x-client-role"), ["clinician"]);
+        host.remove_request_header("x-client-role").unwrap();
+        assert!(host.header_values("x-client-role").is_empty());
+    }
+
+    #[test]
+    fn nginx_shows_the_filter_at_most_100_entries() {
+        let mut host = MockHost::nginx().with_request("GET", "/");
+        for i in 0..120 {
+            host.push_header(&format!("x-h{i}"), "v");
+        }
+        let seen = host.request_headers().unwrap();
+        assert_eq!(seen.len(), NGINX_MAX_VISIBLE_HEADERS);
+        assert_eq!(seen[0].0, ":method");
+        assert_eq!(host.headers().len(), 122);
+    }
+
+    #[test]
+    fn nginx_path_writes_never_reach_the_upstream() {
+        let mut host = MockHost::nginx().with_request("GET", "/a/../b");
+        host.set_request_header(":path", "/b").unwrap();
+        assert_eq!(host.header_values(":path"), ["/a/../b"]);
+        assert!(host.set_request_header(":path", "/b?x=1").is_err());
     }
 }

@@ -13,7 +13,7 @@
 //! | MA009 | error / warning | `xfcc` source: error next to `peer_certificate`, warning alone |
 //! | MA010 | warning         | `issuers` entry without `key_id` (any CA with that name matches) |
 //! | MA011 | warning         | `host` left to `auto` (Envoy would also read NGINX's `ngx.*` properties) |
-//! | MA012 | info            | `identity.peer_verification: listener` (sound only if the listener verifies every handshake) |
+//! | MA012 | info            | `identity.peer_verification: listener` on Envoy (sound only if the listener verifies every handshake; no effect in NGINX) |
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -389,7 +389,8 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
         .as_ref()
         .and_then(|identity| identity.peer_verification.as_deref())
         == Some("listener");
-    if listener_verified {
+    // In NGINX the setting has no effect: NGINX's own verdict is always required.
+    if listener_verified && doc.host != Some(RawHost::Nginx) {
         findings.push(Finding::new(
             "MA012",
             Severity::Info,
@@ -876,6 +877,10 @@ mod tests {
             r#"{{"host": "envoy", "identity": {{"peer_verification": "connection"}}, {rules}}}"#
         );
         assert!(at(&connection, "MA012").is_empty());
+        let nginx = format!(
+            r#"{{"host": "nginx", "identity": {{"peer_verification": "listener"}}, {rules}}}"#
+        );
+        assert!(at(&nginx, "MA012").is_empty(), "no effect in NGINX");
     }
 
     #[test]
