@@ -6,6 +6,7 @@
 //! CRL (PEM/DER) --crl_der--> DER --Crl::parse(limits)--> Crl --validate(ca, now)--> RevocationList
 //!                                                          `--check(ca, now)--> every problem
 //! RevocationList::is_revoked(identity)   RevocationList::replace_with(newer)   is_stale(now, grace)
+//! CrlSource (per issuer, in the proxy): poll(now) -> fetch -> on_response -> Update; status(identity, now)
 //! ```
 //!
 //! What is checked, and why each refusal exists, is in docs/DECISIONS.md ("CRL validation").
@@ -20,6 +21,7 @@
 
 mod error;
 mod serials;
+mod source;
 
 use alloc::borrow::Cow;
 use alloc::format;
@@ -30,6 +32,7 @@ use core::fmt;
 
 pub use error::{CrlError, ReplaceError};
 pub(crate) use serials::{RevokedSerials, SerialKey, MAX_SERIAL_OCTETS};
+pub use source::{CrlSource, FetchResponse, RevocationStatus, Unavailable, Update, UpdateCounts};
 
 use crate::crypto::{CryptoError, PublicKey, SignatureAlgorithm, SignatureFormat};
 use crate::dn::{DistinguishedName, ValueEncoding};

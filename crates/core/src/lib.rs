@@ -30,6 +30,7 @@ pub mod path;
 pub mod pattern;
 mod percent;
 pub mod policy;
+pub mod refresh;
 pub mod selector;
 mod sort;
 pub mod spiffe;

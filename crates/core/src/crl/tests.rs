@@ -634,3 +634,250 @@ fn an_impossible_revocation_date_still_lists_every_entry() {
         .collect();
     assert_eq!(dates, [true, false, true]);
 }
+
+// ---- CrlSource: the per-issuer state the proxy keeps (source.rs) ----
+
+mod source {
+    use super::*;
+    use crate::refresh::{FetchTicket, Poll, RefreshPlan};
+
+    /// Fetch every 300 s, 10 s timeout, first retry after 5 s; one hour of grace.
+    fn health_source() -> CrlSource {
+        let plan = RefreshPlan::new(300, 10, 5).unwrap();
+        CrlSource::new(ca(HEALTH), Some(plan), 3600, CrlLimits::DEFAULT)
+    }
+
+    fn at(secs: u64) -> UnixTime {
+        UnixTime(NOW.as_secs() + secs)
+    }
+
+    fn fetch(source: &mut CrlSource, now: UnixTime) -> FetchTicket {
+        match source.poll(now) {
+            Poll::Fetch(ticket) => ticket,
+            other => panic!("expected a fetch at {now:?}, got {other:?}"),
+        }
+    }
+
+    fn ok(body: &[u8]) -> FetchResponse<'_> {
+        FetchResponse::Http { status: 200, body }
+    }
+
+    fn revoked_clinician() -> Identity {
+        identity("healthcare/revoked-clinician")
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn before_the_first_crl_every_certificate_is_unavailable() {
+        let source = health_source();
+        for client in ["healthcare/clinician-alice", "healthcare/revoked-clinician"] {
+            assert_eq!(
+                source.status(&identity(client), NOW),
+                RevocationStatus::Unavailable(Unavailable::NotYetObtained),
+                "{client}"
+            );
+        }
+        assert_eq!(Unavailable::NotYetObtained.code(), "crl_not_yet_obtained");
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_fetched_crl_is_installed_logged_and_decides_revocation() {
+        let mut source = health_source();
+        let ticket = fetch(&mut source, NOW);
+        let update = source.on_response(ticket, NOW, ok(&crl_bytes("health-p256")));
+        assert_eq!(
+            update.to_string(),
+            "CRL number 2 installed: 3 entries, next update 2026-11-27T00:00:00Z (first CRL)"
+        );
+        assert_eq!(update.code(), "installed");
+        assert_eq!(
+            source.status(&revoked_clinician(), NOW),
+            RevocationStatus::Revoked
+        );
+        assert_eq!(
+            source.status(&identity("healthcare/clinician-alice"), NOW),
+            RevocationStatus::Good
+        );
+        // Next fetch one interval later (nextUpdate is further away).
+        assert_eq!(source.schedule().unwrap().next_due(), Some(at(300)));
+        assert_eq!(source.counts().installed, 1);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_newer_crl_reaches_certificates_already_judged_good() {
+        let mut source = health_source();
+        let ticket = fetch(&mut source, NOW);
+        source.on_response(ticket, NOW, ok(&crl_bytes("health-empty")));
+        let bob = identity("healthcare/admin-bob");
+        assert_eq!(source.status(&bob, NOW), RevocationStatus::Good);
+
+        let ticket = fetch(&mut source, at(300));
+        let update = source.on_response(ticket, at(300), ok(&crl_bytes("health-hold")));
+        assert_eq!(
+            update.to_string(),
+            "CRL number 4 installed: 1 entry, next update 2026-11-27T00:00:00Z (replaced number 3)"
+        );
+        assert_eq!(source.status(&bob, at(300)), RevocationStatus::Revoked);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn refused_crls_never_replace_the_last_good_one() {
+        let mut source = health_source();
+        let ticket = fetch(&mut source, NOW);
+        source.on_response(ticket, NOW, ok(&crl_bytes("health-p256")));
+
+        let mut now = at(300);
+        let table = [
+            ("bad-signature", "crl_bad_signature", "invalid"),
+            ("rogue-same-name", "crl_key_id_mismatch", "invalid"),
+            ("no-crl-number", "crl_no_number", "invalid"),
+            ("not-yet-valid", "crl_not_yet_valid", "invalid"),
+            ("delta", "crl_delta", "invalid"),
+            ("health-older", "crl_older_number", "not_newer"),
+        ];
+        for (crl, refusal, code) in table {
+            let ticket = fetch(&mut source, now);
+            let update = source.on_response(ticket, now, ok(&crl_bytes(crl)));
+            assert_eq!(
+                (update.refusal_code(), update.code()),
+                (Some(refusal), code),
+                "{crl}: {update}"
+            );
+            assert_eq!(source.current().unwrap().number().to_string(), "2", "{crl}");
+            assert_eq!(
+                source.status(&revoked_clinician(), now),
+                RevocationStatus::Revoked,
+                "{crl}"
+            );
+            now = source.schedule().unwrap().next_due().unwrap();
+        }
+        let counts = source.counts();
+        assert_eq!(
+            (counts.installed, counts.invalid, counts.not_newer),
+            (1, 5, 1)
+        );
+        let ticket = fetch(&mut source, now);
+        assert!(source
+            .on_response(ticket, now, ok(b"junk"))
+            .to_string()
+            .starts_with("CRL refused (crl_parse_error): "));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_same_crl_again_is_unchanged_in_pem_or_der() {
+        let mut source = health_source();
+        let ticket = fetch(&mut source, NOW);
+        source.on_response(ticket, NOW, ok(&crl_bytes("health-p256")));
+        let ticket = fetch(&mut source, at(300));
+        let pem = fixture("crls/health-p256.pem");
+        let update = source.on_response(ticket, at(300), ok(&pem));
+        assert_eq!(
+            update,
+            Update::Unchanged {
+                number: source.current().unwrap().number().clone()
+            }
+        );
+        assert_eq!(update.to_string(), "CRL number 2 unchanged");
+        assert_eq!(source.counts().unchanged, 1);
+        assert_eq!(source.schedule().unwrap().next_due(), Some(at(600)));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn failed_fetches_keep_the_last_good_crl_until_it_is_stale_then_fail_closed() {
+        let mut source = health_source();
+        let ticket = fetch(&mut source, NOW);
+        source.on_response(ticket, NOW, ok(&crl_bytes("health-p256")));
+        let alice = identity("healthcare/clinician-alice");
+
+        let ticket = fetch(&mut source, at(300));
+        let update = source.on_response(
+            ticket,
+            at(300),
+            FetchResponse::Http {
+                status: 503,
+                body: b"",
+            },
+        );
+        assert_eq!(
+            update.to_string(),
+            "CRL fetch failed: HTTP status 503; the last good CRL stays"
+        );
+        let ticket = fetch(&mut source, at(305));
+        let update = source.on_response(ticket, at(305), FetchResponse::Transport);
+        assert_eq!(update.code(), "fetch_failed");
+        assert_eq!(source.counts().fetch_failed, 2);
+        assert_eq!(source.status(&alice, at(305)), RevocationStatus::Good);
+
+        // nextUpdate is 2026-11-27T00:00:00Z (4 days after NOW); one hour of grace.
+        let next_update = UnixTime(NOW.as_secs() + 4 * DAY);
+        let last_fresh = UnixTime(next_update.as_secs() + 3600);
+        assert_eq!(source.status(&alice, last_fresh), RevocationStatus::Good);
+        let stale = RevocationStatus::Unavailable(Unavailable::Stale { next_update });
+        assert_eq!(
+            source.status(&alice, UnixTime(last_fresh.as_secs() + 1)),
+            stale
+        );
+        assert_eq!(
+            source.status(&revoked_clinician(), UnixTime(last_fresh.as_secs() + 1)),
+            stale
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_late_answer_to_an_abandoned_fetch_is_ignored() {
+        let mut source = health_source();
+        let lost = fetch(&mut source, NOW);
+        assert_eq!(source.poll(at(11)), Poll::Abandoned(lost));
+        assert_eq!(source.counts().fetch_failed, 1);
+        let update = source.on_response(lost, at(12), ok(&crl_bytes("health-p256")));
+        assert_eq!(update, Update::Ignored);
+        assert!(source.current().is_none());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_certificate_of_another_issuer_is_never_judged_by_this_crl() {
+        let mut source = health_source();
+        assert_eq!(
+            source.offer(&crl_bytes("health-p256"), NOW).code(),
+            "installed"
+        );
+        // The services CA issued billing-api, whose serial the health CRL happens to list:
+        // it is neither good nor revoked here.
+        let billing = identity("services/billing-api");
+        assert_eq!(
+            source.status(&billing, NOW),
+            RevocationStatus::Unavailable(Unavailable::OtherIssuer)
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn an_inline_only_source_never_asks_for_a_fetch() {
+        let mut source = CrlSource::new(ca(HEALTH), None, 0, CrlLimits::DEFAULT);
+        assert_eq!(source.poll(NOW), Poll::Wait);
+        assert_eq!(
+            source.offer(&crl_bytes("health-p256"), NOW).code(),
+            "installed"
+        );
+        assert_eq!(
+            source.status(&revoked_clinician(), NOW),
+            RevocationStatus::Revoked
+        );
+        // An answer to a fetch that was never made is ignored.
+        assert_eq!(
+            source.on_response(fetch_ticket_from_another_source(), NOW, ok(b"")),
+            Update::Ignored
+        );
+    }
+
+    fn fetch_ticket_from_another_source() -> FetchTicket {
+        fetch(&mut health_source(), NOW)
+    }
+}

@@ -1,0 +1,390 @@
+//! When to fetch an artefact the proxy keeps fresh by itself (a CRL; later a JWKS), with the
+//! time passed in.
+//!
+//! The proxy glue owns the transport (an HTTP call and its response); this schedule owns only
+//! the timing, so every branch is testable natively and behaves the same in every proxy:
+//!
+//! - the first fetch is due at once;
+//! - after a success the next one is due `interval` later, or earlier when the artefact says
+//!   it expires sooner (never sooner than `min_retry`, so an expired artefact is not hammered);
+//! - after a failure it retries with exponential backoff from `min_retry`, capped at `interval`;
+//! - at most one fetch is in flight; one that never answers is abandoned one second after its
+//!   timeout (the host's own timeout normally answers first) and counts as a failure;
+//! - every fetch has a [`FetchTicket`]; the answer to an abandoned or unknown fetch is ignored,
+//!   so a late response can never overwrite a newer state.
+
+use core::fmt;
+
+use crate::time::UnixTime;
+
+/// How often and how patiently one artefact is fetched. Built by [`RefreshPlan::new`], which
+/// refuses the values that would make a fetch loop or never happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshPlan {
+    interval_secs: u64,
+    timeout_secs: u64,
+    min_retry_secs: u64,
+}
+
+/// Why a [`RefreshPlan`] was refused: the field and what is wrong with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshPlanError {
+    /// `interval`, `timeout` or `min_retry`.
+    pub field: &'static str,
+    /// What the value must be.
+    pub must_be: &'static str,
+}
+
+impl fmt::Display for RefreshPlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} must be {}", self.field, self.must_be)
+    }
+}
+
+impl core::error::Error for RefreshPlanError {}
+
+impl RefreshPlan {
+    /// A plan: fetch every `interval_secs`, give each fetch `timeout_secs`, and retry a failed
+    /// one after `min_retry_secs` at first (doubling up to the interval). All are at least one
+    /// second; the timeout and the first retry are shorter than the interval.
+    pub fn new(
+        interval_secs: u64,
+        timeout_secs: u64,
+        min_retry_secs: u64,
+    ) -> Result<Self, RefreshPlanError> {
+        let refuse = |field, must_be| Err(RefreshPlanError { field, must_be });
+        if interval_secs == 0 {
+            return refuse("interval", "at least 1 second");
+        }
+        if timeout_secs == 0 || timeout_secs >= interval_secs {
+            return refuse("timeout", "at least 1 second and shorter than the interval");
+        }
+        if min_retry_secs == 0 || min_retry_secs > interval_secs {
+            return refuse("min_retry", "at least 1 second and at most the interval");
+        }
+        Ok(Self {
+            interval_secs,
+            timeout_secs,
+            min_retry_secs,
+        })
+    }
+
+    /// Seconds between two successful fetches.
+    pub fn interval_secs(&self) -> u64 {
+        self.interval_secs
+    }
+
+    /// Seconds one fetch may take (what the glue passes to the host's HTTP call).
+    pub fn timeout_secs(&self) -> u64 {
+        self.timeout_secs
+    }
+
+    /// Seconds before the first retry after a failure.
+    pub fn min_retry_secs(&self) -> u64 {
+        self.min_retry_secs
+    }
+}
+
+/// Names one fetch, so its answer can be matched to it (and a late answer to an abandoned
+/// fetch recognised and ignored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FetchTicket(u64);
+
+impl FetchTicket {
+    /// The ticket's number (1 for the first fetch of a schedule), for logs.
+    pub fn number(self) -> u64 {
+        self.0
+    }
+}
+
+/// What the glue should do now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poll {
+    /// Nothing: a fetch is in flight, or none is due yet.
+    Wait,
+    /// Start a fetch and report its end with this ticket.
+    Fetch(FetchTicket),
+    /// The fetch with this ticket took too long and was given up (counted as a failure); its
+    /// answer, should it still come, will be ignored.
+    Abandoned(FetchTicket),
+}
+
+/// How a fetch ended, as far as timing is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The artefact was obtained (new or unchanged) and is good until `expires`, when known.
+    Succeeded {
+        /// When the artefact says it should be replaced (a CRL's nextUpdate).
+        expires: Option<UnixTime>,
+    },
+    /// Transport error, error status, or an artefact that was refused.
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct InFlight {
+    ticket: FetchTicket,
+    deadline: UnixTime,
+}
+
+/// The timing state of one periodically fetched artefact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshSchedule {
+    plan: RefreshPlan,
+    next_due: UnixTime,
+    in_flight: Option<InFlight>,
+    consecutive_failures: u32,
+    tickets_issued: u64,
+}
+
+impl RefreshSchedule {
+    /// A schedule whose first fetch is due at once.
+    pub fn new(plan: RefreshPlan) -> Self {
+        Self {
+            plan,
+            next_due: UnixTime(0),
+            in_flight: None,
+            consecutive_failures: 0,
+            tickets_issued: 0,
+        }
+    }
+
+    /// The plan this schedule follows.
+    pub fn plan(&self) -> &RefreshPlan {
+        &self.plan
+    }
+
+    /// Called from the glue's timer: abandons a fetch past its deadline, or starts one when
+    /// due and none is in flight.
+    pub fn poll(&mut self, now: UnixTime) -> Poll {
+        if let Some(in_flight) = self.in_flight {
+            if now < in_flight.deadline {
+                return Poll::Wait;
+            }
+            self.in_flight = None;
+            self.failed(now);
+            return Poll::Abandoned(in_flight.ticket);
+        }
+        if now < self.next_due {
+            return Poll::Wait;
+        }
+        self.tickets_issued += 1;
+        let ticket = FetchTicket(self.tickets_issued);
+        self.in_flight = Some(InFlight {
+            ticket,
+            deadline: add(now, self.plan.timeout_secs.saturating_add(1)),
+        });
+        Poll::Fetch(ticket)
+    }
+
+    /// Records the end of fetch `ticket` and schedules the next one. Returns false, changing
+    /// nothing, when `ticket` is not the fetch in flight (abandoned, already ended, or never
+    /// issued): its answer must then be ignored.
+    pub fn end(&mut self, ticket: FetchTicket, now: UnixTime, ended: Ended) -> bool {
+        match self.in_flight {
+            Some(in_flight) if in_flight.ticket == ticket => self.in_flight = None,
+            _ => return false,
+        }
+        match ended {
+            Ended::Succeeded { expires } => {
+                self.consecutive_failures = 0;
+                let regular = add(now, self.plan.interval_secs);
+                let earliest = add(now, self.plan.min_retry_secs);
+                self.next_due = match expires {
+                    Some(expires) => regular.min(expires).max(earliest),
+                    None => regular,
+                };
+            }
+            Ended::Failed => self.failed(now),
+        }
+        true
+    }
+
+    /// True when the answer to `ticket` is still awaited.
+    pub fn is_awaiting(&self, ticket: FetchTicket) -> bool {
+        self.in_flight
+            .is_some_and(|in_flight| in_flight.ticket == ticket)
+    }
+
+    /// When the next fetch starts; `None` while one is in flight.
+    pub fn next_due(&self) -> Option<UnixTime> {
+        self.in_flight.is_none().then_some(self.next_due)
+    }
+
+    /// Failures (including abandoned fetches) since the last success.
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
+
+    fn failed(&mut self, now: UnixTime) {
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        let doublings = (self.consecutive_failures - 1).min(63);
+        let backoff = self
+            .plan
+            .min_retry_secs
+            .saturating_mul(1u64 << doublings)
+            .min(self.plan.interval_secs);
+        self.next_due = add(now, backoff);
+    }
+}
+
+fn add(time: UnixTime, secs: u64) -> UnixTime {
+    UnixTime(time.as_secs().saturating_add(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    const T0: UnixTime = UnixTime(1_795_392_000);
+
+    fn at(secs: u64) -> UnixTime {
+        add(T0, secs)
+    }
+
+    fn schedule() -> RefreshSchedule {
+        RefreshSchedule::new(RefreshPlan::new(300, 10, 5).unwrap())
+    }
+
+    fn fetch(schedule: &mut RefreshSchedule, now: UnixTime) -> FetchTicket {
+        match schedule.poll(now) {
+            Poll::Fetch(ticket) => ticket,
+            other => panic!("expected a fetch at {now:?}, got {other:?}"),
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn plans_that_would_loop_or_never_fetch_are_refused_by_field() {
+        let refused = |interval, timeout, retry| {
+            RefreshPlan::new(interval, timeout, retry)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(refused(0, 1, 1), "interval must be at least 1 second");
+        assert_eq!(
+            refused(60, 0, 1),
+            "timeout must be at least 1 second and shorter than the interval"
+        );
+        assert_eq!(
+            refused(60, 60, 1),
+            "timeout must be at least 1 second and shorter than the interval"
+        );
+        assert_eq!(
+            refused(60, 5, 0),
+            "min_retry must be at least 1 second and at most the interval"
+        );
+        assert_eq!(
+            refused(60, 5, 61),
+            "min_retry must be at least 1 second and at most the interval"
+        );
+        let plan = RefreshPlan::new(60, 5, 60).unwrap();
+        assert_eq!(
+            (
+                plan.interval_secs(),
+                plan.timeout_secs(),
+                plan.min_retry_secs()
+            ),
+            (60, 5, 60)
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_first_fetch_is_due_at_once_and_only_one_is_in_flight() {
+        let mut schedule = schedule();
+        let first = fetch(&mut schedule, T0);
+        assert_eq!(first.number(), 1);
+        assert!(schedule.is_awaiting(first));
+        assert_eq!(schedule.next_due(), None);
+        assert_eq!(schedule.poll(at(1)), Poll::Wait);
+        assert_eq!(schedule.poll(at(10)), Poll::Wait);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_success_schedules_the_next_fetch_an_interval_later_or_at_expiry() {
+        let mut schedule = schedule();
+        let ticket = fetch(&mut schedule, T0);
+        assert!(schedule.end(ticket, at(2), Ended::Succeeded { expires: None }));
+        assert_eq!(schedule.next_due(), Some(at(302)));
+        assert_eq!(schedule.poll(at(301)), Poll::Wait);
+        let ticket = fetch(&mut schedule, at(302));
+        assert_eq!(ticket.number(), 2);
+
+        // The artefact expires before the interval ends: fetch when it expires.
+        let expires = Some(at(402));
+        assert!(schedule.end(ticket, at(302), Ended::Succeeded { expires }));
+        assert_eq!(schedule.next_due(), Some(at(402)));
+
+        // Already expired (a CA late with its CRL): retry after min_retry, not in a loop.
+        let ticket = fetch(&mut schedule, at(402));
+        let expires = Some(at(100));
+        assert!(schedule.end(ticket, at(402), Ended::Succeeded { expires }));
+        assert_eq!(schedule.next_due(), Some(at(407)));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn failures_back_off_exponentially_up_to_the_interval_and_a_success_resets() {
+        let mut schedule = schedule();
+        let mut now = T0;
+        let mut delays = alloc::vec::Vec::new();
+        for _ in 0..8 {
+            let ticket = fetch(&mut schedule, now);
+            assert!(schedule.end(ticket, now, Ended::Failed));
+            let due = schedule.next_due().unwrap();
+            delays.push(due.as_secs() - now.as_secs());
+            now = due;
+        }
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300]);
+        assert_eq!(schedule.consecutive_failures(), 8);
+
+        let ticket = fetch(&mut schedule, now);
+        assert!(schedule.end(ticket, now, Ended::Succeeded { expires: None }));
+        assert_eq!(schedule.consecutive_failures(), 0);
+        assert_eq!(schedule.next_due(), Some(add(now, 300)));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_fetch_that_never_answers_is_abandoned_and_its_late_answer_ignored() {
+        let mut schedule = schedule();
+        let lost = fetch(&mut schedule, T0);
+        // Timeout 10 s: the host answers by then; the schedule gives up one second later.
+        assert_eq!(schedule.poll(at(10)), Poll::Wait);
+        assert_eq!(schedule.poll(at(11)), Poll::Abandoned(lost));
+        assert_eq!(schedule.consecutive_failures(), 1);
+        assert_eq!(schedule.next_due(), Some(at(16)));
+        assert!(!schedule.is_awaiting(lost));
+
+        let retry = fetch(&mut schedule, at(16));
+        assert_ne!(retry, lost);
+        // The lost fetch's answer arrives now: ignored, the retry still awaited.
+        assert!(!schedule.end(lost, at(17), Ended::Succeeded { expires: None }));
+        assert!(schedule.is_awaiting(retry));
+        assert!(schedule.end(retry, at(18), Ended::Succeeded { expires: None }));
+        // A second answer to the same ticket is ignored too.
+        assert!(!schedule.end(retry, at(19), Ended::Failed));
+        assert_eq!(schedule.next_due(), Some(at(318)));
+        assert_eq!(schedule.consecutive_failures(), 0);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn time_at_the_end_of_the_range_saturates_instead_of_wrapping() {
+        let mut schedule = schedule();
+        let end = UnixTime(u64::MAX - 3);
+        let ticket = fetch(&mut schedule, end);
+        assert!(schedule.end(ticket, end, Ended::Failed));
+        assert_eq!(schedule.next_due(), Some(UnixTime(u64::MAX)));
+        let ticket = fetch(&mut schedule, UnixTime(u64::MAX));
+        assert!(schedule.end(
+            ticket,
+            UnixTime(u64::MAX),
+            Ended::Succeeded { expires: None }
+        ));
+        assert_eq!(schedule.next_due(), Some(UnixTime(u64::MAX)));
+    }
+}
