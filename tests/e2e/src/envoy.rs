@@ -184,6 +184,11 @@ impl Envoy {
         read_log(&self.dir)
     }
 
+    /// Envoy's process id (for its resident memory in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The directory holding this run's config and log.
     pub fn dir(&self) -> &Path {
         &self.dir
