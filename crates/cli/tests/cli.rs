@@ -1429,3 +1429,80 @@ fn token_inspect_bad_input_exits_2() {
         assert!(stderr.starts_with(message), "{args:?}: {stderr}");
     }
 }
+
+// ---------------------------------------------------------------- v1.1 hosts
+
+const HOSTS: &str = "tests/fixtures/policies/hosts.json";
+
+#[test]
+fn check_host_scopes_rules_and_binds_the_host_label() {
+    let check = |who: &str, path: &str, host: Option<&str>, code: i32| {
+        let mut cmd = mtls_authz();
+        cmd.args(["check", "--policy", HOSTS, "--cert", &cert(who)])
+            .args([
+                "--method", "GET", "--path", path, "--time", TIME, "--format", "json",
+            ]);
+        if let Some(host) = host {
+            cmd.args(["--host", host]);
+        }
+        stdout_json(&mut cmd, code)
+    };
+    let allowed = check(
+        "healthcare/clinician-alice",
+        "/patient-records/1",
+        Some("RECORDS.example.org."),
+        0,
+    );
+    assert_eq!(allowed["request"]["host"], "RECORDS.example.org.");
+    assert_eq!(
+        allowed["decision"]["reason"],
+        "allow:rule[records-read]:role[clinician]"
+    );
+    let other_host = check(
+        "healthcare/clinician-alice",
+        "/patient-records/1",
+        Some("admin.example.org"),
+        1,
+    );
+    assert_eq!(
+        other_host["decision"]["reason"],
+        "forbidden:rule[admin-records]:role_not_held"
+    );
+    assert_eq!(other_host["matching_rules"][0]["name"], "admin-records");
+    let missing = check("healthcare/clinician-alice", "/patient-records/1", None, 1);
+    assert_eq!(
+        missing["decision"]["reason"],
+        "bad_request:authority_missing"
+    );
+    assert!(missing["request"].get("host").is_none());
+    let malformed = check(
+        "healthcare/clinician-alice",
+        "/patient-records/1",
+        Some("u@records.example.org"),
+        1,
+    );
+    assert_eq!(
+        malformed["decision"]["reason"],
+        "bad_request:authority_malformed"
+    );
+    let tenant = check(
+        "tenants/acme-user",
+        "/orders/7",
+        Some("globex.tenants.example.org"),
+        1,
+    );
+    assert_eq!(
+        tenant["decision"]["reason"],
+        "forbidden:rule[tenant-orders]:bind_failed[tenant]"
+    );
+    assert_eq!(tenant["matching_rules"][0]["binds"][0]["value"], "globex");
+    assert_eq!(tenant["matching_rules"][0]["binds"][0]["holds"], false);
+    let own = check(
+        "tenants/acme-user",
+        "/orders/7",
+        Some("Acme.tenants.example.org"),
+        0,
+    );
+    assert_eq!(own["matching_rules"][0]["binds"][0]["value"], "acme");
+    assert_eq!(own["matching_rules"][0]["binds"][0]["holds"], true);
+}

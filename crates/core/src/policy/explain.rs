@@ -80,6 +80,27 @@ impl Policy {
             .collect()
     }
 
+    /// v1.1: the `{name}` labels the first of rule `index`'s `hosts` that matches
+    /// `authority` captures (lower-cased, as binds see them), in pattern order; empty when the
+    /// rule has no `hosts`, none matches or the authority is malformed.
+    pub fn host_captures(&self, index: usize, authority: &str) -> Vec<(String, String)> {
+        let Ok(authority) = crate::authority::Authority::parse(authority) else {
+            return Vec::new();
+        };
+        self.rules
+            .get(index)
+            .and_then(|rule| rule.hosts.as_deref())
+            .and_then(|hosts| hosts.iter().find(|h| h.matches(&authority)))
+            .and_then(|host| {
+                let param = host.param()?;
+                Some(alloc::vec![(
+                    String::from(param),
+                    host.capture(param, &authority)?
+                )])
+            })
+            .unwrap_or_default()
+    }
+
     fn evidence(&self, condition: &Condition, identity: &Identity) -> Option<Evidence> {
         match condition {
             Condition::Attribute {
