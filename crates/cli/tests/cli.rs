@@ -1506,3 +1506,68 @@ fn check_host_scopes_rules_and_binds_the_host_label() {
     assert_eq!(own["matching_rules"][0]["binds"][0]["value"], "acme");
     assert_eq!(own["matching_rules"][0]["binds"][0]["holds"], true);
 }
+
+#[test]
+fn audit_probes_every_server_host_of_a_policy_with_hosts() {
+    let spec = "crates/cli/testdata/openapi/hosts.yaml";
+    let json = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            HOSTS,
+            "--openapi",
+            spec,
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    let ops = json["operations"].as_array().unwrap();
+    let by_path = |path: &str| ops.iter().find(|op| op["path"] == path).unwrap().clone();
+    assert_eq!(
+        by_path("/patient-records/{recordId}")["rules"],
+        serde_json::json!(["records-read", "admin-records"])
+    );
+    assert_eq!(
+        by_path("/reports/{reportId}")["issues"],
+        serde_json::json!(["uncovered"])
+    );
+    assert_eq!(json["uncovered"], 1);
+    let on_8443 = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            HOSTS,
+            "--openapi",
+            spec,
+            "--host",
+            "records.example.org:8443",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(on_8443["uncovered"], 0);
+    // A host on which an operation has no rule is named, even when another host covers it.
+    let two = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            HOSTS,
+            "--openapi",
+            spec,
+            "--host",
+            "records.example.org:8443",
+            "--host",
+            "admin.example.org",
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    assert!(two["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "GET /reports/{reportId}: no rule on admin.example.org"));
+}
