@@ -10,7 +10,7 @@
 //!   The client's value is the `Host` entry of the header map (HTTP/2's `:authority` becomes a
 //!   `host` entry there too). For an absolute-form target NGINX routes on the target's
 //!   authority and keeps `Host` as sent, and `$request_uri` holds only the path, so the filter
-//!   reads the request line (`ngx.request_line`) to see the target's authority as well: one
+//!   reads the request line (`ngx.request`) to see the target's authority as well: one
 //!   host call more per request, only under a policy with `hosts`.
 //!
 //! Several values of the header are joined with `,` (RFC 9110 §5.3), which no authority holds:
@@ -22,8 +22,9 @@ use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError};
 use crate::target::Proxy;
 
-/// NGINX (`$request_line`): the request line as received (HTTP/2: NGINX's own rendering).
-pub const NGINX_REQUEST_LINE: &[&str] = &["ngx", "request_line"];
+/// NGINX (`$request`: ngx_wasm_module maps `ngx.<name>` to the variable; there is no
+/// `$request_line`): the request line as received (HTTP/2: NGINX's own rendering).
+pub const NGINX_REQUEST_LINE: &[&str] = &["ngx", "request"];
 
 /// What the proxy shows of the request's authority, owned (see the module docs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,7 +59,7 @@ pub fn sent_authority<H: Host>(
         Proxy::Nginx => {
             let line = host.get_property(NGINX_REQUEST_LINE)?.ok_or_else(|| {
                 HostError::new(
-                    "get_property(ngx.request_line)",
+                    "get_property(ngx.request)",
                     "absent: an absolute-form target's authority cannot be read",
                 )
             })?;

@@ -105,7 +105,7 @@ fn nginx_host_for(case: &Case, index: usize) -> Result<MockHost, String> {
         .with_request(&case.method, request_uri)
         .with_property("ngx.request_uri", request_uri)
         .with_property(
-            "ngx.request_line",
+            "ngx.request",
             format!("{} {} HTTP/1.1", case.method, case.path),
         )
         .with_property("ngx.connection", index.to_string());

@@ -1561,9 +1561,9 @@ fn nginx_without_a_usable_connection_serial_reads_the_handshake_every_time() {
 
 // ---------------------------------------------------------------- v1.1 hosts
 
-const NGX_REQUEST_LINE: &str = "ngx.request_line";
+const NGX_REQUEST_LINE: &str = "ngx.request";
 
-/// A policy without `hosts` never reads the authority: no `ngx.request_line`, and an
+/// A policy without `hosts` never reads the authority: no `ngx.request`, and an
 /// authority that a policy with `hosts` would refuse changes nothing.
 #[test]
 fn a_policy_without_hosts_makes_no_authority_call() {
@@ -1584,7 +1584,7 @@ fn run_hosts(mut host: MockHost, proxy: &str) -> (Verdict, MockHost) {
 }
 
 /// NGINX: the client's `Host` entry decides (ngx_wasm_module's own `:authority` is the
-/// server_name, never the client's), and `ngx.request_line` is read for absolute-form.
+/// server_name, never the client's), and `ngx.request` is read for absolute-form.
 #[test]
 fn nginx_reads_host_and_the_request_line() {
     let host = nginx_request(
@@ -1605,7 +1605,7 @@ fn nginx_reads_host_and_the_request_line() {
     assert!(host.properties_read().iter().any(|p| p == NGX_REQUEST_LINE));
 }
 
-/// Without `ngx.request_line` an absolute-form target could not be seen: fail closed.
+/// Without `ngx.request` an absolute-form target could not be seen: fail closed.
 #[test]
 fn nginx_without_a_request_line_fails_closed() {
     let host = nginx_request(
