@@ -31,6 +31,9 @@ pub(crate) struct ApiSpec {
     pub(crate) title: Option<String>,
     /// Path parts of `servers[].url` other than `/` (operations are served below them).
     pub(crate) server_base_paths: Vec<String>,
+    /// v1.1 `hosts`: the authorities of absolute `servers[].url`s, in document order without
+    /// repeats; a `{variable}` becomes `__variable__` (like probe paths: any one label).
+    pub(crate) server_hosts: Vec<String>,
     /// Operations sorted by template, then in the method order of [`METHODS`].
     pub(crate) operations: Vec<Operation>,
 }
@@ -209,9 +212,16 @@ fn compile(raw: RawDocument) -> Result<ApiSpec, String> {
         .iter()
         .filter_map(|s| server_path(&s.url))
         .collect();
+    let mut server_hosts: Vec<String> = Vec::new();
+    for host in raw.servers.iter().filter_map(|s| server_host(&s.url)) {
+        if !server_hosts.contains(&host) {
+            server_hosts.push(host);
+        }
+    }
     Ok(ApiSpec {
         title: raw.info.and_then(|i| i.title),
         server_base_paths,
+        server_hosts,
         operations,
     })
 }
@@ -234,6 +244,16 @@ fn server_path(url: &str) -> Option<String> {
     } else {
         Some(trimmed.to_owned())
     }
+}
+
+/// The authority of an absolute server URL (`https://{tenant}.example.org:8443/v1` ->
+/// `__tenant__.example.org:8443`), `None` for a relative one. Lower-cased (hosts compare
+/// ignoring case).
+fn server_host(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = probe_path(rest.get(..end)?).to_ascii_lowercase();
+    (!authority.is_empty()).then_some(authority)
 }
 
 /// A concrete request path for a template: each `{param}` becomes `__param__` (characters
@@ -339,6 +359,19 @@ paths:
         );
         assert_eq!(probe_path("/files/{name}.{ext}"), "/files/__name__.__ext__");
         assert_eq!(probe_path("/plain"), "/plain");
+    }
+
+    #[test]
+    fn server_hosts() {
+        assert_eq!(
+            server_host("https://Records.example.org:8443/v1").as_deref(),
+            Some("records.example.org:8443")
+        );
+        assert_eq!(
+            server_host("https://{tenant}.example.org").as_deref(),
+            Some("__tenant__.example.org")
+        );
+        assert_eq!(server_host("/v1"), None);
     }
 
     #[test]

@@ -331,7 +331,7 @@ fn validate_names_file_and_json_path() {
     for (file, message) in [
         (
             "crates/cli/testdata/invalid/unknown-field.json",
-            "invalid policy at rules[0].alow: unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind` at line 1 column 47",
+            "invalid policy at rules[0].alow: unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts` at line 1 column 47",
         ),
         (
             "crates/cli/testdata/invalid/undefined-role.json",
@@ -1428,4 +1428,146 @@ fn token_inspect_bad_input_exits_2() {
         let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
         assert!(stderr.starts_with(message), "{args:?}: {stderr}");
     }
+}
+
+// ---------------------------------------------------------------- v1.1 hosts
+
+const HOSTS: &str = "tests/fixtures/policies/hosts.json";
+
+#[test]
+fn check_host_scopes_rules_and_binds_the_host_label() {
+    let check = |who: &str, path: &str, host: Option<&str>, code: i32| {
+        let mut cmd = mtls_authz();
+        cmd.args(["check", "--policy", HOSTS, "--cert", &cert(who)])
+            .args([
+                "--method", "GET", "--path", path, "--time", TIME, "--format", "json",
+            ]);
+        if let Some(host) = host {
+            cmd.args(["--host", host]);
+        }
+        stdout_json(&mut cmd, code)
+    };
+    let allowed = check(
+        "healthcare/clinician-alice",
+        "/patient-records/1",
+        Some("RECORDS.example.org."),
+        0,
+    );
+    assert_eq!(allowed["request"]["host"], "RECORDS.example.org.");
+    assert_eq!(
+        allowed["decision"]["reason"],
+        "allow:rule[records-read]:role[clinician]"
+    );
+    let other_host = check(
+        "healthcare/clinician-alice",
+        "/patient-records/1",
+        Some("admin.example.org"),
+        1,
+    );
+    assert_eq!(
+        other_host["decision"]["reason"],
+        "forbidden:rule[admin-records]:role_not_held"
+    );
+    assert_eq!(other_host["matching_rules"][0]["name"], "admin-records");
+    let missing = check("healthcare/clinician-alice", "/patient-records/1", None, 1);
+    assert_eq!(
+        missing["decision"]["reason"],
+        "bad_request:authority_missing"
+    );
+    assert!(missing["request"].get("host").is_none());
+    let malformed = check(
+        "healthcare/clinician-alice",
+        "/patient-records/1",
+        Some("u@records.example.org"),
+        1,
+    );
+    assert_eq!(
+        malformed["decision"]["reason"],
+        "bad_request:authority_malformed"
+    );
+    let tenant = check(
+        "tenants/acme-user",
+        "/orders/7",
+        Some("globex.tenants.example.org"),
+        1,
+    );
+    assert_eq!(
+        tenant["decision"]["reason"],
+        "forbidden:rule[tenant-orders]:bind_failed[tenant]"
+    );
+    assert_eq!(tenant["matching_rules"][0]["binds"][0]["value"], "globex");
+    assert_eq!(tenant["matching_rules"][0]["binds"][0]["holds"], false);
+    let own = check(
+        "tenants/acme-user",
+        "/orders/7",
+        Some("Acme.tenants.example.org"),
+        0,
+    );
+    assert_eq!(own["matching_rules"][0]["binds"][0]["value"], "acme");
+    assert_eq!(own["matching_rules"][0]["binds"][0]["holds"], true);
+}
+
+#[test]
+fn audit_probes_every_server_host_of_a_policy_with_hosts() {
+    let spec = "crates/cli/testdata/openapi/hosts.yaml";
+    let json = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            HOSTS,
+            "--openapi",
+            spec,
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    let ops = json["operations"].as_array().unwrap();
+    let by_path = |path: &str| ops.iter().find(|op| op["path"] == path).unwrap().clone();
+    assert_eq!(
+        by_path("/patient-records/{recordId}")["rules"],
+        serde_json::json!(["records-read", "admin-records"])
+    );
+    assert_eq!(
+        by_path("/reports/{reportId}")["issues"],
+        serde_json::json!(["uncovered"])
+    );
+    assert_eq!(json["uncovered"], 1);
+    let on_8443 = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            HOSTS,
+            "--openapi",
+            spec,
+            "--host",
+            "records.example.org:8443",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(on_8443["uncovered"], 0);
+    // A host on which an operation has no rule is named, even when another host covers it.
+    let two = stdout_json(
+        mtls_authz().args([
+            "audit",
+            "--policy",
+            HOSTS,
+            "--openapi",
+            spec,
+            "--host",
+            "records.example.org:8443",
+            "--host",
+            "admin.example.org",
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    assert!(two["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "GET /reports/{reportId}: no rule on admin.example.org"));
 }

@@ -6,6 +6,8 @@
 //! allow:rule[<rule>]:public                allowed by a rule that allows `public`
 //! bad_request:<path_error>                 400, path cannot be normalised unambiguously (PathError::code)
 //! bad_request:invalid_method               400, method is not an RFC 9110 token
+//! bad_request:<authority_error>            400, v1.1: a policy with `hosts` and a request whose authority is missing,
+//!                                          malformed or ambiguous (AuthorityError::code)
 //! bad_request:method_override              400, a query parameter (or, with form_body_check, a body parameter) overrides the method
 //! bad_request:form_body_too_large          400, form_body_check: the body is over max_bytes and cannot be checked
 //! bad_request:form_body_malformed          400, form_body_check: a multipart body whose parts cannot be read
@@ -28,6 +30,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::authority::AuthorityError;
 use crate::path::PathError;
 
 /// Allow or deny.
@@ -132,6 +135,8 @@ pub enum Reason {
     BadPath(PathError),
     /// The method is not a token.
     InvalidMethod,
+    /// v1.1: the policy scopes rules by host and the request's authority cannot be used.
+    BadAuthority(AuthorityError),
     /// A request parameter overrides the method (`?_method=DELETE`): see
     /// [`crate::method_override`].
     MethodOverride,
@@ -175,6 +180,7 @@ impl fmt::Display for Reason {
             Reason::AllowedPublic { rule } => write!(f, "allow:rule[{rule}]:public"),
             Reason::BadPath(e) => write!(f, "bad_request:{}", e.code()),
             Reason::InvalidMethod => f.write_str("bad_request:invalid_method"),
+            Reason::BadAuthority(e) => write!(f, "bad_request:{}", e.code()),
             Reason::MethodOverride => f.write_str("bad_request:method_override"),
             Reason::FormBodyTooLarge => f.write_str("bad_request:form_body_too_large"),
             Reason::FormBodyMalformed => f.write_str("bad_request:form_body_malformed"),

@@ -17,6 +17,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod authority;
 pub mod crl;
 pub mod crypto;
 pub mod decision;
@@ -40,6 +41,7 @@ pub mod token;
 mod x509;
 pub mod xfcc;
 
+pub use authority::{AuthorityError, RequestAuthority};
 pub use decision::{Decision, Outcome, Reason, Status};
 pub use identity::{CertError, ClientCert, Identity};
 pub use path::{normalize_path, normalize_path_with, NormalizedPath, PathError};

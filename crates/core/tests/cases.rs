@@ -12,7 +12,9 @@
 
 use std::collections::HashMap;
 
-use mtls_authz_core::{ClientCert, Decision, Identity, Policy, Request, Status, UnixTime};
+use mtls_authz_core::{
+    ClientCert, Decision, Identity, Policy, Request, RequestAuthority, Status, UnixTime,
+};
 use mtls_authz_fixtures::{case_time, cert_bytes, load_cases, load_policy, Case, Layer};
 
 /// Compiles each policy once; a policy that fails to compile fails every case that uses it.
@@ -51,7 +53,20 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
         path: &case.path,
     };
     let now = UnixTime::from_secs(case_time(case));
-    let decision = policy.evaluate(&request, client, now);
+    // v1.1 `hosts`: the case's `host` header is the authority (origin-form targets only
+    // reach the core; absolute-form is the proxies' and the filter's business).
+    let headers = case.request_headers();
+    let authority = RequestAuthority {
+        sent: headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .map(|(_, value)| value.as_str()),
+        absolute_form: None,
+    };
+    let decision = policy.evaluate_with_authority(&request, authority, client, now, None, false);
+    if !policy.uses_hosts() && decision != policy.evaluate(&request, client, now) {
+        return Err(format!("{}: the authority changed a v1 decision", case.id));
+    }
     let mut problems = mismatches(case, &decision);
     // The per-certificate shortcut a host may take decides exactly the same, on both paths,
     // and a preparation for another certificate is ignored.
@@ -59,12 +74,18 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
         let prepared = policy.prepare(identity);
         for as_sent in [false, true] {
             let plain = if as_sent {
-                policy.evaluate_as_sent(&request, client, now)
+                policy.evaluate_with_authority(&request, authority, client, now, None, true)
             } else {
-                policy.evaluate(&request, client, now)
+                policy.evaluate_with_authority(&request, authority, client, now, None, false)
             };
-            let shortcut =
-                policy.evaluate_prepared(&request, client, now, Some(&prepared), as_sent);
+            let shortcut = policy.evaluate_with_authority(
+                &request,
+                authority,
+                client,
+                now,
+                Some(&prepared),
+                as_sent,
+            );
             if shortcut != plain {
                 problems.push(format!(
                     "evaluate_prepared (as sent: {as_sent}) decided {shortcut:?}, not {plain:?}"
@@ -74,7 +95,14 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
         let other = Identity::parse(&cert_bytes("healthcare/admin-bob").unwrap_or_default());
         if let Ok(other) = &other {
             let foreign = policy.prepare(other);
-            let shortcut = policy.evaluate_prepared(&request, client, now, Some(&foreign), false);
+            let shortcut = policy.evaluate_with_authority(
+                &request,
+                authority,
+                client,
+                now,
+                Some(&foreign),
+                false,
+            );
             if shortcut != decision {
                 problems.push(format!(
                     "a preparation for another certificate was used: {shortcut:?}"

@@ -6,6 +6,7 @@
 //! glue (the `main!` entry point, root and HTTP contexts, the real host) is compiled only for
 //! `wasm32`; everything else runs natively against [`host::mock::MockHost`] in tests.
 
+pub mod authority;
 pub mod cache;
 pub mod config;
 pub mod filter;

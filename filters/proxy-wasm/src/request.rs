@@ -19,6 +19,7 @@
 use mtls_authz_core::method_override::FormBody;
 use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
 
+use crate::authority::{self, SentAuthority};
 use crate::cache::Certificate;
 use crate::filter::{Filter, SHADOW_HEADER};
 use crate::headers::RequestHeaders;
@@ -74,6 +75,21 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
             let now = host.now_nanos().unwrap_or(0);
             return internal_error(host, &headers, now, filter.next_sequence(), &err);
         }
+    };
+
+    // v1.1 `hosts`: the authority, only when some rule is scoped by host (see
+    // `crate::authority`): a policy without `hosts` makes no extra host call.
+    let authority = if policy.uses_hosts() {
+        match authority::sent_authority(host, &headers, target.proxy) {
+            Ok(authority) => authority,
+            Err(err) => {
+                filter.metrics.record(host, Outcome::HostError, None);
+                let now = host.now_nanos().unwrap_or(0);
+                return internal_error(host, &headers, now, filter.next_sequence(), &err);
+            }
+        }
+    } else {
+        SentAuthority::default()
     };
 
     // Validity is checked against the host clock on every request; without a clock no
@@ -136,8 +152,9 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         ClientCertificate::Parsed(certificate) if clock_ok => certificate.prepared(),
         _ => None,
     };
-    let decision = policy.evaluate_prepared(
+    let decision = policy.evaluate_with_authority(
         &request,
+        authority.as_request(),
         client,
         now,
         prepared,

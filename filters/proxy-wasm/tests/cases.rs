@@ -41,6 +41,12 @@ fn host_for(case: &Case, index: usize) -> Result<MockHost, String> {
         .with_time(case_time(case))
         .with_request(&case.method, &case.path);
     for (name, value) in case.request_headers() {
+        // Envoy presents HTTP/1.1's Host as `:authority` (curl sends it as such over HTTP/2).
+        let name = if name.eq_ignore_ascii_case("host") {
+            String::from(":authority")
+        } else {
+            name
+        };
         host = host.with_header(&name, value);
     }
     if let Some(name) = &case.cert {
@@ -98,6 +104,10 @@ fn nginx_host_for(case: &Case, index: usize) -> Result<MockHost, String> {
         .with_time(case_time(case))
         .with_request(&case.method, request_uri)
         .with_property("ngx.request_uri", request_uri)
+        .with_property(
+            "ngx.request",
+            format!("{} {} HTTP/1.1", case.method, case.path),
+        )
         .with_property("ngx.connection", index.to_string());
     for (name, value) in case.request_headers() {
         if !name.contains('_') {

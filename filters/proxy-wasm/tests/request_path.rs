@@ -1558,3 +1558,95 @@ fn nginx_without_a_usable_connection_serial_reads_the_handshake_every_time() {
         }
     }
 }
+
+// ---------------------------------------------------------------- v1.1 hosts
+
+const NGX_REQUEST_LINE: &str = "ngx.request";
+
+/// A policy without `hosts` never reads the authority: no `ngx.request`, and an
+/// authority that a policy with `hosts` would refuse changes nothing.
+#[test]
+fn a_policy_without_hosts_makes_no_authority_call() {
+    let host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"))
+        .with_header("host", "user@evil:1:2")
+        .with_property(
+            NGX_REQUEST_LINE,
+            "GET https://elsewhere/patient-records HTTP/1.1",
+        );
+    let (verdict, host) = run_nginx(host);
+    assert_eq!(verdict, Verdict::Continue);
+    assert!(!host.properties_read().iter().any(|p| p == NGX_REQUEST_LINE));
+}
+
+fn run_hosts(mut host: MockHost, proxy: &str) -> (Verdict, MockHost) {
+    let filter = configure(&mut host, &policy_with("hosts", &[("host", proxy.into())]));
+    (filter.on_request_headers(&mut host), host)
+}
+
+/// NGINX: the client's `Host` entry decides (ngx_wasm_module's own `:authority` is the
+/// server_name, never the client's), and `ngx.request` is read for absolute-form.
+#[test]
+fn nginx_reads_host_and_the_request_line() {
+    let host = nginx_request(
+        Some("SUCCESS"),
+        Some("healthcare/clinician-alice"),
+        "/patient-records/1",
+        "/patient-records/1",
+    )
+    .with_header(":authority", "localhost:10443")
+    .with_header("Host", "admin.example.org")
+    .with_property(NGX_REQUEST_LINE, "GET /patient-records/1 HTTP/1.1");
+    let (verdict, host) = run_hosts(host, "nginx");
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("forbidden:rule[admin-records]:role_not_held")
+    );
+    assert!(host.properties_read().iter().any(|p| p == NGX_REQUEST_LINE));
+}
+
+/// Without `ngx.request` an absolute-form target could not be seen: fail closed.
+#[test]
+fn nginx_without_a_request_line_fails_closed() {
+    let host = nginx_request(
+        Some("SUCCESS"),
+        Some("healthcare/clinician-alice"),
+        "/patient-records/1",
+        "/patient-records/1",
+    )
+    .with_header("host", "records.example.org");
+    let (verdict, host) = run_hosts(host, "nginx");
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(host.local_response().unwrap().status, 500);
+}
+
+/// Envoy: `:authority`, and a `host` header (which Envoy never leaves next to it) is not it.
+#[test]
+fn envoy_reads_the_authority_pseudo_header() {
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/1")
+        .with_header(":authority", "records.example.org")
+        .with_header("x-forwarded-host", "admin.example.org");
+    let (verdict, _) = {
+        let filter = configure(
+            &mut host,
+            &policy_with("hosts", &[("host", "envoy".into())]),
+        );
+        (filter.on_request_headers(&mut host), ())
+    };
+    assert_eq!(verdict, Verdict::Continue);
+    assert_eq!(host.header("x-client-role").as_deref(), Some("clinician"));
+
+    let mut host = envoy_client("healthcare/clinician-alice")
+        .with_request("GET", "/patient-records/1")
+        .with_header("host", "records.example.org");
+    let filter = configure(
+        &mut host,
+        &policy_with("hosts", &[("host", "envoy".into())]),
+    );
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:authority_missing")
+    );
+}

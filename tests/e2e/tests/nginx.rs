@@ -1199,3 +1199,62 @@ fn raw_query_bytes_reach_the_upstream_as_sent() {
         assert_eq!(echo.header_values("x-client-role"), ["clinician"]);
     }
 }
+
+/// curl over HTTP/1.x with no `Host` header at all (`-H 'Host:'` removes curl's own).
+fn without_host(port: u16, http10: bool) -> (u16, String) {
+    let authority = format!("localhost:{port}");
+    let output = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--noproxy",
+            "*",
+            "--max-time",
+            "20",
+        ])
+        .arg(if http10 { "--http1.0" } else { "--http1.1" })
+        .arg("--resolve")
+        .arg(format!("{authority}:127.0.0.1"))
+        .arg("--cacert")
+        .arg(mtls_authz_fixtures::ca_bundle_path())
+        .arg("--cert")
+        .arg(mtls_authz_fixtures::cert_pem_path(
+            "healthcare/clinician-alice",
+        ))
+        .arg("--key")
+        .arg(mtls_authz_fixtures::key_path("healthcare/clinician-alice"))
+        .args(["--header", "Host:", "--write-out", "\n%{http_code}"])
+        .arg(format!("https://{authority}/patient-records/1"))
+        .output()
+        .expect("curl runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = stdout.rsplit_once('\n').unwrap_or(("", &stdout));
+    (status.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// v1.1 `hosts` (case `h-missing` on the real NGINX): HTTP/1.0 may omit `Host`, and the
+/// filter refuses a request without an authority under a policy with `hosts` (its JSON 400);
+/// HTTP/1.1 without `Host` is NGINX's own 400 (HTML) before any filter runs. A policy without
+/// `hosts` allows the HTTP/1.0 request as before.
+#[test]
+fn a_request_without_host_under_a_hosts_policy() {
+    let upstream = EchoServer::start(0).unwrap();
+    let scenarios = start_scenarios(
+        vec![
+            Spec::new("hosts", "hosts", nginx_policy("hosts")),
+            Spec::new("v1", "healthcare", nginx_policy("healthcare")),
+        ],
+        &upstream,
+    );
+    let hosts = scenarios["hosts"].nginx.port();
+    let (status, body) = without_host(hosts, true);
+    assert_eq!(status, 400, "HTTP/1.0 without Host: {body}");
+    let json: serde_json::Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("the filter's JSON deny body, not NGINX's ({e}): {body}"));
+    assert_eq!(json["error"], "bad_request");
+    let (status, body) = without_host(hosts, false);
+    assert_eq!(status, 400, "HTTP/1.1 without Host: {body}");
+    assert!(body.contains("<html>"), "NGINX's own 400: {body}");
+    let (status, body) = without_host(scenarios["v1"].nginx.port(), true);
+    assert_eq!(status, 200, "HTTP/1.0 without Host, v1 policy: {body}");
+}

@@ -135,6 +135,7 @@ fn rule(rule: &RawRule) -> String {
         paths,
         allow,
         bind,
+        hosts,
     } = rule;
     let mut object = Object::default();
     object.field("name", string(name));
@@ -144,6 +145,9 @@ fn rule(rule: &RawRule) -> String {
     object.field("paths", strings(paths));
     object.field("allow", strings(allow));
     object.field("bind", map(bind, |s| string(s)));
+    if let Some(hosts) = hosts {
+        object.field("hosts", strings(hosts));
+    }
     object.finish()
 }
 

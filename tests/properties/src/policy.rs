@@ -1,7 +1,9 @@
 //! `policy`: the policy document ([`RawPolicy::from_json`], [`Policy::compile`]).
 
 use mtls_authz_core::policy::raw::{RawPolicy, RawRule};
-use mtls_authz_core::{normalize_path, ClientCert, Decision, Policy, Request, UnixTime};
+use mtls_authz_core::{
+    normalize_path, ClientCert, Decision, Policy, Request, RequestAuthority, UnixTime,
+};
 
 use crate::identities;
 use crate::json_writer;
@@ -45,6 +47,7 @@ pub fn check(data: &[u8]) {
         let now = UnixTime(1_795_392_000); // 2026-11-23T00:00:00Z
         let mut clients = vec![ClientCert::Absent];
         clients.extend(identities::all().iter().map(ClientCert::Present));
+        let hosts = authorities(&raw.rules);
         for client in clients {
             let first = policy.evaluate(&request, client, now);
             let second = recompiled.evaluate(&request, client, now);
@@ -53,6 +56,20 @@ pub fn check(data: &[u8]) {
                 summary(&second),
                 "{method} {path}: the recompiled policy decides differently"
             );
+            // v1.1 `hosts`: on every host the rules name, too.
+            for host in &hosts {
+                let authority = RequestAuthority::sent(host);
+                let on_host = |p: &Policy| {
+                    summary(
+                        &p.evaluate_with_authority(&request, authority, client, now, None, false),
+                    )
+                };
+                assert_eq!(
+                    on_host(&policy),
+                    on_host(&recompiled),
+                    "{method} {path} on {host}: the recompiled policy decides differently"
+                );
+            }
             if let ClientCert::Present(identity) = client {
                 assert_eq!(
                     policy.forward_header_values(identity, &first),
@@ -73,6 +90,26 @@ fn summary(decision: &Decision) -> String {
         decision.roles,
         decision.upstream_path
     )
+}
+
+/// Authorities that reach rules with v1.1 `hosts`: each pattern with its wildcard label
+/// filled in, in upper case (hosts compare ignoring case), at most 8.
+fn authorities(rules: &[RawRule]) -> Vec<String> {
+    rules
+        .iter()
+        .filter_map(|rule| rule.hosts.as_ref())
+        .flatten()
+        .map(|pattern| {
+            let host = match pattern.split_once('.') {
+                Some((first, rest)) if first == "*" || first.starts_with('{') => {
+                    format!("x.{rest}")
+                }
+                _ => pattern.clone(),
+            };
+            host.to_ascii_uppercase()
+        })
+        .take(8)
+        .collect()
 }
 
 /// Requests that reach the rules: each path pattern with its wildcards filled in, for the
@@ -145,6 +182,8 @@ fn assert_router_agrees(rules: &[RawRule], policy: &Policy, method: &str, path: 
     let expected: Vec<usize> = rules
         .iter()
         .enumerate()
+        // `matching_rules` knows no host: rules with v1.1 `hosts` never match there.
+        .filter(|(_, rule)| rule.hosts.is_none())
         .filter(|(_, rule)| {
             rule.methods
                 .as_ref()

@@ -7,6 +7,12 @@
 //! parameter (`/tenants/acme/orders` for `/tenants/{tenant}/orders`) do not count as covering it.
 //! The roles that may call an operation are the allow lists of every matching rule (the filter
 //! allows when any of them is satisfied); `bind`s narrow them further and are listed.
+//!
+//! v1.1 `hosts`: under a policy whose rules have `hosts`, every operation is probed on every
+//! host the API is served on (`--host`, else the authorities of the spec's absolute
+//! `servers[].url`s, a `{variable}` label probed as `__variable__`): its rules are those that
+//! match on some host, and it is uncovered when some host leaves it without a rule (named in
+//! a note). A policy without `hosts` is audited exactly as before.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -33,6 +39,10 @@ pub(crate) struct AuditArgs {
     /// ending in /v1).
     #[arg(long, value_name = "PATH")]
     base_path: Option<String>,
+    /// v1.1: a host the API is served on (repeatable); default: the authorities of the
+    /// spec's absolute `servers[].url`s. Only read when the policy's rules have `hosts`.
+    #[arg(long = "host", value_name = "AUTHORITY")]
+    hosts: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -97,6 +107,25 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
             spec.server_base_paths.join(", ")
         ));
     }
+    // v1.1: the hosts to probe; `[None]` (no host: rules with `hosts` match nothing) when the
+    // policy has no `hosts` or nothing names a host.
+    let probe_hosts: Vec<Option<String>> = if !loaded.policy.uses_hosts() {
+        vec![None]
+    } else {
+        let named = if args.hosts.is_empty() {
+            spec.server_hosts.clone()
+        } else {
+            args.hosts.clone()
+        };
+        if named.is_empty() {
+            notes.push(String::from(
+                "the policy scopes rules by host but the spec declares no absolute server URL: rules with `hosts` were not matched; rerun with --host",
+            ));
+            vec![None]
+        } else {
+            named.into_iter().map(Some).collect()
+        }
+    };
     let mut used = vec![false; loaded.doc.rules.len()];
     let mut audits = Vec::new();
     for op in &spec.operations {
@@ -108,7 +137,33 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
                 op.template
             ),
         })?;
-        let matching = loaded.policy.matching_rules(&op.method, &normalized);
+        let mut matching: Vec<usize> = Vec::new();
+        let mut uncovered_on = Vec::new();
+        for host in &probe_hosts {
+            let on_host =
+                loaded
+                    .policy
+                    .matching_rules_on_host(&op.method, &normalized, host.as_deref());
+            if on_host.is_empty() {
+                if let Some(host) = host {
+                    uncovered_on.push(host.clone());
+                }
+            }
+            for index in on_host {
+                if !matching.contains(&index) {
+                    matching.push(index);
+                }
+            }
+        }
+        matching.sort_unstable();
+        if !uncovered_on.is_empty() && !matching.is_empty() {
+            notes.push(format!(
+                "{} {}: no rule on {}",
+                op.method,
+                op.template,
+                uncovered_on.join(", ")
+            ));
+        }
         let mut rules = Vec::new();
         let mut roles: Vec<String> = Vec::new();
         let mut binds = Vec::new();
@@ -134,7 +189,7 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Report, CliError> {
         }
         let open = roles.iter().any(|r| r == AUTHENTICATED || r == PUBLIC);
         let mut issues = Vec::new();
-        if rules.is_empty() {
+        if rules.is_empty() || !uncovered_on.is_empty() {
             issues.push(Issue::Uncovered);
         } else if open && is_write_method(&op.method) {
             issues.push(Issue::WriteOpen);

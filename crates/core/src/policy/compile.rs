@@ -9,10 +9,11 @@ use alloc::vec::Vec;
 use hashbrown::HashSet;
 
 use super::hexid::{parse_fingerprint, parse_key_id, parse_serial};
+use super::hosts::{parse_host_pattern, HostPattern};
 use super::issuer::IssuerPin;
 use super::json_path::JsonPath;
 use super::raw::{RawHost, RawIdentity, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule};
-use super::router::{parse_path_pattern, Route, Router};
+use super::router::{parse_path_pattern, PathPattern, Route, Router};
 use super::{
     Allow, AllowedRole, Bind, Condition, ExactSet, HostKind, Matcher, Mode, PatternSet,
     PeerVerification, Policy, PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_MAX_BYTES,
@@ -191,6 +192,7 @@ impl Policy {
             forward_headers.iter().map(|(name, _)| name.as_str()),
             sources.contains(&Source::Xfcc),
         );
+        let uses_hosts = rules.iter().any(|rule| rule.hosts.is_some());
         Ok(Policy {
             stripped_headers,
             override_params,
@@ -233,6 +235,7 @@ impl Policy {
             router,
             forward_headers,
             host: compile_host(raw.host),
+            uses_hosts,
             identity_cache_size: compile_identity_cache_size(
                 raw.identity_cache_size,
                 &root.key("identity_cache_size"),
@@ -572,6 +575,11 @@ fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, 
         paths.push(parse_path_pattern(pattern).map_err(|e| invalid(paths_path.index(i), e))?);
     }
 
+    let hosts = match &raw.hosts {
+        None => None,
+        Some(patterns) => Some(compile_hosts(patterns, &paths, &path.key("hosts"))?),
+    };
+
     let allow = compile_allow(&raw.allow, roles, &path.key("allow"))?;
 
     let bind_path = path.key("bind");
@@ -584,7 +592,24 @@ fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, 
     }
     for (param, selector_text) in raw.bind.iter() {
         let path = bind_path.key(param);
-        if let Some(missing) = raw
+        // v1.1: a parameter every host pattern captures is read from the host.
+        let from_host = hosts
+            .as_ref()
+            .is_some_and(|hosts| hosts.iter().any(|h| h.captures(param)));
+        if let (true, Some(hosts), Some(raw_hosts)) = (from_host, &hosts, &raw.hosts) {
+            if let Some((missing, _)) = raw_hosts
+                .iter()
+                .zip(hosts)
+                .find(|(_, pattern)| !pattern.captures(param))
+            {
+                return Err(invalid(
+                    path,
+                    alloc::format!(
+                        "host \"{missing}\" does not capture {{{param}}}; every host of a rule with a host bind must capture the bound parameter"
+                    ),
+                ));
+            }
+        } else if let Some(missing) = raw
             .paths
             .iter()
             .zip(&paths)
@@ -609,6 +634,7 @@ fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, 
         binds.push(Bind {
             param: String::from(param),
             selector,
+            from_host,
         });
     }
     // Parameters are unique (`bind` is a map that rejects duplicate keys).
@@ -618,9 +644,50 @@ fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, 
         name: Arc::from(raw.name.as_str()),
         methods,
         paths,
+        hosts,
         allow,
         binds,
     })
+}
+
+/// v1.1 `rules[].hosts`: a non-empty list of distinct patterns; a captured parameter is not
+/// also a path parameter (the bind would read one of two values).
+fn compile_hosts(
+    patterns: &[String],
+    paths: &[PathPattern],
+    hosts_path: &JsonPath,
+) -> Result<Vec<HostPattern>, PolicyError> {
+    if patterns.is_empty() {
+        return Err(invalid(
+            hosts_path.clone(),
+            "empty hosts list: it could never match (omit `hosts` to match every host)",
+        ));
+    }
+    let mut out = Vec::with_capacity(patterns.len());
+    for (i, text) in patterns.iter().enumerate() {
+        let pattern = parse_host_pattern(text).map_err(|e| invalid(hosts_path.index(i), e))?;
+        if patterns
+            .get(..i)
+            .is_some_and(|before| before.contains(text))
+        {
+            return Err(invalid(
+                hosts_path.index(i),
+                alloc::format!("host \"{text}\" is listed twice"),
+            ));
+        }
+        if let Some(param) = pattern.param() {
+            if paths.iter().any(|p| p.capture_position(param).is_some()) {
+                return Err(invalid(
+                    hosts_path.index(i),
+                    alloc::format!(
+                        "{{{param}}} is captured by a path of this rule too; name the host parameter differently"
+                    ),
+                ));
+            }
+        }
+        out.push(pattern);
+    }
+    Ok(out)
 }
 
 fn compile_allow(allow: &[String], roles: &[Role], path: &JsonPath) -> Result<Allow, PolicyError> {

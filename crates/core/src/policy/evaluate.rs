@@ -1,5 +1,6 @@
 //! Deciding one request, in the order docs/DECISIONS.md "Evaluation order" fixes:
-//! method, path, identity checks, then the rules that match method and path.
+//! method, path, query, authority (v1.1, only under a policy with `hosts`), identity checks,
+//! then the rules that match method, path and host.
 //!
 //! The hot path allocates little: the normalised path and the strings the [`Decision`] must
 //! own. Segment borrows, matched routes and the held-role flags live on the stack unless a
@@ -13,6 +14,7 @@ use smallvec::SmallVec;
 
 use super::router::{Route, Routes};
 use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
+use crate::authority::{Authority, RequestAuthority};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
 use crate::forward::{is_token, push_joined};
 use crate::identity::{ClientCert, Identity};
@@ -113,6 +115,29 @@ impl Policy {
         prepared: Option<&PreparedIdentity>,
         forwarded_as_sent: bool,
     ) -> Decision {
+        self.evaluate_with_authority(
+            request,
+            RequestAuthority::default(),
+            client,
+            now,
+            prepared,
+            forwarded_as_sent,
+        )
+    }
+
+    /// [`Policy::evaluate_prepared`] with the request's authority (v1.1 `rules[].hosts`):
+    /// what hosts call. The authority is looked at only when [`Policy::uses_hosts`]; the
+    /// other entry points pass none, which a policy with `hosts` refuses
+    /// (`bad_request:authority_missing`).
+    pub fn evaluate_with_authority(
+        &self,
+        request: &Request<'_>,
+        authority: RequestAuthority<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+    ) -> Decision {
         let prepared = match (client, prepared) {
             (ClientCert::Present(identity), Some(p))
                 if p.fingerprint == identity.fingerprint_sha256 =>
@@ -121,7 +146,7 @@ impl Policy {
             }
             _ => None,
         };
-        self.decide_request_with(request, client, now, forwarded_as_sent, prepared)
+        self.decide_request_with(request, authority, client, now, forwarded_as_sent, prepared)
     }
 
     fn decide_request(
@@ -131,12 +156,20 @@ impl Policy {
         now: UnixTime,
         forwarded_as_sent: bool,
     ) -> Decision {
-        self.decide_request_with(request, client, now, forwarded_as_sent, None)
+        self.decide_request_with(
+            request,
+            RequestAuthority::default(),
+            client,
+            now,
+            forwarded_as_sent,
+            None,
+        )
     }
 
     fn decide_request_with(
         &self,
         request: &Request<'_>,
+        authority: RequestAuthority<'_>,
         client: ClientCert<'_>,
         now: UnixTime,
         forwarded_as_sent: bool,
@@ -158,6 +191,15 @@ impl Policy {
         {
             return rejected(Reason::MethodOverride);
         }
+        // v1.1: read only when some rule is scoped by host, so a v1 policy decides as before.
+        let authority = if self.uses_hosts {
+            match authority.resolve() {
+                Ok(authority) => Some(authority),
+                Err(error) => return rejected(Reason::BadAuthority(error)),
+            }
+        } else {
+            None
+        };
         let (identity, held) = match prepared {
             Some(prepared) => {
                 let identity = self
@@ -176,8 +218,12 @@ impl Policy {
 
         let verdict = {
             let segments: Segments<'_> = normalized.segments().collect();
-            let routes = self.matching_routes(request.method, &segments);
-            self.decide(&routes, &segments, identity, held.as_deref())
+            let routes = self.matching_routes(request.method, &segments, authority.as_ref());
+            let request = Matched {
+                segments: &segments,
+                authority: authority.as_ref(),
+            };
+            self.decide(&routes, &request, identity, held.as_deref())
         };
 
         let rule = verdict.rule.and_then(|i| self.rules.get(i));
@@ -364,9 +410,15 @@ impl Policy {
         Ok(())
     }
 
-    /// Rules matching method and path, in policy order, each with the first of its paths
-    /// (in `paths` order) that matched: that path's captures feed the binds.
-    pub(super) fn matching_routes(&self, method: &str, segments: &[&str]) -> Routes {
+    /// Rules matching method, path and (v1.1) host, in policy order, each with the first of
+    /// its paths (in `paths` order) that matched: that path's captures feed the binds. A rule
+    /// with `hosts` never matches without an `authority`.
+    pub(super) fn matching_routes(
+        &self,
+        method: &str,
+        segments: &[&str],
+        authority: Option<&Authority<'_>>,
+    ) -> Routes {
         let mut routes = Routes::new();
         self.router.matches(segments, &mut routes);
         crate::sort::sort_unstable(&mut routes);
@@ -374,7 +426,7 @@ impl Policy {
         routes.retain(|route| {
             self.rules
                 .get(route.rule)
-                .is_some_and(|rule| rule.accepts_method(method))
+                .is_some_and(|rule| rule.accepts_method(method) && rule.accepts_host(authority))
         });
         routes
     }
@@ -382,7 +434,7 @@ impl Policy {
     fn decide(
         &self,
         routes: &[Route],
-        segments: &[&str],
+        request: &Matched<'_, '_>,
         identity: Result<&Identity, IdentityRejection>,
         held: Option<&[bool]>,
     ) -> Verdict {
@@ -412,7 +464,7 @@ impl Policy {
             let Some(rule) = rule_of(route) else { continue };
             if let Some(role) = self.first_allowed_role(rule, held) {
                 if self
-                    .first_failed_bind(rule, *route, segments, identity)
+                    .first_failed_bind(rule, *route, request, identity)
                     .is_none()
                 {
                     return Verdict {
@@ -445,7 +497,7 @@ impl Policy {
             Reason::BindFailed {
                 rule: Arc::clone(&rule.name),
                 param: self
-                    .first_failed_bind(rule, *route, segments, identity)
+                    .first_failed_bind(rule, *route, request, identity)
                     .map(String::from)
                     .unwrap_or_default(),
             }
@@ -479,23 +531,38 @@ impl Policy {
         })
     }
 
-    /// The first bind (sorted by parameter) whose captured segment is not among the
-    /// identity's values of its selector. A capture that cannot be found fails (closed).
+    /// The first bind (sorted by parameter) whose captured segment (or, v1.1, host label) is
+    /// not among the identity's values of its selector. A capture that cannot be found fails
+    /// (closed).
     fn first_failed_bind<'p>(
         &self,
         rule: &'p Rule,
         route: Route,
-        segments: &[&str],
+        request: &Matched<'_, '_>,
         identity: &Identity,
     ) -> Option<&'p str> {
         let pattern = rule.paths.get(route.path);
         rule.binds.iter().find_map(|bind| {
-            let captured = pattern
-                .and_then(|p| p.capture_position(&bind.param))
-                .and_then(|position| segments.get(position));
-            let holds = captured.is_some_and(|captured| {
-                self.any_selector_value(&bind.selector, identity, |v| v == *captured)
-            });
+            let holds = if bind.from_host {
+                // The first of the rule's `hosts` (in order) that matches, like paths.
+                let captured = request.authority.and_then(|authority| {
+                    rule.hosts
+                        .as_deref()?
+                        .iter()
+                        .find(|h| h.matches(authority))?
+                        .capture(&bind.param, authority)
+                });
+                captured.is_some_and(|captured| {
+                    self.any_selector_value(&bind.selector, identity, |v| v == captured)
+                })
+            } else {
+                let captured = pattern
+                    .and_then(|p| p.capture_position(&bind.param))
+                    .and_then(|position| request.segments.get(position));
+                captured.is_some_and(|captured| {
+                    self.any_selector_value(&bind.selector, identity, |v| v == *captured)
+                })
+            };
             (!holds).then_some(bind.param.as_str())
         })
     }
@@ -584,11 +651,27 @@ impl PinCache {
     }
 }
 
+/// What binds capture from: the decoded path segments and (v1.1) the resolved authority.
+struct Matched<'r, 's> {
+    segments: &'r [&'s str],
+    authority: Option<&'r Authority<'r>>,
+}
+
 impl Rule {
     fn accepts_method(&self, method: &str) -> bool {
         self.methods
             .as_ref()
             .is_none_or(|methods| methods.iter().any(|m| m == method))
+    }
+
+    /// v1.1 `hosts`: a rule without them accepts every host; one with them needs an
+    /// authority that one of them matches.
+    fn accepts_host(&self, authority: Option<&Authority<'_>>) -> bool {
+        match (&self.hosts, authority) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(hosts), Some(authority)) => hosts.iter().any(|h| h.matches(authority)),
+        }
     }
 }
 

@@ -57,13 +57,48 @@ impl Policy {
         grants
     }
 
-    /// Indexes of every rule whose methods and path patterns match, in policy order.
+    /// Indexes of every rule whose methods and path patterns match, in policy order (rules
+    /// with v1.1 `hosts` match no request here: see [`Policy::matching_rules_on_host`]).
     pub fn matching_rules(&self, method: &str, path: &NormalizedPath) -> Vec<usize> {
+        self.matching_rules_on_host(method, path, None)
+    }
+
+    /// [`Policy::matching_rules`] for a request to `authority` (v1.1 `hosts`): rules with
+    /// `hosts` match only when one of them matches it; `None` or a malformed authority
+    /// matches none of them.
+    pub fn matching_rules_on_host(
+        &self,
+        method: &str,
+        path: &NormalizedPath,
+        authority: Option<&str>,
+    ) -> Vec<usize> {
         let segments: Vec<&str> = path.segments.iter().map(String::as_str).collect();
-        self.matching_routes(method, &segments)
+        let authority = authority.and_then(|a| crate::authority::Authority::parse(a).ok());
+        self.matching_routes(method, &segments, authority.as_ref())
             .into_iter()
             .map(|route| route.rule)
             .collect()
+    }
+
+    /// v1.1: the `{name}` labels the first of rule `index`'s `hosts` that matches
+    /// `authority` captures (lower-cased, as binds see them), in pattern order; empty when the
+    /// rule has no `hosts`, none matches or the authority is malformed.
+    pub fn host_captures(&self, index: usize, authority: &str) -> Vec<(String, String)> {
+        let Ok(authority) = crate::authority::Authority::parse(authority) else {
+            return Vec::new();
+        };
+        self.rules
+            .get(index)
+            .and_then(|rule| rule.hosts.as_deref())
+            .and_then(|hosts| hosts.iter().find(|h| h.matches(&authority)))
+            .and_then(|host| {
+                let param = host.param()?;
+                Some(alloc::vec![(
+                    String::from(param),
+                    host.capture(param, &authority)?
+                )])
+            })
+            .unwrap_or_default()
     }
 
     fn evidence(&self, condition: &Condition, identity: &Identity) -> Option<Evidence> {

@@ -8,6 +8,7 @@ mod compile;
 mod evaluate;
 mod explain;
 mod hexid;
+mod hosts;
 mod issuer;
 mod json;
 mod json_path;
@@ -173,6 +174,8 @@ pub struct Policy {
     peer_verification: PeerVerification,
     identity_cache_max_bytes: usize,
     form_body_check_max_bytes: Option<usize>,
+    /// Some rule has v1.1 `hosts`: only then is the request's authority read and checked.
+    uses_hosts: bool,
 }
 
 /// A role: held when any matcher holds.
@@ -265,6 +268,8 @@ struct Rule {
     /// `None`: every method.
     methods: Option<Vec<String>>,
     paths: Vec<router::PathPattern>,
+    /// v1.1 `hosts`; `None`: every host.
+    hosts: Option<Vec<hosts::HostPattern>>,
     allow: Allow,
     /// Sorted by parameter name.
     binds: Vec<Bind>,
@@ -290,6 +295,8 @@ enum AllowedRole {
 struct Bind {
     param: String,
     selector: Selector,
+    /// v1.1: the parameter is captured by the rule's `hosts` patterns, not by its paths.
+    from_host: bool,
 }
 
 impl Policy {
@@ -363,6 +370,12 @@ impl Policy {
     /// Filter extension `identity_cache_size`: parsed certificates kept per VM (0 = off).
     pub fn identity_cache_size(&self) -> usize {
         self.identity_cache_size
+    }
+
+    /// Whether some rule has v1.1 `hosts`: only then does the decision depend on the
+    /// request's authority (and a host need read it).
+    pub fn uses_hosts(&self) -> bool {
+        self.uses_hosts
     }
 
     /// Rule names in policy order (index = [`crate::Decision::rule_index`]).

@@ -123,8 +123,10 @@ pub struct RawRule {
     pub paths: Vec<String>,
     /// Role names (OR), or the reserved `authenticated` / `public`.
     pub allow: Vec<String>,
-    /// Captured path parameter -> selector whose values it must equal.
+    /// Captured path (or, v1.1, host) parameter -> selector whose values it must equal.
     pub bind: RawMap<String>,
+    /// v1.1: host patterns (OR); absent = every host.
+    pub hosts: Option<Vec<String>>,
 }
 
 /// A string pattern as written: a plain string, or an object with exactly one of `prefix`,
@@ -253,6 +255,8 @@ const RULE: &[Field] = &[
     Field::new("paths", STRINGS, Required),
     Field::new("allow", STRINGS, Required),
     Field::new("bind", Shape::Map(&Shape::String), Defaulted),
+    // v1.1. Left out, the rule matches every host: like `methods`, no `null`.
+    Field::new("hosts", STRINGS, OptionalNotNull),
 ];
 
 // ------------------------------------------------------------- from the tree to `Raw*` types
@@ -382,6 +386,7 @@ impl FromNode for RawRule {
             paths: fields.required("paths")?,
             allow: fields.required("allow")?,
             bind: fields.defaulted("bind")?,
+            hosts: fields.optional("hosts")?,
         };
         fields.finish(rule)
     }
@@ -604,7 +609,7 @@ mod tests {
             (
                 r#"{"rules": [{"name": "a", "paths": ["/"], "alow": []}]}"#,
                 "rules[0].alow",
-                "unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind` at line 1 column 47",
+                "unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts` at line 1 column 47",
             ),
             (
                 r#"{"rules": [], "modes": "x"}"#,
@@ -966,6 +971,7 @@ mod tests {
                 paths: vec![s("/{t}")],
                 allow: vec![s("r")],
                 bind: RawMap(vec![(s("t"), s("subject.O"))]),
+                hosts: None,
             }],
             forward_headers: RawMap(vec![(s("x-r"), s("roles"))]),
             expose_reason: Some(true),

@@ -91,7 +91,7 @@ pub(crate) fn parse_path_pattern(pattern: &str) -> Result<PathPattern, String> {
     Ok(parsed)
 }
 
-fn is_param_name(name: &str) -> bool {
+pub(crate) fn is_param_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')

@@ -11,7 +11,8 @@ use clap::{ArgGroup, Args};
 use mtls_authz_core::policy::raw::RawRule;
 use mtls_authz_core::policy::RoleGrant;
 use mtls_authz_core::{
-    normalize_path, CertError, ClientCert, Identity, Mode, Request, Selector, Source,
+    normalize_path, CertError, ClientCert, Identity, Mode, Request, RequestAuthority, Selector,
+    Source,
 };
 use serde::Serialize;
 
@@ -49,6 +50,12 @@ pub(crate) struct CheckArgs {
     /// Request target (`:path`), query included, before normalisation.
     #[arg(long)]
     path: String,
+    /// v1.1: the request's authority (`:authority`, or HTTP/1.1 `Host`; default: a `host`
+    /// `--header`), e.g.
+    /// `records.example.org` or `records.example.org:8443`; read only when the policy's rules
+    /// have `hosts` (without it such a policy answers `bad_request:authority_missing`).
+    #[arg(long, value_name = "AUTHORITY")]
+    host: Option<String>,
     /// Request header `name:value` (repeatable); `x-forwarded-client-cert` is read when the
     /// policy lists the `xfcc` source.
     #[arg(long = "header", value_name = "NAME:VALUE")]
@@ -141,6 +148,9 @@ struct JsonCheck<'a> {
 struct JsonRequest<'a> {
     method: &'a str,
     path: &'a str,
+    /// v1.1 `--host`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
     time: String,
 }
 
@@ -197,7 +207,22 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         method: &args.method,
         path: &args.path,
     };
-    let mut decision = loaded.policy.evaluate(&request, client, now);
+    // `--host`, else a `host` header (what the proxies read: Envoy presents it as
+    // `:authority`); shown when given or when the policy reads it.
+    let host = args.host.as_deref().or_else(|| {
+        headers
+            .iter()
+            .find(|(name, _)| name == "host")
+            .map(|(_, value)| value.as_str())
+    });
+    let shown_host = host.filter(|_| args.host.is_some() || loaded.policy.uses_hosts());
+    let authority = RequestAuthority {
+        sent: host,
+        absolute_form: None,
+    };
+    let mut decision = loaded
+        .policy
+        .evaluate_with_authority(&request, authority, client, now, None, false);
     if let (true, Mode::Enforce, Some(body)) =
         (decision.is_allowed(), loaded.policy.mode(), &args.body)
     {
@@ -220,11 +245,21 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     let verdicts: Vec<RuleVerdict> = match &normalized {
         Some(path) => loaded
             .policy
-            .matching_rules(&args.method, path)
+            .matching_rules_on_host(&args.method, path, host)
             .into_iter()
             .filter_map(|index| {
                 let rule = loaded.doc.rules.get(index)?;
-                Some(rule_verdict(rule, index, identity, &grants, &path.segments))
+                let host_captures = host
+                    .map(|host| loaded.policy.host_captures(index, host))
+                    .unwrap_or_default();
+                Some(rule_verdict(
+                    rule,
+                    index,
+                    identity,
+                    &grants,
+                    &path.segments,
+                    host_captures,
+                ))
             })
             .collect(),
         None => Vec::new(),
@@ -237,6 +272,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             request: JsonRequest {
                 method: &args.method,
                 path: &args.path,
+                host: shown_host,
                 time: clock::format_rfc3339(now),
             },
             normalized_path: normalized.as_ref().map(|n| n.path.clone()),
@@ -262,6 +298,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         }),
         Format::Text => render_text(&TextInput {
             args,
+            host: shown_host,
             doc: &loaded.doc,
             now,
             normalized: normalized.as_ref(),
@@ -318,6 +355,7 @@ fn rule_verdict(
     identity: Option<&Identity>,
     grants: &[RoleGrant],
     segments: &[String],
+    host_captures: Vec<(String, String)>,
 ) -> RuleVerdict {
     let held = rule
         .allow
@@ -329,11 +367,12 @@ fn rule_verdict(
         })
         .cloned()
         .collect();
-    let captured = rule
+    let mut captured = rule
         .paths
         .iter()
         .find_map(|p| path_pattern::captures(p, segments))
         .unwrap_or_default();
+    captured.extend(host_captures);
     let binds = rule
         .bind
         .iter()

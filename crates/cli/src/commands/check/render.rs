@@ -12,6 +12,8 @@ use crate::path_pattern;
 
 pub(super) struct TextInput<'a> {
     pub(super) args: &'a CheckArgs,
+    /// v1.1: the authority, when `--host` gave it or the policy reads it.
+    pub(super) host: Option<&'a str>,
     pub(super) doc: &'a RawPolicy,
     pub(super) now: UnixTime,
     pub(super) normalized: Option<&'a NormalizedPath>,
@@ -30,6 +32,9 @@ pub(super) fn render_text(t: &TextInput<'_>) -> String {
     let mut out = String::new();
     let args = t.args;
     let _ = writeln!(out, "request:     {} {}", args.method, args.path);
+    if let Some(host) = t.host {
+        let _ = writeln!(out, "host:        {host}");
+    }
     let _ = writeln!(out, "time:        {}", clock::format_rfc3339(t.now));
     match t.normalized {
         Some(path) => {

@@ -14,6 +14,7 @@
 //! | MA010 | warning         | `issuers` entry without `key_id` (any CA with that name matches) |
 //! | MA011 | warning         | `host` left to `auto` (Envoy would also read NGINX's `ngx.*` properties) |
 //! | MA012 | info            | `identity.peer_verification: listener` on Envoy (sound only if the listener verifies every handshake; no effect in NGINX) |
+//! | MA013 | warning         | rule without v1.1 `hosts` in a policy where other rules have them (it matches every host) |
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -371,6 +372,7 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
             }
         }
     }
+    findings.extend(rules_on_every_host(doc));
     findings.extend(xfcc_source(doc));
     findings.extend(issuers_without_key_id(doc));
     if matches!(doc.host, None | Some(RawHost::Auto)) {
@@ -402,6 +404,29 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
         ));
     }
     findings
+}
+
+/// MA013: once some rules are scoped by host, a rule without `hosts` usually was meant for
+/// one host too, and it grants its paths on every host the listener serves.
+fn rules_on_every_host(doc: &RawPolicy) -> Vec<Finding> {
+    if doc.rules.iter().all(|rule| rule.hosts.is_none()) {
+        return Vec::new();
+    }
+    doc.rules
+        .iter()
+        .filter(|rule| rule.hosts.is_none())
+        .map(|rule| {
+            Finding::on_rule(
+                "MA013",
+                Severity::Warning,
+                rule,
+                String::from(
+                    "has no `hosts` while other rules do: it matches these paths on every host the listener serves",
+                ),
+                "add \"hosts\": [...] naming the hosts it is for (or [\"*.example.org\"]-style wildcards)",
+            )
+        })
+        .collect()
 }
 
 /// Source names as the contract spells them.
@@ -515,6 +540,16 @@ fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
 /// `earlier` makes `later` unreachable: it matches every request `later` matches and allows
 /// at least the same identities.
 fn shadows(earlier: &RawRule, later: &RawRule) -> bool {
+    // v1.1 `hosts`: an earlier rule covers only hosts it names (every host without `hosts`);
+    // patterns are compared as written, so a different spelling is not taken as covering.
+    let hosts = match (&earlier.hosts, &later.hosts) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(earlier), Some(later)) => later.iter().all(|h| earlier.contains(h)),
+    };
+    if !hosts {
+        return false;
+    }
     let methods = path_pattern::methods_cover(earlier.methods.as_deref(), later.methods.as_deref());
     let paths = later.paths.iter().all(|n| {
         earlier
@@ -766,6 +801,33 @@ mod tests {
         assert_eq!(at(&forwarded), vec!["issuer[corp-ca]".to_string()]);
         let neither = policy(r#", "bind": {"ca": "subject.O"}"#, "");
         assert_eq!(at(&neither), Vec::<String>::new());
+    }
+
+    #[test]
+    fn rules_without_hosts_next_to_rules_with_hosts() {
+        let json = r#"{"roles": {"a": [{"subject.OU": ["A"]}]}, "rules": [
+            {"name": "one", "methods": ["GET"], "hosts": ["a.example.org"], "paths": ["/x"], "allow": ["a"]},
+            {"name": "two", "methods": ["GET"], "hosts": ["b.example.org"], "paths": ["/x"], "allow": ["a"]},
+            {"name": "three", "methods": ["GET"], "hosts": ["a.example.org"], "paths": ["/x"], "allow": ["a"]},
+            {"name": "everywhere", "methods": ["GET"], "paths": ["/y"], "allow": ["a"]}
+        ]}"#;
+        assert_eq!(
+            findings_of(json, "MA013"),
+            vec![(
+                "rule[everywhere]".to_string(),
+                Severity::Warning,
+                "has no `hosts` while other rules do: it matches these paths on every host the listener serves".to_string()
+            )]
+        );
+        // The same path on another host is not shadowed; on the same host it is.
+        let shadowed: Vec<String> = findings_of(json, "MA005")
+            .into_iter()
+            .map(|(at, _, _)| at)
+            .collect();
+        assert_eq!(shadowed, vec!["rule[three]".to_string()]);
+        let v1 = r#"{"roles": {"a": [{"subject.OU": ["A"]}]}, "rules": [
+            {"name": "x", "methods": ["GET"], "paths": ["/x"], "allow": ["a"]}]}"#;
+        assert!(findings_of(v1, "MA013").is_empty());
     }
 
     #[test]

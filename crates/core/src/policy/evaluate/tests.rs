@@ -1119,3 +1119,236 @@ fn method_override_parameters_are_refused_before_identity() {
     let err = Policy::from_json(r#"{"method_override_params": ["[x]"], "rules": []}"#).unwrap_err();
     assert_eq!(err.path(), "method_override_params[0]");
 }
+
+/// v1.1 `rules[].hosts`: scoping, the authority's refusals, host binds, v1 unaffected.
+mod hosts {
+    use super::*;
+    use crate::authority::{AuthorityError, RequestAuthority};
+
+    fn hosts_policy() -> Policy {
+        Policy::from_json(
+            r#"{
+              "roles": {
+                "clinician": [ { "subject.OU": ["Clinicians"] } ],
+                "admin": [ { "subject.OU": ["Admins"] } ]
+              },
+              "rules": [
+                { "name": "records", "methods": ["GET"], "paths": ["/r/**"], "hosts": ["records.example.org", "records.example.org:8443"], "allow": ["clinician", "admin"] },
+                { "name": "admin-records", "methods": ["GET"], "paths": ["/r/**"], "hosts": ["admin.example.org"], "allow": ["admin"] },
+                { "name": "wild", "methods": ["GET"], "paths": ["/w"], "hosts": ["*.example.org"], "allow": ["authenticated"] },
+                { "name": "tenant", "paths": ["/orders/**"], "hosts": ["{tenant}.tenants.example.org"], "allow": ["authenticated"], "bind": { "tenant": "subject.CN" } },
+                { "name": "health", "methods": ["GET"], "paths": ["/healthz"], "allow": ["public"] }
+              ]
+            }"#,
+        )
+        .unwrap()
+    }
+
+    fn at(
+        policy: &Policy,
+        sent: Option<&str>,
+        absolute: Option<&str>,
+        path: &str,
+        who: &Identity,
+    ) -> Decision {
+        policy.evaluate_with_authority(
+            &Request {
+                method: "GET",
+                path,
+            },
+            RequestAuthority {
+                sent,
+                absolute_form: absolute,
+            },
+            ClientCert::Present(who),
+            NOW,
+            None,
+            false,
+        )
+    }
+
+    fn reason(decision: &Decision) -> String {
+        decision.reason.to_string()
+    }
+
+    #[test]
+    fn the_same_path_on_two_hosts_has_two_rules() {
+        let policy = hosts_policy();
+        let alice = identity("alice", "Clinicians");
+        let bob = identity("bob", "Admins");
+        let r = |host, who| reason(&at(&policy, Some(host), None, "/r/1", who));
+        assert_eq!(
+            r("records.example.org", &alice),
+            "allow:rule[records]:role[clinician]"
+        );
+        assert_eq!(
+            r("admin.example.org", &alice),
+            "forbidden:rule[admin-records]:role_not_held"
+        );
+        assert_eq!(
+            r("admin.example.org", &bob),
+            "allow:rule[admin-records]:role[admin]"
+        );
+        assert_eq!(
+            r("RECORDS.Example.ORG.", &alice),
+            "allow:rule[records]:role[clinician]"
+        );
+        assert_eq!(
+            r("records.example.org:8443", &alice),
+            "allow:rule[records]:role[clinician]"
+        );
+        assert_eq!(r("other.example.net", &alice), "forbidden:no_rule_matched");
+    }
+
+    #[test]
+    fn wildcards_match_one_label() {
+        let policy = hosts_policy();
+        let alice = identity("alice", "Clinicians");
+        let r = |host| reason(&at(&policy, Some(host), None, "/w", &alice));
+        assert_eq!(r("a.example.org"), "allow:rule[wild]:role[authenticated]");
+        assert_eq!(r("a.b.example.org"), "forbidden:no_rule_matched");
+        assert_eq!(r("example.org"), "forbidden:no_rule_matched");
+    }
+
+    #[test]
+    fn host_binds() {
+        let policy = hosts_policy();
+        let acme = identity("acme", "Clinicians");
+        let r = |host| reason(&at(&policy, Some(host), None, "/orders/7", &acme));
+        assert_eq!(
+            r("acme.tenants.example.org"),
+            "allow:rule[tenant]:role[authenticated]"
+        );
+        assert_eq!(
+            r("ACME.tenants.example.org"),
+            "allow:rule[tenant]:role[authenticated]"
+        );
+        assert_eq!(
+            r("globex.tenants.example.org"),
+            "forbidden:rule[tenant]:bind_failed[tenant]"
+        );
+        assert_eq!(r("acme.x.tenants.example.org"), "forbidden:no_rule_matched");
+    }
+
+    #[test]
+    fn refusals_come_after_the_path_and_before_the_identity() {
+        let policy = hosts_policy();
+        let alice = identity("alice", "Clinicians");
+        let code = |sent, absolute, path| at(&policy, sent, absolute, path, &alice);
+        assert_eq!(
+            code(None, None, "/r/1").reason,
+            Reason::BadAuthority(AuthorityError::Missing)
+        );
+        assert_eq!(code(None, None, "/r/1").status, Status::BadRequest);
+        assert_eq!(
+            code(Some("u@records.example.org"), None, "/r/1").reason,
+            Reason::BadAuthority(AuthorityError::Malformed)
+        );
+        assert_eq!(
+            code(
+                Some("admin.example.org"),
+                Some("records.example.org"),
+                "/r/1"
+            )
+            .reason,
+            Reason::BadAuthority(AuthorityError::Mismatch)
+        );
+        assert_eq!(
+            reason(&code(None, Some("records.example.org"), "/r/1")),
+            "allow:rule[records]:role[clinician]"
+        );
+        // The path is refused first.
+        assert_eq!(
+            code(None, None, "/r/%2f").reason,
+            Reason::BadPath(PathError::EncodedSlash)
+        );
+        // A `public` route is no exception: the host decides which rules exist.
+        assert_eq!(
+            reason(&policy.evaluate(
+                &Request {
+                    method: "GET",
+                    path: "/healthz"
+                },
+                ClientCert::Absent,
+                NOW
+            )),
+            "bad_request:authority_missing"
+        );
+        // Before the identity.
+        assert_eq!(
+            reason(&policy.evaluate_with_authority(
+                &Request {
+                    method: "GET",
+                    path: "/r/1"
+                },
+                RequestAuthority {
+                    sent: Some("a b"),
+                    absolute_form: None
+                },
+                ClientCert::Absent,
+                NOW,
+                None,
+                false
+            )),
+            "bad_request:authority_malformed"
+        );
+    }
+
+    #[test]
+    fn a_policy_without_hosts_never_reads_the_authority() {
+        let policy = policy();
+        assert!(!policy.uses_hosts());
+        let alice = identity("alice", "Clinicians");
+        for sent in [None, Some("a b"), Some("x@y")] {
+            let decision = at(
+                &policy,
+                sent,
+                Some("elsewhere"),
+                "/patient-records/1",
+                &alice,
+            );
+            assert_eq!(
+                reason(&decision),
+                "allow:rule[records-read]:role[clinician]"
+            );
+        }
+        assert!(hosts_policy().uses_hosts());
+    }
+
+    #[test]
+    fn compile_errors_name_the_entry() {
+        let error = |rule: &str| {
+            Policy::from_json(&alloc::format!(
+                r#"{{"roles": {{"r": [{{"subject.OU": ["A"]}}]}}, "rules": [{rule}]}}"#
+            ))
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            error(r#"{"name": "a", "paths": ["/"], "hosts": [], "allow": ["r"]}"#),
+            "invalid policy at rules[0].hosts: empty hosts list: it could never match (omit `hosts` to match every host)"
+        );
+        assert!(
+            error(r#"{"name": "a", "paths": ["/"], "hosts": ["a.b", "A.b"], "allow": ["r"]}"#)
+                .starts_with(
+                "invalid policy at rules[0].hosts[1]: \"A.b\": write host patterns in lower case"
+            )
+        );
+        assert_eq!(
+            error(r#"{"name": "a", "paths": ["/"], "hosts": ["a.b", "a.b"], "allow": ["r"]}"#),
+            "invalid policy at rules[0].hosts[1]: host \"a.b\" is listed twice"
+        );
+        assert_eq!(
+            error(r#"{"name": "a", "paths": ["/{t}"], "hosts": ["{t}.b.c"], "allow": ["r"]}"#),
+            "invalid policy at rules[0].hosts[0]: {t} is captured by a path of this rule too; name the host parameter differently"
+        );
+        assert_eq!(
+            error(r#"{"name": "a", "paths": ["/"], "hosts": ["{t}.b.c", "x.b.c"], "allow": ["r"], "bind": {"t": "subject.O"}}"#),
+            "invalid policy at rules[0].bind.t: host \"x.b.c\" does not capture {t}; every host of a rule with a host bind must capture the bound parameter"
+        );
+        assert!(
+            error(r#"{"name": "a", "paths": ["/"], "hosts": null, "allow": ["r"]}"#)
+                .starts_with("invalid policy at rules[0].hosts: invalid type: null")
+        );
+    }
+}
