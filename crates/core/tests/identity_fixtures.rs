@@ -7,7 +7,7 @@
 )]
 
 use mtls_authz_core::dn::ValueEncoding;
-use mtls_authz_core::{CertError, Identity, UnixTime};
+use mtls_authz_core::{CertError, CertificateFile, Identity, UnixTime};
 
 macro_rules! fixture {
     ($path:literal) => {
@@ -244,6 +244,51 @@ fn malformed_inputs_fail_with_the_right_error() {
         Identity::parse(fixture!("attack/oversized.pem")),
         Err(CertError::TooLarge { .. })
     ));
+}
+
+/// A certificate file is the leaf then its chain: the first block is the leaf, each later
+/// one a chain certificate, text between blocks is ignored; one block reads as `parse` does.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn certificate_file_takes_the_first_certificate_as_the_leaf() {
+    let leaf = fixture!("attack/leaf-under-expired-intermediate.pem");
+    let chain = fixture!("attack/leaf-under-expired-intermediate.chain.pem");
+    let file = CertificateFile::parse(chain).expect("chain file parses");
+    assert_eq!(file.leaf, parse(leaf));
+    assert_eq!(file.chain.len(), 1);
+    assert_eq!(file.issuer_position(), Some(1));
+    let two = CertificateFile::parse(fixture!("malformed/two-certs.pem")).expect("two leaves");
+    assert_eq!(
+        two.leaf.subject.rfc4514,
+        "CN=alice,OU=Clinicians,O=Example Health"
+    );
+    assert_eq!(two.chain.len(), 1);
+    assert_eq!(two.issuer_position(), None);
+    let mut with_text = b"subject=leaf\n".to_vec();
+    with_text.extend_from_slice(leaf);
+    with_text.extend_from_slice(b"issuer=ca\n");
+    with_text.extend_from_slice(fixture!("ca/health-issuing.pem"));
+    let file = CertificateFile::parse(&with_text).expect("text between blocks");
+    assert_eq!(file.leaf, parse(leaf));
+    assert_eq!(file.chain.len(), 1);
+    let single = CertificateFile::parse(leaf).expect("one block");
+    assert!(single.chain.is_empty());
+    assert_eq!(
+        CertificateFile::parse(fixture!("malformed/truncated.der")),
+        Identity::parse(fixture!("malformed/truncated.der")).map(|leaf| CertificateFile {
+            leaf,
+            chain: Vec::new()
+        })
+    );
+    let mut broken = leaf.to_vec();
+    broken.extend_from_slice(fixture!("malformed/not-a-cert.pem"));
+    assert_eq!(
+        CertificateFile::parse(&broken),
+        Err(CertError::Invalid {
+            field: "chain",
+            detail: "certificate 1 after the leaf: certificate PEM is malformed: label is `PRIVATE KEY`, expected `CERTIFICATE`".into()
+        })
+    );
 }
 
 /// `attack/revoked-fingerprint-twin` is `healthcare/revoked-by-fingerprint` with its ECDSA

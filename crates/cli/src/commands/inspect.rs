@@ -157,8 +157,22 @@ struct JsonInspect<'a> {
     /// Fingerprint of the certificate's ECDSA signature twin, `None` for other signatures.
     fingerprint_sha256_signature_twin: Option<String>,
     authority_key_id: Option<&'a str>,
+    /// The certificates that followed the leaf in the file (absent for a single certificate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chain: Option<JsonChain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<JsonPolicyView>,
+}
+
+/// What a file with a chain adds: how many certificates followed and who issued the leaf.
+#[derive(Serialize)]
+struct JsonChain {
+    certificates: usize,
+    /// Subjects of the chain certificates, in file order.
+    subjects: Vec<String>,
+    leaf_issuer: String,
+    /// Position (1 = first after the leaf) of the leaf's issuer in the chain, if present.
+    leaf_issuer_position: Option<usize>,
 }
 
 /// What `--policy` adds: the identity check verdict and the roles held, with evidence.
@@ -185,18 +199,20 @@ struct JsonValidity {
 
 pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
     let now = clock::now_or(args.time.as_deref())?;
-    let identity = load::certificate(&args.cert)?;
+    let file = load::certificate(&args.cert)?;
+    let chain = load::chain_summary(&file);
+    let identity = &file.leaf;
     let policy_view = match &args.policy {
         Some(file) => {
             let loaded = load::policy(file)?;
             let rejection = loaded
                 .policy
-                .check_identity(ClientCert::Present(&identity), now)
+                .check_identity(ClientCert::Present(identity), now)
                 .err()
                 .map(|r| r.code());
-            let grants = loaded.policy.role_grants(&identity);
+            let grants = loaded.policy.role_grants(identity);
             let issuer_pin =
-                matching_issuers(&loaded.doc, &identity).map_err(|source| CliError::Policy {
+                matching_issuers(&loaded.doc, identity).map_err(|source| CliError::Policy {
                     file: file.clone(),
                     source,
                 })?;
@@ -211,8 +227,8 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
         }
         None => None,
     };
-    let selectors = selector_values(&identity);
-    let status = validity_status(&identity, now);
+    let selectors = selector_values(identity);
+    let status = validity_status(identity, now);
     let stdout = match args.format {
         Format::Json => output::json(&JsonInspect {
             file: args.cert.display().to_string(),
@@ -225,12 +241,22 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
             },
             is_ca: identity.is_ca,
             eku_present: identity.eku_present,
-            fingerprint_sha256_signature_twin: signature_twin(&identity),
+            fingerprint_sha256_signature_twin: signature_twin(identity),
             authority_key_id: identity.authority_key_id.as_deref(),
+            chain: (!file.chain.is_empty()).then(|| JsonChain {
+                certificates: file.chain.len(),
+                subjects: file
+                    .chain
+                    .iter()
+                    .map(|ca| ca.subject.rfc4514.clone())
+                    .collect(),
+                leaf_issuer: identity.issuer.rfc4514.clone(),
+                leaf_issuer_position: file.issuer_position(),
+            }),
             policy: policy_view,
         }),
         Format::Text => {
-            let mut out = render_text(args, &identity, &selectors, now, status);
+            let mut out = render_text(args, chain.as_deref(), identity, &selectors, now, status);
             if let Some(view) = &policy_view {
                 render_policy_view(&mut out, view);
             }
@@ -279,6 +305,7 @@ fn signature_twin(identity: &Identity) -> Option<String> {
 
 fn render_text(
     args: &InspectArgs,
+    chain: Option<&str>,
     identity: &Identity,
     selectors: &[(String, Vec<String>)],
     now: UnixTime,
@@ -292,6 +319,9 @@ fn render_text(
         .unwrap_or(16);
     let mut out = String::new();
     let _ = writeln!(out, "certificate: {}", args.cert.display());
+    if let Some(chain) = chain {
+        let _ = writeln!(out, "chain: {chain}");
+    }
     let _ = writeln!(
         out,
         "selectors (values as JSON strings, as a policy must write them):"

@@ -167,11 +167,15 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut notes = Vec::new();
     let peer = match &args.cert {
-        Some(file) => Some(load::certificate(file)?),
+        Some(file) => {
+            let file = load::certificate(file)?;
+            notes.extend(load::chain_summary(&file).map(|chain| format!("--cert: {chain}")));
+            Some(file.leaf)
+        }
         None => None,
     };
-    let mut notes = Vec::new();
     if peer.is_some() && !loaded.policy.sources().contains(&Source::PeerCertificate) {
         notes.push(String::from(
             "--cert is the TLS peer (e.g. an edge proxy); this policy does not take identities from it (identity.sources)",
