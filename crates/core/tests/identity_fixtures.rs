@@ -7,7 +7,7 @@
 )]
 
 use mtls_authz_core::dn::ValueEncoding;
-use mtls_authz_core::{CertError, CertificateFile, Identity, UnixTime};
+use mtls_authz_core::{CertError, CertificateFile, Identity, Selector, UnixTime};
 
 macro_rules! fixture {
     ($path:literal) => {
@@ -244,6 +244,43 @@ fn malformed_inputs_fail_with_the_right_error() {
         Identity::parse(fixture!("attack/oversized.pem")),
         Err(CertError::TooLarge { .. })
     ));
+}
+
+/// `Selector::for_identity` (what `inspect` lists) names every selector the way `parse`
+/// reads it back, and covers each identity field: a new selector that is listed but not
+/// parseable, or parseable but not listed, fails here.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn every_listed_selector_parses_back_to_itself() {
+    let identity = parse(fixture!("services/svc-a-extension.pem"));
+    let listed = Selector::for_identity(&identity);
+    for (selector, values) in &listed {
+        assert_eq!(Selector::parse(&selector.name()).as_ref(), Ok(selector));
+        if !matches!(selector, Selector::Subject | Selector::Issuer) {
+            assert_eq!(values, &selector.values(&identity));
+        }
+    }
+    let names: Vec<String> = listed.iter().map(|(s, _)| s.name()).collect();
+    for fixed in [
+        "subject",
+        "issuer",
+        "san.dns",
+        "san.uri",
+        "san.email",
+        "san.ip",
+        "spiffe_id",
+        "serial",
+        "fingerprint_sha256",
+        "eku",
+    ] {
+        assert!(
+            names.iter().any(|n| n == fixed),
+            "{fixed} not listed: {names:?}"
+        );
+    }
+    assert!(names.iter().any(|n| n.starts_with("subject.")));
+    assert!(names.iter().any(|n| n.starts_with("issuer.")));
+    assert!(names.iter().any(|n| n.starts_with("ext.")), "{names:?}");
 }
 
 /// A certificate file is the leaf then its chain: the first block is the leaf, each later

@@ -7,11 +7,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use mtls_authz_core::dn::{name_for_oid, DistinguishedName};
 use mtls_authz_core::hex::to_hex;
 use mtls_authz_core::policy::raw::{RawMap, RawPattern};
 use mtls_authz_core::policy::RawPolicy;
-use mtls_authz_core::{ClientCert, Identity, Policy, PolicyError, UnixTime};
+use mtls_authz_core::{ClientCert, Identity, Policy, PolicyError, Selector, UnixTime};
 use serde::Serialize;
 
 use crate::clock;
@@ -35,56 +34,18 @@ pub(crate) struct InspectArgs {
     format: Format,
 }
 
-/// Every selector of the identity with its values, in the order a reader expects:
-/// subject, its attributes, issuer, its attributes, SANs, then the rest.
+/// Every selector of the identity with its values, as the core lists them
+/// ([`Selector::for_identity`]: one list, so a new selector shows up here by itself).
 pub(crate) fn selector_values(identity: &Identity) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
-    out.push((
-        String::from("subject"),
-        vec![identity.subject.rfc4514.clone()],
-    ));
-    push_attributes(&mut out, "subject", &identity.subject);
-    out.push((
-        String::from("issuer"),
-        vec![identity.issuer.rfc4514.clone()],
-    ));
-    push_attributes(&mut out, "issuer", &identity.issuer);
-    out.push((String::from("san.dns"), identity.san_dns.clone()));
-    out.push((String::from("san.uri"), identity.san_uri.clone()));
-    out.push((String::from("san.email"), identity.san_email.clone()));
-    out.push((String::from("san.ip"), identity.san_ip.clone()));
-    out.push((
-        String::from("spiffe_id"),
-        identity.spiffe_id.iter().cloned().collect(),
-    ));
-    out.push((String::from("serial"), vec![identity.serial.clone()]));
-    out.push((
-        String::from("fingerprint_sha256"),
-        vec![identity.fingerprint_sha256_hex.clone()],
-    ));
-    out.push((String::from("eku"), identity.eku.clone()));
-    for (oid, value) in &identity.extensions {
-        let selector = format!("ext.{oid}");
-        match out.iter_mut().find(|(s, _)| *s == selector) {
-            Some((_, values)) => values.push(value.clone()),
-            None => out.push((selector, vec![value.clone()])),
-        }
-    }
-    out
-}
-
-/// `subject.CN`, `subject.OU`... one entry per distinct attribute, in certificate order.
-fn push_attributes(out: &mut Vec<(String, Vec<String>)>, prefix: &str, dn: &DistinguishedName) {
-    let mut seen: Vec<&str> = Vec::new();
-    for attribute in dn.rdns.iter().flatten() {
-        if seen.contains(&attribute.oid.as_str()) {
-            continue;
-        }
-        seen.push(&attribute.oid);
-        let name = name_for_oid(&attribute.oid).unwrap_or(&attribute.oid);
-        let values = dn.values(&attribute.oid).map(String::from).collect();
-        out.push((format!("{prefix}.{name}"), values));
-    }
+    Selector::for_identity(identity)
+        .into_iter()
+        .map(|(selector, values)| {
+            (
+                selector.name(),
+                values.into_iter().map(String::from).collect(),
+            )
+        })
+        .collect()
 }
 
 /// The `issuers` entries whose pin holds for `identity`, in document order: the values the
