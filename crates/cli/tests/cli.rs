@@ -442,6 +442,56 @@ fn check_takes_the_first_certificate_of_a_chain_file() {
         .stdout(expected);
 }
 
+/// A `bind` on `issuer_pin`: `check` shows the bind verdict the core decides by (the issuer
+/// names the certificate matches), so it holds exactly when the request is allowed.
+#[test]
+fn check_shows_binds_on_issuer_pin_as_the_core_decides() {
+    let policy = written_cert_file(
+        "issuer-pin-bind.json",
+        br#"{
+  "host": "envoy",
+  "issuers": {"partner-a": {"subject": "CN=Example Partner CA,O=Example Partners"}},
+  "rules": [{"name": "own-issuer", "methods": ["GET"], "paths": ["/issuers/{pin}"],
+             "allow": ["authenticated"], "bind": {"pin": "issuer_pin"}}]
+}"#,
+    );
+    let check = |path: &str, code: i32| {
+        stdout_json(
+            mtls_authz().args([
+                "check",
+                "--policy",
+                &policy,
+                "--cert",
+                &cert("services/partner-a-client"),
+                "--method",
+                "GET",
+                "--path",
+                path,
+                "--time",
+                TIME,
+                "--format",
+                "json",
+            ]),
+            code,
+        )
+    };
+    let own = check("/issuers/partner-a", 0);
+    assert_eq!(own["decision"]["allowed"], json!(true));
+    assert_eq!(
+        own["matching_rules"][0]["binds"],
+        json!([{"param": "pin", "value": "partner-a", "selector": "issuer_pin", "holds": true}])
+    );
+    let other = check("/issuers/partner-b", 1);
+    assert_eq!(
+        other["decision"]["reason"],
+        json!("forbidden:rule[own-issuer]:bind_failed[pin]")
+    );
+    assert_eq!(
+        other["matching_rules"][0]["binds"],
+        json!([{"param": "pin", "value": "partner-b", "selector": "issuer_pin", "holds": false}])
+    );
+}
+
 // ---------------------------------------------------------------- validate
 
 #[test]

@@ -8,9 +8,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mtls_authz_core::hex::to_hex;
-use mtls_authz_core::policy::raw::{RawMap, RawPattern};
-use mtls_authz_core::policy::RawPolicy;
-use mtls_authz_core::{ClientCert, Identity, Policy, PolicyError, Selector, UnixTime};
+use mtls_authz_core::{ClientCert, Identity, Selector, UnixTime};
 use serde::Serialize;
 
 use crate::clock;
@@ -46,41 +44,6 @@ pub(crate) fn selector_values(identity: &Identity) -> Vec<(String, Vec<String>)>
             )
         })
         .collect()
-}
-
-/// The `issuers` entries whose pin holds for `identity`, in document order: the values the
-/// `issuer_pin` selector has for this certificate under this policy.
-///
-/// Decided by the core itself, not re-implemented: a probe policy with the same `issuers` and
-/// one role per entry (`{"issuer_pin": [entry]}`) is compiled and asked which roles the
-/// identity holds. Role names are positional (`issuer-0`...) because an issuer may be named
-/// like a reserved role.
-fn matching_issuers(doc: &RawPolicy, identity: &Identity) -> Result<Vec<String>, PolicyError> {
-    let names: Vec<&str> = doc.issuers.iter().map(|(name, _)| name).collect();
-    let roles = names
-        .iter()
-        .enumerate()
-        .map(|(index, name)| {
-            let pin = RawMap(vec![(
-                String::from("issuer_pin"),
-                vec![RawPattern::Exact(String::from(*name))],
-            )]);
-            (format!("issuer-{index}"), vec![pin])
-        })
-        .collect();
-    let probe = Policy::compile(RawPolicy {
-        roles: RawMap(roles),
-        rules: Vec::new(),
-        forward_headers: RawMap::default(),
-        ..doc.clone()
-    })?;
-    let held = probe.roles_of(identity);
-    Ok(names
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| held.contains(&format!("issuer-{index}").as_str()))
-        .map(|(_, name)| String::from(*name))
-        .collect())
 }
 
 /// Where `now` falls in the validity window.
@@ -172,11 +135,12 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
                 .err()
                 .map(|r| r.code());
             let grants = loaded.policy.role_grants(identity);
-            let issuer_pin =
-                matching_issuers(&loaded.doc, identity).map_err(|source| CliError::Policy {
-                    file: file.clone(),
-                    source,
-                })?;
+            let issuer_pin = loaded
+                .policy
+                .issuer_pins(identity)
+                .into_iter()
+                .map(String::from)
+                .collect();
             Some(JsonPolicyView {
                 file: file.display().to_string(),
                 identity_rejection: rejection,
@@ -338,6 +302,7 @@ fn render_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mtls_authz_core::Policy;
 
     fn fixture_identity(name: &str) -> Identity {
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -346,12 +311,20 @@ mod tests {
         Identity::parse(&std::fs::read(file).unwrap()).unwrap()
     }
 
+    fn issuer_pins(policy: &Policy, identity: &Identity) -> Vec<String> {
+        policy
+            .issuer_pins(identity)
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
     #[test]
     fn matching_issuers_needs_the_dn_and_a_configured_key_id() {
         // partner-a-client: issuer "CN=Example Partner CA,O=Example Partners",
         // AKI 7b8a93d87e8cfa39743924e794eaa5afc54ebae7.
         let identity = fixture_identity("services/partner-a-client");
-        let doc = RawPolicy::from_json(
+        let doc = Policy::from_json(
             r#"{
             "issuers": {
                 "services-ca": {"subject": "CN=Example Services CA,O=Example Corp"},
@@ -364,7 +337,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            matching_issuers(&doc, &identity).unwrap(),
+            issuer_pins(&doc, &identity),
             vec!["public".to_string(), "right-key".to_string()]
         );
     }
@@ -372,13 +345,10 @@ mod tests {
     #[test]
     fn matching_issuers_without_issuers_is_empty() {
         let identity = fixture_identity("services/partner-a-client");
-        let doc = RawPolicy::from_json(
+        let doc = Policy::from_json(
             r#"{"rules": [{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["authenticated"]}]}"#,
         )
         .unwrap();
-        assert_eq!(
-            matching_issuers(&doc, &identity).unwrap(),
-            Vec::<String>::new()
-        );
+        assert_eq!(issuer_pins(&doc, &identity), Vec::<String>::new());
     }
 }

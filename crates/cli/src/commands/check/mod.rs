@@ -11,7 +11,7 @@ use clap::{ArgGroup, Args};
 use mtls_authz_core::policy::raw::RawRule;
 use mtls_authz_core::policy::RoleGrant;
 use mtls_authz_core::{
-    normalize_path, CertError, ClientCert, Identity, Mode, Request, Selector, Source,
+    normalize_path, CertError, ClientCert, Identity, Mode, Policy, Request, Selector, Source,
 };
 use serde::Serialize;
 
@@ -228,7 +228,14 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             .into_iter()
             .filter_map(|index| {
                 let rule = loaded.doc.rules.get(index)?;
-                Some(rule_verdict(rule, index, identity, &grants, &path.segments))
+                Some(rule_verdict(
+                    &loaded.policy,
+                    rule,
+                    index,
+                    identity,
+                    &grants,
+                    &path.segments,
+                ))
             })
             .collect(),
         None => Vec::new(),
@@ -317,6 +324,7 @@ fn certificate_summary(presented: &Presented) -> Option<JsonCertificate> {
 }
 
 fn rule_verdict(
+    policy: &Policy,
     rule: &RawRule,
     index: usize,
     identity: Option<&Identity>,
@@ -349,7 +357,7 @@ fn rule_verdict(
                 .unwrap_or_default();
             let holds = identity.is_some_and(|i| {
                 Selector::parse(selector)
-                    .map(|s| s.values(i).contains(&value.as_str()))
+                    .map(|s| policy.selector_values(&s, i).contains(&value.as_str()))
                     .unwrap_or(false)
             });
             BindVerdict {

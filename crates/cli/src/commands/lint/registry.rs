@@ -14,7 +14,10 @@ pub(crate) struct LintInfo {
     /// Every severity the lint can report (one for most; MA002 and MA009 depend on the case).
     pub(crate) severities: &'static [Severity],
     /// What it finds, as the module doc's table says it (read by the table tests only).
-    #[cfg_attr(not(test), allow(dead_code, reason = "documentation the tests compare"))]
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "documentation the tests compare")
+    )]
     pub(crate) finding: &'static str,
 }
 
