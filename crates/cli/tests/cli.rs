@@ -492,6 +492,50 @@ fn check_shows_binds_on_issuer_pin_as_the_core_decides() {
     );
 }
 
+/// An XFCC header over the core's cap is `certificate_too_large`, as the filter reports it;
+/// a malformed one is a parse error, and the error text is the XFCC parser's.
+#[test]
+fn check_reports_xfcc_errors_as_the_filter_does() {
+    let check = |header: String| {
+        stdout_json(
+            mtls_authz().args([
+                "check",
+                "--policy",
+                "tests/fixtures/policies/xfcc.json",
+                "--no-cert",
+                "--method",
+                "GET",
+                "--path",
+                "/",
+                "--time",
+                TIME,
+                "--format",
+                "json",
+                "--header",
+                &header,
+            ]),
+            1,
+        )
+    };
+    let oversized = check(format!(
+        "x-forwarded-client-cert:By=spiffe://a;Cert=\"{}\"",
+        "a".repeat(64 * 1024)
+    ));
+    assert_eq!(
+        oversized["decision"]["reason"],
+        json!("unauthenticated:certificate_too_large")
+    );
+    assert_eq!(
+        oversized["identity_rejection"],
+        json!("certificate_too_large")
+    );
+    let malformed = check(String::from("x-forwarded-client-cert:Cert=\"unterminated"));
+    assert_eq!(
+        malformed["decision"]["reason"],
+        json!("unauthenticated:certificate_parse_error")
+    );
+}
+
 // ---------------------------------------------------------------- validate
 
 #[test]

@@ -11,7 +11,7 @@ use clap::{ArgGroup, Args};
 use mtls_authz_core::policy::raw::RawRule;
 use mtls_authz_core::policy::RoleGrant;
 use mtls_authz_core::{
-    normalize_path, CertError, ClientCert, Identity, Mode, Policy, Request, Selector, Source,
+    normalize_path, ClientCert, Identity, Mode, Policy, Request, Selector, Source,
 };
 use serde::Serialize;
 
@@ -182,10 +182,6 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         ));
     }
     let presented = present_certificate(&loaded.policy, peer, &headers)?;
-    let malformed_xfcc = CertError::Invalid {
-        field: "x-forwarded-client-cert",
-        detail: String::from("malformed header"),
-    };
     let vouched = loaded
         .policy
         .peer_verification()
@@ -195,7 +191,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         Presented::Peer(_) if !vouched => ClientCert::Unverified,
         Presented::Peer(identity) | Presented::Xfcc(Ok(identity)) => ClientCert::Present(identity),
         Presented::Xfcc(Err(e)) => ClientCert::Invalid(e),
-        Presented::XfccMalformed(_) => ClientCert::Invalid(&malformed_xfcc),
+        Presented::XfccMalformed(_, e) => ClientCert::Invalid(e),
     };
     let request = Request {
         method: &args.method,
@@ -315,10 +311,10 @@ fn certificate_summary(presented: &Presented) -> Option<JsonCertificate> {
             subject: None,
             error: Some(e.to_string()),
         }),
-        Presented::XfccMalformed(e) => Some(JsonCertificate {
+        Presented::XfccMalformed(e, _) => Some(JsonCertificate {
             source: "xfcc",
             subject: None,
-            error: Some(e.clone()),
+            error: Some(e.to_string()),
         }),
     }
 }
