@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use mtls_authz_core::policy::RawPolicy;
-use mtls_authz_core::{Identity, Policy};
+use mtls_authz_core::{CertificateFile, Policy};
 
 use crate::error::CliError;
 
@@ -43,11 +43,29 @@ pub(crate) fn policy(file: &Path) -> Result<LoadedPolicy, CliError> {
     Ok(LoadedPolicy { policy, doc })
 }
 
-/// Reads a certificate file (PEM or DER) and parses it with the core.
-pub(crate) fn certificate(file: &Path) -> Result<Identity, CliError> {
+/// Reads a certificate file (DER, or PEM with the leaf first and optionally its chain) and
+/// parses it with the core.
+pub(crate) fn certificate(file: &Path) -> Result<CertificateFile, CliError> {
     let bytes = read_bytes(file)?;
-    Identity::parse(&bytes).map_err(|source| CliError::Certificate {
+    CertificateFile::parse(&bytes).map_err(|source| CliError::Certificate {
         file: file.to_path_buf(),
         source,
     })
+}
+
+/// One line on the certificates that followed the leaf in `file`, `None` when there were none.
+pub(crate) fn chain_summary(file: &CertificateFile) -> Option<String> {
+    let count = file.chain.len();
+    if count == 0 {
+        return None;
+    }
+    let plural = if count == 1 { "" } else { "s" };
+    let issuer = crate::output::quote(&file.leaf.issuer.rfc4514);
+    let position = match file.issuer_position() {
+        Some(at) => format!("chain certificate {at}"),
+        None => String::from("not in the file"),
+    };
+    Some(format!(
+        "{count} certificate{plural} followed the leaf (policies see the leaf only, as the proxy takes the first certificate); the leaf was issued by {issuer} ({position})"
+    ))
 }

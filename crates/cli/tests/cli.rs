@@ -264,12 +264,6 @@ fn inspect_json_with_policy_lists_matching_issuers() {
 #[test]
 fn inspect_rejects_malformed_certificates_with_exit_2() {
     mtls_authz()
-        .args(["inspect", "tests/fixtures/certs/malformed/two-certs.pem"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr("mtls-authz: error: tests/fixtures/certs/malformed/two-certs.pem: invalid certificate: expected one certificate, found several\n");
-    mtls_authz()
         .args(["inspect", "tests/fixtures/certs/malformed/garbage.der"])
         .assert()
         .code(2)
@@ -283,6 +277,263 @@ fn inspect_rejects_malformed_certificates_with_exit_2() {
         .stderr(predicate::str::starts_with(
             "mtls-authz: error: tests/fixtures/certs/missing.pem: cannot read file:",
         ));
+}
+
+/// A file the test writes from fixture certificates (absolute path, under cargo's test tmpdir).
+fn written_cert_file(name: &str, bytes: &[u8]) -> String {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join(cert(name))).unwrap()
+}
+
+/// The DER inside a fixture's (single, 64-column) PEM block.
+fn fixture_der(name: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let text = String::from_utf8(fixture_bytes(name)).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
+}
+
+fn stdout_of(cmd: &mut Command, code: i32) -> String {
+    String::from_utf8(cmd.assert().code(code).get_output().stdout.clone()).unwrap()
+}
+
+/// A PEM file with the leaf followed by its chain (what curl and most tools take): the leaf
+/// is the certificate, the output says how many followed and which of them issued the leaf;
+/// every other line is what the leaf alone gives.
+#[test]
+fn inspect_takes_the_first_certificate_of_a_chain_file() {
+    let chain = [
+        fixture_bytes("services/inventory"),
+        b"subject=CN=Example Services CA\n".to_vec(),
+        fixture_bytes("ca/services-issuing"),
+        fixture_bytes("ca/root"),
+    ]
+    .concat();
+    let file = written_cert_file("inventory-with-chain.pem", &chain);
+    let single = stdout_of(
+        mtls_authz().args(["inspect", &cert("services/inventory"), "--time", TIME]),
+        0,
+    );
+    let expected = single.replacen(
+        "certificate: tests/fixtures/certs/services/inventory.pem\n",
+        &format!(
+            "certificate: {file}\nchain: 2 certificates followed the leaf (policies see the leaf only, as the proxy takes the first certificate); the leaf was issued by \"CN=Example Services CA,O=Example Corp\" (chain certificate 1)\n"
+        ),
+        1,
+    );
+    mtls_authz()
+        .args(["inspect", &file, "--time", TIME])
+        .assert()
+        .code(0)
+        .stdout(expected);
+    let v = stdout_json(mtls_authz().args(["inspect", &file, "--format", "json"]), 0);
+    assert_eq!(
+        v["chain"],
+        json!({
+            "certificates": 2,
+            "subjects": ["CN=Example Services CA,O=Example Corp", "CN=Example Test Root CA,O=Example Test PKI"],
+            "leaf_issuer": "CN=Example Services CA,O=Example Corp",
+            "leaf_issuer_position": 1
+        })
+    );
+    // A single certificate has no `chain` key at all.
+    let v = stdout_json(
+        mtls_authz().args(["inspect", &cert("services/inventory"), "--format", "json"]),
+        0,
+    );
+    assert!(v.get("chain").is_none());
+    // Two leaves: the second did not issue the first, and the output says so.
+    mtls_authz()
+        .args(["inspect", "tests/fixtures/certs/malformed/two-certs.pem", "--time", TIME])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\nchain: 1 certificate followed the leaf (policies see the leaf only, as the proxy takes the first certificate); the leaf was issued by \"CN=Example Health Issuing CA,O=Example Health\" (not in the file)\n"))
+        .stdout(predicate::str::contains("\"CN=alice,OU=Clinicians,O=Example Health\""));
+}
+
+/// A broken chain certificate is an error that says which one.
+#[test]
+fn inspect_names_a_broken_chain_certificate() {
+    let chain = [
+        fixture_bytes("services/inventory"),
+        fixture_bytes("malformed/trailing-garbage"),
+    ]
+    .concat();
+    let file = written_cert_file("inventory-with-broken-chain.pem", &chain);
+    mtls_authz()
+        .args(["inspect", &file])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!("mtls-authz: error: {file}: invalid certificate: certificate field chain is invalid: certificate 1 after the leaf: 6 bytes of trailing data after the certificate\n"));
+}
+
+/// A DER file gives exactly what its PEM gives.
+#[test]
+fn inspect_and_check_read_der_files() {
+    let file = written_cert_file("inventory.der", &fixture_der("services/inventory"));
+    let pem = stdout_of(
+        mtls_authz().args(["inspect", &cert("services/inventory"), "--time", TIME]),
+        0,
+    );
+    mtls_authz()
+        .args(["inspect", &file, "--time", TIME])
+        .assert()
+        .code(0)
+        .stdout(pem.replacen("tests/fixtures/certs/services/inventory.pem", &file, 1));
+    let check = |cert_file: &str| {
+        stdout_of(
+            mtls_authz().args([
+                "check",
+                "--policy",
+                MULTITENANT,
+                "--cert",
+                cert_file,
+                "--method",
+                "GET",
+                "--path",
+                "/",
+                "--time",
+                TIME,
+            ]),
+            1,
+        )
+    };
+    assert_eq!(check(&file), check(&cert("services/inventory")));
+}
+
+/// `check --cert` with a chain file decides on the leaf and notes the chain.
+#[test]
+fn check_takes_the_first_certificate_of_a_chain_file() {
+    let chain = [
+        fixture_bytes("healthcare/clinician-alice"),
+        fixture_bytes("ca/health-issuing"),
+    ]
+    .concat();
+    let file = written_cert_file("alice-with-chain.pem", &chain);
+    let args = |cert_file: &str| {
+        [
+            "check", "--policy", HEALTHCARE, "--cert", cert_file, "--method", "GET", "--path", "/",
+            "--time", TIME,
+        ]
+        .map(String::from)
+    };
+    let single = stdout_of(
+        mtls_authz().args(args(&cert("healthcare/clinician-alice"))),
+        1,
+    );
+    let expected = single.replacen(
+        "\nidentity:",
+        "\nnote:        --cert: 1 certificate followed the leaf (policies see the leaf only, as the proxy takes the first certificate); the leaf was issued by \"CN=Example Health Issuing CA,O=Example Health\" (chain certificate 1)\nidentity:",
+        1,
+    );
+    assert_ne!(single, expected);
+    mtls_authz()
+        .args(args(&file))
+        .assert()
+        .code(1)
+        .stdout(expected);
+}
+
+/// A `bind` on `issuer_pin`: `check` shows the bind verdict the core decides by (the issuer
+/// names the certificate matches), so it holds exactly when the request is allowed.
+#[test]
+fn check_shows_binds_on_issuer_pin_as_the_core_decides() {
+    let policy = written_cert_file(
+        "issuer-pin-bind.json",
+        br#"{
+  "host": "envoy",
+  "issuers": {"partner-a": {"subject": "CN=Example Partner CA,O=Example Partners"}},
+  "rules": [{"name": "own-issuer", "methods": ["GET"], "paths": ["/issuers/{pin}"],
+             "allow": ["authenticated"], "bind": {"pin": "issuer_pin"}}]
+}"#,
+    );
+    let check = |path: &str, code: i32| {
+        stdout_json(
+            mtls_authz().args([
+                "check",
+                "--policy",
+                &policy,
+                "--cert",
+                &cert("services/partner-a-client"),
+                "--method",
+                "GET",
+                "--path",
+                path,
+                "--time",
+                TIME,
+                "--format",
+                "json",
+            ]),
+            code,
+        )
+    };
+    let own = check("/issuers/partner-a", 0);
+    assert_eq!(own["decision"]["allowed"], json!(true));
+    assert_eq!(
+        own["matching_rules"][0]["binds"],
+        json!([{"param": "pin", "value": "partner-a", "selector": "issuer_pin", "holds": true}])
+    );
+    let other = check("/issuers/partner-b", 1);
+    assert_eq!(
+        other["decision"]["reason"],
+        json!("forbidden:rule[own-issuer]:bind_failed[pin]")
+    );
+    assert_eq!(
+        other["matching_rules"][0]["binds"],
+        json!([{"param": "pin", "value": "partner-b", "selector": "issuer_pin", "holds": false}])
+    );
+}
+
+/// An XFCC header over the core's cap is `certificate_too_large`, as the filter reports it;
+/// a malformed one is a parse error, and the error text is the XFCC parser's.
+#[test]
+fn check_reports_xfcc_errors_as_the_filter_does() {
+    let check = |header: String| {
+        stdout_json(
+            mtls_authz().args([
+                "check",
+                "--policy",
+                "tests/fixtures/policies/xfcc.json",
+                "--no-cert",
+                "--method",
+                "GET",
+                "--path",
+                "/",
+                "--time",
+                TIME,
+                "--format",
+                "json",
+                "--header",
+                &header,
+            ]),
+            1,
+        )
+    };
+    let oversized = check(format!(
+        "x-forwarded-client-cert:By=spiffe://a;Cert=\"{}\"",
+        "a".repeat(64 * 1024)
+    ));
+    assert_eq!(
+        oversized["decision"]["reason"],
+        json!("unauthenticated:certificate_too_large")
+    );
+    assert_eq!(
+        oversized["identity_rejection"],
+        json!("certificate_too_large")
+    );
+    let malformed = check(String::from("x-forwarded-client-cert:Cert=\"unterminated"));
+    assert_eq!(
+        malformed["decision"]["reason"],
+        json!("unauthenticated:certificate_parse_error")
+    );
 }
 
 // ---------------------------------------------------------------- validate

@@ -148,6 +148,52 @@ impl Identity {
     }
 }
 
+/// A certificate file as clients keep it: the leaf first, then (optionally) the certificates
+/// of its chain. Only the command line reads such files; the proxies hand the filter the leaf.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateFile {
+    /// The first certificate: the one a proxy takes as the client's (policies select on it).
+    pub leaf: Identity,
+    /// The certificates that followed the leaf, in file order.
+    pub chain: Vec<Identity>,
+}
+
+impl CertificateFile {
+    /// Parses DER (one certificate) or PEM with one or more `CERTIFICATE` blocks. A file with
+    /// one block is read exactly as [`Identity::parse`] reads it; with several, each block is
+    /// read as [`Identity::from_pem`] reads one, and text between blocks is ignored. An error
+    /// in a chain certificate names its position after the leaf.
+    pub fn parse(bytes: &[u8]) -> Result<Self, CertError> {
+        if !looks_like_pem(bytes) || !crate::x509::pem::has_several_blocks(bytes) {
+            return Ok(Self {
+                leaf: Identity::parse(bytes)?,
+                chain: Vec::new(),
+            });
+        }
+        let mut blocks = crate::x509::pem::blocks(bytes).into_iter();
+        let leaf = Identity::from_pem(blocks.next().unwrap_or_default())?;
+        let chain = blocks
+            .enumerate()
+            .map(|(index, block)| {
+                Identity::from_pem(block).map_err(|e| CertError::Invalid {
+                    field: "chain",
+                    detail: alloc::format!("certificate {} after the leaf: {e}", index + 1),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { leaf, chain })
+    }
+
+    /// The position (1 = first after the leaf) of the chain certificate whose subject is the
+    /// leaf's issuer, if the file holds it.
+    pub fn issuer_position(&self) -> Option<usize> {
+        self.chain
+            .iter()
+            .position(|ca| ca.subject == self.leaf.issuer)
+            .map(|index| index + 1)
+    }
+}
+
 /// PEM detection for [`Identity::parse`].
 fn looks_like_pem(bytes: &[u8]) -> bool {
     const BEGIN: &[u8] = b"-----BEGIN";

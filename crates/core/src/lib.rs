@@ -43,7 +43,7 @@ pub mod xfcc;
 
 pub use authority::{AuthorityError, RequestAuthority};
 pub use decision::{Decision, Outcome, Reason, Status};
-pub use identity::{CertError, ClientCert, Identity};
+pub use identity::{CertError, CertificateFile, ClientCert, Identity};
 pub use path::{normalize_path, normalize_path_with, NormalizedPath, PathError};
 pub use policy::{HostKind, Mode, PeerVerification, Policy, PolicyError, Request, Source};
 pub use selector::Selector;

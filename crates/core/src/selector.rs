@@ -1,4 +1,15 @@
 //! Selectors name an identity attribute in policies (`subject.OU`, `san.uri`, `ext.<oid>`...).
+//!
+//! Adding a selector (checklist; the compiler or a test stops at every step you forget):
+//! 1. a [`Selector`] variant, and its spelling in [`Selector::parse`];
+//! 2. [`Selector::name`] and [`Selector::any_value`] (exhaustive matches: compile errors);
+//! 3. [`Selector::for_identity`] if it has values on a certificate alone: `mtls-authz inspect`
+//!    prints exactly that list, and `every_listed_selector_parses_back_to_itself`
+//!    (tests/identity_fixtures.rs) fails when the name and `parse` disagree;
+//! 4. if its values depend on the policy (like `issuer_pin`), `Policy`'s value lookup in
+//!    `policy/evaluate.rs` and its compile step in `policy/compile.rs` (exhaustive there too);
+//! 5. whether it is multi-valued ([`Selector::is_multi_valued`], for `forward_headers`), the
+//!    README "Selectors" table and docs/DECISIONS.md.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -174,6 +185,98 @@ impl Selector {
             out.push(v);
             false
         });
+        out
+    }
+
+    /// The selector as a policy writes it (`subject.CN`, `ext.1.2.3`): attribute OIDs with a
+    /// short name are written with it.
+    pub fn name(&self) -> String {
+        let attribute = |prefix: &str, oid: &str| {
+            let name = crate::dn::name_for_oid(oid).unwrap_or(oid);
+            alloc::format!("{prefix}.{name}")
+        };
+        match self {
+            Selector::Subject => String::from("subject"),
+            Selector::Issuer => String::from("issuer"),
+            Selector::SubjectAttr(oid) => attribute("subject", oid),
+            Selector::IssuerAttr(oid) => attribute("issuer", oid),
+            Selector::SanDns => String::from("san.dns"),
+            Selector::SanUri => String::from("san.uri"),
+            Selector::SanEmail => String::from("san.email"),
+            Selector::SanIp => String::from("san.ip"),
+            Selector::SpiffeId => String::from("spiffe_id"),
+            Selector::Serial => String::from("serial"),
+            Selector::FingerprintSha256 => String::from("fingerprint_sha256"),
+            Selector::Eku => String::from("eku"),
+            Selector::Ext(oid) => alloc::format!("ext.{oid}"),
+            Selector::IssuerPin => String::from("issuer_pin"),
+            Selector::Roles => String::from("roles"),
+        }
+    }
+
+    /// Every selector `identity` can be looked at by, with its values, in the order a reader
+    /// expects: subject, each of its attributes (certificate order), issuer, its attributes,
+    /// the SANs, SPIFFE ID, serial, fingerprint, EKU, then each extension. This is what
+    /// `mtls-authz inspect` prints. The whole DNs are listed even when empty (as `""`, so an
+    /// empty subject is visible). `issuer_pin` and `roles` depend on the policy and are not
+    /// listed.
+    ///
+    /// Adding a selector: add its variant, then the compiler stops at every `match` that must
+    /// know it (this list, [`Selector::name`], [`Selector::parse`]'s spelling is checked by a
+    /// test that parses every name listed here).
+    pub fn for_identity(identity: &Identity) -> Vec<(Selector, Vec<&str>)> {
+        let attributes = |dn: &DistinguishedName, make: fn(String) -> Selector| {
+            let mut seen: Vec<&str> = Vec::new();
+            for attribute in dn.rdns.iter().flatten() {
+                if !seen.contains(&attribute.oid.as_str()) {
+                    seen.push(&attribute.oid);
+                }
+            }
+            seen.into_iter()
+                .map(|oid| make(String::from(oid)))
+                .collect::<Vec<_>>()
+        };
+        let mut extensions: Vec<&str> = Vec::new();
+        for (oid, _) in &identity.extensions {
+            if !extensions.contains(&oid.as_str()) {
+                extensions.push(oid);
+            }
+        }
+        let mut out: Vec<(Selector, Vec<&str>)> = Vec::new();
+        out.push((
+            Selector::Subject,
+            alloc::vec![identity.subject.rfc4514.as_str()],
+        ));
+        for selector in attributes(&identity.subject, Selector::SubjectAttr) {
+            let values = selector.values(identity);
+            out.push((selector, values));
+        }
+        out.push((
+            Selector::Issuer,
+            alloc::vec![identity.issuer.rfc4514.as_str()],
+        ));
+        for selector in attributes(&identity.issuer, Selector::IssuerAttr) {
+            let values = selector.values(identity);
+            out.push((selector, values));
+        }
+        let rest = [
+            Selector::SanDns,
+            Selector::SanUri,
+            Selector::SanEmail,
+            Selector::SanIp,
+            Selector::SpiffeId,
+            Selector::Serial,
+            Selector::FingerprintSha256,
+            Selector::Eku,
+        ];
+        for selector in rest.into_iter().chain(
+            extensions
+                .into_iter()
+                .map(|oid| Selector::Ext(String::from(oid))),
+        ) {
+            let values = selector.values(identity);
+            out.push((selector, values));
+        }
         out
     }
 

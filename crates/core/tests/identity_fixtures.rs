@@ -7,7 +7,7 @@
 )]
 
 use mtls_authz_core::dn::ValueEncoding;
-use mtls_authz_core::{CertError, Identity, UnixTime};
+use mtls_authz_core::{CertError, CertificateFile, Identity, Selector, UnixTime};
 
 macro_rules! fixture {
     ($path:literal) => {
@@ -244,6 +244,88 @@ fn malformed_inputs_fail_with_the_right_error() {
         Identity::parse(fixture!("attack/oversized.pem")),
         Err(CertError::TooLarge { .. })
     ));
+}
+
+/// `Selector::for_identity` (what `inspect` lists) names every selector the way `parse`
+/// reads it back, and covers each identity field: a new selector that is listed but not
+/// parseable, or parseable but not listed, fails here.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn every_listed_selector_parses_back_to_itself() {
+    let identity = parse(fixture!("services/svc-a-extension.pem"));
+    let listed = Selector::for_identity(&identity);
+    for (selector, values) in &listed {
+        assert_eq!(Selector::parse(&selector.name()).as_ref(), Ok(selector));
+        if !matches!(selector, Selector::Subject | Selector::Issuer) {
+            assert_eq!(values, &selector.values(&identity));
+        }
+    }
+    let names: Vec<String> = listed.iter().map(|(s, _)| s.name()).collect();
+    for fixed in [
+        "subject",
+        "issuer",
+        "san.dns",
+        "san.uri",
+        "san.email",
+        "san.ip",
+        "spiffe_id",
+        "serial",
+        "fingerprint_sha256",
+        "eku",
+    ] {
+        assert!(
+            names.iter().any(|n| n == fixed),
+            "{fixed} not listed: {names:?}"
+        );
+    }
+    assert!(names.iter().any(|n| n.starts_with("subject.")));
+    assert!(names.iter().any(|n| n.starts_with("issuer.")));
+    assert!(names.iter().any(|n| n.starts_with("ext.")), "{names:?}");
+}
+
+/// A certificate file is the leaf then its chain: the first block is the leaf, each later
+/// one a chain certificate, text between blocks is ignored; one block reads as `parse` does.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn certificate_file_takes_the_first_certificate_as_the_leaf() {
+    let leaf = fixture!("attack/leaf-under-expired-intermediate.pem");
+    let chain = fixture!("attack/leaf-under-expired-intermediate.chain.pem");
+    let file = CertificateFile::parse(chain).expect("chain file parses");
+    assert_eq!(file.leaf, parse(leaf));
+    assert_eq!(file.chain.len(), 1);
+    assert_eq!(file.issuer_position(), Some(1));
+    let two = CertificateFile::parse(fixture!("malformed/two-certs.pem")).expect("two leaves");
+    assert_eq!(
+        two.leaf.subject.rfc4514,
+        "CN=alice,OU=Clinicians,O=Example Health"
+    );
+    assert_eq!(two.chain.len(), 1);
+    assert_eq!(two.issuer_position(), None);
+    let mut with_text = b"subject=leaf\n".to_vec();
+    with_text.extend_from_slice(leaf);
+    with_text.extend_from_slice(b"issuer=ca\n");
+    with_text.extend_from_slice(fixture!("ca/health-issuing.pem"));
+    let file = CertificateFile::parse(&with_text).expect("text between blocks");
+    assert_eq!(file.leaf, parse(leaf));
+    assert_eq!(file.chain.len(), 1);
+    let single = CertificateFile::parse(leaf).expect("one block");
+    assert!(single.chain.is_empty());
+    assert_eq!(
+        CertificateFile::parse(fixture!("malformed/truncated.der")),
+        Identity::parse(fixture!("malformed/truncated.der")).map(|leaf| CertificateFile {
+            leaf,
+            chain: Vec::new()
+        })
+    );
+    let mut broken = leaf.to_vec();
+    broken.extend_from_slice(fixture!("malformed/not-a-cert.pem"));
+    assert_eq!(
+        CertificateFile::parse(&broken),
+        Err(CertError::Invalid {
+            field: "chain",
+            detail: "certificate 1 after the leaf: certificate PEM is malformed: label is `PRIVATE KEY`, expected `CERTIFICATE`".into()
+        })
+    );
 }
 
 /// `attack/revoked-fingerprint-twin` is `healthcare/revoked-by-fingerprint` with its ECDSA

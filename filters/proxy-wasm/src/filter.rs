@@ -1,25 +1,48 @@
 //! The configured plugin: compiled policy, counters, identity cache. Built once per
 //! `on_configure` and shared (`Rc`) by every request of the VM.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
+
+use mtls_authz_core::method_override::FormBody;
 
 use crate::cache::IdentityCache;
 use crate::config::{self, ConfigError, FilterConfig, HostKind};
 use crate::host::{Host, LogLevel};
-use crate::metrics::Metrics;
-use crate::request::{self, Verdict};
+use crate::metrics::{Metrics, Outcome};
+use crate::request;
 use crate::source::ConnectionCertificates;
 
 pub use mtls_authz_core::strip::{METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, SHADOW_HEADER};
 
+/// What the host should do with the request after the filter ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Forward upstream (headers possibly rewritten).
+    Continue,
+    /// A local response was sent; stop the request here.
+    Respond,
+    /// `form_body_check`: the headers (rewritten) may go on, but the body must be buffered and
+    /// handed to [`Filter::on_request_body`] with this before any of it is forwarded.
+    WaitForBody(PendingBody),
+}
+
+/// An allowed request whose form body must be checked before it is forwarded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingBody {
+    /// What the `content-type` says the body is.
+    pub kind: FormBody,
+    /// The allowing rule, counted once the body passed.
+    pub rule_index: Option<usize>,
+}
+
 /// A configured filter.
 #[derive(Debug)]
 pub struct Filter {
-    pub(crate) config: FilterConfig,
-    pub(crate) metrics: Metrics,
-    pub(crate) cache: RefCell<IdentityCache>,
+    config: FilterConfig,
+    metrics: Metrics,
+    cache: RefCell<IdentityCache>,
     /// NGINX: what each connection's handshake gave (see [`crate::cache::ConnectionCache`]).
-    pub(crate) connections: RefCell<ConnectionCertificates>,
+    connections: RefCell<ConnectionCertificates>,
     /// Per-VM request counter, part of generated request ids.
     sequence: Cell<u64>,
     /// With `"host": "auto"`: the proxy this VM turned out to run in, once a request proved
@@ -126,7 +149,7 @@ impl Filter {
     pub fn on_request_body<H: Host>(
         &self,
         host: &mut H,
-        pending: request::PendingBody,
+        pending: PendingBody,
         body_size: usize,
         end_of_stream: bool,
     ) -> Verdict {
@@ -136,6 +159,29 @@ impl Filter {
     /// Strips protected names from the request trailers; see [`request::trailers`].
     pub fn on_request_trailers<H: Host>(&self, host: &mut H) -> Verdict {
         request::trailers(self, host)
+    }
+
+    /// Counts one request outcome (batched or at once, see [`crate::metrics`]).
+    #[inline(always)]
+    pub(crate) fn record<H: Host>(
+        &self,
+        host: &mut H,
+        outcome: Outcome,
+        rule_index: Option<usize>,
+    ) {
+        self.metrics.record(host, outcome, rule_index);
+    }
+
+    /// The identity cache and NGINX's per-connection certificates, borrowed together for
+    /// one request's certificate lookup.
+    #[inline(always)]
+    pub(crate) fn caches(
+        &self,
+    ) -> (
+        RefMut<'_, IdentityCache>,
+        RefMut<'_, ConnectionCertificates>,
+    ) {
+        (self.cache.borrow_mut(), self.connections.borrow_mut())
     }
 
     /// The next request sequence number (for generated request ids).

@@ -111,4 +111,9 @@ pub trait Host {
 
     /// The host's wall clock, in nanoseconds since the Unix epoch.
     fn now_nanos(&self) -> Result<u64, HostError>;
+
+    /// Asks the host to call the root context's tick every `period` (see [`crate::root`]);
+    /// returns whether ticks will come. A bool, not a [`HostError`]: nobody logs the refusal,
+    /// and building the error costs .wasm bytes for nothing.
+    fn set_tick_period(&mut self, period: core::time::Duration) -> bool;
 }

@@ -15,10 +15,11 @@ pub mod host;
 pub mod metrics;
 pub mod request;
 pub mod response;
+pub mod root;
 pub mod source;
 pub mod target;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use filter::Filter;
-pub use request::{PendingBody, Verdict};
+pub use filter::{Filter, PendingBody, Verdict};
+pub use root::{Action, RequestContext, Root};

@@ -16,12 +16,11 @@
 //! - A host failure that leaves no safe way to forward (headers unreadable or not writable)
 //!   answers 500 `internal_error`: fail closed.
 
-use mtls_authz_core::method_override::FormBody;
 use mtls_authz_core::{ClientCert, Decision, Identity, Mode, Reason, Request, Status, UnixTime};
 
 use crate::authority::{self, SentAuthority};
 use crate::cache::Certificate;
-use crate::filter::{Filter, SHADOW_HEADER};
+use crate::filter::{Filter, PendingBody, Verdict, SHADOW_HEADER};
 use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError, LogLevel};
 use crate::metrics::Outcome;
@@ -29,33 +28,12 @@ use crate::response::{self, Exposed};
 use crate::source::{self, Caches, ClientCertificate};
 use crate::target::{self, Proxy, RequestTarget};
 
-/// What the host should do with the request after the filter ran.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Forward upstream (headers possibly rewritten).
-    Continue,
-    /// A local response was sent; stop the request here.
-    Respond,
-    /// `form_body_check`: the headers (rewritten) may go on, but the body must be buffered and
-    /// handed to [`crate::Filter::on_request_body`] with this before any of it is forwarded.
-    WaitForBody(PendingBody),
-}
-
-/// An allowed request whose form body must be checked before it is forwarded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingBody {
-    /// What the `content-type` says the body is.
-    pub kind: FormBody,
-    /// The allowing rule, counted once the body passed.
-    pub rule_index: Option<usize>,
-}
-
 /// Handles the request headers of one request.
 pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     let headers = match host.request_headers() {
         Ok(entries) => RequestHeaders::new(entries),
         Err(err) => {
-            filter.metrics.record(host, Outcome::HostError, None);
+            filter.record(host, Outcome::HostError, None);
             return internal_error(
                 host,
                 &RequestHeaders::default(),
@@ -65,13 +43,13 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
             );
         }
     };
-    let policy = &filter.config.policy;
+    let policy = &filter.config().policy;
     let host_kind = filter.host_kind();
     // What the client asked for, as the upstream will receive it (see `crate::target`).
     let target = match target::request_target(host, &headers, host_kind) {
         Ok(target) => target,
         Err(err) => {
-            filter.metrics.record(host, Outcome::HostError, None);
+            filter.record(host, Outcome::HostError, None);
             let now = host.now_nanos().unwrap_or(0);
             return internal_error(host, &headers, now, filter.next_sequence(), &err);
         }
@@ -83,7 +61,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         match authority::sent_authority(host, &headers, target.proxy) {
             Ok(authority) => authority,
             Err(err) => {
-                filter.metrics.record(host, Outcome::HostError, None);
+                filter.record(host, Outcome::HostError, None);
                 let now = host.now_nanos().unwrap_or(0);
                 return internal_error(host, &headers, now, filter.next_sequence(), &err);
             }
@@ -97,8 +75,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     let clock = host.now_nanos();
     let mut envoy_digest_seen = false;
     let certificate = {
-        let mut identities = filter.cache.borrow_mut();
-        let mut connections = filter.connections.borrow_mut();
+        let (mut identities, mut connections) = filter.caches();
         source::client_certificate(
             host,
             &headers,
@@ -118,7 +95,7 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
             LogLevel::Warn,
             &format!("mtls-authz: {err}; the certificate counts as unverified"),
         );
-        filter.metrics.record(host, Outcome::HostError, None);
+        filter.record(host, Outcome::HostError, None);
     }
 
     let (now_nanos, clock_ok) = match clock {
@@ -211,7 +188,7 @@ pub fn body<H: Host>(
     body_size: usize,
     end_of_stream: bool,
 ) -> Verdict {
-    let policy = &filter.config.policy;
+    let policy = &filter.config().policy;
     let max = policy.form_body_check_max_bytes().unwrap_or(0);
     if body_size <= max && !end_of_stream {
         return Verdict::WaitForBody(pending);
@@ -241,7 +218,7 @@ pub fn body<H: Host>(
         match read {
             Ok(body) => policy.check_form_body(&pending.kind, &body),
             Err(err) => {
-                filter.metrics.record(host, Outcome::HostError, None);
+                filter.record(host, Outcome::HostError, None);
                 let headers = host
                     .request_headers()
                     .map(RequestHeaders::new)
@@ -253,9 +230,7 @@ pub fn body<H: Host>(
     };
     match verdict {
         None => {
-            filter
-                .metrics
-                .record(host, Outcome::Allowed, pending.rule_index);
+            filter.record(host, Outcome::Allowed, pending.rule_index);
             Verdict::Continue
         }
         Some(refused) => {
@@ -274,7 +249,7 @@ pub fn body<H: Host>(
 /// because some upstreams merge trailers into headers. A host failure answers 500: the
 /// trailers cannot be forwarded safely.
 pub fn trailers<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
-    let stripped = filter.config.policy.stripped_headers();
+    let stripped = filter.config().policy.stripped_headers();
     let result = host.request_trailers().and_then(|entries| {
         let trailers = RequestHeaders::new(entries);
         let names = trailers.trailer_names_to_remove(stripped);
@@ -295,7 +270,7 @@ pub fn trailers<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
             Verdict::Continue
         }
         Err(err) => {
-            filter.metrics.record(host, Outcome::HostError, None);
+            filter.record(host, Outcome::HostError, None);
             let now = host.now_nanos().unwrap_or(0);
             internal_error(
                 host,
@@ -364,7 +339,7 @@ impl Context<'_> {
         mode: Mode,
     ) -> Verdict {
         if let Err(err) = self.rewrite_headers(host, decision, usable_identity, mode) {
-            self.filter.metrics.record(host, Outcome::HostError, None);
+            self.filter.record(host, Outcome::HostError, None);
             return internal_error(
                 host,
                 self.headers,
@@ -376,13 +351,13 @@ impl Context<'_> {
         if allowed {
             // Shadow mode never blocks, so it never holds a request for its body; without
             // `form_body_check` nothing is looked up (this is the allowed hot path).
-            let policy = &self.filter.config.policy;
+            let policy = &self.filter.config().policy;
             let checks_bodies =
                 mode == Mode::Enforce && policy.form_body_check_max_bytes().is_some();
             let body_kind = checks_bodies
                 .then(|| {
                     self.headers.first("content-type").and_then(|content_type| {
-                        self.filter.config.policy.form_body_to_check(content_type)
+                        self.filter.config().policy.form_body_to_check(content_type)
                     })
                 })
                 .flatten();
@@ -393,7 +368,6 @@ impl Context<'_> {
                 });
             }
             self.filter
-                .metrics
                 .record(host, Outcome::Allowed, decision.rule_index);
         } else {
             let request_id = self.request_id();
@@ -403,7 +377,6 @@ impl Context<'_> {
                 &decision_log_line("shadow-deny", decision, &reason, identity, &request_id),
             );
             self.filter
-                .metrics
                 .record(host, Outcome::ShadowDenied, decision.rule_index);
         }
         Verdict::Continue
@@ -421,7 +394,7 @@ impl Context<'_> {
         for name in self.spoofable {
             host.remove_request_header(name)?;
         }
-        let policy = &self.filter.config.policy;
+        let policy = &self.filter.config().policy;
         match (usable_identity, self.certificate, decision.is_allowed()) {
             // An allowed decision holds exactly the identity's roles: the values are the
             // certificate's own, worked out when it was first seen.
@@ -466,7 +439,7 @@ fn deny<H: Host>(
 ) -> Verdict {
     let request_id = response::request_id(headers, now_nanos, filter.next_sequence());
     let reason = decision.reason.to_string();
-    let exposed = filter.config.policy.expose_reason().then(|| Exposed {
+    let exposed = filter.config().policy.expose_reason().then(|| Exposed {
         rule: decision.rule.as_deref(),
         reason: &reason,
     });
@@ -487,7 +460,7 @@ fn deny<H: Host>(
         Status::Unauthenticated => Outcome::Unauthenticated,
         Status::Forbidden | Status::Ok => Outcome::Denied,
     };
-    filter.metrics.record(host, outcome, decision.rule_index);
+    filter.record(host, outcome, decision.rule_index);
     Verdict::Respond
 }
 

@@ -7,11 +7,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use mtls_authz_core::dn::{name_for_oid, DistinguishedName};
 use mtls_authz_core::hex::to_hex;
-use mtls_authz_core::policy::raw::{RawMap, RawPattern};
-use mtls_authz_core::policy::RawPolicy;
-use mtls_authz_core::{ClientCert, Identity, Policy, PolicyError, UnixTime};
+use mtls_authz_core::{ClientCert, Identity, Selector, UnixTime};
 use serde::Serialize;
 
 use crate::clock;
@@ -35,91 +32,18 @@ pub(crate) struct InspectArgs {
     format: Format,
 }
 
-/// Every selector of the identity with its values, in the order a reader expects:
-/// subject, its attributes, issuer, its attributes, SANs, then the rest.
+/// Every selector of the identity with its values, as the core lists them
+/// ([`Selector::for_identity`]: one list, so a new selector shows up here by itself).
 pub(crate) fn selector_values(identity: &Identity) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
-    out.push((
-        String::from("subject"),
-        vec![identity.subject.rfc4514.clone()],
-    ));
-    push_attributes(&mut out, "subject", &identity.subject);
-    out.push((
-        String::from("issuer"),
-        vec![identity.issuer.rfc4514.clone()],
-    ));
-    push_attributes(&mut out, "issuer", &identity.issuer);
-    out.push((String::from("san.dns"), identity.san_dns.clone()));
-    out.push((String::from("san.uri"), identity.san_uri.clone()));
-    out.push((String::from("san.email"), identity.san_email.clone()));
-    out.push((String::from("san.ip"), identity.san_ip.clone()));
-    out.push((
-        String::from("spiffe_id"),
-        identity.spiffe_id.iter().cloned().collect(),
-    ));
-    out.push((String::from("serial"), vec![identity.serial.clone()]));
-    out.push((
-        String::from("fingerprint_sha256"),
-        vec![identity.fingerprint_sha256_hex.clone()],
-    ));
-    out.push((String::from("eku"), identity.eku.clone()));
-    for (oid, value) in &identity.extensions {
-        let selector = format!("ext.{oid}");
-        match out.iter_mut().find(|(s, _)| *s == selector) {
-            Some((_, values)) => values.push(value.clone()),
-            None => out.push((selector, vec![value.clone()])),
-        }
-    }
-    out
-}
-
-/// `subject.CN`, `subject.OU`... one entry per distinct attribute, in certificate order.
-fn push_attributes(out: &mut Vec<(String, Vec<String>)>, prefix: &str, dn: &DistinguishedName) {
-    let mut seen: Vec<&str> = Vec::new();
-    for attribute in dn.rdns.iter().flatten() {
-        if seen.contains(&attribute.oid.as_str()) {
-            continue;
-        }
-        seen.push(&attribute.oid);
-        let name = name_for_oid(&attribute.oid).unwrap_or(&attribute.oid);
-        let values = dn.values(&attribute.oid).map(String::from).collect();
-        out.push((format!("{prefix}.{name}"), values));
-    }
-}
-
-/// The `issuers` entries whose pin holds for `identity`, in document order: the values the
-/// `issuer_pin` selector has for this certificate under this policy.
-///
-/// Decided by the core itself, not re-implemented: a probe policy with the same `issuers` and
-/// one role per entry (`{"issuer_pin": [entry]}`) is compiled and asked which roles the
-/// identity holds. Role names are positional (`issuer-0`...) because an issuer may be named
-/// like a reserved role.
-fn matching_issuers(doc: &RawPolicy, identity: &Identity) -> Result<Vec<String>, PolicyError> {
-    let names: Vec<&str> = doc.issuers.iter().map(|(name, _)| name).collect();
-    let roles = names
-        .iter()
-        .enumerate()
-        .map(|(index, name)| {
-            let pin = RawMap(vec![(
-                String::from("issuer_pin"),
-                vec![RawPattern::Exact(String::from(*name))],
-            )]);
-            (format!("issuer-{index}"), vec![pin])
+    Selector::for_identity(identity)
+        .into_iter()
+        .map(|(selector, values)| {
+            (
+                selector.name(),
+                values.into_iter().map(String::from).collect(),
+            )
         })
-        .collect();
-    let probe = Policy::compile(RawPolicy {
-        roles: RawMap(roles),
-        rules: Vec::new(),
-        forward_headers: RawMap::default(),
-        ..doc.clone()
-    })?;
-    let held = probe.roles_of(identity);
-    Ok(names
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| held.contains(&format!("issuer-{index}").as_str()))
-        .map(|(_, name)| String::from(*name))
-        .collect())
+        .collect()
 }
 
 /// Where `now` falls in the validity window.
@@ -157,8 +81,22 @@ struct JsonInspect<'a> {
     /// Fingerprint of the certificate's ECDSA signature twin, `None` for other signatures.
     fingerprint_sha256_signature_twin: Option<String>,
     authority_key_id: Option<&'a str>,
+    /// The certificates that followed the leaf in the file (absent for a single certificate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chain: Option<JsonChain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<JsonPolicyView>,
+}
+
+/// What a file with a chain adds: how many certificates followed and who issued the leaf.
+#[derive(Serialize)]
+struct JsonChain {
+    certificates: usize,
+    /// Subjects of the chain certificates, in file order.
+    subjects: Vec<String>,
+    leaf_issuer: String,
+    /// Position (1 = first after the leaf) of the leaf's issuer in the chain, if present.
+    leaf_issuer_position: Option<usize>,
 }
 
 /// What `--policy` adds: the identity check verdict and the roles held, with evidence.
@@ -185,21 +123,24 @@ struct JsonValidity {
 
 pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
     let now = clock::now_or(args.time.as_deref())?;
-    let identity = load::certificate(&args.cert)?;
+    let file = load::certificate(&args.cert)?;
+    let chain = load::chain_summary(&file);
+    let identity = &file.leaf;
     let policy_view = match &args.policy {
         Some(file) => {
             let loaded = load::policy(file)?;
             let rejection = loaded
                 .policy
-                .check_identity(ClientCert::Present(&identity), now)
+                .check_identity(ClientCert::Present(identity), now)
                 .err()
                 .map(|r| r.code());
-            let grants = loaded.policy.role_grants(&identity);
-            let issuer_pin =
-                matching_issuers(&loaded.doc, &identity).map_err(|source| CliError::Policy {
-                    file: file.clone(),
-                    source,
-                })?;
+            let grants = loaded.policy.role_grants(identity);
+            let issuer_pin = loaded
+                .policy
+                .issuer_pins(identity)
+                .into_iter()
+                .map(String::from)
+                .collect();
             Some(JsonPolicyView {
                 file: file.display().to_string(),
                 identity_rejection: rejection,
@@ -211,8 +152,8 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
         }
         None => None,
     };
-    let selectors = selector_values(&identity);
-    let status = validity_status(&identity, now);
+    let selectors = selector_values(identity);
+    let status = validity_status(identity, now);
     let stdout = match args.format {
         Format::Json => output::json(&JsonInspect {
             file: args.cert.display().to_string(),
@@ -225,12 +166,22 @@ pub(crate) fn run(args: &InspectArgs) -> Result<Report, CliError> {
             },
             is_ca: identity.is_ca,
             eku_present: identity.eku_present,
-            fingerprint_sha256_signature_twin: signature_twin(&identity),
+            fingerprint_sha256_signature_twin: signature_twin(identity),
             authority_key_id: identity.authority_key_id.as_deref(),
+            chain: (!file.chain.is_empty()).then(|| JsonChain {
+                certificates: file.chain.len(),
+                subjects: file
+                    .chain
+                    .iter()
+                    .map(|ca| ca.subject.rfc4514.clone())
+                    .collect(),
+                leaf_issuer: identity.issuer.rfc4514.clone(),
+                leaf_issuer_position: file.issuer_position(),
+            }),
             policy: policy_view,
         }),
         Format::Text => {
-            let mut out = render_text(args, &identity, &selectors, now, status);
+            let mut out = render_text(args, chain.as_deref(), identity, &selectors, now, status);
             if let Some(view) = &policy_view {
                 render_policy_view(&mut out, view);
             }
@@ -279,6 +230,7 @@ fn signature_twin(identity: &Identity) -> Option<String> {
 
 fn render_text(
     args: &InspectArgs,
+    chain: Option<&str>,
     identity: &Identity,
     selectors: &[(String, Vec<String>)],
     now: UnixTime,
@@ -292,6 +244,9 @@ fn render_text(
         .unwrap_or(16);
     let mut out = String::new();
     let _ = writeln!(out, "certificate: {}", args.cert.display());
+    if let Some(chain) = chain {
+        let _ = writeln!(out, "chain: {chain}");
+    }
     let _ = writeln!(
         out,
         "selectors (values as JSON strings, as a policy must write them):"
@@ -347,6 +302,7 @@ fn render_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mtls_authz_core::Policy;
 
     fn fixture_identity(name: &str) -> Identity {
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -355,12 +311,20 @@ mod tests {
         Identity::parse(&std::fs::read(file).unwrap()).unwrap()
     }
 
+    fn issuer_pins(policy: &Policy, identity: &Identity) -> Vec<String> {
+        policy
+            .issuer_pins(identity)
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
     #[test]
     fn matching_issuers_needs_the_dn_and_a_configured_key_id() {
         // partner-a-client: issuer "CN=Example Partner CA,O=Example Partners",
         // AKI 7b8a93d87e8cfa39743924e794eaa5afc54ebae7.
         let identity = fixture_identity("services/partner-a-client");
-        let doc = RawPolicy::from_json(
+        let doc = Policy::from_json(
             r#"{
             "issuers": {
                 "services-ca": {"subject": "CN=Example Services CA,O=Example Corp"},
@@ -373,7 +337,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            matching_issuers(&doc, &identity).unwrap(),
+            issuer_pins(&doc, &identity),
             vec!["public".to_string(), "right-key".to_string()]
         );
     }
@@ -381,13 +345,10 @@ mod tests {
     #[test]
     fn matching_issuers_without_issuers_is_empty() {
         let identity = fixture_identity("services/partner-a-client");
-        let doc = RawPolicy::from_json(
+        let doc = Policy::from_json(
             r#"{"rules": [{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["authenticated"]}]}"#,
         )
         .unwrap();
-        assert_eq!(
-            matching_issuers(&doc, &identity).unwrap(),
-            Vec::<String>::new()
-        );
+        assert_eq!(issuer_pins(&doc, &identity), Vec::<String>::new());
     }
 }

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use super::{Condition, Policy};
 use crate::identity::Identity;
 use crate::path::NormalizedPath;
+use crate::selector::Selector;
 
 /// One value that satisfied one condition of a role matcher.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,5 +149,32 @@ impl Policy {
                     pattern: crate::pattern::Pattern::Exact(pin.name.clone()).to_string(),
                 }),
         }
+    }
+}
+
+impl Policy {
+    /// The names of the `issuers` entries whose pin holds for `identity`, in `issuers`
+    /// order: the values of `issuer_pin` for this certificate under this policy.
+    pub fn issuer_pins<'a>(&'a self, identity: &Identity) -> Vec<&'a str> {
+        self.issuers
+            .iter()
+            .filter(|pin| pin.matches(identity))
+            .map(|pin| pin.name.as_str())
+            .collect()
+    }
+
+    /// Every value of `selector` on `identity` under this policy, exactly as role matching and
+    /// `bind` read them: [`Selector::values`] plus the policy-dependent `issuer_pin`.
+    pub fn selector_values<'a>(
+        &'a self,
+        selector: &Selector,
+        identity: &'a Identity,
+    ) -> Vec<&'a str> {
+        let mut out = Vec::new();
+        self.any_selector_value(selector, identity, |value| {
+            out.push(value);
+            false
+        });
+        out
     }
 }

@@ -201,7 +201,8 @@ use Presence::{Defaulted, Optional, OptionalNotNull, Required};
 
 const STRINGS: Shape = Shape::Array(&Shape::String);
 
-/// The v1 document (DESIGN.md "Configuration contract, v1", plus the filter extensions
+/// The v1 document (README.md "Writing a policy (configuration contract v1)" and
+/// docs/DECISIONS.md "Policy document", plus the filter extensions
 /// `host` and `identity_cache_size`). Field order is the order `unknown field` lists them in.
 pub(super) static POLICY: Shape = Shape::Struct(&[
     Field::new("mode", Shape::String, Optional),

@@ -68,6 +68,41 @@ fn count_begin_markers(text: &[u8]) -> usize {
     count
 }
 
+/// Whether `text` holds more than one `-----BEGIN` line: a certificate file with a chain.
+pub(crate) fn has_several_blocks(text: &[u8]) -> bool {
+    count_begin_markers(text) > 1
+}
+
+/// The PEM blocks of `text` in order, each from its `-----BEGIN` to the end of the first
+/// `-----END ...-----` line after it (or to the end of the text, for the decoder to report).
+/// Text between blocks is dropped: explanatory text, as RFC 7468 §5.2 allows and as
+/// `openssl s_client -showcerts` writes it.
+pub(crate) fn blocks(text: &[u8]) -> Vec<&[u8]> {
+    const END: &[u8] = b"-----END";
+    const DASHES: &[u8] = b"-----";
+    let find = |haystack: &[u8], needle: &[u8]| {
+        haystack
+            .windows(needle.len())
+            .position(|window| window == needle)
+    };
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(begin) = find(rest, BEGIN) {
+        let block = rest.get(begin..).unwrap_or_default();
+        let end = find(block, END)
+            .and_then(|at| {
+                let after = at + END.len();
+                let closing = find(block.get(after..)?, DASHES)?;
+                Some(after + closing + DASHES.len())
+            })
+            .unwrap_or(block.len());
+        let (this, tail) = block.split_at(end.min(block.len()));
+        out.push(this);
+        rest = tail;
+    }
+    out
+}
+
 /// The fast path: decodes `text` (already trimmed) when it has the canonical shape, else
 /// `None`. Never accepts what [`decode_strict`] rejects, never yields different bytes.
 ///

@@ -92,6 +92,10 @@ pub struct MockHost {
     logs: Vec<(LogLevel, String)>,
     counters: Vec<(String, u64)>,
     property_reads: std::cell::RefCell<Vec<String>>,
+    /// What the filter asked for with `set_tick_period` (`None`: never asked).
+    tick_period: Option<core::time::Duration>,
+    /// `set_tick_period` fails (a host without timers).
+    ticks_refused: bool,
 }
 
 impl MockHost {
@@ -202,6 +206,17 @@ impl MockHost {
     pub fn with_header_write_failure(mut self) -> Self {
         self.header_writes_fail = true;
         self
+    }
+
+    /// `set_tick_period` fails, as on a host without timers.
+    pub fn with_ticks_refused(mut self) -> Self {
+        self.ticks_refused = true;
+        self
+    }
+
+    /// The tick period the filter asked for, if it asked.
+    pub fn tick_period(&self) -> Option<core::time::Duration> {
+        self.tick_period
     }
 
     /// Starts a new request on the same host (keeps properties, counters and the clock;
@@ -500,6 +515,14 @@ impl Host for MockHost {
         Ok(CounterId(
             u32::try_from(self.counters.len() - 1).unwrap_or(u32::MAX),
         ))
+    }
+
+    fn set_tick_period(&mut self, period: core::time::Duration) -> bool {
+        if self.ticks_refused {
+            return false;
+        }
+        self.tick_period = Some(period);
+        true
     }
 
     fn increment_counter(&mut self, id: CounterId, by: u64) {

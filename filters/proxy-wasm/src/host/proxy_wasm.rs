@@ -122,4 +122,8 @@ impl Host for ProxyWasmHost {
         u64::try_from(since_epoch.as_nanos())
             .map_err(|_| HostError::new("get_current_time", "out of range"))
     }
+
+    fn set_tick_period(&mut self, period: core::time::Duration) -> bool {
+        hostcalls::set_tick_period(period).is_ok()
+    }
 }

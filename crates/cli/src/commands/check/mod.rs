@@ -11,8 +11,7 @@ use clap::{ArgGroup, Args};
 use mtls_authz_core::policy::raw::RawRule;
 use mtls_authz_core::policy::RoleGrant;
 use mtls_authz_core::{
-    normalize_path, CertError, ClientCert, Identity, Mode, Request, RequestAuthority, Selector,
-    Source,
+    normalize_path, ClientCert, Identity, Mode, Policy, Request, RequestAuthority, Selector, Source,
 };
 use serde::Serialize;
 
@@ -177,21 +176,21 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut notes = Vec::new();
     let peer = match &args.cert {
-        Some(file) => Some(load::certificate(file)?),
+        Some(file) => {
+            let file = load::certificate(file)?;
+            notes.extend(load::chain_summary(&file).map(|chain| format!("--cert: {chain}")));
+            Some(file.leaf)
+        }
         None => None,
     };
-    let mut notes = Vec::new();
     if peer.is_some() && !loaded.policy.sources().contains(&Source::PeerCertificate) {
         notes.push(String::from(
             "--cert is the TLS peer (e.g. an edge proxy); this policy does not take identities from it (identity.sources)",
         ));
     }
     let presented = present_certificate(&loaded.policy, peer, &headers)?;
-    let malformed_xfcc = CertError::Invalid {
-        field: "x-forwarded-client-cert",
-        detail: String::from("malformed header"),
-    };
     let vouched = loaded
         .policy
         .peer_verification()
@@ -201,7 +200,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         Presented::Peer(_) if !vouched => ClientCert::Unverified,
         Presented::Peer(identity) | Presented::Xfcc(Ok(identity)) => ClientCert::Present(identity),
         Presented::Xfcc(Err(e)) => ClientCert::Invalid(e),
-        Presented::XfccMalformed(_) => ClientCert::Invalid(&malformed_xfcc),
+        Presented::XfccMalformed(_, e) => ClientCert::Invalid(e),
     };
     let request = Request {
         method: &args.method,
@@ -253,6 +252,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
                     .map(|host| loaded.policy.host_captures(index, host))
                     .unwrap_or_default();
                 Some(rule_verdict(
+                    &loaded.policy,
                     rule,
                     index,
                     identity,
@@ -341,15 +341,16 @@ fn certificate_summary(presented: &Presented) -> Option<JsonCertificate> {
             subject: None,
             error: Some(e.to_string()),
         }),
-        Presented::XfccMalformed(e) => Some(JsonCertificate {
+        Presented::XfccMalformed(e, _) => Some(JsonCertificate {
             source: "xfcc",
             subject: None,
-            error: Some(e.clone()),
+            error: Some(e.to_string()),
         }),
     }
 }
 
 fn rule_verdict(
+    policy: &Policy,
     rule: &RawRule,
     index: usize,
     identity: Option<&Identity>,
@@ -384,7 +385,7 @@ fn rule_verdict(
                 .unwrap_or_default();
             let holds = identity.is_some_and(|i| {
                 Selector::parse(selector)
-                    .map(|s| s.values(i).contains(&value.as_str()))
+                    .map(|s| policy.selector_values(&s, i).contains(&value.as_str()))
                     .unwrap_or(false)
             });
             BindVerdict {

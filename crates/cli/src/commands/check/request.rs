@@ -1,6 +1,7 @@
 //! The request as the filter receives it: headers from `--header`, the client certificate
 //! chosen by `identity.sources`, and the headers the upstream ends up with.
 
+use mtls_authz_core::xfcc::XfccError;
 use mtls_authz_core::{xfcc, CertError, Decision, Identity, Mode, Policy, Source};
 
 use crate::error::CliError;
@@ -33,7 +34,8 @@ pub(super) enum Presented {
     None,
     Peer(Identity),
     Xfcc(Result<Identity, CertError>),
-    XfccMalformed(String),
+    /// The header does not parse; the certificate error is the filter's (`CertError::from`).
+    XfccMalformed(XfccError, CertError),
 }
 
 /// Follows `identity.sources` like the filter: the first source that yields a certificate wins.
@@ -59,7 +61,7 @@ pub(super) fn present_certificate(
                 return Ok(match xfcc::last_element_cert(&xfcc_value.join(",")) {
                     Ok(Some(pem)) => Presented::Xfcc(Identity::parse(&pem)),
                     Ok(None) => continue,
-                    Err(e) => Presented::XfccMalformed(e.to_string()),
+                    Err(e) => Presented::XfccMalformed(e.clone(), CertError::from(e)),
                 });
             }
             Source::Xfcc => {}

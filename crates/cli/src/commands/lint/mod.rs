@@ -15,6 +15,11 @@
 //! | MA011 | warning         | `host` left to `auto` (Envoy would also read NGINX's `ngx.*` properties) |
 //! | MA012 | info            | `identity.peer_verification: listener` on Envoy (sound only if the listener verifies every handshake; no effect in NGINX) |
 //! | MA013 | warning         | rule without v1.1 `hosts` in a policy where other rules have them (it matches every host) |
+//!
+//! The registry of these lints is [`registry::LINTS`]; tests keep this table, the CLI
+//! README's and the ids emitted below equal to it.
+
+mod registry;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -403,6 +408,10 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
             "keep `trusted_ca` and the default `trust_chain_verification: VERIFY_TRUST_CHAIN` on every listener that runs this policy; or turn session resumption off and use `connection`",
         ));
     }
+    debug_assert!(
+        findings.iter().all(|f| registry::reports(f.id, f.severity)),
+        "a finding with an unregistered id or severity: {findings:?}"
+    );
     findings
 }
 
