@@ -214,7 +214,8 @@ mod tests {
         Authority::parse(text).map(|a| (a.host(), a.explicit_port()))
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn well_formed_authorities() {
         assert_eq!(parsed("example.org"), Ok(("example.org", None)));
         assert_eq!(parsed("Example.ORG."), Ok(("Example.ORG", None)));
@@ -232,7 +233,8 @@ mod tests {
         assert_eq!(Authority::parse("a").map(|a| a.port()), Ok(DEFAULT_PORT));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn malformed_authorities() {
         for text in [
             "",
@@ -284,7 +286,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn resolving_host_and_absolute_form() {
         let both = |sent, target| RequestAuthority {
             sent,

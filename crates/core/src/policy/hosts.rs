@@ -168,7 +168,8 @@ mod tests {
         pattern.matches(&Authority::parse(authority).unwrap())
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn exact_names_ignore_case_and_the_trailing_dot() {
         assert!(matches("records.example.org", "records.example.org"));
         assert!(matches("records.example.org", "RECORDS.Example.org."));
@@ -181,7 +182,8 @@ mod tests {
         assert!(matches("xn--bcher-kva.example", "XN--BCHER-KVA.example"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn a_wildcard_is_exactly_one_label_never_the_apex() {
         assert!(matches("*.example.org", "a.example.org"));
         assert!(matches("*.example.org", "A.EXAMPLE.ORG."));
@@ -191,7 +193,8 @@ mod tests {
         assert!(!matches("*.example.org", "a.example.org.evil"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn ports() {
         assert!(matches("a.example.org:8443", "a.example.org:8443"));
         assert!(!matches("a.example.org:8443", "a.example.org:443"));
@@ -202,7 +205,8 @@ mod tests {
         assert!(!matches("[::1]:10443", "[::1]:443"));
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn captures_are_lower_case() {
         let pattern = parse_host_pattern("{tenant}.example.org").unwrap();
         let authority = Authority::parse("Acme.example.org").unwrap();
@@ -217,7 +221,8 @@ mod tests {
         assert_eq!(pattern.capture("tenant", &two), None);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn invalid_patterns() {
         for (pattern, detail) in [
             ("", "empty host pattern"),

@@ -1171,7 +1171,8 @@ mod hosts {
         decision.reason.to_string()
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn the_same_path_on_two_hosts_has_two_rules() {
         let policy = hosts_policy();
         let alice = identity("alice", "Clinicians");
@@ -1200,7 +1201,8 @@ mod hosts {
         assert_eq!(r("other.example.net", &alice), "forbidden:no_rule_matched");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn wildcards_match_one_label() {
         let policy = hosts_policy();
         let alice = identity("alice", "Clinicians");
@@ -1210,7 +1212,8 @@ mod hosts {
         assert_eq!(r("example.org"), "forbidden:no_rule_matched");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn host_binds() {
         let policy = hosts_policy();
         let acme = identity("acme", "Clinicians");
@@ -1230,7 +1233,8 @@ mod hosts {
         assert_eq!(r("acme.x.tenants.example.org"), "forbidden:no_rule_matched");
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn refusals_come_after_the_path_and_before_the_identity() {
         let policy = hosts_policy();
         let alice = identity("alice", "Clinicians");
@@ -1294,7 +1298,8 @@ mod hosts {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn a_policy_without_hosts_never_reads_the_authority() {
         let policy = policy();
         assert!(!policy.uses_hosts());
@@ -1315,7 +1320,8 @@ mod hosts {
         assert!(hosts_policy().uses_hosts());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn compile_errors_name_the_entry() {
         let error = |rule: &str| {
             Policy::from_json(&alloc::format!(
