@@ -61,7 +61,7 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("host"))
             .map(|(_, value)| value.as_str()),
-        absolute_form: None,
+        routed: None,
     };
     let decision = policy.evaluate_with_authority(&request, authority, client, now, None, false);
     if !policy.uses_hosts() && decision != policy.evaluate(&request, client, now) {

@@ -218,7 +218,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     let shown_host = host.filter(|_| args.host.is_some() || loaded.policy.uses_hosts());
     let authority = RequestAuthority {
         sent: host,
-        absolute_form: None,
+        routed: None,
     };
     let mut decision = loaded
         .policy
