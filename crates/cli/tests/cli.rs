@@ -338,6 +338,10 @@ fn validate_names_file_and_json_path() {
             "invalid policy at rules[0].allow[0]: role \"reader\" is not defined (no roles are defined; reserved: authenticated, public)",
         ),
         (
+            "crates/cli/testdata/invalid/host-port.json",
+            "invalid policy at rules[0].hosts[0]: \"records.example.org:8443\": host patterns name hosts, never ports (a request's port is the client's choice, not the listener it reached): remove the `:port`, and scope rules by port with one policy per listener",
+        ),
+        (
             "crates/cli/testdata/invalid/truncated.json",
             "invalid policy at rules: EOF while parsing a list at line 2 column 0",
         ),
@@ -1484,6 +1488,42 @@ fn check_host_scopes_rules_and_binds_the_host_label() {
     assert_eq!(
         malformed["decision"]["reason"],
         "bad_request:authority_malformed"
+    );
+    // Two `host` headers are joined as the filter joins them: malformed, as in the filter.
+    let two_hosts = stdout_json(
+        mtls_authz()
+            .args([
+                "check",
+                "--policy",
+                HOSTS,
+                "--cert",
+                &cert("healthcare/clinician-alice"),
+            ])
+            .args([
+                "--method",
+                "GET",
+                "--path",
+                "/patient-records/1",
+                "--time",
+                TIME,
+                "--format",
+                "json",
+            ])
+            .args([
+                "--header",
+                "host: records.example.org",
+                "--header",
+                "host: admin.example.org",
+            ]),
+        1,
+    );
+    assert_eq!(
+        two_hosts["decision"]["reason"],
+        "bad_request:authority_malformed"
+    );
+    assert_eq!(
+        two_hosts["request"]["host"],
+        "records.example.org,admin.example.org"
     );
     let tenant = check(
         "tenants/acme-user",

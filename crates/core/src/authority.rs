@@ -17,6 +17,20 @@ pub const DEFAULT_PORT: u16 = 443;
 /// Longest host accepted (DNS: 253 characters without the trailing dot).
 pub const MAX_HOST_LEN: usize = 253;
 
+/// Several instances of the authority header as one value: joined with `,` (RFC 9110 §5.3, as
+/// Envoy does), which no authority holds, so the result is refused as malformed; `None` when
+/// there is none. The filter, the CLI and the case driver all join this way.
+pub fn join_sent<'v>(values: impl IntoIterator<Item = &'v str>) -> Option<alloc::string::String> {
+    let mut values = values.into_iter();
+    let first = values.next()?;
+    let mut joined = alloc::string::String::from(first);
+    for value in values {
+        joined.push(',');
+        joined.push_str(value);
+    }
+    Some(joined)
+}
+
 /// What the proxy shows of the request's authority.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestAuthority<'a> {

@@ -83,14 +83,15 @@ pub fn sent_authority<H: Host>(
     }
 }
 
-/// Every instance of `name` as text, joined with `,`; `None` when there is none.
+/// Every instance of `name` as text, joined as the core joins them
+/// ([`mtls_authz_core::authority::join_sent`]); `None` when there is none.
 fn joined(headers: &RequestHeaders, name: &str) -> Option<String> {
     let values: Vec<Cow<'_, str>> = headers
         .all(name)
         .into_iter()
         .map(String::from_utf8_lossy)
         .collect();
-    (!values.is_empty()).then(|| values.join(","))
+    mtls_authz_core::authority::join_sent(values.iter().map(|value| value.as_ref()))
 }
 
 #[cfg(test)]
