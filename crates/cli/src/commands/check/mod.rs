@@ -52,7 +52,7 @@ pub(crate) struct CheckArgs {
     path: String,
     /// v1.1: the request's authority (`:authority`, or HTTP/1.1 `Host`; default: a `host`
     /// `--header`), e.g.
-    /// `records.example.org` or `records.example.org:8443`; read only when the policy's rules
+    /// `records.example.org` (a port is accepted and ignored); read only when the policy's rules
     /// have `hosts` (without it such a policy answers `bad_request:authority_missing`).
     #[arg(long, value_name = "AUTHORITY")]
     host: Option<String>,
