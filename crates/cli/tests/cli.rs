@@ -589,6 +589,10 @@ fn validate_names_file_and_json_path() {
             "invalid policy at rules[0].allow[0]: role \"reader\" is not defined (no roles are defined; reserved: authenticated, public)",
         ),
         (
+            "crates/cli/testdata/invalid/host-port.json",
+            "invalid policy at rules[0].hosts[0]: \"records.example.org:8443\": host patterns name hosts, never ports (a request's port is the client's choice, not the listener it reached): remove the `:port`, and scope rules by port with one policy per listener",
+        ),
+        (
             "crates/cli/testdata/invalid/truncated.json",
             "invalid policy at rules: EOF while parsing a list at line 2 column 0",
         ),
@@ -1736,6 +1740,42 @@ fn check_host_scopes_rules_and_binds_the_host_label() {
         malformed["decision"]["reason"],
         "bad_request:authority_malformed"
     );
+    // Two `host` headers are joined as the filter joins them: malformed, as in the filter.
+    let two_hosts = stdout_json(
+        mtls_authz()
+            .args([
+                "check",
+                "--policy",
+                HOSTS,
+                "--cert",
+                &cert("healthcare/clinician-alice"),
+            ])
+            .args([
+                "--method",
+                "GET",
+                "--path",
+                "/patient-records/1",
+                "--time",
+                TIME,
+                "--format",
+                "json",
+            ])
+            .args([
+                "--header",
+                "host: records.example.org",
+                "--header",
+                "host: admin.example.org",
+            ]),
+        1,
+    );
+    assert_eq!(
+        two_hosts["decision"]["reason"],
+        "bad_request:authority_malformed"
+    );
+    assert_eq!(
+        two_hosts["request"]["host"],
+        "records.example.org,admin.example.org"
+    );
     let tenant = check(
         "tenants/acme-user",
         "/orders/7",
@@ -1784,7 +1824,7 @@ fn audit_probes_every_server_host_of_a_policy_with_hosts() {
         serde_json::json!(["uncovered"])
     );
     assert_eq!(json["uncovered"], 1);
-    let on_8443 = stdout_json(
+    let on_port = stdout_json(
         mtls_authz().args([
             "audit",
             "--policy",
@@ -1796,9 +1836,14 @@ fn audit_probes_every_server_host_of_a_policy_with_hosts() {
             "--format",
             "json",
         ]),
-        0,
+        1,
     );
-    assert_eq!(on_8443["uncovered"], 0);
+    // The port is ignored (host patterns never name one): the same as records.example.org.
+    assert_eq!(on_port["uncovered"], 1);
+    assert_eq!(
+        on_port["operations"][0]["rules"],
+        serde_json::json!(["records-read"])
+    );
     // A host on which an operation has no rule is named, even when another host covers it.
     let two = stdout_json(
         mtls_authz().args([
@@ -1808,7 +1853,7 @@ fn audit_probes_every_server_host_of_a_policy_with_hosts() {
             "--openapi",
             spec,
             "--host",
-            "records.example.org:8443",
+            "reports.example.org",
             "--host",
             "admin.example.org",
             "--format",

@@ -17,15 +17,29 @@ pub const DEFAULT_PORT: u16 = 443;
 /// Longest host accepted (DNS: 253 characters without the trailing dot).
 pub const MAX_HOST_LEN: usize = 253;
 
+/// Several instances of the authority header as one value: joined with `,` (RFC 9110 §5.3, as
+/// Envoy does), which no authority holds, so the result is refused as malformed; `None` when
+/// there is none. The filter, the CLI and the case driver all join this way.
+pub fn join_sent<'v>(values: impl IntoIterator<Item = &'v str>) -> Option<alloc::string::String> {
+    let mut values = values.into_iter();
+    let first = values.next()?;
+    let mut joined = alloc::string::String::from(first);
+    for value in values {
+        joined.push(',');
+        joined.push_str(value);
+    }
+    Some(joined)
+}
+
 /// What the proxy shows of the request's authority.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestAuthority<'a> {
     /// The `:authority` pseudo-header or `Host` header, exactly as sent; `None` when absent.
     pub sent: Option<&'a str>,
-    /// The authority of an absolute-form request-target (`GET https://host/path HTTP/1.1`)
-    /// when the proxy lets the filter see one next to the `Host` header (NGINX); `None` for
-    /// origin-form targets and for proxies that fold it into `:authority` (Envoy).
-    pub absolute_form: Option<&'a str>,
+    /// The host the proxy routed on, when it shows one next to `sent` (NGINX `$host`: an
+    /// absolute-form target's host, else `Host`, normalised); `None` for proxies whose
+    /// `:authority` is already what they route on (Envoy).
+    pub routed: Option<&'a str>,
 }
 
 impl<'a> RequestAuthority<'a> {
@@ -33,16 +47,17 @@ impl<'a> RequestAuthority<'a> {
     pub fn sent(authority: &'a str) -> Self {
         RequestAuthority {
             sent: Some(authority),
-            absolute_form: None,
+            routed: None,
         }
     }
 
-    /// The one authority the request names, or why there is none: the absolute-form
-    /// authority must agree with `Host` (same host, case and trailing dot aside, same port);
-    /// with no `Host`, the absolute-form authority alone counts.
+    /// The one authority the request names, or why there is none: the routed host must be
+    /// the host of `sent` (case, trailing dot and port aside — a proxy routes on the host
+    /// only), else an absolute-form target named another host than `Host`; with no `sent`,
+    /// the routed host alone counts.
     pub fn resolve(&self) -> Result<Authority<'a>, AuthorityError> {
         let sent = self.sent.map(Authority::parse).transpose()?;
-        let target = self.absolute_form.map(Authority::parse).transpose()?;
+        let target = self.routed.map(Authority::parse).transpose()?;
         match (sent, target) {
             (None, None) => Err(AuthorityError::Missing),
             (Some(one), None) | (None, Some(one)) => Ok(one),
@@ -125,9 +140,9 @@ impl<'a> Authority<'a> {
         self.host.eq_ignore_ascii_case(name)
     }
 
-    /// The same host (ASCII case aside) and the same port.
+    /// The same host (ASCII case aside); the port is the client's word and not compared.
     fn same_as(&self, other: &Authority<'_>) -> bool {
-        self.host_is(other.host) && self.port() == other.port()
+        self.host_is(other.host)
     }
 }
 
@@ -288,10 +303,10 @@ mod tests {
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-    fn resolving_host_and_absolute_form() {
+    fn resolving_sent_and_routed_host() {
         let both = |sent, target| RequestAuthority {
             sent,
-            absolute_form: target,
+            routed: target,
         };
         assert_eq!(both(None, None).resolve(), Err(AuthorityError::Missing));
         assert_eq!(
@@ -316,9 +331,12 @@ mod tests {
             both(Some("a.example.org"), Some("b.example.org")).resolve(),
             Err(AuthorityError::Mismatch)
         );
+        // NGINX `$host` has no port: the port is not compared.
         assert_eq!(
-            both(Some("a.example.org:8443"), Some("a.example.org")).resolve(),
-            Err(AuthorityError::Mismatch)
+            both(Some("A.example.org.:8443"), Some("a.example.org"))
+                .resolve()
+                .map(|a| a.host()),
+            Ok("a.example.org")
         );
         // A malformed half is malformed, whatever the other says.
         assert_eq!(

@@ -55,13 +55,17 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
     let now = UnixTime::from_secs(case_time(case));
     // v1.1 `hosts`: the case's `host` header is the authority (origin-form targets only
     // reach the core; absolute-form is the proxies' and the filter's business).
+    // Several `host` headers are joined as the filter joins them.
     let headers = case.request_headers();
-    let authority = RequestAuthority {
-        sent: headers
+    let sent = mtls_authz_core::authority::join_sent(
+        headers
             .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .filter(|(name, _)| name.eq_ignore_ascii_case("host"))
             .map(|(_, value)| value.as_str()),
-        absolute_form: None,
+    );
+    let authority = RequestAuthority {
+        sent: sent.as_deref(),
+        routed: None,
     };
     let decision = policy.evaluate_with_authority(&request, authority, client, now, None, false);
     if !policy.uses_hosts() && decision != policy.evaluate(&request, client, now) {

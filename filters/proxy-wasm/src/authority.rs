@@ -5,13 +5,18 @@
 //!   absolute-form target (`GET https://b.example.org/x HTTP/1.1`), replaces it with the
 //!   target's authority — the one Envoy routes on — so there is one value and nothing to
 //!   compare.
-//! - NGINX (ngx_wasm_module 3bed2783, read from its source): `:authority` is NOT the client's:
-//!   the module makes it up from the server block's first `server_name` and the local port.
-//!   The client's value is the `Host` entry of the header map (HTTP/2's `:authority` becomes a
-//!   `host` entry there too). For an absolute-form target NGINX routes on the target's
-//!   authority and keeps `Host` as sent, and `$request_uri` holds only the path, so the filter
-//!   reads the request line (`ngx.request`) to see the target's authority as well: one
-//!   host call more per request, only under a policy with `hosts`.
+//! - NGINX (ngx_wasm_module 3bed2783): `:authority` is NOT the client's (the module makes it
+//!   up from the server block's first `server_name` and the local port). NGINX routes on
+//!   `$host`: an absolute-form target's host, else `Host` (HTTP/2: `:authority`), lower-cased,
+//!   port and trailing dot removed (seen in NGINX 1.27.4: `GET   web+x://ADMIN.example.org.:99/x`
+//!   with `Host: records.example.org` routes on, and gives `$host`, `admin.example.org`). The
+//!   filter reads `ngx.http_host` (`Host` as sent) and `ngx.host` (what NGINX routed on) and
+//!   lets the core refuse a disagreement (`authority_mismatch`) — no request-line parsing,
+//!   which would have to match NGINX's parser byte for byte (several spaces, any
+//!   `[A-Za-z][A-Za-z0-9+.-]*` scheme). Without `Host` (HTTP/1.0 may omit it) `$host` falls
+//!   back to the server name, so it is not read: `authority_missing`, also for an HTTP/1.0
+//!   absolute-form target without `Host` (fail closed). Two host calls per request, only
+//!   under a policy with `hosts`.
 //!
 //! Several values of the header are joined with `,` (RFC 9110 §5.3), which no authority holds:
 //! the core refuses them as malformed.
@@ -22,17 +27,20 @@ use crate::headers::RequestHeaders;
 use crate::host::{Host, HostError};
 use crate::target::Proxy;
 
-/// NGINX (`$request`: ngx_wasm_module maps `ngx.<name>` to the variable; there is no
-/// `$request_line`): the request line as received (HTTP/2: NGINX's own rendering).
-pub const NGINX_REQUEST_LINE: &[&str] = &["ngx", "request"];
+/// NGINX `$host` (ngx_wasm_module maps `ngx.<name>` to the variable `$<name>`): the host NGINX
+/// routes on, normalised by NGINX (see the module docs).
+pub const NGINX_HOST: &[&str] = &["ngx", "host"];
+
+/// NGINX `$http_host`: the `Host` header as sent; absent when the request has none.
+pub const NGINX_HTTP_HOST: &[&str] = &["ngx", "http_host"];
 
 /// What the proxy shows of the request's authority, owned (see the module docs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SentAuthority {
-    /// `:authority` (Envoy) or `Host` (NGINX), several instances joined with `,`.
+    /// `:authority` (Envoy; several instances joined with `,`) or `$http_host` (NGINX).
     pub sent: Option<String>,
-    /// NGINX: the authority of an absolute-form request-target.
-    pub absolute_form: Option<String>,
+    /// NGINX: `$host`, the host NGINX routed on.
+    pub routed: Option<String>,
 }
 
 impl SentAuthority {
@@ -40,7 +48,7 @@ impl SentAuthority {
     pub fn as_request(&self) -> mtls_authz_core::RequestAuthority<'_> {
         mtls_authz_core::RequestAuthority {
             sent: self.sent.as_deref(),
-            absolute_form: self.absolute_form.as_deref(),
+            routed: self.routed.as_deref(),
         }
     }
 }
@@ -54,72 +62,41 @@ pub fn sent_authority<H: Host>(
     match proxy {
         Proxy::Envoy => Ok(SentAuthority {
             sent: joined(headers, ":authority"),
-            absolute_form: None,
+            routed: None,
         }),
         Proxy::Nginx => {
-            let line = host.get_property(NGINX_REQUEST_LINE)?.ok_or_else(|| {
+            // Without `Host`, `$host` is the server name, not the client's: nothing to read.
+            let Some(sent) = host.get_property(NGINX_HTTP_HOST)? else {
+                return Ok(SentAuthority::default());
+            };
+            let routed = host.get_property(NGINX_HOST)?.ok_or_else(|| {
                 HostError::new(
-                    "get_property(ngx.request)",
-                    "absent: an absolute-form target's authority cannot be read",
+                    "get_property(ngx.host)",
+                    "absent: the host NGINX routed on cannot be read",
                 )
             })?;
             Ok(SentAuthority {
-                sent: joined(headers, "host"),
-                absolute_form: absolute_form_authority(&String::from_utf8_lossy(&line))
-                    .map(str::to_string),
+                sent: Some(String::from_utf8_lossy(&sent).into_owned()),
+                routed: Some(String::from_utf8_lossy(&routed).into_owned()),
             })
         }
     }
 }
 
-/// Every instance of `name` as text, joined with `,`; `None` when there is none.
+/// Every instance of `name` as text, joined as the core joins them
+/// ([`mtls_authz_core::authority::join_sent`]); `None` when there is none.
 fn joined(headers: &RequestHeaders, name: &str) -> Option<String> {
     let values: Vec<Cow<'_, str>> = headers
         .all(name)
         .into_iter()
         .map(String::from_utf8_lossy)
         .collect();
-    (!values.is_empty()).then(|| values.join(","))
-}
-
-/// The authority of the request line's target when it is absolute-form (`scheme://authority`
-/// then `/`, `?`, `#` or the end), else `None`.
-pub fn absolute_form_authority(request_line: &str) -> Option<&str> {
-    let target = request_line.split(' ').nth(1)?;
-    let (scheme, rest) = target.split_once("://")?;
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return None;
-    }
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    rest.get(..end)
+    mtls_authz_core::authority::join_sent(values.iter().map(|value| value.as_ref()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn absolute_form_targets() {
-        assert_eq!(
-            absolute_form_authority("GET https://b.example.org:8443/x?y HTTP/1.1"),
-            Some("b.example.org:8443")
-        );
-        assert_eq!(
-            absolute_form_authority("GET HTTP://b.example.org HTTP/1.1"),
-            Some("b.example.org")
-        );
-        assert_eq!(
-            absolute_form_authority("GET https://u@b.example.org/ HTTP/1.1"),
-            Some("u@b.example.org")
-        );
-        assert_eq!(absolute_form_authority("GET /x HTTP/1.1"), None);
-        assert_eq!(
-            absolute_form_authority("GET /x?u=https://a/ HTTP/1.1"),
-            None
-        );
-        assert_eq!(absolute_form_authority("GET / HTTP/2.0"), None);
-        assert_eq!(absolute_form_authority(""), None);
-    }
 
     #[test]
     fn several_values_are_joined() {

@@ -91,24 +91,36 @@ fn error_kind(status: u16) -> &'static str {
     }
 }
 
+/// NGINX's request-line parser (`ngx_http_parse_request_line`, 1.27.4) on an absolute-form
+/// target: spaces before it are skipped, the scheme is `[A-Za-z][A-Za-z0-9+.-]*`, the host runs
+/// up to `:`, `/`, `?` or a space. Gives the host and the `$request_uri` (the rest, from `/`).
+fn nginx_absolute_form(target: &str) -> Option<(&str, &str)> {
+    let target = target.trim_start_matches(' ');
+    let (scheme, rest) = target.split_once("://")?;
+    let mut scheme_bytes = scheme.bytes();
+    let first_is_letter = scheme_bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !first_is_letter || !scheme_bytes.all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b)) {
+        return None;
+    }
+    let host_end = rest.find([':', '/', '?', ' ']).unwrap_or(rest.len());
+    let uri = rest.find('/').map_or("/", |slash| &rest[slash..]);
+    Some((&rest[..host_end], uri))
+}
+
 /// The host for one case as NGINX shows it to the filter (see the module docs).
 fn nginx_host_for(case: &Case, index: usize) -> Result<MockHost, String> {
-    // NGINX's parser keeps only the path of an absolute-form target as `$request_uri`.
-    let request_uri = ["http://", "https://"]
-        .iter()
-        .find_map(|scheme| case.path.strip_prefix(scheme))
-        .map_or(case.path.as_str(), |rest| {
-            rest.find('/').map_or("/", |slash| &rest[slash..])
-        });
+    // NGINX keeps only the path of an absolute-form target as `$request_uri` and routes on
+    // (and shows as `$host`) the target's host.
+    let absolute = nginx_absolute_form(&case.path);
+    let request_uri = absolute.map_or(case.path.as_str(), |(_, uri)| uri);
     let mut host = MockHost::nginx()
         .with_time(case_time(case))
         .with_request(&case.method, request_uri)
         .with_property("ngx.request_uri", request_uri)
-        .with_property(
-            "ngx.request",
-            format!("{} {} HTTP/1.1", case.method, case.path),
-        )
         .with_property("ngx.connection", index.to_string());
+    if let Some((target_host, _)) = absolute {
+        host = host.with_absolute_form_host(target_host);
+    }
     for (name, value) in case.request_headers() {
         if !name.contains('_') {
             host = host.with_header(&name, value);

@@ -1561,21 +1561,22 @@ fn nginx_without_a_usable_connection_serial_reads_the_handshake_every_time() {
 
 // ---------------------------------------------------------------- v1.1 hosts
 
-const NGX_REQUEST_LINE: &str = "ngx.request";
+const NGX_HOST: &str = "ngx.host";
+const NGX_HTTP_HOST: &str = "ngx.http_host";
 
-/// A policy without `hosts` never reads the authority: no `ngx.request`, and an
-/// authority that a policy with `hosts` would refuse changes nothing.
+/// A policy without `hosts` never reads the authority: no `ngx.host`, and an authority that a
+/// policy with `hosts` would refuse changes nothing.
 #[test]
 fn a_policy_without_hosts_makes_no_authority_call() {
     let host = nginx(Some("SUCCESS"), Some("healthcare/clinician-alice"))
         .with_header("host", "user@evil:1:2")
-        .with_property(
-            NGX_REQUEST_LINE,
-            "GET https://elsewhere/patient-records HTTP/1.1",
-        );
+        .with_absolute_form_host("elsewhere");
     let (verdict, host) = run_nginx(host);
     assert_eq!(verdict, Verdict::Continue);
-    assert!(!host.properties_read().iter().any(|p| p == NGX_REQUEST_LINE));
+    assert!(!host
+        .properties_read()
+        .iter()
+        .any(|p| p == NGX_HOST || p == NGX_HTTP_HOST));
 }
 
 fn run_hosts(mut host: MockHost, proxy: &str) -> (Verdict, MockHost) {
@@ -1583,41 +1584,82 @@ fn run_hosts(mut host: MockHost, proxy: &str) -> (Verdict, MockHost) {
     (filter.on_request_headers(&mut host), host)
 }
 
-/// NGINX: the client's `Host` entry decides (ngx_wasm_module's own `:authority` is the
-/// server_name, never the client's), and `ngx.request` is read for absolute-form.
-#[test]
-fn nginx_reads_host_and_the_request_line() {
-    let host = nginx_request(
+fn nginx_hosts_request(path: &str) -> MockHost {
+    nginx_request(
         Some("SUCCESS"),
         Some("healthcare/clinician-alice"),
-        "/patient-records/1",
-        "/patient-records/1",
+        path,
+        path,
     )
-    .with_header(":authority", "localhost:10443")
-    .with_header("Host", "admin.example.org")
-    .with_property(NGX_REQUEST_LINE, "GET /patient-records/1 HTTP/1.1");
+}
+
+/// NGINX: `$host` decides — the host NGINX routed on (ngx_wasm_module's own `:authority` is
+/// the server_name, never the client's), normalised by NGINX.
+#[test]
+fn nginx_decides_on_the_host_nginx_routes_on() {
+    let host = nginx_hosts_request("/patient-records/1")
+        .with_header(":authority", "localhost:10443")
+        .with_header("Host", "ADMIN.example.org.:8443");
     let (verdict, host) = run_hosts(host, "nginx");
     assert_eq!(verdict, Verdict::Respond);
     assert_eq!(
         deny_reason(&host).as_deref(),
         Some("forbidden:rule[admin-records]:role_not_held")
     );
-    assert!(host.properties_read().iter().any(|p| p == NGX_REQUEST_LINE));
+    assert!(host.properties_read().iter().any(|p| p == NGX_HOST));
 }
 
-/// Without `ngx.request` an absolute-form target could not be seen: fail closed.
+/// An absolute-form target NGINX routes on, naming another host than `Host`, however the
+/// request line spells it (several spaces, any scheme): the filter never parses the request
+/// line, `$host` and `$http_host` disagree.
 #[test]
-fn nginx_without_a_request_line_fails_closed() {
-    let host = nginx_request(
-        Some("SUCCESS"),
-        Some("healthcare/clinician-alice"),
-        "/patient-records/1",
-        "/patient-records/1",
-    )
-    .with_header("host", "records.example.org");
+fn nginx_absolute_form_target_other_than_host_is_refused() {
+    let host = nginx_hosts_request("/patient-records/1")
+        .with_header("Host", "records.example.org")
+        .with_absolute_form_host("admin.example.org");
+    let (verdict, host) = run_hosts(host, "nginx");
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:authority_mismatch")
+    );
+}
+
+/// HTTP/1.0 without `Host`: `$host` would be the server name, so no `$http_host` means no
+/// authority, even when the server name would allow.
+#[test]
+fn nginx_without_host_header_is_authority_missing() {
+    let host = nginx_hosts_request("/patient-records/1")
+        .with_property("ngx.server_name", "records.example.org");
+    let (verdict, host) = run_hosts(host, "nginx");
+    assert_eq!(verdict, Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("bad_request:authority_missing")
+    );
+}
+
+/// `$host` unreadable while `Host` exists: fail closed.
+#[test]
+fn nginx_without_host_variable_fails_closed() {
+    let host = nginx_hosts_request("/patient-records/1")
+        .with_header("host", "records.example.org")
+        .with_property_error(NGX_HOST, "InternalFailure");
     let (verdict, host) = run_hosts(host, "nginx");
     assert_eq!(verdict, Verdict::Respond);
     assert_eq!(host.local_response().unwrap().status, 500);
+}
+
+/// The NGINX mock answers only real NGINX variables: a made-up one is a host error.
+#[test]
+fn nginx_mock_refuses_made_up_variables() {
+    use mtls_authz_filter::host::Host as _;
+    let host = MockHost::nginx().with_header("host", "a.example.org");
+    assert!(host.get_property(&["ngx", "request_line"]).is_err());
+    assert_eq!(
+        host.get_property(&["ngx", "http_host"]).unwrap().as_deref(),
+        Some(&b"a.example.org"[..])
+    );
 }
 
 /// Envoy: `:authority`, and a `host` header (which Envoy never leaves next to it) is not it.

@@ -1,21 +1,20 @@
 //! v1.1 `rules[].hosts`: host patterns and how a request's authority matches them
 //! (docs/DECISIONS.md "Hosts").
 //!
-//! A pattern is `host[:port]` in lower case, where host is an exact name (or IPv4 address, or
-//! `[IPv6]` literal), `*.<name>` (any one label in front of `<name>`: never `<name>` itself,
-//! never two labels) or `{param}.<name>` (the same, capturing the label for `bind`). Without a
-//! port it matches every port; with one, only that port (a request naming no port is on 443).
+//! A pattern is a host in lower case: an exact name (or IPv4 address, or `[IPv6]` literal),
+//! `*.<name>` (any one label in front of `<name>`: never `<name>` itself, never two labels) or
+//! `{param}.<name>` (the same, capturing the label for `bind`). It never has a port, and a
+//! request's port is ignored: the port in `Host`/`:authority` is the client's choice, not the
+//! listener it reached (scope by port with one policy per listener).
 
 use alloc::string::String;
 
-use crate::authority::{is_label, parse_port, Authority, MAX_HOST_LEN};
+use crate::authority::{is_label, Authority, MAX_HOST_LEN};
 
 /// One compiled entry of `hosts`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct HostPattern {
     kind: HostKind,
-    /// `None`: every port.
-    port: Option<u16>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,10 +29,9 @@ enum HostKind {
 }
 
 impl HostPattern {
-    /// Whether the authority matches: host, then port.
+    /// Whether the authority's host matches (its port is not looked at).
     pub(crate) fn matches(&self, authority: &Authority<'_>) -> bool {
-        self.port.is_none_or(|port| port == authority.port())
-            && self.first_label(authority).is_some()
+        self.first_label(authority).is_some()
     }
 
     /// The label a wildcard or capture matched (the whole host for an exact pattern), or
@@ -89,7 +87,7 @@ pub(crate) fn parse_host_pattern(pattern: &str) -> Result<HostPattern, String> {
             "{pattern:?}: write host patterns in lower case (hosts are compared ignoring case)"
         ));
     }
-    let (host, port) = split_pattern_port(pattern)?;
+    let host = refuse_port(pattern)?;
     if host.ends_with('.') {
         return Err(alloc::format!(
             "{pattern:?}: leave out the trailing `.` (a request's trailing dot is ignored)"
@@ -124,24 +122,25 @@ pub(crate) fn parse_host_pattern(pattern: &str) -> Result<HostPattern, String> {
         check_name(host, pattern)?;
         HostKind::Exact(String::from(host))
     };
-    Ok(HostPattern { kind, port })
+    Ok(HostPattern { kind })
 }
 
-fn split_pattern_port(pattern: &str) -> Result<(&str, Option<u16>), String> {
+/// The pattern itself, or an error when it names a port (`host:port`, `[IPv6]:port`).
+fn refuse_port(pattern: &str) -> Result<&str, String> {
     let after_literal = if pattern.starts_with('[') {
         pattern.find(']').map_or(pattern.len(), |end| end + 1)
     } else {
         0
     };
-    let Some(colon) = pattern.get(after_literal..).and_then(|rest| rest.find(':')) else {
-        return Ok((pattern, None));
-    };
-    let split = after_literal + colon;
-    let digits = pattern.get(split + 1..).unwrap_or_default();
-    let port = parse_port(digits).ok_or_else(|| {
-        alloc::format!("{pattern:?}: the port after `:` must be one number from 1 to 65535")
-    })?;
-    Ok((pattern.get(..split).unwrap_or_default(), Some(port)))
+    if pattern
+        .get(after_literal..)
+        .is_some_and(|rest| rest.contains(':'))
+    {
+        return Err(alloc::format!(
+            "{pattern:?}: host patterns name hosts, never ports (a request's port is the client's choice, not the listener it reached): remove the `:port`, and scope rules by port with one policy per listener"
+        ));
+    }
+    Ok(pattern)
 }
 
 /// A lower-case DNS name (or IPv4 address) without wildcards.
@@ -195,14 +194,11 @@ mod tests {
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-    fn ports() {
-        assert!(matches("a.example.org:8443", "a.example.org:8443"));
-        assert!(!matches("a.example.org:8443", "a.example.org:443"));
-        assert!(!matches("a.example.org:8443", "a.example.org"));
-        assert!(matches("a.example.org:443", "a.example.org"));
-        assert!(matches("*.example.org:443", "b.example.org:443"));
-        assert!(matches("[::1]:10443", "[::1]:10443"));
-        assert!(!matches("[::1]:10443", "[::1]:443"));
+    fn the_request_port_is_ignored() {
+        assert!(matches("a.example.org", "a.example.org:8443"));
+        assert!(matches("a.example.org", "a.example.org"));
+        assert!(matches("*.example.org", "b.example.org:443"));
+        assert!(matches("[::1]", "[::1]:10443"));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -239,10 +235,11 @@ mod tests {
             ("exa mple.org", "not a host name"),
             ("bücher.example", "not a host name"),
             ("user@example.org", "not a host name"),
-            ("example.org:", "port"),
-            ("example.org:0", "port"),
-            ("example.org:1:2", "port"),
-            ("example.org:99999", "port"),
+            ("example.org:", "never ports"),
+            ("example.org:443", "never ports"),
+            ("example.org:8443", "never ports"),
+            ("*.example.org:443", "never ports"),
+            ("[::1]:10443", "never ports"),
             ("[::1", "IPv6"),
             ("[::g]", "IPv6"),
         ] {

@@ -14,6 +14,10 @@
 //!   still go upstream); the filter sees at most 100 entries. Writing `:path` fails when the
 //!   value has a query (ngx_wasm_module traps) and otherwise never reaches the upstream, which
 //!   receives the request-target as sent. Request trailers never exist (NGINX discards them).
+//!   `ngx.<name>` answers only for variables NGINX 1.27.4 has ([`NGINX_VARIABLES`]; any other
+//!   name is a host error here, so a made-up property fails in the mock as it would on the real
+//!   proxy), and `$host`/`$http_host` are built from the request as NGINX builds them
+//!   ([`MockHost::with_absolute_form_host`]).
 
 use std::collections::HashMap;
 
@@ -32,6 +36,21 @@ pub enum HeaderModel {
 /// ngx_wasm_module's `NGX_HTTP_WASM_MAX_REQ_HEADERS`: the filter sees at most this many
 /// request-header entries, pseudo-headers included.
 pub const NGINX_MAX_VISIBLE_HEADERS: usize = 100;
+
+/// The NGINX variables (`ngx.<name>`) the NGINX mock answers: the ones the filter and its
+/// tests read, every one a real NGINX 1.27.4 variable (`ngx_http_variables.c`,
+/// `ngx_http_ssl_module.c`). Real NGINX answers an unknown name as absent; the mock fails
+/// instead, so that a misspelt variable cannot pass here.
+pub const NGINX_VARIABLES: &[&str] = &[
+    "connection",
+    "host",
+    "http_host",
+    "request",
+    "request_uri",
+    "server_name",
+    "ssl_client_raw_cert",
+    "ssl_client_verify",
+];
 
 /// One request-header entry as the host holds it.
 #[derive(Clone, Debug)]
@@ -96,6 +115,8 @@ pub struct MockHost {
     tick_period: Option<core::time::Duration>,
     /// `set_tick_period` fails (a host without timers).
     ticks_refused: bool,
+    /// NGINX: the host of an absolute-form request-target, which `$host` prefers to `Host`.
+    absolute_form_host: Option<String>,
 }
 
 impl MockHost {
@@ -176,6 +197,49 @@ impl MockHost {
     /// Every request trailer instance, in order.
     pub fn trailers(&self) -> &[(String, Vec<u8>)] {
         &self.trailers
+    }
+
+    /// NGINX: the request line's target was absolute-form with this host (as NGINX's parser
+    /// cut it: after `scheme://`, up to `:`, `/`, `?` or a space), so `$host` is it.
+    pub fn with_absolute_form_host(mut self, host: &str) -> Self {
+        self.absolute_form_host = Some(host.to_string());
+        self
+    }
+
+    /// NGINX's `$host`/`$http_host` from the request, as `ngx_http_variable_host` and
+    /// `ngx_http_validate_host` build them: the absolute-form target's host, else the first
+    /// `Host` entry, lower-cased, without port and trailing dots; without either, the server
+    /// name (`ngx.server_name`). `$http_host` is the `Host` header as sent, absent without one.
+    fn nginx_derived(&self, name: &str) -> Option<Vec<u8>> {
+        let host_header = self
+            .headers
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case("host"))
+            .map(|e| e.value.clone());
+        match name {
+            "http_host" => host_header,
+            "host" => {
+                let sent = self
+                    .absolute_form_host
+                    .clone()
+                    .map(String::into_bytes)
+                    .or(host_header);
+                let Some(sent) = sent else {
+                    return match self.properties.get("ngx.server_name") {
+                        Some(Property::Value(v)) => Some(v.clone()),
+                        _ => Some(b"localhost".to_vec()),
+                    };
+                };
+                let text = String::from_utf8_lossy(&sent).to_ascii_lowercase();
+                // The port: after the last `:` outside an IPv6 literal's brackets.
+                let without_port = match text.rfind(':') {
+                    Some(colon) if !text[colon..].contains(']') => &text[..colon],
+                    _ => text.as_str(),
+                };
+                Some(without_port.trim_end_matches('.').as_bytes().to_vec())
+            }
+            _ => None,
+        }
     }
 
     /// Adds `:method` and `:path`.
@@ -395,6 +459,19 @@ impl Host for MockHost {
     fn get_property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
         let key = path.join(".");
         self.property_reads.borrow_mut().push(key.clone());
+        if self.model == HeaderModel::Nginx {
+            if let Some(["ngx", name]) = path.get(..) {
+                if !NGINX_VARIABLES.contains(name) {
+                    return Err(HostError::new(
+                        format!("get_property({key})"),
+                        "NGINX has no such variable (mock)",
+                    ));
+                }
+                if !self.properties.contains_key(&key) {
+                    return Ok(self.nginx_derived(name));
+                }
+            }
+        }
         match self.properties.get(&key) {
             None => Ok(None),
             Some(Property::Value(v)) => Ok(Some(v.clone())),

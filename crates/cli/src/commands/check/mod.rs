@@ -51,7 +51,7 @@ pub(crate) struct CheckArgs {
     path: String,
     /// v1.1: the request's authority (`:authority`, or HTTP/1.1 `Host`; default: a `host`
     /// `--header`), e.g.
-    /// `records.example.org` or `records.example.org:8443`; read only when the policy's rules
+    /// `records.example.org` (a port is accepted and ignored); read only when the policy's rules
     /// have `hosts` (without it such a policy answers `bad_request:authority_missing`).
     #[arg(long, value_name = "AUTHORITY")]
     host: Option<String>,
@@ -206,18 +206,20 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         method: &args.method,
         path: &args.path,
     };
-    // `--host`, else a `host` header (what the proxies read: Envoy presents it as
-    // `:authority`); shown when given or when the policy reads it.
-    let host = args.host.as_deref().or_else(|| {
+    // `--host`, else the `host` headers (what the proxies read: Envoy presents them as
+    // `:authority`), several joined as the filter joins them; shown when given or when the
+    // policy reads it.
+    let joined_host_headers = mtls_authz_core::authority::join_sent(
         headers
             .iter()
-            .find(|(name, _)| name == "host")
-            .map(|(_, value)| value.as_str())
-    });
+            .filter(|(name, _)| name == "host")
+            .map(|(_, value)| value.as_str()),
+    );
+    let host = args.host.as_deref().or(joined_host_headers.as_deref());
     let shown_host = host.filter(|_| args.host.is_some() || loaded.policy.uses_hosts());
     let authority = RequestAuthority {
         sent: host,
-        absolute_form: None,
+        routed: None,
     };
     let mut decision = loaded
         .policy

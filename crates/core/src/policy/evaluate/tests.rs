@@ -1133,7 +1133,7 @@ mod hosts {
                 "admin": [ { "subject.OU": ["Admins"] } ]
               },
               "rules": [
-                { "name": "records", "methods": ["GET"], "paths": ["/r/**"], "hosts": ["records.example.org", "records.example.org:8443"], "allow": ["clinician", "admin"] },
+                { "name": "records", "methods": ["GET"], "paths": ["/r/**"], "hosts": ["records.example.org"], "allow": ["clinician", "admin"] },
                 { "name": "admin-records", "methods": ["GET"], "paths": ["/r/**"], "hosts": ["admin.example.org"], "allow": ["admin"] },
                 { "name": "wild", "methods": ["GET"], "paths": ["/w"], "hosts": ["*.example.org"], "allow": ["authenticated"] },
                 { "name": "tenant", "paths": ["/orders/**"], "hosts": ["{tenant}.tenants.example.org"], "allow": ["authenticated"], "bind": { "tenant": "subject.CN" } },
@@ -1158,7 +1158,7 @@ mod hosts {
             },
             RequestAuthority {
                 sent,
-                absolute_form: absolute,
+                routed: absolute,
             },
             ClientCert::Present(who),
             NOW,
@@ -1287,7 +1287,7 @@ mod hosts {
                 },
                 RequestAuthority {
                     sent: Some("a b"),
-                    absolute_form: None
+                    routed: None
                 },
                 ClientCert::Absent,
                 NOW,
