@@ -40,7 +40,7 @@ def main() -> int:
         t.start()
     for t in threads:
         t.join()
-    answers.sort()
+    answers.sort(key=lambda answer: answer[0])  # by time; a missing answer is None
     print(json.dumps(answers))
     return 0
 
