@@ -94,6 +94,11 @@ pub enum IdentityRejection {
     MissingClientAuthEku,
     /// basicConstraints cA = TRUE.
     CaCertificate,
+    /// v1.1: listed by a CRL of its issuer (`issuers.<name>.revocation`).
+    RevokedCrl,
+    /// v1.1: its issuer's CRL is stale past the grace period or was never obtained, and
+    /// `when_unavailable` is `deny` (the default).
+    RevocationUnavailable,
 }
 
 impl IdentityRejection {
@@ -111,6 +116,8 @@ impl IdentityRejection {
             IdentityRejection::RevokedFingerprint => "revoked_fingerprint",
             IdentityRejection::MissingClientAuthEku => "missing_client_auth_eku",
             IdentityRejection::CaCertificate => "ca_certificate",
+            IdentityRejection::RevokedCrl => "revoked_crl",
+            IdentityRejection::RevocationUnavailable => "revocation_unavailable",
         }
     }
 }

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 
 use smallvec::SmallVec;
 
+use super::revocation::CrlStore;
 use super::router::{Route, Routes};
 use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::authority::{Authority, RequestAuthority};
@@ -146,7 +147,48 @@ impl Policy {
             }
             _ => None,
         };
-        self.decide_request_with(request, authority, client, now, forwarded_as_sent, prepared)
+        self.decide_request_with(
+            request,
+            authority,
+            client,
+            now,
+            forwarded_as_sent,
+            prepared,
+            None,
+        )
+    }
+
+    /// [`Policy::evaluate_with_authority`] judged against `crls`, the CRLs in force (v1.1
+    /// `issuers.<name>.revocation`): what a host that keeps CRLs fresh calls. The other entry
+    /// points judge against the policy's inline CRLs alone, installed at `now`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_with_crls(
+        &self,
+        request: &Request<'_>,
+        authority: RequestAuthority<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+        crls: &CrlStore,
+    ) -> Decision {
+        let prepared = match (client, prepared) {
+            (ClientCert::Present(identity), Some(p))
+                if p.fingerprint == identity.fingerprint_sha256 =>
+            {
+                Some(p)
+            }
+            _ => None,
+        };
+        self.decide_request_with(
+            request,
+            authority,
+            client,
+            now,
+            forwarded_as_sent,
+            prepared,
+            Some(crls),
+        )
     }
 
     fn decide_request(
@@ -163,9 +205,11 @@ impl Policy {
             now,
             forwarded_as_sent,
             None,
+            None,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn decide_request_with(
         &self,
         request: &Request<'_>,
@@ -174,6 +218,7 @@ impl Policy {
         now: UnixTime,
         forwarded_as_sent: bool,
         prepared: Option<&PreparedIdentity>,
+        crls: Option<&CrlStore>,
     ) -> Decision {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
@@ -200,21 +245,29 @@ impl Policy {
         } else {
             None
         };
-        let (identity, held) = match prepared {
-            Some(prepared) => {
-                let identity = self
-                    .check_time(client, now)
-                    .and_then(|identity| prepared.checks.map(|()| identity));
-                (identity, identity.ok().map(|_| prepared.held.clone()))
-            }
-            None => {
-                let identity = self.check_identity(client, now);
-                (
-                    identity,
-                    identity.ok().map(|identity| self.held_roles(identity)),
-                )
-            }
+        let identity = match prepared {
+            Some(prepared) => self
+                .check_time(client, now)
+                .and_then(|identity| prepared.checks.map(|()| identity)),
+            None => self.check_identity(client, now),
         };
+        // v1.1 CRLs: after every other check, against the store in force (tools: the inline
+        // CRLs at `now`).
+        let identity = identity.and_then(|identity| {
+            if self.revocations.is_empty() {
+                return Ok(identity);
+            }
+            let check = |crls: &CrlStore| self.check_revocation(identity, crls, now);
+            match crls {
+                Some(crls) => check(crls),
+                None => check(&self.crl_store(now)),
+            }
+            .map(|()| identity)
+        });
+        let held = identity.ok().map(|identity| match prepared {
+            Some(prepared) => prepared.held.clone(),
+            None => self.held_roles(identity),
+        });
 
         let verdict = {
             let segments: Segments<'_> = normalized.segments().collect();

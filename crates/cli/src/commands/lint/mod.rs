@@ -514,7 +514,8 @@ fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
         .any(|(_, selector)| selector == ISSUER_PIN);
     let mut findings = Vec::new();
     for (name, issuer) in doc.issuers.iter() {
-        if issuer.key_id.is_some() {
+        // v1.1 `certificate`: the key id comes from the CA's subjectKeyIdentifier.
+        if issuer.key_id.is_some() || issuer.certificate.is_some() {
             continue;
         }
         let mut pinning = doc
@@ -537,7 +538,7 @@ fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
             Location::Issuer(String::from(name)),
             format!(
                 "pinned by subject DN alone ({}): `issuer_pin` [{}] holds for a certificate from ANY CA the proxy trusts that has this name (a rogue, test or other team's CA named the same)",
-                quote(&issuer.subject),
+                quote(issuer.subject.as_deref().unwrap_or_default()),
                 quote(name)
             ),
             "add \"key_id\": the CA's subject key identifier in hex (`openssl x509 -in ca.pem -noout -ext subjectKeyIdentifier`; `mtls-authz inspect` shows it as a leaf's authority_key_id)",
