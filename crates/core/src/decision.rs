@@ -339,6 +339,11 @@ mod tests {
                 "missing_client_auth_eku",
             ),
             (IdentityRejection::CaCertificate, "ca_certificate"),
+            (IdentityRejection::RevokedCrl, "revoked_crl"),
+            (
+                IdentityRejection::RevocationUnavailable,
+                "revocation_unavailable",
+            ),
         ];
         for (rejection, code) in codes {
             assert_eq!(rejection.code(), code);

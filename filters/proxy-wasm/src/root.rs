@@ -8,10 +8,8 @@
 //! at teardown, and, for a filter a reconfiguration already replaced, when the last request
 //! still holding it ends.
 //!
-//! Later work that belongs here (not yet written): timers and `http_call` responses for
-//! fetching CRLs and JWK sets. The root owns the tick, so a fetch schedule would be driven
-//! from [`Root::tick`], and a response callback would land on a `Root` method that swaps the
-//! fetched data into the filter, the way [`Root::configure`] swaps the filter itself.
+//! CRL fetches (v1.1 revocation, [`crate::crl`]) are driven from [`Root::tick`] (and right
+//! after a configuration is accepted); their answers land on [`Root::on_http_call_response`].
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -55,12 +53,14 @@ impl Root {
     /// accepted (`on_configure`'s answer).
     pub fn configure<H: Host>(&mut self, host: &mut H, bytes: Option<&[u8]>) -> bool {
         self.flush(host);
-        match Filter::configure(host, bytes) {
+        match Filter::configure_replacing(host, bytes, self.filter.as_deref()) {
             Ok(filter) => {
                 // Without ticks every count goes to the host at once.
                 if host.set_tick_period(TICK_PERIOD) {
                     filter.ticks_enabled();
                 }
+                // The first CRL fetches start now, not a tick later.
+                filter.poll_crls(host);
                 self.filter = Some(Rc::new(filter));
                 true
             }
@@ -72,9 +72,20 @@ impl Root {
         }
     }
 
-    /// The periodic tick: hands batched counts to the host.
+    /// The periodic tick: hands batched counts to the host and starts due CRL fetches.
     pub fn tick<H: Host>(&self, host: &mut H) {
         self.flush(host);
+        if let Some(filter) = &self.filter {
+            filter.poll_crls(host);
+        }
+    }
+
+    /// An HTTP call the root started (a CRL fetch) answered. The answer to a call of a filter
+    /// a reconfiguration replaced is dropped: the new filter fetches on its own.
+    pub fn on_http_call_response<H: Host>(&self, host: &mut H, token: u32, body_size: usize) {
+        if let Some(filter) = &self.filter {
+            filter.on_http_call_response(host, token, body_size);
+        }
     }
 
     /// The VM or plugin goes away (`on_done`): hands over what is still batched.

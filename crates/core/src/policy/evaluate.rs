@@ -399,6 +399,22 @@ impl Policy {
         Ok(identity)
     }
 
+    /// [`Policy::check_identity`] and then, for a policy with v1.1 `revocation`, the CRL check
+    /// against `crls`: whether the identity is usable at all (a `public` rule may allow a
+    /// request whose certificate is not; its identity must then not be forwarded).
+    pub fn check_identity_with_crls<'a>(
+        &self,
+        client: ClientCert<'a>,
+        now: UnixTime,
+        crls: &CrlStore,
+    ) -> Result<&'a Identity, IdentityRejection> {
+        let identity = self.check_identity(client, now)?;
+        if !self.revocations.is_empty() {
+            self.check_revocation(identity, crls, now)?;
+        }
+        Ok(identity)
+    }
+
     /// The first half of [`Policy::check_identity`]: a certificate present and parsed, within
     /// its validity window at `now`.
     fn check_time<'a>(
