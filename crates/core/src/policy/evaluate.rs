@@ -249,7 +249,7 @@ impl Policy {
             Some(prepared) => self
                 .check_time(client, now)
                 .and_then(|identity| prepared.checks.map(|()| identity)),
-            None => self.check_identity(client, now),
+            None => self.check_identity_before_crls(client, now),
         };
         // v1.1 CRLs: after every other check, against the store in force (tools: the inline
         // CRLs at `now`).
@@ -388,8 +388,22 @@ impl Policy {
 
     /// The identity checks (certificate present and parsed, validity against `now`, a positive
     /// serial, revoked serial, revoked fingerprint, clientAuth EKU, not a CA) in that order;
-    /// the first failure is the rejection.
+    /// the first failure is the rejection. With v1.1 `revocation`, then the CRL check against
+    /// the policy's inline CRLs at `now` (hosts that fetch CRLs call
+    /// [`Policy::check_identity_with_crls`]).
     pub fn check_identity<'a>(
+        &self,
+        client: ClientCert<'a>,
+        now: UnixTime,
+    ) -> Result<&'a Identity, IdentityRejection> {
+        if self.revocations.is_empty() {
+            return self.check_identity_before_crls(client, now);
+        }
+        self.check_identity_with_crls(client, now, &self.crl_store(now))
+    }
+
+    /// [`Policy::check_identity`] without the CRL check.
+    fn check_identity_before_crls<'a>(
         &self,
         client: ClientCert<'a>,
         now: UnixTime,
@@ -408,7 +422,7 @@ impl Policy {
         now: UnixTime,
         crls: &CrlStore,
     ) -> Result<&'a Identity, IdentityRejection> {
-        let identity = self.check_identity(client, now)?;
+        let identity = self.check_identity_before_crls(client, now)?;
         if !self.revocations.is_empty() {
             self.check_revocation(identity, crls, now)?;
         }
