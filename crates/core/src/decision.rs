@@ -23,7 +23,8 @@
 //! `<identity_error>` is one of: `no_certificate`, `certificate_unverified`,
 //! `certificate_parse_error`, `certificate_too_large`, `certificate_expired`,
 //! `certificate_not_yet_valid`, `serial_not_positive`, `revoked_serial`, `revoked_fingerprint`,
-//! `missing_client_auth_eku`, `ca_certificate`.
+//! `missing_client_auth_eku`, `ca_certificate`; v1.1 revocation: `revoked_crl`,
+//! `revocation_unavailable`.
 
 use alloc::string::String;
 use alloc::sync::Arc;
