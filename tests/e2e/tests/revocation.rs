@@ -1,0 +1,243 @@
+//! Issue 13 in a real Envoy: the filter fetches the health CA's CRL from an upstream of the
+//! test (a cluster) on its own timer, and a certificate allowed on a long-lived HTTP/2
+//! connection is denied ON THAT CONNECTION once a CRL revoking it is published; a bad CRL is
+//! refused and the previous one stays.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup};
+use mtls_authz_e2e::echo::EchoServer;
+use mtls_authz_e2e::envoy::{self, Envoy};
+use mtls_authz_e2e::{paths, wasm};
+use serde_json::{json, Value};
+
+/// Serves whatever CRL is current, HTTP/1.1, one request per connection.
+struct CrlServer {
+    port: u16,
+    body: Arc<Mutex<Vec<u8>>>,
+    served: Arc<Mutex<u64>>,
+}
+
+impl CrlServer {
+    fn start(body: Vec<u8>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let body = Arc::new(Mutex::new(body));
+        let served = Arc::new(Mutex::new(0));
+        let (shared, count) = (Arc::clone(&body), Arc::clone(&served));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let body = shared.lock().unwrap().clone();
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+                let _ = stream.write_all(&body);
+                *count.lock().unwrap() += 1;
+            }
+        });
+        Self { port, body, served }
+    }
+
+    fn publish(&self, body: Vec<u8>) {
+        *self.body.lock().unwrap() = body;
+    }
+
+    fn served(&self) -> u64 {
+        *self.served.lock().unwrap()
+    }
+}
+
+fn crl(name: &str) -> Vec<u8> {
+    mtls_authz_fixtures::files::read(&format!("crls/{name}.crl")).unwrap()
+}
+
+/// fixtures' `revocation` policy with the health CA's CRL fetched from `crl_server` every 2 s.
+fn policy() -> String {
+    let mut doc: Value =
+        serde_json::from_str(&mtls_authz_fixtures::load_policy("revocation")).unwrap();
+    doc["host"] = json!("envoy");
+    doc["issuers"]["health-ca"]["revocation"] = json!({
+        "fetch": {"upstream": "crl_server", "authority": "crl.example", "path": "/health.crl",
+                  "refresh_seconds": 2, "timeout_seconds": 1},
+        "grace_seconds": 4_000_000_000_u64
+    });
+    doc.to_string()
+}
+
+/// The rendered bootstrap plus a `crl_server` cluster for the filter's HTTP calls.
+fn bootstrap(upstream_port: u16, crl_port: u16) -> String {
+    let filter = FilterSetup {
+        wasm: wasm::locate_or_build().unwrap(),
+        policy: policy(),
+    };
+    let yaml = EnvoyConfig::with_fixture_certs(upstream_port, Some(filter))
+        .render()
+        .unwrap();
+    let cluster = format!(
+        "  clusters:\n  - name: crl_server\n    type: STATIC\n    connect_timeout: 1s\n    load_assignment:\n      cluster_name: crl_server\n      endpoints:\n      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {{ address: 127.0.0.1, port_value: {crl_port} }}\n"
+    );
+    assert!(yaml.contains("\n  clusters:\n"), "{yaml}");
+    yaml.replacen("  clusters:\n", &cluster, 1)
+}
+
+/// Log lines containing `needle`.
+fn logged(envoy: &Envoy, needle: &str) -> usize {
+    envoy.log().lines().filter(|l| l.contains(needle)).count()
+}
+
+/// Waits until `needle` was logged by every VM: each VM (one per worker thread, plus the main
+/// thread's) fetches on its own, and a request is served by one of them.
+fn wait_every_vm(envoy: &Envoy, vms: usize, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while logged(envoy, needle) < vms {
+        assert!(
+            Instant::now() < deadline,
+            "{needle} x{vms}\n{}",
+            envoy.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// One HTTP/2 connection as `cert`; `ask` sends a request on it and returns its JSON answer.
+struct Session {
+    child: std::process::Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Session {
+    fn open(port: u16, cert: &str) -> Self {
+        let root = paths::repo_root();
+        let spec = json!({
+            "port": port,
+            "ca": mtls_authz_fixtures::ca_bundle_path(),
+            "cert": mtls_authz_fixtures::cert_pem_path(cert),
+            "key": mtls_authz_fixtures::key_path(cert),
+        });
+        let mut child = Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("tests/e2e/h2_session.py"))
+            .arg(spec.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        Self { child, out }
+    }
+
+    fn ask(&mut self, target: &str) -> Value {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{target}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        self.out.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The deny reason of the last denial logged for `stream` requests: Envoy logs it, the body
+/// does not carry it (`expose_reason` is off).
+fn last_reason(envoy: &Envoy) -> String {
+    envoy
+        .log()
+        .lines()
+        .rev()
+        .find_map(|line| {
+            line.split(' ')
+                .find_map(|field| field.strip_prefix("reason="))
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_published_revocation_reaches_an_open_http2_connection() {
+    let upstream = EchoServer::start(0).unwrap();
+    let server = CrlServer::start(crl("health-p256"));
+    let envoy = Envoy::start(
+        &envoy::binary().unwrap(),
+        "revocation",
+        &bootstrap(upstream.addr().port(), server.port),
+    )
+    .unwrap();
+    let port = envoy.listener_port().unwrap();
+    // Every VM fetches at configuration: let them all answer.
+    const FIRST: &str =
+        "CRL number 2 installed: 3 entries, next update 2026-11-27T00:00:00Z (first CRL)";
+    wait_every_vm(&envoy, 1, FIRST);
+    std::thread::sleep(Duration::from_secs(3));
+    let vms = logged(&envoy, FIRST);
+    assert!(server.served() >= 1);
+
+    // admin-bob is not on CRL number 2: allowed, and the connection stays open.
+    let mut bob = Session::open(port, "healthcare/admin-bob");
+    let first = bob.ask("/records/1");
+    assert_eq!(first["status"], 200, "{first}\n{}", envoy.log());
+    let mut dave = Session::open(port, "healthcare/revoked-clinician");
+    assert_eq!(dave.ask("/records/1")["status"], 401);
+    assert_eq!(last_reason(&envoy), "unauthenticated:revoked_crl");
+
+    // Number 5 puts bob on hold: the next request on the SAME connection is refused.
+    server.publish(crl("health-next"));
+    wait_every_vm(
+        &envoy,
+        vms,
+        "CRL number 5 installed: 5 entries, next update 2026-11-27T00:00:00Z (replaced number 2)",
+    );
+    let second = bob.ask("/records/1");
+    assert_eq!(second["status"], 401, "{second}\n{}", envoy.log());
+    assert_eq!(second["stream"], 3, "not the same connection: {second}");
+    assert_eq!(last_reason(&envoy), "unauthenticated:revoked_crl");
+    let mut erin = Session::open(port, "crl/health-no-aki");
+    assert_eq!(erin.ask("/records/1")["status"], 401, "F1: no AKI");
+
+    // A CRL with a bad signature is refused; number 5 stays in force.
+    server.publish(crl("bad-signature"));
+    wait_every_vm(&envoy, vms, "CRL refused (crl_bad_signature)");
+    assert_eq!(bob.ask("/records/1")["status"], 401);
+    let mut alice = Session::open(port, "healthcare/clinician-alice");
+    assert_eq!(alice.ask("/records/1")["status"], 200);
+    // An older CRL (number 2) would lift the hold: refused too.
+    server.publish(crl("health-p256"));
+    wait_every_vm(
+        &envoy,
+        vms,
+        "CRL not installed: CRL number 2 is older than the current 5",
+    );
+    assert_eq!(bob.ask("/records/1")["status"], 401);
+    // Counted in Envoy's stats (every VM adds to the same counters).
+    let count = |outcome: &str| {
+        envoy
+            .counter(&format!("wasmcustom.mtls_authz.crl.health-ca.{outcome}"))
+            .unwrap()
+    };
+    assert!(count("installed") >= 2 * vms as u64, "{}", envoy.log());
+    assert!(count("refused") >= 2 * vms as u64);
+}
