@@ -165,6 +165,15 @@ impl Filter {
         &self.crls
     }
 
+    /// Whether some issuer's CRL is fetched (needs the root's tick).
+    pub fn fetches_crls(&self) -> bool {
+        self.config
+            .policy
+            .revocations()
+            .iter()
+            .any(|r| r.fetch().is_some())
+    }
+
     /// From the root's tick: starts due CRL fetches (see [`crate::crl`]).
     pub fn poll_crls<H: Host>(&self, host: &mut H) {
         if self.config.policy.revocations().is_empty() {

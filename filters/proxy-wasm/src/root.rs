@@ -8,14 +8,15 @@
 //! at teardown, and, for a filter a reconfiguration already replaced, when the last request
 //! still holding it ends.
 //!
-//! CRL fetches (v1.1 revocation, [`crate::crl`]) are driven from [`Root::tick`] (and right
-//! after a configuration is accepted); their answers land on [`Root::on_http_call_response`].
+//! CRL fetches (v1.1 revocation, [`crate::crl`]) are driven from [`Root::tick`] (the first one
+//! at the first tick, never from `on_configure`, where NGINX refuses HTTP calls); their answers
+//! land on [`Root::on_http_call_response`].
 
 use std::rc::Rc;
 use std::time::Duration;
 
 use crate::filter::{Filter, PendingBody, Verdict};
-use crate::host::Host;
+use crate::host::{Host, LogLevel};
 use crate::request;
 
 /// How often batched counters reach the host's stats (see [`crate::metrics`]).
@@ -55,12 +56,17 @@ impl Root {
         self.flush(host);
         match Filter::configure_replacing(host, bytes, self.filter.as_deref()) {
             Ok(filter) => {
-                // Without ticks every count goes to the host at once.
+                // Without ticks every count goes to the host at once, and no CRL is fetched
+                // (the first fetch waits for the first tick: ngx_wasm_module traps an HTTP
+                // call from `on_configure` and the worker dies).
                 if host.set_tick_period(TICK_PERIOD) {
                     filter.ticks_enabled();
+                } else if filter.fetches_crls() {
+                    host.log(
+                        LogLevel::Warn,
+                        "mtls-authz: the host refused a tick period: no CRL will be fetched, so certificates of issuers without a fresh inline CRL are refused",
+                    );
                 }
-                // The first CRL fetches start now, not a tick later.
-                filter.poll_crls(host);
                 self.filter = Some(Rc::new(filter));
                 true
             }

@@ -48,9 +48,16 @@ fn host() -> MockHost {
         .with_property("connection.peer_certificate_valid", [1u8])
 }
 
+/// Configured, and ticked once: the first fetch starts on the first tick (NGINX refuses HTTP
+/// calls from `on_configure`).
 fn configured(host: &mut MockHost, policy: &str) -> Root {
     let mut root = Root::new();
     assert!(root.configure(host, Some(policy.as_bytes())));
+    assert!(
+        host.take_http_calls().is_empty(),
+        "no HTTP call from on_configure"
+    );
+    root.tick(host);
     root
 }
 
@@ -104,7 +111,6 @@ fn counter(host: &MockHost, outcome: &str) -> u64 {
 fn requests_before_the_first_fetch_fail_closed_then_the_crl_decides() {
     let mut host = host();
     let root = configured(&mut host, &policy(FETCH));
-    // The first fetch starts with the configuration, not a tick later.
     let call = one_call(&mut host);
     assert_eq!(call.upstream, "crl_server");
     assert_eq!(call.timeout, Duration::from_secs(5));

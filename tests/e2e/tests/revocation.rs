@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup};
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
-use mtls_authz_e2e::{paths, wasm};
+use mtls_authz_e2e::nginx::{self, Nginx, NginxConfig};
+use mtls_authz_e2e::{examples, paths, wasm};
 use serde_json::{json, Value};
+use std::path::PathBuf;
 
 /// Serves whatever CRL is current, HTTP/1.1, one request per connection.
 struct CrlServer {
@@ -71,13 +73,14 @@ fn crl(name: &str) -> Vec<u8> {
     mtls_authz_fixtures::files::read(&format!("crls/{name}.crl")).unwrap()
 }
 
-/// fixtures' `revocation` policy with the health CA's CRL fetched from `crl_server` every 2 s.
-fn policy() -> String {
+/// fixtures' `revocation` policy for `host`, the health CA's CRL fetched from `upstream` every
+/// 2 s (Envoy: a cluster name; NGINX: host:port).
+fn policy(host: &str, upstream: &str) -> String {
     let mut doc: Value =
         serde_json::from_str(&mtls_authz_fixtures::load_policy("revocation")).unwrap();
-    doc["host"] = json!("envoy");
+    doc["host"] = json!(host);
     doc["issuers"]["health-ca"]["revocation"] = json!({
-        "fetch": {"upstream": "crl_server", "authority": "crl.example", "path": "/health.crl",
+        "fetch": {"upstream": upstream, "authority": "crl.example", "path": "/health.crl",
                   "refresh_seconds": 2, "timeout_seconds": 1},
         "grace_seconds": 4_000_000_000_u64
     });
@@ -88,7 +91,7 @@ fn policy() -> String {
 fn bootstrap(upstream_port: u16, crl_port: u16) -> String {
     let filter = FilterSetup {
         wasm: wasm::locate_or_build().unwrap(),
-        policy: policy(),
+        policy: policy("envoy", "crl_server"),
     };
     let yaml = EnvoyConfig::with_fixture_certs(upstream_port, Some(filter))
         .render()
@@ -101,20 +104,17 @@ fn bootstrap(upstream_port: u16, crl_port: u16) -> String {
 }
 
 /// Log lines containing `needle`.
-fn logged(envoy: &Envoy, needle: &str) -> usize {
-    envoy.log().lines().filter(|l| l.contains(needle)).count()
+fn logged(log: &dyn Fn() -> String, needle: &str) -> usize {
+    log().lines().filter(|l| l.contains(needle)).count()
 }
 
-/// Waits until `needle` was logged by every VM: each VM (one per worker thread, plus the main
-/// thread's) fetches on its own, and a request is served by one of them.
-fn wait_every_vm(envoy: &Envoy, vms: usize, needle: &str) {
+/// Waits until `needle` was logged by every VM: each VM (Envoy: one per worker thread, plus
+/// the main thread's; NGINX: one per worker) fetches on its own, and a request is served by
+/// one of them.
+fn wait_every_vm(log: &dyn Fn() -> String, vms: usize, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while logged(envoy, needle) < vms {
-        assert!(
-            Instant::now() < deadline,
-            "{needle} x{vms}\n{}",
-            envoy.log()
-        );
+    while logged(log, needle) < vms {
+        assert!(Instant::now() < deadline, "{needle} x{vms}\n{}", log());
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -162,11 +162,10 @@ impl Drop for Session {
     }
 }
 
-/// The deny reason of the last denial logged for `stream` requests: Envoy logs it, the body
-/// does not carry it (`expose_reason` is off).
-fn last_reason(envoy: &Envoy) -> String {
-    envoy
-        .log()
+/// The deny reason of the last denial logged: the proxy's log has it, the body does not
+/// (`expose_reason` is off).
+fn last_reason(log: &dyn Fn() -> String) -> String {
+    log()
         .lines()
         .rev()
         .find_map(|line| {
@@ -177,8 +176,62 @@ fn last_reason(envoy: &Envoy) -> String {
         .unwrap_or_default()
 }
 
+/// What both proxies must do, `port` their mTLS listener, `log` their log so far. Returns the
+/// number of VMs that fetched.
+fn published_revocations_reach_open_connections(
+    port: u16,
+    log: &dyn Fn() -> String,
+    server: &CrlServer,
+) -> usize {
+    // Every VM fetches at configuration: let them all answer.
+    const FIRST: &str =
+        "CRL number 2 installed: 3 entries, next update 2026-11-27T00:00:00Z (first CRL)";
+    wait_every_vm(log, 1, FIRST);
+    std::thread::sleep(Duration::from_secs(3));
+    let vms = logged(log, FIRST);
+    assert!(server.served() >= 1);
+
+    // admin-bob is not on CRL number 2: allowed, and the connection stays open.
+    let mut bob = Session::open(port, "healthcare/admin-bob");
+    let first = bob.ask("/records/1");
+    assert_eq!(first["status"], 200, "{first}\n{}", log());
+    let mut dave = Session::open(port, "healthcare/revoked-clinician");
+    assert_eq!(dave.ask("/records/1")["status"], 401);
+    assert_eq!(last_reason(log), "unauthenticated:revoked_crl");
+
+    // Number 5 puts bob on hold: the next request on the SAME connection is refused.
+    server.publish(crl("health-next"));
+    wait_every_vm(
+        log,
+        vms,
+        "CRL number 5 installed: 5 entries, next update 2026-11-27T00:00:00Z (replaced number 2)",
+    );
+    let second = bob.ask("/records/1");
+    assert_eq!(second["status"], 401, "{second}\n{}", log());
+    assert_eq!(second["stream"], 3, "not the same connection: {second}");
+    assert_eq!(last_reason(log), "unauthenticated:revoked_crl");
+    let mut erin = Session::open(port, "crl/health-no-aki");
+    assert_eq!(erin.ask("/records/1")["status"], 401, "F1: no AKI");
+
+    // A CRL with a bad signature is refused; number 5 stays in force.
+    server.publish(crl("bad-signature"));
+    wait_every_vm(log, vms, "CRL refused (crl_bad_signature)");
+    assert_eq!(bob.ask("/records/1")["status"], 401);
+    let mut alice = Session::open(port, "healthcare/clinician-alice");
+    assert_eq!(alice.ask("/records/1")["status"], 200);
+    // An older CRL (number 2) would lift the hold: refused too.
+    server.publish(crl("health-p256"));
+    wait_every_vm(
+        log,
+        vms,
+        "CRL not installed: CRL number 2 is older than the current 5",
+    );
+    assert_eq!(bob.ask("/records/1")["status"], 401);
+    vms
+}
+
 #[test]
-fn a_published_revocation_reaches_an_open_http2_connection() {
+fn envoy_a_published_revocation_reaches_an_open_http2_connection() {
     let upstream = EchoServer::start(0).unwrap();
     let server = CrlServer::start(crl("health-p256"));
     let envoy = Envoy::start(
@@ -188,50 +241,7 @@ fn a_published_revocation_reaches_an_open_http2_connection() {
     )
     .unwrap();
     let port = envoy.listener_port().unwrap();
-    // Every VM fetches at configuration: let them all answer.
-    const FIRST: &str =
-        "CRL number 2 installed: 3 entries, next update 2026-11-27T00:00:00Z (first CRL)";
-    wait_every_vm(&envoy, 1, FIRST);
-    std::thread::sleep(Duration::from_secs(3));
-    let vms = logged(&envoy, FIRST);
-    assert!(server.served() >= 1);
-
-    // admin-bob is not on CRL number 2: allowed, and the connection stays open.
-    let mut bob = Session::open(port, "healthcare/admin-bob");
-    let first = bob.ask("/records/1");
-    assert_eq!(first["status"], 200, "{first}\n{}", envoy.log());
-    let mut dave = Session::open(port, "healthcare/revoked-clinician");
-    assert_eq!(dave.ask("/records/1")["status"], 401);
-    assert_eq!(last_reason(&envoy), "unauthenticated:revoked_crl");
-
-    // Number 5 puts bob on hold: the next request on the SAME connection is refused.
-    server.publish(crl("health-next"));
-    wait_every_vm(
-        &envoy,
-        vms,
-        "CRL number 5 installed: 5 entries, next update 2026-11-27T00:00:00Z (replaced number 2)",
-    );
-    let second = bob.ask("/records/1");
-    assert_eq!(second["status"], 401, "{second}\n{}", envoy.log());
-    assert_eq!(second["stream"], 3, "not the same connection: {second}");
-    assert_eq!(last_reason(&envoy), "unauthenticated:revoked_crl");
-    let mut erin = Session::open(port, "crl/health-no-aki");
-    assert_eq!(erin.ask("/records/1")["status"], 401, "F1: no AKI");
-
-    // A CRL with a bad signature is refused; number 5 stays in force.
-    server.publish(crl("bad-signature"));
-    wait_every_vm(&envoy, vms, "CRL refused (crl_bad_signature)");
-    assert_eq!(bob.ask("/records/1")["status"], 401);
-    let mut alice = Session::open(port, "healthcare/clinician-alice");
-    assert_eq!(alice.ask("/records/1")["status"], 200);
-    // An older CRL (number 2) would lift the hold: refused too.
-    server.publish(crl("health-p256"));
-    wait_every_vm(
-        &envoy,
-        vms,
-        "CRL not installed: CRL number 2 is older than the current 5",
-    );
-    assert_eq!(bob.ask("/records/1")["status"], 401);
+    let vms = published_revocations_reach_open_connections(port, &|| envoy.log(), &server);
     // Counted in Envoy's stats (every VM adds to the same counters).
     let count = |outcome: &str| {
         envoy
@@ -240,4 +250,24 @@ fn a_published_revocation_reaches_an_open_http2_connection() {
     };
     assert!(count("installed") >= 2 * vms as u64, "{}", envoy.log());
     assert!(count("refused") >= 2 * vms as u64);
+}
+
+#[test]
+fn nginx_a_published_revocation_reaches_an_open_http2_connection() {
+    let upstream = EchoServer::start(0).unwrap();
+    let server = CrlServer::start(crl("health-p256"));
+    let config = NginxConfig::with_fixture_certs(
+        "revocation",
+        Some(examples::minify_json(&policy(
+            "nginx",
+            &format!("127.0.0.1:{}", server.port),
+        ))),
+        wasm::locate_or_build().unwrap(),
+        nginx::free_port().unwrap(),
+        Some(upstream.addr()),
+        PathBuf::new(),
+    );
+    let nginx =
+        Nginx::start_on_free_port(&nginx::binary().unwrap(), "revocation", &config).unwrap();
+    published_revocations_reach_open_connections(nginx.port(), &|| nginx.log(), &server);
 }
