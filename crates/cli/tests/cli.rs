@@ -1940,3 +1940,47 @@ fn check_crl_applies_a_crl_to_every_issuer_whose_ca_verifies_it() {
     );
     std::fs::remove_file(fetched).unwrap();
 }
+
+#[test]
+fn validate_checks_inline_crls() {
+    // The fixture policy with the rogue same-name CA's CRL inline instead of the health CA's.
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(repo_root().join(REVOCATION)).unwrap()).unwrap();
+    let rogue = std::fs::read(repo_root().join("tests/fixtures/crls/rogue-same-name.crl")).unwrap();
+    doc["issuers"]["health-ca"]["revocation"]["crl"] = json!(base64_encode(&rogue));
+    let file = std::env::temp_dir().join(format!("mtls-authz-rogue-{}.json", std::process::id()));
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = mtls_authz()
+        .args(["validate", file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).unwrap();
+    assert!(
+        stderr.contains("invalid policy at issuers.health-ca.revocation.crl: "),
+        "{stderr}"
+    );
+    std::fs::remove_file(file).unwrap();
+}
+
+/// Standard base64 with padding (the test needs no dependency for it).
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
