@@ -127,6 +127,16 @@ impl Crls {
             .zip(store.sources_mut())
             .enumerate()
         {
+            // An inline CRL not valid yet at configuration (its thisUpdate ahead of this
+            // clock, or no clock then) is offered again until it is.
+            if let (None, Some(inline)) = (source.current(), revocation.inline_crl()) {
+                if let update @ Update::Installed { .. } = source.offer(inline, now) {
+                    host.log(
+                        LogLevel::Info,
+                        &format!("mtls-authz: issuer {}: inline {update}", revocation.name()),
+                    );
+                }
+            }
             let Some(fetch) = revocation.fetch() else {
                 continue;
             };

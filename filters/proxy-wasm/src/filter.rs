@@ -174,7 +174,8 @@ impl Filter {
             .any(|r| r.fetch().is_some())
     }
 
-    /// From the root's tick: starts due CRL fetches (see [`crate::crl`]).
+    /// From the root's tick: starts due CRL fetches, installs an inline CRL that was not valid
+    /// yet (see [`crate::crl`]).
     pub fn poll_crls<H: Host>(&self, host: &mut H) {
         if self.config.policy.revocations().is_empty() {
             return;

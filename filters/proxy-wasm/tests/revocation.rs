@@ -352,3 +352,38 @@ fn when_unavailable_allow_is_explicit() {
         REVOKED
     );
 }
+
+/// An inline CRL whose thisUpdate is ahead of the clock at configuration (a CRL published a
+/// moment ago, a proxy clock slightly behind) is installed by a later tick; until then the
+/// issuer's certificates fail closed.
+#[test]
+fn an_inline_crl_not_yet_valid_is_installed_once_it_is() {
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::STANDARD.encode(crl("health-p256"));
+    let mut host = host();
+    // 2026-11-19, before the CRL's thisUpdate (11-20).
+    host.set_time(NOW - 4 * 86_400);
+    let root = configured(&mut host, &policy(&format!(r#""crl": "{der}""#)));
+    assert_eq!(
+        decide(&root, &mut host, "healthcare/clinician-alice"),
+        UNAVAILABLE
+    );
+    host.set_time(NOW);
+    host.next_request();
+    root.tick(&mut host);
+    assert_eq!(
+        host.logs()
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>(),
+        ["mtls-authz: issuer health: inline CRL number 2 installed: 3 entries, next update 2026-11-27T00:00:00Z (first CRL)"]
+    );
+    assert_eq!(
+        decide(&root, &mut host, "healthcare/revoked-clinician"),
+        REVOKED
+    );
+    assert_eq!(
+        decide(&root, &mut host, "healthcare/clinician-alice"),
+        ALLOWED
+    );
+}
