@@ -27,6 +27,7 @@ use std::path::PathBuf;
 struct CrlServer {
     port: u16,
     body: Arc<Mutex<Vec<u8>>>,
+    status: Arc<Mutex<u16>>,
     served: Arc<Mutex<u64>>,
 }
 
@@ -35,8 +36,10 @@ impl CrlServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let body = Arc::new(Mutex::new(body));
+        let status = Arc::new(Mutex::new(200));
         let served = Arc::new(Mutex::new(0));
         let (shared, count) = (Arc::clone(&body), Arc::clone(&served));
+        let shared_status = Arc::clone(&status);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -46,9 +49,10 @@ impl CrlServer {
                     head.push(byte[0]);
                 }
                 let body = shared.lock().unwrap().clone();
+                let status = *shared_status.lock().unwrap();
                 let _ = stream.write_all(
                     format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                         body.len()
                     )
                     .as_bytes(),
@@ -57,7 +61,17 @@ impl CrlServer {
                 *count.lock().unwrap() += 1;
             }
         });
-        Self { port, body, served }
+        Self {
+            port,
+            body,
+            status,
+            served,
+        }
+    }
+
+    /// Answers every later fetch with `status` (503: the CRL server is down).
+    fn answer_with(&self, status: u16) {
+        *self.status.lock().unwrap() = status;
     }
 
     fn publish(&self, body: Vec<u8>) {
@@ -76,13 +90,18 @@ fn crl(name: &str) -> Vec<u8> {
 /// fixtures' `revocation` policy for `host`, the health CA's CRL fetched from `upstream` every
 /// 2 s (Envoy: a cluster name; NGINX: host:port).
 fn policy(host: &str, upstream: &str) -> String {
+    policy_with_grace(host, upstream, 4_000_000_000)
+}
+
+/// [`policy`] with another `grace_seconds`.
+fn policy_with_grace(host: &str, upstream: &str, grace: u64) -> String {
     let mut doc: Value =
         serde_json::from_str(&mtls_authz_fixtures::load_policy("revocation")).unwrap();
     doc["host"] = json!(host);
     doc["issuers"]["health-ca"]["revocation"] = json!({
         "fetch": {"upstream": upstream, "authority": "crl.example", "path": "/health.crl",
                   "refresh_seconds": 2, "timeout_seconds": 1},
-        "grace_seconds": 4_000_000_000_u64
+        "grace_seconds": grace
     });
     doc.to_string()
 }
@@ -96,11 +115,15 @@ fn bootstrap(upstream_port: u16, crl_port: u16) -> String {
     let yaml = EnvoyConfig::with_fixture_certs(upstream_port, Some(filter))
         .render()
         .unwrap();
-    let cluster = format!(
-        "  clusters:\n  - name: crl_server\n    type: STATIC\n    connect_timeout: 1s\n    load_assignment:\n      cluster_name: crl_server\n      endpoints:\n      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {{ address: 127.0.0.1, port_value: {crl_port} }}\n"
-    );
     assert!(yaml.contains("\n  clusters:\n"), "{yaml}");
-    yaml.replacen("  clusters:\n", &cluster, 1)
+    yaml.replacen("  clusters:\n", &crl_cluster(crl_port), 1)
+}
+
+/// A `crl_server` cluster on 127.0.0.1:`crl_port`, with the `clusters:` line it goes after.
+fn crl_cluster(crl_port: u16) -> String {
+    format!(
+        "  clusters:\n  - name: crl_server\n    type: STATIC\n    connect_timeout: 1s\n    load_assignment:\n      cluster_name: crl_server\n      endpoints:\n      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {{ address: 127.0.0.1, port_value: {crl_port} }}\n"
+    )
 }
 
 /// Log lines containing `needle`.
@@ -270,4 +293,67 @@ fn nginx_a_published_revocation_reaches_an_open_http2_connection() {
     let nginx =
         Nginx::start_on_free_port(&nginx::binary().unwrap(), "revocation", &config).unwrap();
     published_revocations_reach_open_connections(nginx.port(), &|| nginx.log(), &server);
+}
+
+/// A CRL of the health CA signed now, valid `seconds` more (`sign_crl.py`).
+fn fresh_crl(number: u32, seconds: u64) -> Vec<u8> {
+    let root = paths::repo_root();
+    let out = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("tests/e2e/sign_crl.py"))
+        .arg(mtls_authz_fixtures::cert_pem_path("ca/health-issuing"))
+        .arg(mtls_authz_fixtures::key_path("ca/health-issuing"))
+        .arg(number.to_string())
+        .arg(seconds.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The CRL server goes down: the last good CRL keeps deciding until its nextUpdate (grace 0),
+/// then the issuer's certificates are refused, on an open connection too.
+#[test]
+fn envoy_a_failing_crl_server_keeps_the_last_crl_until_stale_then_denies() {
+    let upstream = EchoServer::start(0).unwrap();
+    let valid_for = 15;
+    let server = CrlServer::start(fresh_crl(9, valid_for));
+    let signed = Instant::now();
+    let filter = FilterSetup {
+        wasm: wasm::locate_or_build().unwrap(),
+        policy: policy_with_grace("envoy", "crl_server", 0),
+    };
+    let yaml = EnvoyConfig::with_fixture_certs(upstream.addr().port(), Some(filter))
+        .render()
+        .unwrap()
+        .replacen("  clusters:\n", &crl_cluster(server.port), 1);
+    let envoy = Envoy::start(&envoy::binary().unwrap(), "revocation-stale", &yaml).unwrap();
+    let log = || envoy.log();
+    wait_every_vm(&log, 1, "CRL number 9 installed: 0 entries");
+    std::thread::sleep(Duration::from_secs(2));
+    server.answer_with(503);
+    let mut alice = Session::open(envoy.listener_port().unwrap(), "healthcare/clinician-alice");
+    let before = alice.ask("/records/1");
+    assert_eq!(before["status"], 200, "{before}\n{}", log());
+    wait_every_vm(
+        &log,
+        1,
+        "CRL fetch failed: HTTP status 503; the last good CRL stays",
+    );
+    let stale = Duration::from_secs(valid_for + 2);
+    if let Some(left) = stale.checked_sub(signed.elapsed()) {
+        std::thread::sleep(left);
+    }
+    let after = alice.ask("/records/1");
+    assert_eq!(after["status"], 401, "{after}\n{}", log());
+    assert_eq!(last_reason(&log), "unauthenticated:revocation_unavailable");
+    assert!(
+        envoy
+            .counter("wasmcustom.mtls_authz.crl.health-ca.fetch_failed")
+            .unwrap()
+            >= 1
+    );
 }
