@@ -1867,3 +1867,120 @@ fn audit_probes_every_server_host_of_a_policy_with_hosts() {
         .iter()
         .any(|n| n == "GET /reports/{reportId}: no rule on admin.example.org"));
 }
+
+// ---------------------------------------------------------------- check --crl (v1.1 revocation)
+
+const REVOCATION: &str = "tests/fixtures/policies/revocation.json";
+
+fn check_bob(policy: &str, crls: &[&str]) -> Value {
+    let mut cmd = mtls_authz();
+    cmd.args([
+        "check",
+        "--policy",
+        policy,
+        "--cert",
+        &cert("healthcare/admin-bob"),
+    ])
+    .args([
+        "--method",
+        "GET",
+        "--path",
+        "/records/1",
+        "--time",
+        TIME,
+        "--format",
+        "json",
+    ]);
+    for crl in crls {
+        cmd.args(["--crl", crl]);
+    }
+    stdout_json(&mut cmd, 1)
+}
+
+#[test]
+fn check_crl_applies_a_crl_to_every_issuer_whose_ca_verifies_it() {
+    // The inline CRL (number 5) has admin-bob on hold; an older CRL does not roll it back, and
+    // a CRL of another CA is not used.
+    let out = check_bob(
+        REVOCATION,
+        &[
+            "tests/fixtures/crls/health-p256.crl",
+            "tests/fixtures/crls/p384.crl",
+        ],
+    );
+    assert_eq!(out["decision"]["reason"], "unauthenticated:revoked_crl");
+    assert_eq!(out["identity_rejection"], "revoked_crl");
+    assert_eq!(
+        out["notes"],
+        json!([
+            "--crl tests/fixtures/crls/health-p256.crl: issuer health-ca: CRL not installed: CRL number 2 is older than the current 5; kept 5",
+            "--crl tests/fixtures/crls/p384.crl: no issuer with `revocation` has a CA whose key verifies it; not used"
+        ])
+    );
+
+    // Fetched only: nothing without --crl (fail closed), revoked with it.
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(repo_root().join(REVOCATION)).unwrap()).unwrap();
+    doc["issuers"]["health-ca"]["revocation"] = json!({
+        "fetch": {"upstream": "crl", "authority": "crl.example", "path": "/health.crl"}
+    });
+    let fetched =
+        std::env::temp_dir().join(format!("mtls-authz-fetched-{}.json", std::process::id()));
+    std::fs::write(&fetched, doc.to_string()).unwrap();
+    let fetched = fetched.to_str().unwrap();
+    assert_eq!(
+        check_bob(fetched, &[])["decision"]["reason"],
+        "unauthenticated:revocation_unavailable"
+    );
+    let out = check_bob(fetched, &["tests/fixtures/crls/health-next.pem"]);
+    assert_eq!(out["decision"]["reason"], "unauthenticated:revoked_crl");
+    assert_eq!(
+        out["notes"],
+        json!(["--crl tests/fixtures/crls/health-next.pem: issuer health-ca: CRL number 5 installed: 5 entries, next update 2026-11-27T00:00:00Z (first CRL)"])
+    );
+    std::fs::remove_file(fetched).unwrap();
+}
+
+#[test]
+fn validate_checks_inline_crls() {
+    // The fixture policy with the rogue same-name CA's CRL inline instead of the health CA's.
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(repo_root().join(REVOCATION)).unwrap()).unwrap();
+    let rogue = std::fs::read(repo_root().join("tests/fixtures/crls/rogue-same-name.crl")).unwrap();
+    doc["issuers"]["health-ca"]["revocation"]["crl"] = json!(base64_encode(&rogue));
+    let file = std::env::temp_dir().join(format!("mtls-authz-rogue-{}.json", std::process::id()));
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = mtls_authz()
+        .args(["validate", file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).unwrap();
+    assert!(
+        stderr.contains("invalid policy at issuers.health-ca.revocation.crl: "),
+        "{stderr}"
+    );
+    std::fs::remove_file(file).unwrap();
+}
+
+/// Standard base64 with padding (the test needs no dependency for it).
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -27,7 +27,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mtls_authz_core::crl::{crl_der, CaCertificate, Crl, CrlLimits, RevocationList};
-use mtls_authz_core::{ClientCert, Identity, Policy, Request, UnixTime};
+use mtls_authz_core::policy::CrlStore;
+use mtls_authz_core::{ClientCert, Identity, Policy, Request, RequestAuthority, UnixTime};
 use mtls_authz_fixtures::crl::{large_crl, LARGE_CRL_ISSUER};
 
 /// 2026-11-23T00:00:00Z, inside the CRLs' validity window.
@@ -136,6 +137,50 @@ fn request(c: &mut Criterion) {
                 policy.evaluate(black_box(&request), ClientCert::Present(&identity), NOW),
             )
         })
+    });
+    // v1.1: the CRL check inside the decision, the 100,000-entry CRL in force for a
+    // `revocation` issuer, against the same policy without `revocation`.
+    let ca_pem =
+        String::from_utf8(mtls_authz_fixtures::cert_bytes(LARGE_CRL_ISSUER).expect("fixture CA"))
+            .expect("PEM");
+    let with_revocation = |revocation: bool| {
+        let extra = if revocation {
+            r#", "revocation": {"fetch": {"upstream": "crl", "authority": "crl", "path": "/c"}}"#
+        } else {
+            ""
+        };
+        Policy::from_json(&format!(
+            r#"{{"issuers": {{"ed": {{"certificate": {}{extra}}}}},
+                "rules": [{{"name": "whoami", "methods": ["GET"], "paths": ["/whoami"], "allow": ["authenticated"]}}]}}"#,
+            serde_json::to_string(&ca_pem).expect("JSON")
+        ))
+        .expect("policy")
+    };
+    let (plain, revoking) = (with_revocation(false), with_revocation(true));
+    let mut crls = revoking.crl_store(NOW);
+    let update = crls.sources_mut()[0].offer(&large_crl(ENTRIES), NOW);
+    assert_eq!(update.code(), "installed");
+    let evaluate = |policy: &Policy, crls: &CrlStore| {
+        policy.evaluate_with_crls(
+            black_box(&request),
+            RequestAuthority::default(),
+            ClientCert::Present(&identity),
+            NOW,
+            None,
+            false,
+            crls,
+        )
+    };
+    assert_eq!(
+        evaluate(&revoking, &crls).reason.to_string(),
+        "allow:rule[whoami]:role[authenticated]"
+    );
+    let empty = plain.crl_store(NOW);
+    group.bench_function("evaluate_with_crls/no_revocation", |b| {
+        b.iter(|| evaluate(&plain, &empty))
+    });
+    group.bench_function("evaluate_with_crls/crl_100000", |b| {
+        b.iter(|| evaluate(&revoking, &crls))
     });
     group.finish();
 }

@@ -23,7 +23,8 @@
 //! `<identity_error>` is one of: `no_certificate`, `certificate_unverified`,
 //! `certificate_parse_error`, `certificate_too_large`, `certificate_expired`,
 //! `certificate_not_yet_valid`, `serial_not_positive`, `revoked_serial`, `revoked_fingerprint`,
-//! `missing_client_auth_eku`, `ca_certificate`.
+//! `missing_client_auth_eku`, `ca_certificate`; v1.1 revocation: `revoked_crl`,
+//! `revocation_unavailable`.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -94,6 +95,11 @@ pub enum IdentityRejection {
     MissingClientAuthEku,
     /// basicConstraints cA = TRUE.
     CaCertificate,
+    /// v1.1: listed by a CRL of its issuer (`issuers.<name>.revocation`).
+    RevokedCrl,
+    /// v1.1: its issuer's CRL is stale past the grace period or was never obtained, and
+    /// `when_unavailable` is `deny` (the default).
+    RevocationUnavailable,
 }
 
 impl IdentityRejection {
@@ -111,6 +117,8 @@ impl IdentityRejection {
             IdentityRejection::RevokedFingerprint => "revoked_fingerprint",
             IdentityRejection::MissingClientAuthEku => "missing_client_auth_eku",
             IdentityRejection::CaCertificate => "ca_certificate",
+            IdentityRejection::RevokedCrl => "revoked_crl",
+            IdentityRejection::RevocationUnavailable => "revocation_unavailable",
         }
     }
 }
@@ -332,6 +340,11 @@ mod tests {
                 "missing_client_auth_eku",
             ),
             (IdentityRejection::CaCertificate, "ca_certificate"),
+            (IdentityRejection::RevokedCrl, "revoked_crl"),
+            (
+                IdentityRejection::RevocationUnavailable,
+                "revocation_unavailable",
+            ),
         ];
         for (rejection, code) in codes {
             assert_eq!(rejection.code(), code);

@@ -10,6 +10,8 @@
 //! - after a failure it retries with exponential backoff from `min_retry`, capped at `interval`;
 //! - at most one fetch is in flight; one that never answers is abandoned one second after its
 //!   timeout (the host's own timeout normally answers first) and counts as a failure;
+//! - a clock that jumps backwards never stops the schedule: a due time more than one interval
+//!   ahead (or a deadline beyond the timeout) is treated as reached;
 //! - every fetch has a [`FetchTicket`]; the answer to an abandoned or unknown fetch is ignored,
 //!   so a late response can never overwrite a newer state.
 
@@ -157,15 +159,18 @@ impl RefreshSchedule {
     /// Called from the glue's timer: abandons a fetch past its deadline, or starts one when
     /// due and none is in flight.
     pub fn poll(&mut self, now: UnixTime) -> Poll {
+        // The clock went backwards: a deadline or due time further ahead than the plan can set
+        // would stop fetching for as long as the jump. Give up the fetch / fetch now instead.
+        let longest_wait = add(now, self.plan.timeout_secs.saturating_add(1));
         if let Some(in_flight) = self.in_flight {
-            if now < in_flight.deadline {
+            if now < in_flight.deadline && in_flight.deadline <= longest_wait {
                 return Poll::Wait;
             }
             self.in_flight = None;
             self.failed(now);
             return Poll::Abandoned(in_flight.ticket);
         }
-        if now < self.next_due {
+        if now < self.next_due && self.next_due <= add(now, self.plan.interval_secs) {
             return Poll::Wait;
         }
         self.tickets_issued += 1;
@@ -369,6 +374,34 @@ mod tests {
         assert!(!schedule.end(retry, at(19), Ended::Failed));
         assert_eq!(schedule.next_due(), Some(at(318)));
         assert_eq!(schedule.consecutive_failures(), 0);
+    }
+
+    /// F4: a clock that jumps backwards (or forwards) never stops the schedule.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn clock_jumps_do_not_stop_fetching() {
+        let mut schedule = schedule();
+        let first = fetch(&mut schedule, at(1000));
+        assert!(schedule.end(first, at(1000), Ended::Succeeded { expires: None }));
+        assert_eq!(schedule.next_due(), Some(at(1300)));
+        // Back a little: still within one interval, wait. Back by 1000 s: due 1300 s ahead,
+        // more than an interval: fetch now.
+        assert_eq!(schedule.poll(at(1000)), Poll::Wait);
+        let after_jump = fetch(&mut schedule, at(0));
+        // In flight, the clock goes back again: the deadline (far ahead) is given up.
+        assert_eq!(schedule.poll(at(0)), Poll::Wait);
+        assert_eq!(
+            schedule.poll(UnixTime(T0.0 - 500)),
+            Poll::Abandoned(after_jump)
+        );
+        let retry = fetch(&mut schedule, UnixTime(T0.0 - 495));
+        assert!(schedule.end(
+            retry,
+            UnixTime(T0.0 - 495),
+            Ended::Succeeded { expires: None }
+        ));
+        // Forwards by a day: due long ago, fetched at once.
+        fetch(&mut schedule, at(86_400));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

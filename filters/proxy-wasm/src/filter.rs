@@ -5,8 +5,11 @@ use std::cell::{Cell, RefCell, RefMut};
 
 use mtls_authz_core::method_override::FormBody;
 
+use mtls_authz_core::time::UnixTime;
+
 use crate::cache::IdentityCache;
 use crate::config::{self, ConfigError, FilterConfig, HostKind};
+use crate::crl::Crls;
 use crate::host::{Host, LogLevel};
 use crate::metrics::{Metrics, Outcome};
 use crate::request;
@@ -43,6 +46,8 @@ pub struct Filter {
     cache: RefCell<IdentityCache>,
     /// NGINX: what each connection's handshake gave (see [`crate::cache::ConnectionCache`]).
     connections: RefCell<ConnectionCertificates>,
+    /// v1.1: the CRLs in force and the fetches in flight.
+    crls: Crls,
     /// Per-VM request counter, part of generated request ids.
     sequence: Cell<u64>,
     /// With `"host": "auto"`: the proxy this VM turned out to run in, once a request proved
@@ -54,10 +59,25 @@ impl Filter {
     /// Parses the plugin configuration and defines the counters. On error, logs one line that
     /// names the offending field and returns the error (`on_configure` then returns false).
     pub fn configure<H: Host>(host: &mut H, bytes: Option<&[u8]>) -> Result<Filter, ConfigError> {
+        Self::configure_replacing(host, bytes, None)
+    }
+
+    /// [`Filter::configure`] for a filter that replaces `previous`: CRLs it holds for the same
+    /// CA carry over when newer than the new policy's inline ones (see [`crate::crl`]).
+    pub fn configure_replacing<H: Host>(
+        host: &mut H,
+        bytes: Option<&[u8]>,
+        previous: Option<&Filter>,
+    ) -> Result<Filter, ConfigError> {
         let result = config::parse(bytes).and_then(|config| {
             let metrics =
                 Metrics::define(host, &config.policy.rule_names()).map_err(ConfigError::Metrics)?;
-            Ok(Filter::new(config, metrics))
+            // Without a clock no inline CRL is valid yet: fail closed until one is.
+            let now = host.now_nanos().map_or(UnixTime(0), UnixTime::from_nanos);
+            let previous = previous.map(|filter| (&filter.config.policy, &filter.crls));
+            let crls =
+                Crls::new(host, &config.policy, previous, now).map_err(ConfigError::Metrics)?;
+            Ok(Filter::new(config, metrics, crls))
         });
         match &result {
             Ok(filter) => host.log(
@@ -80,8 +100,9 @@ impl Filter {
         result
     }
 
-    fn new(config: FilterConfig, metrics: Metrics) -> Filter {
+    fn new(config: FilterConfig, metrics: Metrics, crls: Crls) -> Filter {
         Filter {
+            crls,
             cache: RefCell::new(IdentityCache::new(
                 config.identity_cache_size,
                 config.policy.identity_cache_max_bytes(),
@@ -137,6 +158,44 @@ impl Filter {
     /// Periodic work (the root context's tick) and teardown: hands batched counts to the host.
     pub fn on_tick<H: Host>(&self, host: &mut H) {
         self.metrics.flush(host);
+    }
+
+    /// The CRLs in force (v1.1 revocation).
+    pub fn crls(&self) -> &Crls {
+        &self.crls
+    }
+
+    /// Whether some issuer's CRL is fetched (needs the root's tick).
+    pub fn fetches_crls(&self) -> bool {
+        self.config
+            .policy
+            .revocations()
+            .iter()
+            .any(|r| r.fetch().is_some())
+    }
+
+    /// From the root's tick: starts due CRL fetches, installs an inline CRL that was not valid
+    /// yet (see [`crate::crl`]).
+    pub fn poll_crls<H: Host>(&self, host: &mut H) {
+        if self.config.policy.revocations().is_empty() {
+            return;
+        }
+        if let Ok(nanos) = host.now_nanos() {
+            self.crls
+                .poll(host, &self.config.policy, UnixTime::from_nanos(nanos));
+        }
+    }
+
+    /// An HTTP call answered; false when it is not one of this filter's.
+    pub fn on_http_call_response<H: Host>(
+        &self,
+        host: &mut H,
+        token: u32,
+        body_size: usize,
+    ) -> bool {
+        let now = host.now_nanos().map_or(UnixTime(0), UnixTime::from_nanos);
+        self.crls
+            .on_http_call_response(host, &self.config.policy, token, body_size, now)
     }
 
     /// Decides one request from its headers; see [`crate::request`].

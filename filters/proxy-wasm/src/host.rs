@@ -116,4 +116,20 @@ pub trait Host {
     /// returns whether ticks will come. A bool, not a [`HostError`]: nobody logs the refusal,
     /// and building the error costs .wasm bytes for nothing.
     fn set_tick_period(&mut self, period: core::time::Duration) -> bool;
+
+    /// Starts an HTTP call to `upstream` (Envoy: a cluster name) from the root context; the
+    /// answer comes to [`crate::root::Root::on_http_call_response`] with the returned token.
+    fn dispatch_http_call(
+        &mut self,
+        upstream: &str,
+        headers: &[(&str, &str)],
+        timeout: core::time::Duration,
+    ) -> Result<u32, HostError>;
+
+    /// The `:status` of the HTTP call response being delivered (`Ok(None)`: none, as when
+    /// the call failed without a response).
+    fn http_call_response_status(&self) -> Result<Option<u16>, HostError>;
+
+    /// The first `len` bytes of the body of the HTTP call response being delivered.
+    fn http_call_response_body(&self, len: usize) -> Result<Option<Vec<u8>>, HostError>;
 }

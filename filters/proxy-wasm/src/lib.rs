@@ -9,6 +9,7 @@
 pub mod authority;
 pub mod cache;
 pub mod config;
+pub mod crl;
 pub mod filter;
 pub mod headers;
 pub mod host;

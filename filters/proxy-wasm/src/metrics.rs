@@ -11,6 +11,8 @@
 //! - `shadow_denied`: deny verdicts forwarded anyway in shadow mode.
 //! - `rule.<rule>.allowed` / `rule.<rule>.denied`: verdicts by the deciding rule (both modes).
 //! - `host_error`: requests where a host call failed and the filter denied (fail closed).
+//! - `crl.<issuer>.installed|unchanged|refused|fetch_failed`: what each CRL offered or fetched
+//!   for a v1.1 `revocation` issuer did (see [`crate::crl`]).
 //!
 //! Allow counts are batched: every host call costs a VM crossing, and two counter increments
 //! were a measurable share of an allowed request's cost in Envoy. Once the host runs a tick
@@ -83,6 +85,12 @@ pub fn counter_name(name: &str) -> String {
 /// `mtls_authz.rule.<rule>.<outcome>`, the rule name made safe for a stat name.
 pub fn rule_counter_name(rule: &str, outcome: &str) -> String {
     format!("{PREFIX}.rule.{}.{outcome}", stat_safe(rule))
+}
+
+/// `mtls_authz.crl.<issuer>.<outcome>` (v1.1 revocation, see [`crate::crl`]), the issuer name
+/// made safe for a stat name.
+pub fn crl_counter_name(issuer: &str, outcome: &str) -> String {
+    format!("{PREFIX}.crl.{}.{outcome}", stat_safe(issuer))
 }
 
 /// Keeps `[A-Za-z0-9_-]`; anything else (notably `.`, which would add a stats level) becomes

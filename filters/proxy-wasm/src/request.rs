@@ -129,13 +129,15 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         ClientCertificate::Parsed(certificate) if clock_ok => certificate.prepared(),
         _ => None,
     };
-    let decision = policy.evaluate_with_authority(
+    let crls = filter.crls().store();
+    let decision = policy.evaluate_with_crls(
         &request,
         authority.as_request(),
         client,
         now,
         prepared,
         !target.proxy.rewrites_path(),
+        &crls,
     );
     let identity = match client {
         ClientCert::Present(identity) => Some(identity),
@@ -148,8 +150,9 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     let usable_identity = match (&decision.reason, forwards) {
         (_, false) => None,
         (Reason::AllowedByRole { .. }, true) => identity,
-        (_, true) => policy.check_identity(client, now).ok(),
+        (_, true) => policy.check_identity_with_crls(client, now, &crls).ok(),
     };
+    drop(crls);
     // Every spoofable header instance, once: what Envoy removes and NGINX must refuse.
     let spoofable = headers.names_to_remove(policy.stripped_headers());
     let context = Context {

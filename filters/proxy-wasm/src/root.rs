@@ -8,16 +8,15 @@
 //! at teardown, and, for a filter a reconfiguration already replaced, when the last request
 //! still holding it ends.
 //!
-//! Later work that belongs here (not yet written): timers and `http_call` responses for
-//! fetching CRLs and JWK sets. The root owns the tick, so a fetch schedule would be driven
-//! from [`Root::tick`], and a response callback would land on a `Root` method that swaps the
-//! fetched data into the filter, the way [`Root::configure`] swaps the filter itself.
+//! CRL fetches (v1.1 revocation, [`crate::crl`]) are driven from [`Root::tick`] (the first one
+//! at the first tick, never from `on_configure`, where NGINX refuses HTTP calls); their answers
+//! land on [`Root::on_http_call_response`].
 
 use std::rc::Rc;
 use std::time::Duration;
 
 use crate::filter::{Filter, PendingBody, Verdict};
-use crate::host::Host;
+use crate::host::{Host, LogLevel};
 use crate::request;
 
 /// How often batched counters reach the host's stats (see [`crate::metrics`]).
@@ -55,11 +54,18 @@ impl Root {
     /// accepted (`on_configure`'s answer).
     pub fn configure<H: Host>(&mut self, host: &mut H, bytes: Option<&[u8]>) -> bool {
         self.flush(host);
-        match Filter::configure(host, bytes) {
+        match Filter::configure_replacing(host, bytes, self.filter.as_deref()) {
             Ok(filter) => {
-                // Without ticks every count goes to the host at once.
+                // Without ticks every count goes to the host at once, and no CRL is fetched
+                // (the first fetch waits for the first tick: ngx_wasm_module traps an HTTP
+                // call from `on_configure` and the worker dies).
                 if host.set_tick_period(TICK_PERIOD) {
                     filter.ticks_enabled();
+                } else if filter.fetches_crls() {
+                    host.log(
+                        LogLevel::Warn,
+                        "mtls-authz: the host refused a tick period: no CRL will be fetched, so certificates of issuers without a fresh inline CRL are refused",
+                    );
                 }
                 self.filter = Some(Rc::new(filter));
                 true
@@ -72,9 +78,20 @@ impl Root {
         }
     }
 
-    /// The periodic tick: hands batched counts to the host.
+    /// The periodic tick: hands batched counts to the host and starts due CRL fetches.
     pub fn tick<H: Host>(&self, host: &mut H) {
         self.flush(host);
+        if let Some(filter) = &self.filter {
+            filter.poll_crls(host);
+        }
+    }
+
+    /// An HTTP call the root started (a CRL fetch) answered. The answer to a call of a filter
+    /// a reconfiguration replaced is dropped: the new filter fetches on its own.
+    pub fn on_http_call_response<H: Host>(&self, host: &mut H, token: u32, body_size: usize) {
+        if let Some(filter) = &self.filter {
+            filter.on_http_call_response(host, token, body_size);
+        }
     }
 
     /// The VM or plugin goes away (`on_done`): hands over what is still batched.

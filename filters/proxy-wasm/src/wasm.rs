@@ -31,6 +31,17 @@ impl Context for MtlsAuthzRoot {
         self.0.teardown(&mut ProxyWasmHost);
         true
     }
+
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        self.0
+            .on_http_call_response(&mut ProxyWasmHost, token_id, body_size);
+    }
 }
 
 impl RootContext for MtlsAuthzRoot {

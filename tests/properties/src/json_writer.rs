@@ -3,8 +3,8 @@
 //! compile here until it is written too.
 
 use mtls_authz_core::policy::raw::{
-    RawFormBodyCheck, RawHost, RawIdentity, RawIssuer, RawMap, RawPattern, RawPolicy, RawRevoked,
-    RawRule,
+    RawFetch, RawFormBodyCheck, RawHost, RawIdentity, RawIssuer, RawMap, RawPattern, RawPolicy,
+    RawRevocation, RawRevoked, RawRule,
 };
 
 /// The policy as a JSON document (fields left out when the document left them out).
@@ -86,11 +86,64 @@ fn identity(identity: &RawIdentity) -> String {
 }
 
 fn issuer(issuer: &RawIssuer) -> String {
-    let RawIssuer { subject, key_id } = issuer;
+    let RawIssuer {
+        subject,
+        key_id,
+        certificate,
+        revocation,
+    } = issuer;
     let mut object = Object::default();
-    object.field("subject", string(subject));
+    if let Some(subject) = subject {
+        object.field("subject", string(subject));
+    }
     if let Some(key_id) = key_id {
         object.field("key_id", string(key_id));
+    }
+    if let Some(certificate) = certificate {
+        object.field("certificate", string(certificate));
+    }
+    if let Some(revocation) = revocation {
+        object.field("revocation", self::revocation(revocation));
+    }
+    object.finish()
+}
+
+fn revocation(revocation: &RawRevocation) -> String {
+    let RawRevocation {
+        crl,
+        fetch,
+        grace_seconds,
+        when_unavailable,
+    } = revocation;
+    let mut object = Object::default();
+    if let Some(crl) = crl {
+        object.field("crl", string(crl));
+    }
+    if let Some(RawFetch {
+        upstream,
+        authority,
+        path,
+        refresh_seconds,
+        timeout_seconds,
+    }) = fetch
+    {
+        let mut fetch = Object::default();
+        fetch.field("upstream", string(upstream));
+        fetch.field("authority", string(authority));
+        fetch.field("path", string(path));
+        if let Some(secs) = refresh_seconds {
+            fetch.field("refresh_seconds", secs.to_string());
+        }
+        if let Some(secs) = timeout_seconds {
+            fetch.field("timeout_seconds", secs.to_string());
+        }
+        object.field("fetch", fetch.finish());
+    }
+    if let Some(secs) = grace_seconds {
+        object.field("grace_seconds", secs.to_string());
+    }
+    if let Some(choice) = when_unavailable {
+        object.field("when_unavailable", string(choice));
     }
     object.finish()
 }

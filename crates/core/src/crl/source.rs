@@ -346,6 +346,41 @@ impl CrlSource {
         }
     }
 
+    /// The limits CRLs offered to this source must respect (the glue refuses a larger fetched
+    /// body before reading it).
+    pub fn limits(&self) -> &CrlLimits {
+        &self.limits
+    }
+
+    /// Takes over `list`, a list this source's CA validated for another source (the store of a
+    /// policy this one replaces), when it is newer than the one in force or none is: carried
+    /// CRLs never roll back. Returns whether it was taken.
+    pub fn adopt(&mut self, list: RevocationList) -> bool {
+        match self.current.as_mut() {
+            None => {
+                self.current = Some(list);
+                true
+            }
+            Some(current) => current.replace_with(list).is_ok(),
+        }
+    }
+
+    /// The answer to fetch `ticket` has a body of `len` bytes, over what a CRL may be: refused
+    /// without reading it (a failed fetch for the schedule; the last good CRL stays).
+    pub fn on_oversized(&mut self, ticket: FetchTicket, now: UnixTime, len: usize) -> Update {
+        let Some(schedule) = self.schedule.as_mut() else {
+            return Update::Ignored;
+        };
+        if !schedule.end(ticket, now, Ended::Failed) {
+            return Update::Ignored;
+        }
+        self.counts.invalid += 1;
+        Update::Invalid(CrlError::TooLarge {
+            len,
+            max: self.limits.max_pem_bytes(),
+        })
+    }
+
     /// The standing of `identity` (a certificate of this source's issuer) at `now`. Fails
     /// closed: without a fresh CRL that speaks for its issuer, it is unavailable.
     pub fn status(&self, identity: &Identity, now: UnixTime) -> RevocationStatus {

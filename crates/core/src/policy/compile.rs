@@ -12,7 +12,10 @@ use super::hexid::{parse_fingerprint, parse_key_id, parse_serial};
 use super::hosts::{parse_host_pattern, HostPattern};
 use super::issuer::IssuerPin;
 use super::json_path::JsonPath;
-use super::raw::{RawHost, RawIdentity, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule};
+use super::raw::{
+    RawHost, RawIdentity, RawIssuer, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule,
+};
+use super::revocation::{compile_certificate, compile_revocation, PinnedCa};
 use super::router::{parse_path_pattern, PathPattern, Route, Router};
 use super::{
     Allow, AllowedRole, Bind, Condition, ExactSet, HostKind, Matcher, Mode, PatternSet,
@@ -70,19 +73,26 @@ impl Policy {
 
         let issuers_path = root.key("issuers");
         let mut issuers = Vec::with_capacity(raw.issuers.len());
+        let mut revocations = Vec::new();
         for (name, issuer) in raw.issuers.iter() {
             let path = issuers_path.key(name);
             check_name("issuer", name, &path)?;
-            let key_id = match &issuer.key_id {
-                Some(k) => Some(parse_key_id(k).map_err(|e| invalid(path.key("key_id"), e))?),
-                None => None,
-            };
-            let pin = IssuerPin::new(String::from(name), &issuer.subject, key_id).map_err(|e| {
-                invalid(
-                    path.key("subject"),
-                    alloc::format!("not an RFC 4514 DN such as \"CN=Issuing CA,O=Example\": {e}"),
-                )
-            })?;
+            let (pin, ca) = compile_issuer(name, issuer, &path)?;
+            if let Some(revocation) = &issuer.revocation {
+                let Some(ca) = ca else {
+                    return Err(invalid(
+                        path.key("revocation"),
+                        "needs `certificate`: the CA whose key verifies this issuer's CRLs",
+                    ));
+                };
+                revocations.push(compile_revocation(
+                    name,
+                    issuers.len(),
+                    ca,
+                    revocation,
+                    &path.key("revocation"),
+                )?);
+            }
             issuers.push(pin);
         }
 
@@ -228,6 +238,7 @@ impl Policy {
             require_client_auth_eku,
             expose_reason: raw.expose_reason.unwrap_or(false),
             issuers,
+            revocations,
             revoked_serials,
             revoked_fingerprints,
             roles,
@@ -342,6 +353,67 @@ fn compile_identity(
         sources.push(parsed);
     }
     Ok((sources, require_eku))
+}
+
+/// One `issuers` entry: its pin and, with v1.1 `certificate`, its CA (whose subject and key
+/// id the pin takes; a `subject` or `key_id` also written must agree with it).
+fn compile_issuer(
+    name: &str,
+    issuer: &RawIssuer,
+    path: &JsonPath,
+) -> Result<(IssuerPin, Option<PinnedCa>), PolicyError> {
+    let key_id = match &issuer.key_id {
+        Some(k) => Some(parse_key_id(k).map_err(|e| invalid(path.key("key_id"), e))?),
+        None => None,
+    };
+    let written = match &issuer.subject {
+        Some(subject) => Some(
+            IssuerPin::new(String::from(name), subject, key_id.clone()).map_err(|e| {
+                invalid(
+                    path.key("subject"),
+                    alloc::format!("not an RFC 4514 DN such as \"CN=Issuing CA,O=Example\": {e}"),
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let Some(certificate) = &issuer.certificate else {
+        return match written {
+            Some(pin) => Ok((pin, None)),
+            None => Err(invalid(
+                path.clone(),
+                "give `subject` (the issuer DN) or `certificate` (the CA certificate in PEM)",
+            )),
+        };
+    };
+    let (ca, fingerprint) = compile_certificate(certificate, &path.key("certificate"))?;
+    if let Some(pin) = &written {
+        if !pin.names(ca.subject()) {
+            return Err(invalid(
+                path.key("subject"),
+                alloc::format!(
+                    "does not agree with `certificate`, whose subject is \"{}\"",
+                    ca.subject().rfc4514
+                ),
+            ));
+        }
+    }
+    let derived_key_id = ca.key_id_hex();
+    if key_id.is_some() && key_id != derived_key_id {
+        return Err(invalid(
+            path.key("key_id"),
+            match &derived_key_id {
+                Some(ski) => alloc::format!(
+                    "does not agree with `certificate`, whose subjectKeyIdentifier is {ski}"
+                ),
+                None => String::from(
+                    "`certificate` has no subjectKeyIdentifier, so no key id can be checked",
+                ),
+            },
+        ));
+    }
+    let pin = IssuerPin::from_dn(String::from(name), ca.subject(), derived_key_id);
+    Ok((pin, Some((ca, fingerprint))))
 }
 
 fn compile_revoked(

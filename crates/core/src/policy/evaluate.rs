@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 
 use smallvec::SmallVec;
 
+use super::revocation::CrlStore;
 use super::router::{Route, Routes};
 use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::authority::{Authority, RequestAuthority};
@@ -146,7 +147,48 @@ impl Policy {
             }
             _ => None,
         };
-        self.decide_request_with(request, authority, client, now, forwarded_as_sent, prepared)
+        self.decide_request_with(
+            request,
+            authority,
+            client,
+            now,
+            forwarded_as_sent,
+            prepared,
+            None,
+        )
+    }
+
+    /// [`Policy::evaluate_with_authority`] judged against `crls`, the CRLs in force (v1.1
+    /// `issuers.<name>.revocation`): what a host that keeps CRLs fresh calls. The other entry
+    /// points judge against the policy's inline CRLs alone, installed at `now`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_with_crls(
+        &self,
+        request: &Request<'_>,
+        authority: RequestAuthority<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+        crls: &CrlStore,
+    ) -> Decision {
+        let prepared = match (client, prepared) {
+            (ClientCert::Present(identity), Some(p))
+                if p.fingerprint == identity.fingerprint_sha256 =>
+            {
+                Some(p)
+            }
+            _ => None,
+        };
+        self.decide_request_with(
+            request,
+            authority,
+            client,
+            now,
+            forwarded_as_sent,
+            prepared,
+            Some(crls),
+        )
     }
 
     fn decide_request(
@@ -163,9 +205,11 @@ impl Policy {
             now,
             forwarded_as_sent,
             None,
+            None,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn decide_request_with(
         &self,
         request: &Request<'_>,
@@ -174,6 +218,7 @@ impl Policy {
         now: UnixTime,
         forwarded_as_sent: bool,
         prepared: Option<&PreparedIdentity>,
+        crls: Option<&CrlStore>,
     ) -> Decision {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
@@ -200,21 +245,29 @@ impl Policy {
         } else {
             None
         };
-        let (identity, held) = match prepared {
-            Some(prepared) => {
-                let identity = self
-                    .check_time(client, now)
-                    .and_then(|identity| prepared.checks.map(|()| identity));
-                (identity, identity.ok().map(|_| prepared.held.clone()))
-            }
-            None => {
-                let identity = self.check_identity(client, now);
-                (
-                    identity,
-                    identity.ok().map(|identity| self.held_roles(identity)),
-                )
-            }
+        let identity = match prepared {
+            Some(prepared) => self
+                .check_time(client, now)
+                .and_then(|identity| prepared.checks.map(|()| identity)),
+            None => self.check_identity_before_crls(client, now),
         };
+        // v1.1 CRLs: after every other check, against the store in force (tools: the inline
+        // CRLs at `now`).
+        let identity = identity.and_then(|identity| {
+            if self.revocations.is_empty() {
+                return Ok(identity);
+            }
+            let check = |crls: &CrlStore| self.check_revocation(identity, crls, now);
+            match crls {
+                Some(crls) => check(crls),
+                None => check(&self.crl_store(now)),
+            }
+            .map(|()| identity)
+        });
+        let held = identity.ok().map(|identity| match prepared {
+            Some(prepared) => prepared.held.clone(),
+            None => self.held_roles(identity),
+        });
 
         let verdict = {
             let segments: Segments<'_> = normalized.segments().collect();
@@ -335,14 +388,44 @@ impl Policy {
 
     /// The identity checks (certificate present and parsed, validity against `now`, a positive
     /// serial, revoked serial, revoked fingerprint, clientAuth EKU, not a CA) in that order;
-    /// the first failure is the rejection.
+    /// the first failure is the rejection. With v1.1 `revocation`, then the CRL check against
+    /// the policy's inline CRLs at `now` (hosts that fetch CRLs call
+    /// [`Policy::check_identity_with_crls`]).
     pub fn check_identity<'a>(
+        &self,
+        client: ClientCert<'a>,
+        now: UnixTime,
+    ) -> Result<&'a Identity, IdentityRejection> {
+        if self.revocations.is_empty() {
+            return self.check_identity_before_crls(client, now);
+        }
+        self.check_identity_with_crls(client, now, &self.crl_store(now))
+    }
+
+    /// [`Policy::check_identity`] without the CRL check.
+    fn check_identity_before_crls<'a>(
         &self,
         client: ClientCert<'a>,
         now: UnixTime,
     ) -> Result<&'a Identity, IdentityRejection> {
         let identity = self.check_time(client, now)?;
         self.check_time_independent(identity)?;
+        Ok(identity)
+    }
+
+    /// [`Policy::check_identity`] and then, for a policy with v1.1 `revocation`, the CRL check
+    /// against `crls`: whether the identity is usable at all (a `public` rule may allow a
+    /// request whose certificate is not; its identity must then not be forwarded).
+    pub fn check_identity_with_crls<'a>(
+        &self,
+        client: ClientCert<'a>,
+        now: UnixTime,
+        crls: &CrlStore,
+    ) -> Result<&'a Identity, IdentityRejection> {
+        let identity = self.check_identity_before_crls(client, now)?;
+        if !self.revocations.is_empty() {
+            self.check_revocation(identity, crls, now)?;
+        }
         Ok(identity)
     }
 

@@ -60,6 +60,46 @@ impl IssuerPin {
         })
     }
 
+    /// v1.1 `certificate`: the pin of a CA's subject (string attributes as text, others as
+    /// `#` hex, as the certificate's own issuer DN is read).
+    pub(crate) fn from_dn(name: String, dn: &DistinguishedName, key_id: Option<String>) -> Self {
+        let rdns = dn
+            .rdns
+            .iter()
+            .map(|rdn| {
+                rdn.iter()
+                    .map(|a| {
+                        let value = if a.encoding == ValueEncoding::NonString {
+                            PinValue::Der(a.value.clone())
+                        } else {
+                            PinValue::Text(a.value.clone())
+                        };
+                        (a.oid.clone(), value)
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { name, rdns, key_id }
+    }
+
+    /// True when `dn` is this pin's subject.
+    pub(crate) fn names(&self, dn: &DistinguishedName) -> bool {
+        dn_equals(&self.rdns, dn)
+    }
+
+    /// v1.1 revocation: true when this issuer may have issued the certificate — its issuer DN
+    /// is this pin's subject and, only when the certificate has an authorityKeyIdentifier, that
+    /// is this pin's key id. Unlike [`IssuerPin::matches`], a certificate without an AKI is
+    /// not excluded: a CRL check must not be skipped for lack of an optional extension.
+    pub(crate) fn may_have_issued(&self, identity: &Identity) -> bool {
+        if let (Some(ours), Some(theirs)) = (&self.key_id, &identity.authority_key_id) {
+            if ours != theirs {
+                return false;
+            }
+        }
+        dn_equals(&self.rdns, &identity.issuer)
+    }
+
     /// True when the certificate's issuer DN is this pin's subject and, with a `key_id`,
     /// its Authority Key Identifier is that key id.
     pub(crate) fn matches(&self, identity: &Identity) -> bool {

@@ -7,12 +7,14 @@
 mod compile;
 mod evaluate;
 mod explain;
+pub mod fetch;
 mod hexid;
 mod hosts;
 mod issuer;
 mod json;
 mod json_path;
 pub mod raw;
+pub mod revocation;
 mod router;
 #[cfg(test)]
 mod test_support;
@@ -30,6 +32,7 @@ use crate::selector::Selector;
 pub use evaluate::PreparedIdentity;
 pub use explain::{Evidence, RoleGrant};
 pub use raw::RawPolicy;
+pub use revocation::{CrlStore, IssuerRevocation, WhenUnavailable};
 
 /// `enforce` blocks denied requests; `shadow` only reports them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +162,8 @@ pub struct Policy {
     require_client_auth_eku: bool,
     expose_reason: bool,
     issuers: Vec<issuer::IssuerPin>,
+    /// v1.1: issuers with `revocation`, each naming its pin in `issuers`.
+    revocations: Vec<IssuerRevocation>,
     revoked_serials: HashSet<String>,
     revoked_fingerprints: HashSet<[u8; 32]>,
     roles: Vec<Role>,

@@ -94,10 +94,42 @@ pub struct RawIdentity {
 /// One entry of `issuers`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawIssuer {
-    /// The issuer DN as an RFC 4514 string.
-    pub subject: String,
+    /// The issuer DN as an RFC 4514 string; v1.1: may be left out when `certificate` is given.
+    pub subject: Option<String>,
     /// Hex of the Authority Key Identifier the certificate must carry (any case, `:` allowed).
     pub key_id: Option<String>,
+    /// v1.1: the CA certificate (PEM); `subject` and `key_id` come from it.
+    pub certificate: Option<String>,
+    /// v1.1: where this issuer's CRLs come from.
+    pub revocation: Option<RawRevocation>,
+}
+
+/// v1.1 `issuers.<name>.revocation`: this issuer's CRL, inline and/or fetched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRevocation {
+    /// A CRL in the policy: PEM, or base64 of the DER.
+    pub crl: Option<String>,
+    /// Where the proxy fetches newer CRLs.
+    pub fetch: Option<RawFetch>,
+    /// Seconds past nextUpdate a CRL still counts as fresh (default 0).
+    pub grace_seconds: Option<u32>,
+    /// `deny` (default) or `allow`: the decision when no fresh CRL is at hand.
+    pub when_unavailable: Option<String>,
+}
+
+/// v1.1: an artefact the proxy fetches periodically over HTTP (a CRL; later a JWKS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawFetch {
+    /// The proxy's name for the upstream (Envoy: a cluster; NGINX: host:port).
+    pub upstream: String,
+    /// The `:authority` of the request.
+    pub authority: String,
+    /// The `:path` of the request.
+    pub path: String,
+    /// Seconds between two fetches (default 300).
+    pub refresh_seconds: Option<u32>,
+    /// Seconds one fetch may take (default 10).
+    pub timeout_seconds: Option<u32>,
 }
 
 /// `revoked`: serials and fingerprints that never yield an identity.
@@ -238,8 +270,33 @@ const IDENTITY: &[Field] = &[
 ];
 
 const ISSUER: &[Field] = &[
-    Field::new("subject", Shape::String, Required),
+    // v1.1: optional when `certificate` is given (compile checks one of them is).
+    Field::new("subject", Shape::String, OptionalNotNull),
     Field::new("key_id", Shape::String, OptionalNotNull),
+    Field::new("certificate", Shape::String, OptionalNotNull),
+    Field::new("revocation", Shape::Struct(REVOCATION), OptionalNotNull),
+];
+
+/// `issuers.<name>.revocation.when_unavailable` values.
+pub const WHEN_UNAVAILABLE: &[&str] = &["deny", "allow"];
+
+const REVOCATION: &[Field] = &[
+    Field::new("crl", Shape::String, OptionalNotNull),
+    Field::new("fetch", Shape::Struct(FETCH), OptionalNotNull),
+    Field::new("grace_seconds", Shape::U32, Optional),
+    Field::new(
+        "when_unavailable",
+        Shape::Choice(WHEN_UNAVAILABLE),
+        Optional,
+    ),
+];
+
+const FETCH: &[Field] = &[
+    Field::new("upstream", Shape::String, Required),
+    Field::new("authority", Shape::String, Required),
+    Field::new("path", Shape::String, Required),
+    Field::new("refresh_seconds", Shape::U32, Optional),
+    Field::new("timeout_seconds", Shape::U32, Optional),
 ];
 
 const REVOKED: &[Field] = &[
@@ -350,10 +407,39 @@ impl FromNode for RawIssuer {
     fn from_node(node: Node) -> Option<Self> {
         let mut fields = Fields::of(node)?;
         let issuer = RawIssuer {
-            subject: fields.required("subject")?,
+            subject: fields.optional("subject")?,
             key_id: fields.optional("key_id")?,
+            certificate: fields.optional("certificate")?,
+            revocation: fields.optional("revocation")?,
         };
         fields.finish(issuer)
+    }
+}
+
+impl FromNode for RawRevocation {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let revocation = RawRevocation {
+            crl: fields.optional("crl")?,
+            fetch: fields.optional("fetch")?,
+            grace_seconds: fields.optional("grace_seconds")?,
+            when_unavailable: fields.optional("when_unavailable")?,
+        };
+        fields.finish(revocation)
+    }
+}
+
+impl FromNode for RawFetch {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let fetch = RawFetch {
+            upstream: fields.required("upstream")?,
+            authority: fields.required("authority")?,
+            path: fields.required("path")?,
+            refresh_seconds: fields.optional("refresh_seconds")?,
+            timeout_seconds: fields.optional("timeout_seconds")?,
+        };
+        fields.finish(fetch)
     }
 }
 
@@ -625,7 +711,7 @@ mod tests {
             (
                 r#"{"rules": [], "issuers": {"ca": {"subject": "CN=CA", "keyid": "ab"}}}"#,
                 "issuers.ca.keyid",
-                "unknown field `keyid`, expected one of `subject`, `key_id` at line 1 column 60",
+                "unknown field `keyid`, expected one of `subject`, `key_id`, `certificate`, `revocation` at line 1 column 60",
             ),
             (
                 r#"{"rules": [], "revoked": {"serial": []}}"#,
@@ -660,11 +746,6 @@ mod tests {
                 r#"{"rules": [{"name": "a", "paths": []}]}"#,
                 "rules[0]",
                 "missing field `allow` at line 1 column 37",
-            ),
-            (
-                r#"{"rules": [], "issuers": {"ca": {"key_id": "ab"}}}"#,
-                "issuers.ca",
-                "missing field `subject` at line 1 column 48",
             ),
         ];
         for (json, path, detail) in cases {
@@ -951,8 +1032,10 @@ mod tests {
             issuers: RawMap(vec![(
                 s("ca"),
                 RawIssuer {
-                    subject: s("CN=CA"),
+                    subject: Some(s("CN=CA")),
                     key_id: Some(s("ab")),
+                    certificate: None,
+                    revocation: None,
                 },
             )]),
             revoked: Some(RawRevoked {

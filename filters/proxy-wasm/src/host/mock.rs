@@ -117,6 +117,29 @@ pub struct MockHost {
     ticks_refused: bool,
     /// NGINX: the host of an absolute-form request-target, which `$host` prefers to `Host`.
     absolute_form_host: Option<String>,
+    /// HTTP calls dispatched, not yet taken by [`MockHost::take_http_calls`].
+    http_calls: Vec<HttpCall>,
+    /// Tokens handed out so far.
+    http_call_tokens: u32,
+    /// `dispatch_http_call` fails.
+    http_calls_fail: bool,
+    /// The response being delivered: (`:status`, body).
+    http_response: Option<(Option<u16>, Vec<u8>)>,
+    /// How many times the response body was read.
+    http_body_reads: std::cell::Cell<usize>,
+}
+
+/// One `dispatch_http_call`, as the filter made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpCall {
+    /// The token the host answered with.
+    pub token: u32,
+    /// The upstream (cluster).
+    pub upstream: String,
+    /// The request headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The timeout.
+    pub timeout: core::time::Duration,
 }
 
 impl MockHost {
@@ -126,6 +149,26 @@ impl MockHost {
             now_nanos: Some(1_795_392_000 * 1_000_000_000),
             ..Self::default()
         }
+    }
+
+    /// The HTTP calls dispatched since the last take.
+    pub fn take_http_calls(&mut self) -> Vec<HttpCall> {
+        core::mem::take(&mut self.http_calls)
+    }
+
+    /// Makes `dispatch_http_call` fail (or work again).
+    pub fn set_http_calls_fail(&mut self, fail: bool) {
+        self.http_calls_fail = fail;
+    }
+
+    /// The response the next `on_http_call_response` delivers (`status: None`: no `:status`).
+    pub fn set_http_call_response(&mut self, status: Option<u16>, body: impl AsRef<[u8]>) {
+        self.http_response = Some((status, body.as_ref().to_vec()));
+    }
+
+    /// How many times an HTTP call response body was read.
+    pub fn http_body_reads(&self) -> usize {
+        self.http_body_reads.get()
     }
 
     /// An empty host with NGINX's request-header semantics ([`HeaderModel::Nginx`]).
@@ -600,6 +643,40 @@ impl Host for MockHost {
         }
         self.tick_period = Some(period);
         true
+    }
+
+    fn dispatch_http_call(
+        &mut self,
+        upstream: &str,
+        headers: &[(&str, &str)],
+        timeout: core::time::Duration,
+    ) -> Result<u32, HostError> {
+        if self.http_calls_fail {
+            return Err(HostError::new("dispatch_http_call", "BadArgument"));
+        }
+        self.http_call_tokens += 1;
+        self.http_calls.push(HttpCall {
+            token: self.http_call_tokens,
+            upstream: upstream.to_string(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            timeout,
+        });
+        Ok(self.http_call_tokens)
+    }
+
+    fn http_call_response_status(&self) -> Result<Option<u16>, HostError> {
+        Ok(self.http_response.as_ref().and_then(|(status, _)| *status))
+    }
+
+    fn http_call_response_body(&self, len: usize) -> Result<Option<Vec<u8>>, HostError> {
+        self.http_body_reads.set(self.http_body_reads.get() + 1);
+        Ok(self
+            .http_response
+            .as_ref()
+            .map(|(_, body)| body.iter().take(len).copied().collect()))
     }
 
     fn increment_counter(&mut self, id: CounterId, by: u64) {

@@ -126,4 +126,27 @@ impl Host for ProxyWasmHost {
     fn set_tick_period(&mut self, period: core::time::Duration) -> bool {
         hostcalls::set_tick_period(period).is_ok()
     }
+
+    fn dispatch_http_call(
+        &mut self,
+        upstream: &str,
+        headers: &[(&str, &str)],
+        timeout: core::time::Duration,
+    ) -> Result<u32, HostError> {
+        hostcalls::dispatch_http_call(upstream, headers.to_vec(), None, Vec::new(), timeout)
+            .map_err(|status| HostError::new("dispatch_http_call", status_name(status)))
+    }
+
+    fn http_call_response_status(&self) -> Result<Option<u16>, HostError> {
+        let status = hostcalls::get_map_value(MapType::HttpCallResponseHeaders, ":status")
+            .map_err(|status| {
+                HostError::new("get_http_call_response_headers", status_name(status))
+            })?;
+        Ok(status.and_then(|s| s.trim().parse().ok()))
+    }
+
+    fn http_call_response_body(&self, len: usize) -> Result<Option<Vec<u8>>, HostError> {
+        hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, len)
+            .map_err(|status| HostError::new("get_http_call_response_body", status_name(status)))
+    }
 }

@@ -66,6 +66,10 @@ pub(crate) struct CheckArgs {
     /// Evaluate at this time (RFC 3339) instead of now.
     #[arg(long)]
     time: Option<String>,
+    /// v1.1: a CRL (PEM or DER) to judge against, as if the proxy had fetched it (repeatable):
+    /// offered to every issuer with `revocation` whose CA verifies it, after the inline ones.
+    #[arg(long = "crl", value_name = "FILE")]
+    crls: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -221,9 +225,34 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         sent: host,
         routed: None,
     };
+    let mut crls = loaded.policy.crl_store(now);
+    for file in &args.crls {
+        let bytes = std::fs::read(file).map_err(|source| CliError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let updates = crls.offer_to_matching(&bytes, now);
+        if updates.is_empty() {
+            notes.push(format!(
+                "--crl {}: no issuer with `revocation` has a CA whose key verifies it; not used",
+                file.display()
+            ));
+        }
+        for (index, update) in updates {
+            let issuer = loaded
+                .policy
+                .revocations()
+                .get(index)
+                .map_or("?", |r| r.name());
+            notes.push(format!(
+                "--crl {}: issuer {issuer}: {update}",
+                file.display()
+            ));
+        }
+    }
     let mut decision = loaded
         .policy
-        .evaluate_with_authority(&request, authority, client, now, None, false);
+        .evaluate_with_crls(&request, authority, client, now, None, false, &crls);
     if let (true, Mode::Enforce, Some(body)) =
         (decision.is_allowed(), loaded.policy.mode(), &args.body)
     {
@@ -237,7 +266,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         }
     }
     let normalized = normalize_path(&args.path).ok();
-    let checked = loaded.policy.check_identity(client, now);
+    let checked = loaded.policy.check_identity_with_crls(client, now, &crls);
     let rejection = checked.err();
     let identity = checked.ok();
     let grants = identity

@@ -15,6 +15,8 @@
 //! | MA011 | warning         | `host` left to `auto` (Envoy would also read NGINX's `ngx.*` properties) |
 //! | MA012 | info            | `identity.peer_verification: listener` on Envoy (sound only if the listener verifies every handshake; no effect in NGINX) |
 //! | MA013 | warning         | rule without v1.1 `hosts` in a policy where other rules have them (it matches every host) |
+//! | MA014 | warning         | `issuers` entry without v1.1 `revocation` where other issuers have it (never checked against a CRL) |
+//! | MA015 | warning         | v1.1 `revocation.when_unavailable: allow` (a stale or missing CRL lets revoked certificates through) |
 //!
 //! The registry of these lints is [`registry::LINTS`]; tests keep this table, the CLI
 //! README's and the ids emitted below equal to it.
@@ -380,6 +382,7 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
     findings.extend(rules_on_every_host(doc));
     findings.extend(xfcc_source(doc));
     findings.extend(issuers_without_key_id(doc));
+    findings.extend(revocation_gaps(doc));
     if matches!(doc.host, None | Some(RawHost::Auto)) {
         findings.push(Finding::new(
             "MA011",
@@ -436,6 +439,44 @@ fn rules_on_every_host(doc: &RawPolicy) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// MA014: once some issuers have CRLs, an issuer without one is usually an oversight: its
+/// certificates are never checked against a CRL. MA015: `when_unavailable: allow` lets every
+/// certificate of the issuer through, revoked ones included, while its CRL is stale or missing
+/// (an attacker who blocks the CRL server gets exactly that).
+fn revocation_gaps(doc: &RawPolicy) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let any = doc
+        .issuers
+        .iter()
+        .any(|(_, issuer)| issuer.revocation.is_some());
+    for (name, issuer) in doc.issuers.iter() {
+        match &issuer.revocation {
+            None if any => findings.push(Finding::new(
+                "MA014",
+                Severity::Warning,
+                Location::Issuer(String::from(name)),
+                String::from(
+                    "has no `revocation` while other issuers do: its certificates are never checked against a CRL",
+                ),
+                "add \"certificate\" and \"revocation\": {\"fetch\": {...}} (or an inline \"crl\") for this CA",
+            )),
+            Some(revocation) if revocation.when_unavailable.as_deref() == Some("allow") => {
+                findings.push(Finding::new(
+                    "MA015",
+                    Severity::Warning,
+                    Location::Issuer(String::from(name)),
+                    String::from(
+                        "`when_unavailable: allow`: while its CRL is stale or was never obtained, every certificate of this issuer is accepted, revoked ones included",
+                    ),
+                    "leave `when_unavailable` out (deny), and give `grace_seconds` for CRL servers that publish late",
+                ));
+            }
+            _ => {}
+        }
+    }
+    findings
 }
 
 /// Source names as the contract spells them.
@@ -514,7 +555,8 @@ fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
         .any(|(_, selector)| selector == ISSUER_PIN);
     let mut findings = Vec::new();
     for (name, issuer) in doc.issuers.iter() {
-        if issuer.key_id.is_some() {
+        // v1.1 `certificate`: the key id comes from the CA's subjectKeyIdentifier.
+        if issuer.key_id.is_some() || issuer.certificate.is_some() {
             continue;
         }
         let mut pinning = doc
@@ -537,7 +579,7 @@ fn issuers_without_key_id(doc: &RawPolicy) -> Vec<Finding> {
             Location::Issuer(String::from(name)),
             format!(
                 "pinned by subject DN alone ({}): `issuer_pin` [{}] holds for a certificate from ANY CA the proxy trusts that has this name (a rogue, test or other team's CA named the same)",
-                quote(&issuer.subject),
+                quote(issuer.subject.as_deref().unwrap_or_default()),
                 quote(name)
             ),
             "add \"key_id\": the CA's subject key identifier in hex (`openssl x509 -in ca.pem -noout -ext subjectKeyIdentifier`; `mtls-authz inspect` shows it as a leaf's authority_key_id)",
@@ -837,6 +879,37 @@ mod tests {
         let v1 = r#"{"roles": {"a": [{"subject.OU": ["A"]}]}, "rules": [
             {"name": "x", "methods": ["GET"], "paths": ["/x"], "allow": ["a"]}]}"#;
         assert!(findings_of(v1, "MA013").is_empty());
+    }
+
+    #[test]
+    fn issuers_without_revocation_and_allow_on_unavailable() {
+        let ca = "-----BEGIN CERTIFICATE-----\\n-----END CERTIFICATE-----";
+        let json = format!(
+            r#"{{"issuers": {{
+                "a": {{"certificate": "{ca}", "revocation": {{"crl": "x"}}}},
+                "b": {{"subject": "CN=B"}},
+                "c": {{"certificate": "{ca}", "revocation": {{"crl": "x", "when_unavailable": "allow"}}}}
+            }}, "rules": []}}"#
+        );
+        assert_eq!(
+            findings_of(&json, "MA014"),
+            vec![(
+                "issuer[b]".to_string(),
+                Severity::Warning,
+                "has no `revocation` while other issuers do: its certificates are never checked against a CRL".to_string()
+            )]
+        );
+        assert_eq!(
+            findings_of(&json, "MA015"),
+            vec![(
+                "issuer[c]".to_string(),
+                Severity::Warning,
+                "`when_unavailable: allow`: while its CRL is stale or was never obtained, every certificate of this issuer is accepted, revoked ones included".to_string()
+            )]
+        );
+        // Without any revocation, no issuer is singled out.
+        let none = r#"{"issuers": {"b": {"subject": "CN=B"}}, "rules": []}"#;
+        assert!(findings_of(none, "MA014").is_empty());
     }
 
     #[test]

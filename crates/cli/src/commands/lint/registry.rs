@@ -37,6 +37,8 @@ pub(crate) const LINTS: &[LintInfo] = &[
     LintInfo { id: "MA011", severities: &[Warning], finding: "`host` left to `auto` (Envoy would also read NGINX's `ngx.*` properties)" },
     LintInfo { id: "MA012", severities: &[Info], finding: "`identity.peer_verification: listener` on Envoy (sound only if the listener verifies every handshake; no effect in NGINX)" },
     LintInfo { id: "MA013", severities: &[Warning], finding: "rule without v1.1 `hosts` in a policy where other rules have them (it matches every host)" },
+    LintInfo { id: "MA014", severities: &[Warning], finding: "`issuers` entry without v1.1 `revocation` where other issuers have it (never checked against a CRL)" },
+    LintInfo { id: "MA015", severities: &[Warning], finding: "v1.1 `revocation.when_unavailable: allow` (a stale or missing CRL lets revoked certificates through)" },
 ];
 
 /// Whether lint `id` is registered and may report `severity`.
