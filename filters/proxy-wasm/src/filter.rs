@@ -11,6 +11,7 @@ use crate::host::{Host, LogLevel};
 use crate::metrics::{Metrics, Outcome};
 use crate::request;
 use crate::source::ConnectionCertificates;
+use crate::token::VerifiedTokens;
 
 pub use mtls_authz_core::strip::{METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, SHADOW_HEADER};
 
@@ -43,6 +44,8 @@ pub struct Filter {
     cache: RefCell<IdentityCache>,
     /// NGINX: what each connection's handshake gave (see [`crate::cache::ConnectionCache`]).
     connections: RefCell<ConnectionCertificates>,
+    /// v1.1 `tokens`: verified tokens by digest (see [`crate::token`]).
+    tokens: RefCell<VerifiedTokens>,
     /// Per-VM request counter, part of generated request ids.
     sequence: Cell<u64>,
     /// With `"host": "auto"`: the proxy this VM turned out to run in, once a request proved
@@ -87,6 +90,7 @@ impl Filter {
                 config.policy.identity_cache_max_bytes(),
             )),
             connections: RefCell::new(ConnectionCertificates::new(config.identity_cache_size)),
+            tokens: RefCell::new(VerifiedTokens::new(Default::default())),
             config,
             metrics,
             sequence: Cell::new(0),
@@ -182,6 +186,16 @@ impl Filter {
         RefMut<'_, ConnectionCertificates>,
     ) {
         (self.cache.borrow_mut(), self.connections.borrow_mut())
+    }
+
+    /// The verified-token cache (see [`crate::token`]).
+    pub(crate) fn token_cache(&self) -> &RefCell<VerifiedTokens> {
+        &self.tokens
+    }
+
+    /// Number of verified tokens cached.
+    pub fn cached_tokens(&self) -> usize {
+        self.tokens.borrow().len()
     }
 
     /// The next request sequence number (for generated request ids).

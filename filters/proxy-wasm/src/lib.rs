@@ -18,6 +18,7 @@ pub mod response;
 pub mod root;
 pub mod source;
 pub mod target;
+pub mod token;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use smallvec::SmallVec;
 
 use super::router::{Route, Routes};
+use super::tokens::{NoToken, RequestToken};
 use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::authority::{Authority, RequestAuthority};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
@@ -22,6 +23,7 @@ use crate::method_override::{BodyError, FormBody};
 use crate::path::{normalize_target, PathError};
 use crate::selector::Selector;
 use crate::time::UnixTime;
+use crate::token::{Claims, TokenError};
 
 /// `clientAuth` as the identity lists it, by name and by OID (RFC 5280 §4.2.1.12).
 const CLIENT_AUTH: [&str; 2] = ["clientAuth", "1.3.6.1.5.5.7.3.2"];
@@ -138,6 +140,31 @@ impl Policy {
         prepared: Option<&PreparedIdentity>,
         forwarded_as_sent: bool,
     ) -> Decision {
+        self.evaluate_with_token(
+            request,
+            authority,
+            client,
+            now,
+            prepared,
+            forwarded_as_sent,
+            &mut NoToken,
+        )
+    }
+
+    /// [`Policy::evaluate_with_authority`] with the request's token (v1.1 `tokens`): what
+    /// hosts call. `token` is asked at most once, and only when a rule matching the request
+    /// has `require_token`; a rule without it never looks at the token.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_with_token(
+        &self,
+        request: &Request<'_>,
+        authority: RequestAuthority<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+        token: &mut dyn RequestToken,
+    ) -> Decision {
         let prepared = match (client, prepared) {
             (ClientCert::Present(identity), Some(p))
                 if p.fingerprint == identity.fingerprint_sha256 =>
@@ -146,7 +173,15 @@ impl Policy {
             }
             _ => None,
         };
-        self.decide_request_with(request, authority, client, now, forwarded_as_sent, prepared)
+        self.decide_request_with(
+            request,
+            authority,
+            client,
+            now,
+            forwarded_as_sent,
+            prepared,
+            token,
+        )
     }
 
     fn decide_request(
@@ -163,9 +198,11 @@ impl Policy {
             now,
             forwarded_as_sent,
             None,
+            &mut NoToken,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn decide_request_with(
         &self,
         request: &Request<'_>,
@@ -174,6 +211,7 @@ impl Policy {
         now: UnixTime,
         forwarded_as_sent: bool,
         prepared: Option<&PreparedIdentity>,
+        token: &mut dyn RequestToken,
     ) -> Decision {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
@@ -223,7 +261,7 @@ impl Policy {
                 segments: &segments,
                 authority: authority.as_ref(),
             };
-            self.decide(&routes, &request, identity, held.as_deref())
+            self.decide(&routes, &request, identity, held.as_deref(), token)
         };
 
         let rule = verdict.rule.and_then(|i| self.rules.get(i));
@@ -437,6 +475,7 @@ impl Policy {
         request: &Matched<'_, '_>,
         identity: Result<&Identity, IdentityRejection>,
         held: Option<&[bool]>,
+        token: &mut dyn RequestToken,
     ) -> Verdict {
         let rule_of = |route: &Route| self.rules.get(route.rule);
 
@@ -460,8 +499,30 @@ impl Policy {
             (Ok(_), None) => return unauthenticated(IdentityRejection::CertificateParseError),
         };
 
+        // v1.1: the roles held with the request's token, worked out when the first rule with
+        // `require_token` is reached (the token is verified then, at most once).
+        let mut with_token: Option<Result<HeldRoles, TokenError>> = None;
+        let mut token_roles = |with_token: &mut Option<Result<HeldRoles, TokenError>>| {
+            with_token
+                .get_or_insert_with(|| self.held_with_token(identity, token))
+                .as_deref()
+                .map_err(Clone::clone)
+                .map(|held| -> HeldRoles { held.iter().copied().collect() })
+        };
         for route in routes {
             let Some(rule) = rule_of(route) else { continue };
+            let token_held;
+            let held = if rule.require_token {
+                match token_roles(&mut with_token) {
+                    Ok(roles) => {
+                        token_held = roles;
+                        &token_held[..]
+                    }
+                    Err(_) => continue,
+                }
+            } else {
+                held
+            };
             if let Some(role) = self.first_allowed_role(rule, held) {
                 if self
                     .first_failed_bind(rule, *route, request, identity)
@@ -488,6 +549,24 @@ impl Policy {
                 reason: Reason::NoRuleMatched,
                 rule: None,
             };
+        };
+        let token_held;
+        let held = if rule.require_token {
+            match token_roles(&mut with_token) {
+                Ok(roles) => {
+                    token_held = roles;
+                    &token_held[..]
+                }
+                Err(error) => {
+                    return Verdict {
+                        status: Status::Unauthenticated,
+                        reason: Reason::TokenRejected(error),
+                        rule: Some(route.rule),
+                    }
+                }
+            }
+        } else {
+            held
         };
         let reason = if self.first_allowed_role(rule, held).is_none() {
             Reason::RoleNotHeld {
@@ -567,13 +646,32 @@ impl Policy {
         })
     }
 
-    /// For every role in policy order: is it held?
+    /// For every role in policy order: is it held (without a token: `token.` conditions
+    /// fail)?
     fn held_roles(&self, identity: &Identity) -> HeldRoles {
+        self.held_roles_with(identity, None)
+    }
+
+    /// [`Policy::held_roles`] with the claims of a verified token.
+    fn held_roles_with(&self, identity: &Identity, claims: Option<&Claims>) -> HeldRoles {
         let mut pins = PinCache::new(self.issuers.len());
         self.roles
             .iter()
-            .map(|role| self.holds(role, identity, &mut pins))
+            .map(|role| self.holds(role, identity, claims, &mut pins))
             .collect()
+    }
+
+    /// The roles held with the request's token: verified, then tied to this connection
+    /// (binding, consistency), then its claims matched.
+    fn held_with_token(
+        &self,
+        identity: &Identity,
+        token: &mut dyn RequestToken,
+    ) -> Result<HeldRoles, TokenError> {
+        let tokens = self.tokens.as_ref().ok_or(TokenError::Missing)?;
+        let verified = token.verified()?;
+        tokens.check_connection(verified, identity)?;
+        Ok(self.held_roles_with(identity, Some(verified.claims())))
     }
 
     fn role_names_held(&self, held: &[bool]) -> Vec<Arc<str>> {
@@ -585,7 +683,13 @@ impl Policy {
             .collect()
     }
 
-    fn holds(&self, role: &Role, identity: &Identity, pins: &mut PinCache) -> bool {
+    fn holds(
+        &self,
+        role: &Role,
+        identity: &Identity,
+        claims: Option<&Claims>,
+        pins: &mut PinCache,
+    ) -> bool {
         role.matchers.iter().any(|matcher| {
             matcher.conditions.iter().all(|condition| match condition {
                 Condition::Attribute {
@@ -609,6 +713,10 @@ impl Policy {
                         self.issuers.get(i).is_some_and(|pin| pin.matches(identity))
                     })
                 }),
+                Condition::Token {
+                    claim, patterns, ..
+                } => claims
+                    .is_some_and(|claims| claims.any_value(claim, |value| patterns.matches(value))),
             })
         })
     }
