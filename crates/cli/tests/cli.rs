@@ -1867,3 +1867,51 @@ fn audit_probes_every_server_host_of_a_policy_with_hosts() {
         .iter()
         .any(|n| n == "GET /reports/{reportId}: no rule on admin.example.org"));
 }
+
+/// v1.1 `check --token`: the token part of the decision (found, verified, bound, consistent),
+/// the roles it grants, and why the header is ignored where no rule requires a token.
+#[test]
+fn check_explains_the_token_part_of_a_decision() {
+    let policy = "tests/fixtures/policies/tokens.json";
+    let check = |path: &str, token: &str| {
+        let mut cmd = mtls_authz();
+        cmd.args(["check", "--policy", policy, "--cert"])
+            .arg(cert("healthcare/clinician-alice"))
+            .args(["--method", "GET", "--path", path, "--time", TIME])
+            .args(["--token", &format!("tests/fixtures/tokens/{token}.jwt")]);
+        cmd
+    };
+    mtls_authz()
+        .args(["check", "--policy", policy, "--cert"])
+        .arg(cert("healthcare/clinician-alice"))
+        .args(["--method", "GET", "--path", "/patient-records/1", "--time", TIME])
+        .args(["--token", "tests/fixtures/tokens/valid-es256.jwt"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "token:       authorization (1 value): ok (required by a matching rule)\n             verified, bound to the certificate and consistent with it\n",
+        ))
+        .stdout(predicate::str::contains(
+            "token.scope \"records:read\" matches \"records:read\"",
+        ))
+        .stdout(predicate::str::contains(
+            "reason:      allow:rule[records-read]:role[records-reader]\n",
+        ));
+    let json = stdout_json(
+        check("/patient-records/1", "bound-to-other-cert").args(["--format", "json"]),
+        1,
+    );
+    assert_eq!(json["token"]["verdict"], "token_binding_mismatch");
+    assert_eq!(json["token"]["required"], true);
+    assert_eq!(
+        json["decision"]["reason"],
+        "unauthenticated:token_binding_mismatch"
+    );
+    let json = stdout_json(check("/profile", "expired").args(["--format", "json"]), 0);
+    assert_eq!(json["token"]["verdict"], "token_expired");
+    assert_eq!(json["token"]["required"], false);
+    assert_eq!(
+        json["decision"]["reason"],
+        "allow:rule[profile]:role[clinician]"
+    );
+}

@@ -127,6 +127,18 @@ impl Case {
     }
 }
 
+/// Whether `case` is in the tables `MTLS_AUTHZ_CASE_TABLES` names (comma-separated file stems,
+/// e.g. `tokens,hosts`), or that variable is unset or empty: lets a developer replay one table
+/// through the real proxies without running all of them.
+pub fn selected_table(case: &Case) -> bool {
+    match std::env::var("MTLS_AUTHZ_CASE_TABLES") {
+        Ok(tables) if !tables.trim().is_empty() => {
+            tables.split(',').any(|table| table.trim() == case.table)
+        }
+        _ => true,
+    }
+}
+
 /// `value` with every `{token:<name>}` replaced by the token fixture `<name>`.
 fn expand_tokens(value: &str) -> String {
     let mut out = String::new();
