@@ -582,7 +582,7 @@ fn validate_names_file_and_json_path() {
     for (file, message) in [
         (
             "crates/cli/testdata/invalid/unknown-field.json",
-            "invalid policy at rules[0].alow: unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts` at line 1 column 47",
+            "invalid policy at rules[0].alow: unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts`, `require_token` at line 1 column 47",
         ),
         (
             "crates/cli/testdata/invalid/undefined-role.json",
