@@ -37,6 +37,7 @@ pub(crate) const LINTS: &[LintInfo] = &[
     LintInfo { id: "MA011", severities: &[Warning], finding: "`host` left to `auto` (Envoy would also read NGINX's `ngx.*` properties)" },
     LintInfo { id: "MA012", severities: &[Info], finding: "`identity.peer_verification: listener` on Envoy (sound only if the listener verifies every handshake; no effect in NGINX)" },
     LintInfo { id: "MA013", severities: &[Warning], finding: "rule without v1.1 `hosts` in a policy where other rules have them (it matches every host)" },
+    LintInfo { id: "MA014", severities: &[Warning], finding: "v1.1 `tokens.require_certificate_binding: false` (a token works over any client's certificate)" },
 ];
 
 /// Whether lint `id` is registered and may report `severity`.
