@@ -502,22 +502,12 @@ impl Policy {
         // v1.1: the roles held with the request's token, worked out when the first rule with
         // `require_token` is reached (the token is verified then, at most once).
         let mut with_token: Option<Result<HeldRoles, TokenError>> = None;
-        let mut token_roles = |with_token: &mut Option<Result<HeldRoles, TokenError>>| {
-            with_token
-                .get_or_insert_with(|| self.held_with_token(identity, token))
-                .as_deref()
-                .map_err(Clone::clone)
-                .map(|held| -> HeldRoles { held.iter().copied().collect() })
-        };
         for route in routes {
             let Some(rule) = rule_of(route) else { continue };
-            let token_held;
             let held = if rule.require_token {
-                match token_roles(&mut with_token) {
-                    Ok(roles) => {
-                        token_held = roles;
-                        &token_held[..]
-                    }
+                match with_token.get_or_insert_with(|| self.held_with_token(identity, &mut *token))
+                {
+                    Ok(roles) => &roles[..],
                     Err(_) => continue,
                 }
             } else {
@@ -550,17 +540,13 @@ impl Policy {
                 rule: None,
             };
         };
-        let token_held;
         let held = if rule.require_token {
-            match token_roles(&mut with_token) {
-                Ok(roles) => {
-                    token_held = roles;
-                    &token_held[..]
-                }
+            match with_token.get_or_insert_with(|| self.held_with_token(identity, &mut *token)) {
+                Ok(roles) => &roles[..],
                 Err(error) => {
                     return Verdict {
                         status: Status::Unauthenticated,
-                        reason: Reason::TokenRejected(error),
+                        reason: Reason::TokenRejected(error.clone()),
                         rule: Some(route.rule),
                     }
                 }
