@@ -582,7 +582,7 @@ fn validate_names_file_and_json_path() {
     for (file, message) in [
         (
             "crates/cli/testdata/invalid/unknown-field.json",
-            "invalid policy at rules[0].alow: unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts` at line 1 column 47",
+            "invalid policy at rules[0].alow: unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts`, `require_token` at line 1 column 47",
         ),
         (
             "crates/cli/testdata/invalid/undefined-role.json",
@@ -1983,4 +1983,52 @@ fn base64_encode(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// v1.1 `check --token`: the token part of the decision (found, verified, bound, consistent),
+/// the roles it grants, and why the header is ignored where no rule requires a token.
+#[test]
+fn check_explains_the_token_part_of_a_decision() {
+    let policy = "tests/fixtures/policies/tokens.json";
+    let check = |path: &str, token: &str| {
+        let mut cmd = mtls_authz();
+        cmd.args(["check", "--policy", policy, "--cert"])
+            .arg(cert("healthcare/clinician-alice"))
+            .args(["--method", "GET", "--path", path, "--time", TIME])
+            .args(["--token", &format!("tests/fixtures/tokens/{token}.jwt")]);
+        cmd
+    };
+    mtls_authz()
+        .args(["check", "--policy", policy, "--cert"])
+        .arg(cert("healthcare/clinician-alice"))
+        .args(["--method", "GET", "--path", "/patient-records/1", "--time", TIME])
+        .args(["--token", "tests/fixtures/tokens/valid-es256.jwt"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "token:       authorization (1 value): ok (required by a matching rule)\n             verified, bound to the certificate and consistent with it\n",
+        ))
+        .stdout(predicate::str::contains(
+            "token.scope \"records:read\" matches \"records:read\"",
+        ))
+        .stdout(predicate::str::contains(
+            "reason:      allow:rule[records-read]:role[records-reader]\n",
+        ));
+    let json = stdout_json(
+        check("/patient-records/1", "bound-to-other-cert").args(["--format", "json"]),
+        1,
+    );
+    assert_eq!(json["token"]["verdict"], "token_binding_mismatch");
+    assert_eq!(json["token"]["required"], true);
+    assert_eq!(
+        json["decision"]["reason"],
+        "unauthenticated:token_binding_mismatch"
+    );
+    let json = stdout_json(check("/profile", "expired").args(["--format", "json"]), 0);
+    assert_eq!(json["token"]["verdict"], "token_expired");
+    assert_eq!(json["token"]["required"], false);
+    assert_eq!(
+        json["decision"]["reason"],
+        "allow:rule[profile]:role[clinician]"
+    );
 }

@@ -13,6 +13,11 @@
 //! - `token/request/*`: `Policy::evaluate` for an allowed request with a cached identity, alone
 //!   (`no_token`) and with a cached token (`cached_token`: digest, lookup, binding), and with a
 //!   token verified on the spot (`uncached_es256`: what a cache miss costs).
+//! - `token/policy/*` (v1.1, phase 2): `Policy::evaluate_with_token` under the `tokens` fixture
+//!   policy, a request to a rule without `require_token` (`no_token`: the header is never read)
+//!   and to one with it, the token found in the header, hashed and served from a cache
+//!   (`cached_token`: what the filter does per request) or verified on the spot
+//!   (`uncached_es256`).
 //! - `token/jwks/parse`: `KeySet::from_jwks` of the fixture set (5 usable keys, 2 skipped).
 #![allow(
     clippy::expect_used,
@@ -23,11 +28,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use mtls_authz_core::policy::{HeaderToken, NoToken, RequestToken, TokenPolicy};
 use mtls_authz_core::token::{
     binding_matches, token_digest, verify, JwksLimits, Jws, KeySet, TokenCache, TokenCacheLimits,
-    TokenConfig, TokenLimits,
+    TokenConfig, TokenError, TokenLimits, VerifiedToken,
 };
-use mtls_authz_core::{ClientCert, Identity, Policy, Request, UnixTime};
+use mtls_authz_core::{ClientCert, Identity, Policy, Request, RequestAuthority, UnixTime};
 use mtls_authz_fixtures::tokens;
 
 /// 2026-11-23T00:00:00Z, the fixtures' time.
@@ -150,6 +156,88 @@ fn request(c: &mut Criterion) {
     group.finish();
 }
 
+/// The filter's per-request token work, in the core: header lookup, digest, cache lookup.
+struct Cached<'a> {
+    tokens: &'a TokenPolicy,
+    values: &'a [&'a [u8]],
+    cache: &'a mut TokenCache<VerifiedToken>,
+}
+
+impl RequestToken for Cached<'_> {
+    fn verified(&mut self) -> Result<&VerifiedToken, TokenError> {
+        let token = self.tokens.token_of(self.values)?;
+        self.cache
+            .get(&token_digest(token), NOW, 0)
+            .ok_or(TokenError::Missing)
+    }
+}
+
+fn policy_path(c: &mut Criterion) {
+    let (_, _, identity) = setup();
+    let policy = Policy::from_json(include_str!("../../../tests/fixtures/policies/tokens.json"))
+        .expect("policy");
+    let tokens_policy = policy.tokens().expect("tokens section");
+    let token = tokens::token("valid-es256");
+    let header = [b"Bearer ".as_slice(), &token].concat();
+    let values = [header.as_slice()];
+    let verified = tokens_policy.verify(&token, NOW).expect("verifies");
+    let mut cache = TokenCache::new(TokenCacheLimits::DEFAULT);
+    let (until, weight) = (verified.valid_until(), verified.memory_bytes());
+    assert!(cache.insert(token_digest(&token), verified, NOW, until, 0, weight));
+    let evaluate = |path: &str, source: &mut dyn RequestToken| {
+        policy.evaluate_with_token(
+            &Request {
+                method: "GET",
+                path,
+            },
+            RequestAuthority::default(),
+            ClientCert::Present(&identity),
+            NOW,
+            None,
+            false,
+            source,
+        )
+    };
+    let mut cached = Cached {
+        tokens: tokens_policy,
+        values: &values,
+        cache: &mut cache,
+    };
+    assert_eq!(
+        evaluate("/patient-records/1", &mut cached)
+            .reason
+            .to_string(),
+        "allow:rule[records-read]:role[records-reader]"
+    );
+    assert_eq!(
+        evaluate("/profile", &mut NoToken).reason.to_string(),
+        "allow:rule[profile]:role[clinician]"
+    );
+    let mut group = c.benchmark_group("token/policy");
+    group.bench_function("no_token", |b| {
+        b.iter(|| evaluate(black_box("/profile"), &mut NoToken))
+    });
+    group.bench_function("cached_token", |b| {
+        b.iter(|| {
+            let mut cached = Cached {
+                tokens: tokens_policy,
+                values: &values,
+                cache: &mut cache,
+            };
+            evaluate(black_box("/patient-records/1"), &mut cached)
+        })
+    });
+    group.bench_function("uncached_es256", |b| {
+        b.iter(|| {
+            evaluate(
+                black_box("/patient-records/1"),
+                &mut HeaderToken::new(Some(tokens_policy), &values, NOW),
+            )
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // Short by default: the machine is shared. Override on the command line for careful runs.
@@ -157,6 +245,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(50);
-    targets = per_algorithm, cache, request
+    targets = per_algorithm, cache, request, policy_path
 }
 criterion_main!(benches);

@@ -16,6 +16,8 @@
 //! bad_request:too_many_headers             400, a request that would be forwarded has more request headers than
 //!                                          the host shows the filter (NGINX: 100; decided by the filter)
 //! unauthenticated:<identity_error>         401, no usable identity and no `public` rule matched
+//! unauthenticated:<token_error>            401, v1.1: the first matching rule (policy order) has `require_token`
+//!                                          and the request has no verified, bound, consistent token
 //! forbidden:no_rule_matched                403, identity ok but no rule matches method + path
 //! forbidden:rule[<rule>]:role_not_held     403, first matching rule (policy order) not satisfied: no allowed role
 //! forbidden:rule[<rule>]:bind_failed[<param>]  403, role held but the bind of <param> failed
@@ -25,6 +27,15 @@
 //! `certificate_not_yet_valid`, `serial_not_positive`, `revoked_serial`, `revoked_fingerprint`,
 //! `missing_client_auth_eku`, `ca_certificate`; v1.1 revocation: `revoked_crl`,
 //! `revocation_unavailable`.
+//! `<token_error>` is a [`crate::token::TokenError::code`]: `token_missing`, `token_repeated`,
+//! `token_too_large`, `token_encrypted`, `token_malformed`, `token_bad_base64`, `token_bad_json`,
+//! `token_duplicate_member`, `token_bad_header`, `token_alg_none`, `token_alg_hmac`,
+//! `token_alg_unsupported`, `token_alg_not_allowed`, `token_unencoded_payload`,
+//! `token_crit_unsupported`, `token_key_in_header`, `token_type_not_allowed`, `token_unknown_kid`,
+//! `token_kid_required`, `token_no_key`, `token_key_unusable`, `token_key_mismatch`,
+//! `token_bad_signature`, `token_bad_claim`, `token_missing_claim`, `token_issuer_mismatch`,
+//! `token_audience_mismatch`, `token_expired`, `token_not_yet_valid`, `token_issued_in_future`,
+//! `token_not_bound`, `token_binding_mismatch`, `token_claim_mismatch`.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -165,6 +176,8 @@ pub enum Reason {
     TooManyHeaders,
     /// No usable identity.
     Unauthenticated(IdentityRejection),
+    /// v1.1: the first matching rule requires a token and the request has no usable one.
+    TokenRejected(crate::token::TokenError),
     /// No rule matches method and path.
     NoRuleMatched,
     /// The first matching rule's roles are not held.
@@ -195,6 +208,7 @@ impl fmt::Display for Reason {
             Reason::SpoofableHeader { name } => write!(f, "bad_request:spoofable_header[{name}]"),
             Reason::TooManyHeaders => f.write_str("bad_request:too_many_headers"),
             Reason::Unauthenticated(r) => write!(f, "unauthenticated:{}", r.code()),
+            Reason::TokenRejected(e) => write!(f, "unauthenticated:{}", e.code()),
             Reason::NoRuleMatched => f.write_str("forbidden:no_rule_matched"),
             Reason::RoleNotHeld { rule } => write!(f, "forbidden:rule[{rule}]:role_not_held"),
             Reason::BindFailed { rule, param } => {

@@ -174,6 +174,76 @@ pub fn parse(bytes: &[u8], max_depth: usize) -> Result<JsonValue, JsonError> {
     })
 }
 
+/// Reads one JSON value from `deserializer` with this module's rules (no repeated member,
+/// nesting at most `max_depth`): for documents that embed a foreign JSON value (the policy's
+/// inline JWKS), so both are read by one reader.
+pub(crate) fn read_value<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    max_depth: usize,
+) -> Result<JsonValue, D::Error> {
+    let mut failure = Failure::None;
+    Reader {
+        depth: 0,
+        max_depth,
+        failure: &mut failure,
+    }
+    .deserialize(deserializer)
+}
+
+impl JsonValue {
+    /// The value as compact JSON text: members in their order, strings escaped (RFC 8259 §7),
+    /// so reading the text back gives the same value.
+    pub fn render(&self, out: &mut String) {
+        match self {
+            JsonValue::Null => out.push_str("null"),
+            JsonValue::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
+            JsonValue::Number(JsonNumber::Unsigned(n)) => out.push_str(&n.to_string()),
+            JsonValue::Number(JsonNumber::Negative(n)) => out.push_str(&n.to_string()),
+            JsonValue::Number(JsonNumber::Float(n)) if n.is_finite() => {
+                out.push_str(&alloc::format!("{n:?}"))
+            }
+            // serde_json never reads a non-finite number.
+            JsonValue::Number(JsonNumber::Float(_)) => out.push_str("null"),
+            JsonValue::String(text) => render_string(text, out),
+            JsonValue::Array(elements) => {
+                out.push('[');
+                for (i, element) in elements.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    element.render(out);
+                }
+                out.push(']');
+            }
+            JsonValue::Object(object) => {
+                out.push('{');
+                for (i, (name, value)) in object.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    render_string(name, out);
+                    out.push(':');
+                    value.render(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+fn render_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&alloc::format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// What the reader refused, beside serde_json's own syntax errors.
 enum Failure {
     None,

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use mtls_authz_core::policy::{HeaderToken, PreparedIdentity};
 use mtls_authz_core::{
     ClientCert, Decision, Identity, Policy, Request, RequestAuthority, Status, UnixTime,
 };
@@ -67,8 +68,39 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
         sent: sent.as_deref(),
         routed: None,
     };
-    let decision = policy.evaluate_with_authority(&request, authority, client, now, None, false);
-    if !policy.uses_hosts() && decision != policy.evaluate(&request, client, now) {
+    // v1.1 `tokens`: the values of the token header, asked for only by rules that require one.
+    let token_values: Vec<&[u8]> = match policy.tokens() {
+        Some(tokens) => headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(tokens.header_name()))
+            .map(|(_, value)| value.as_bytes())
+            .collect(),
+        None => Vec::new(),
+    };
+    let evaluate = |prepared: Option<&PreparedIdentity>, as_sent: bool| {
+        policy.evaluate_with_token(
+            &request,
+            authority,
+            client,
+            now,
+            prepared,
+            as_sent,
+            &mut HeaderToken::new(policy.tokens(), &token_values, now),
+        )
+    };
+    let decision = evaluate(None, false);
+    if !policy.uses_tokens()
+        && decision != policy.evaluate_with_authority(&request, authority, client, now, None, false)
+    {
+        return Err(format!(
+            "{}: a token changed a decision without require_token",
+            case.id
+        ));
+    }
+    if !policy.uses_hosts()
+        && !policy.uses_tokens()
+        && decision != policy.evaluate(&request, client, now)
+    {
         return Err(format!("{}: the authority changed a v1 decision", case.id));
     }
     let mut problems = mismatches(case, &decision);
@@ -77,19 +109,8 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
     if let ClientCert::Present(identity) = client {
         let prepared = policy.prepare(identity);
         for as_sent in [false, true] {
-            let plain = if as_sent {
-                policy.evaluate_with_authority(&request, authority, client, now, None, true)
-            } else {
-                policy.evaluate_with_authority(&request, authority, client, now, None, false)
-            };
-            let shortcut = policy.evaluate_with_authority(
-                &request,
-                authority,
-                client,
-                now,
-                Some(&prepared),
-                as_sent,
-            );
+            let plain = evaluate(None, as_sent);
+            let shortcut = evaluate(Some(&prepared), as_sent);
             if shortcut != plain {
                 problems.push(format!(
                     "evaluate_prepared (as sent: {as_sent}) decided {shortcut:?}, not {plain:?}"
@@ -99,14 +120,7 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
         let other = Identity::parse(&cert_bytes("healthcare/admin-bob").unwrap_or_default());
         if let Ok(other) = &other {
             let foreign = policy.prepare(other);
-            let shortcut = policy.evaluate_with_authority(
-                &request,
-                authority,
-                client,
-                now,
-                Some(&foreign),
-                false,
-            );
+            let shortcut = evaluate(Some(&foreign), false);
             if shortcut != decision {
                 problems.push(format!(
                     "a preparation for another certificate was used: {shortcut:?}"

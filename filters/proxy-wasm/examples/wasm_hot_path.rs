@@ -10,6 +10,11 @@
 //! - `evaluate`: the core's evaluation of an already-parsed identity;
 //! - `cold`: certificate parse + evaluation (an identity-cache miss).
 //!
+//! - `token/*` (v1.1 `tokens`, clinician-alice under the tokens fixture policy, identity cache
+//!   warm): `no_token`, a request to a rule without `require_token`; `cached_token`, one to a
+//!   rule with it, the ES256 token in `Authorization` and in the verified-token cache (header
+//!   lookup, SHA-256 of the token, lookup, binding, consistency, roles with the claims).
+//!
 //! Prints `name ns/iter` lines (median of several timed batches).
 #![allow(
     clippy::expect_used,
@@ -29,6 +34,10 @@ use mtls_authz_filter::{Filter, Verdict};
 const RSA2048_PEM: &[u8] = include_bytes!("../../../crates/core/benches/certs/rsa2048-leaf.pem");
 const P256_PEM: &[u8] = include_bytes!("../../../crates/core/benches/certs/p256-leaf.pem");
 const HEALTHCARE_POLICY: &str = include_str!("../../../tests/fixtures/policies/healthcare.json");
+const TOKENS_POLICY: &str = include_str!("../../../tests/fixtures/policies/tokens.json");
+const ALICE_PEM: &[u8] =
+    include_bytes!("../../../tests/fixtures/certs/healthcare/clinician-alice.pem");
+const ALICE_TOKEN: &str = include_str!("../../../tests/fixtures/tokens/valid-es256.jwt");
 
 /// 2026-11-23T00:00:00Z, inside both leaves' validity window.
 const NOW_SECS: u64 = 1_795_392_000;
@@ -81,7 +90,39 @@ fn measure(name: &str, per_batch: u32, mut f: impl FnMut()) {
     println!("{name} {:.0}", samples[BATCHES / 2]);
 }
 
+/// v1.1 `tokens`: the whole filter, identity cache warm, with and without a cached token.
+fn tokens() {
+    let identity = Identity::from_pem(ALICE_PEM).unwrap();
+    let mut host = MockHost::new()
+        .with_time(NOW_SECS)
+        .with_property("connection.mtls", [1u8])
+        .with_property("connection.peer_certificate_valid", [1u8])
+        .with_property("connection.peer_certificate", ALICE_PEM)
+        .with_property(
+            "connection.sha256_peer_certificate_digest",
+            &identity.fingerprint_sha256_hex,
+        );
+    let filter = Filter::configure(&mut host, Some(TOKENS_POLICY.as_bytes())).unwrap();
+    let bearer = format!("Bearer {ALICE_TOKEN}");
+    for (name, path) in [
+        ("token/no_token", "/profile"),
+        ("token/cached_token", "/patient-records/1"),
+    ] {
+        measure(name, 2_000, || {
+            host.next_request_to("GET", path);
+            for (name, value) in ENVOY_REQUEST_HEADERS {
+                host.push_header(name, value);
+            }
+            host.push_header("authorization", &bearer);
+            let verdict = filter.on_request_headers(black_box(&mut host));
+            assert_eq!(verdict, Verdict::Continue);
+        });
+    }
+    assert_eq!(filter.cached_tokens(), 1);
+}
+
 fn main() {
+    tokens();
     let json = orders_policy_json();
     let policy = Policy::from_json(&json).unwrap();
     let now = UnixTime::from_secs(NOW_SECS);

@@ -14,6 +14,7 @@ use crate::host::{Host, LogLevel};
 use crate::metrics::{Metrics, Outcome};
 use crate::request;
 use crate::source::ConnectionCertificates;
+use crate::token::VerifiedTokens;
 
 pub use mtls_authz_core::strip::{METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, SHADOW_HEADER};
 
@@ -48,6 +49,8 @@ pub struct Filter {
     connections: RefCell<ConnectionCertificates>,
     /// v1.1: the CRLs in force and the fetches in flight.
     crls: Crls,
+    /// v1.1 `tokens`: verified tokens by digest (see [`crate::token`]).
+    tokens: RefCell<VerifiedTokens>,
     /// Per-VM request counter, part of generated request ids.
     sequence: Cell<u64>,
     /// With `"host": "auto"`: the proxy this VM turned out to run in, once a request proved
@@ -108,6 +111,7 @@ impl Filter {
                 config.policy.identity_cache_max_bytes(),
             )),
             connections: RefCell::new(ConnectionCertificates::new(config.identity_cache_size)),
+            tokens: RefCell::new(VerifiedTokens::new(Default::default())),
             config,
             metrics,
             sequence: Cell::new(0),
@@ -241,6 +245,16 @@ impl Filter {
         RefMut<'_, ConnectionCertificates>,
     ) {
         (self.cache.borrow_mut(), self.connections.borrow_mut())
+    }
+
+    /// The verified-token cache (see [`crate::token`]).
+    pub(crate) fn token_cache(&self) -> &RefCell<VerifiedTokens> {
+        &self.tokens
+    }
+
+    /// Number of verified tokens cached.
+    pub fn cached_tokens(&self) -> usize {
+        self.tokens.borrow().len()
     }
 
     /// The next request sequence number (for generated request ids).

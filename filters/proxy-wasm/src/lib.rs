@@ -19,6 +19,7 @@ pub mod response;
 pub mod root;
 pub mod source;
 pub mod target;
+pub mod token;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

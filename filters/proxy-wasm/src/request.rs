@@ -27,6 +27,7 @@ use crate::metrics::Outcome;
 use crate::response::{self, Exposed};
 use crate::source::{self, Caches, ClientCertificate};
 use crate::target::{self, Proxy, RequestTarget};
+use crate::token::CachedToken;
 
 /// Handles the request headers of one request.
 pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
@@ -130,14 +131,17 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         _ => None,
     };
     let crls = filter.crls().store();
-    let decision = policy.evaluate_with_crls(
+    // v1.1 `tokens`: read and verified only if a matching rule requires a token.
+    let mut token = CachedToken::new(policy.tokens(), &headers, filter.token_cache(), now);
+    let decision = policy.evaluate_with(
         &request,
         authority.as_request(),
         client,
         now,
         prepared,
         !target.proxy.rewrites_path(),
-        &crls,
+        Some(&crls),
+        &mut token,
     );
     let identity = match client {
         ClientCert::Present(identity) => Some(identity),

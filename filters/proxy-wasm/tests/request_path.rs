@@ -1692,3 +1692,43 @@ fn envoy_reads_the_authority_pseudo_header() {
         Some("bad_request:authority_missing")
     );
 }
+
+/// v1.1 `tokens`: a verified token is cached per VM (one entry per token, whatever the number
+/// of requests), binding is still checked on every request against that request's
+/// certificate, refused tokens are never cached, and the token header is forwarded unchanged.
+#[test]
+fn verified_tokens_are_cached_per_vm_and_bound_on_every_request() {
+    let token = String::from_utf8(mtls_authz_fixtures::tokens::token("valid-es256")).unwrap();
+    let bearer = format!("Bearer {token}");
+    let mut config_host = MockHost::new();
+    let filter = configure(&mut config_host, &load_policy("tokens"));
+    let request = |cert: &str, value: &str| {
+        envoy_client(cert)
+            .with_request("GET", "/patient-records/1")
+            .with_header("authorization", value)
+    };
+    for _ in 0..3 {
+        let mut host = request("healthcare/clinician-alice", &bearer);
+        assert_eq!(filter.on_request_headers(&mut host), Verdict::Continue);
+        assert_eq!(
+            host.header("authorization").as_deref(),
+            Some(bearer.as_str())
+        );
+    }
+    assert_eq!(filter.cached_tokens(), 1);
+    // The cached token replayed over another client's connection: refused.
+    let mut host = request("healthcare/admin-bob", &bearer);
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:token_binding_mismatch")
+    );
+    let expired = String::from_utf8(mtls_authz_fixtures::tokens::token("expired")).unwrap();
+    let mut host = request("healthcare/clinician-alice", &format!("Bearer {expired}"));
+    assert_eq!(filter.on_request_headers(&mut host), Verdict::Respond);
+    assert_eq!(
+        deny_reason(&host).as_deref(),
+        Some("unauthenticated:token_expired")
+    );
+    assert_eq!(filter.cached_tokens(), 1);
+}

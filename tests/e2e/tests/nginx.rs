@@ -155,7 +155,7 @@ fn instance_label(policy: &str, verify_client: &str) -> String {
 fn every_nginx_case_over_real_mtls_on_http1_and_http2() {
     let cases: Vec<Case> = load_cases()
         .into_iter()
-        .filter(|case| case.runs_on(Layer::Nginx))
+        .filter(|case| case.runs_on(Layer::Nginx) && mtls_authz_fixtures::selected_table(case))
         .collect();
     assert!(!cases.is_empty(), "no fixture case runs on the nginx layer");
     // One NGINX per (policy, ssl_verify_client) the cases need.

@@ -109,10 +109,15 @@ pub fn case_time(case: &Case) -> u64 {
 }
 
 impl Case {
-    /// The request headers to send: [`Case::headers`] in order, then the expanded
+    /// The request headers to send: [`Case::headers`] in order, each `{token:<name>}` in a
+    /// value replaced by that token fixture (`tokens/<name>.jwt`), then the expanded
     /// [`Case::xfcc`] template as `x-forwarded-client-cert` when present.
     pub fn request_headers(&self) -> Vec<(String, String)> {
-        let mut headers = self.headers.clone();
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), expand_tokens(value)))
+            .collect();
         if let Some(template) = &self.xfcc {
             let value =
                 xfcc::expand(template).unwrap_or_else(|e| panic!("case {}: {e}", self.label()));
@@ -120,6 +125,36 @@ impl Case {
         }
         headers
     }
+}
+
+/// Whether `case` is in the tables `MTLS_AUTHZ_CASE_TABLES` names (comma-separated file stems,
+/// e.g. `tokens,hosts`), or that variable is unset or empty: lets a developer replay one table
+/// through the real proxies without running all of them.
+pub fn selected_table(case: &Case) -> bool {
+    match std::env::var("MTLS_AUTHZ_CASE_TABLES") {
+        Ok(tables) if !tables.trim().is_empty() => {
+            tables.split(',').any(|table| table.trim() == case.table)
+        }
+        _ => true,
+    }
+}
+
+/// `value` with every `{token:<name>}` replaced by the token fixture `<name>`.
+fn expand_tokens(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("{token:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{token:".len()..];
+        let end = after
+            .find('}')
+            .unwrap_or_else(|| panic!("unterminated {{token:...}} in {value:?}"));
+        let token = tokens::token(&after[..end]);
+        out.push_str(&String::from_utf8(token).unwrap_or_else(|e| panic!("{e}")));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every case of every `tests/fixtures/cases/*.json`, tables in file-name order, after

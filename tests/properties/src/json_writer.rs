@@ -3,8 +3,8 @@
 //! compile here until it is written too.
 
 use mtls_authz_core::policy::raw::{
-    RawFetch, RawFormBodyCheck, RawHost, RawIdentity, RawIssuer, RawMap, RawPattern, RawPolicy,
-    RawRevocation, RawRevoked, RawRule,
+    RawConsistency, RawFetch, RawFormBodyCheck, RawHost, RawIdentity, RawIssuer, RawMap,
+    RawPattern, RawPolicy, RawRevocation, RawRevoked, RawRule, RawTokens,
 };
 
 /// The policy as a JSON document (fields left out when the document left them out).
@@ -24,6 +24,7 @@ pub(crate) fn policy(raw: &RawPolicy) -> String {
         strict_paths,
         identity_cache_max_bytes,
         form_body_check,
+        tokens,
     } = raw;
     let mut object = Object::default();
     if let Some(mode) = mode {
@@ -63,6 +64,52 @@ pub(crate) fn policy(raw: &RawPolicy) -> String {
     if let Some(RawFormBodyCheck { max_bytes }) = form_body_check {
         object.field("form_body_check", format!("{{\"max_bytes\":{max_bytes}}}"));
     }
+    if let Some(tokens) = tokens {
+        object.field("tokens", self::tokens(tokens));
+    }
+    object.finish()
+}
+
+fn tokens(tokens: &RawTokens) -> String {
+    let RawTokens {
+        issuer,
+        audiences,
+        algorithms,
+        types,
+        jwks,
+        header,
+        clock_skew_seconds,
+        require_certificate_binding,
+        consistency,
+    } = tokens;
+    let mut object = Object::default();
+    object.field("issuer", string(issuer));
+    object.field("audiences", strings(audiences));
+    if let Some(algorithms) = algorithms {
+        object.field("algorithms", strings(algorithms));
+    }
+    object.field("types", strings(types));
+    let mut text = String::new();
+    jwks.render(&mut text);
+    object.field("jwks", text);
+    if let Some(header) = header {
+        object.field("header", string(header));
+    }
+    if let Some(skew) = clock_skew_seconds {
+        object.field("clock_skew_seconds", skew.to_string());
+    }
+    if let Some(binding) = require_certificate_binding {
+        object.field("require_certificate_binding", binding.to_string());
+    }
+    object.field(
+        "consistency",
+        array(consistency, |RawConsistency { claim, selector }| {
+            let mut entry = Object::default();
+            entry.field("claim", string(claim));
+            entry.field("selector", string(selector));
+            entry.finish()
+        }),
+    );
     object.finish()
 }
 
@@ -189,6 +236,7 @@ fn rule(rule: &RawRule) -> String {
         allow,
         bind,
         hosts,
+        require_token,
     } = rule;
     let mut object = Object::default();
     object.field("name", string(name));
@@ -200,6 +248,9 @@ fn rule(rule: &RawRule) -> String {
     object.field("bind", map(bind, |s| string(s)));
     if let Some(hosts) = hosts {
         object.field("hosts", strings(hosts));
+    }
+    if let Some(require) = require_token {
+        object.field("require_token", require.to_string());
     }
     object.finish()
 }

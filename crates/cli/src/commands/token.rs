@@ -143,7 +143,7 @@ fn read(file: &std::path::Path) -> Result<Vec<u8>, CliError> {
 
 /// The token bytes and how to name them: a file's contents (trailing whitespace removed), or
 /// the argument itself when it is not a file but has the `.` of a compact serialization.
-fn token_bytes(argument: &str) -> Result<(Vec<u8>, String), CliError> {
+pub(crate) fn token_bytes(argument: &str) -> Result<(Vec<u8>, String), CliError> {
     let path = std::path::Path::new(argument);
     if path.is_file() {
         let mut bytes = read(path)?;

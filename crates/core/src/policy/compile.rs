@@ -99,6 +99,12 @@ impl Policy {
         let (revoked_serials, revoked_fingerprints) =
             compile_revoked(raw.revoked.as_ref(), &root.key("revoked"))?;
 
+        // v1.1: compiled before roles and rules, which refer to it.
+        let tokens = match &raw.tokens {
+            None => None,
+            Some(tokens) => Some(super::tokens::compile_tokens(tokens, &root.key("tokens"))?),
+        };
+
         let roles_path = root.key("roles");
         let mut roles = Vec::with_capacity(raw.roles.len());
         for (name, matchers) in raw.roles.iter() {
@@ -120,11 +126,22 @@ impl Policy {
             // instantiated per element type and cost ~1.4 KB of .wasm (docs/wasm-size.md).
             let mut compiled_matchers = Vec::with_capacity(matchers.len());
             for (i, matcher) in matchers.iter().enumerate() {
-                compiled_matchers.push(compile_matcher(matcher, &issuers, &path.index(i))?);
+                compiled_matchers.push(compile_matcher(
+                    matcher,
+                    &issuers,
+                    tokens.is_some(),
+                    &path.index(i),
+                )?);
             }
+            let uses_token = compiled_matchers.iter().any(|m| {
+                m.conditions
+                    .iter()
+                    .any(|c| matches!(c, Condition::Token { .. }))
+            });
             roles.push(Role {
                 name: Arc::from(name),
                 matchers: compiled_matchers,
+                uses_token,
             });
         }
 
@@ -142,6 +159,7 @@ impl Policy {
                 ));
             }
             let rule = compile_rule(raw_rule, &roles, &path)?;
+            check_token_rule(raw_rule, &rule, &roles, tokens.is_some(), &path)?;
             for (path_index, pattern) in rule.paths.iter().enumerate() {
                 router.insert(
                     pattern,
@@ -247,6 +265,7 @@ impl Policy {
             forward_headers,
             host: compile_host(raw.host),
             uses_hosts,
+            tokens,
             identity_cache_size: compile_identity_cache_size(
                 raw.identity_cache_size,
                 &root.key("identity_cache_size"),
@@ -437,9 +456,13 @@ fn compile_revoked(
     Ok((serials, fingerprints))
 }
 
+/// The prefix of v1.1 token selectors in role matchers (`token.scope`, `token.act.sub`).
+pub(super) const TOKEN_SELECTOR_PREFIX: &str = "token.";
+
 fn compile_matcher(
     raw: &RawMatcher,
     issuers: &[IssuerPin],
+    has_tokens: bool,
     path: &JsonPath,
 ) -> Result<Matcher, PolicyError> {
     if raw.is_empty() {
@@ -451,6 +474,16 @@ fn compile_matcher(
     let mut conditions = Vec::with_capacity(raw.len());
     for (selector_text, patterns) in raw.iter() {
         let path = path.key(selector_text);
+        if let Some(claim) = selector_text.strip_prefix(TOKEN_SELECTOR_PREFIX) {
+            conditions.push(compile_token_condition(
+                selector_text,
+                claim,
+                patterns,
+                has_tokens,
+                &path,
+            )?);
+            continue;
+        }
         let selector = Selector::parse(selector_text)
             .map_err(|e| invalid(path.clone(), alloc::format!("{e}")))?;
         if patterns.is_empty() {
@@ -477,6 +510,79 @@ fn compile_matcher(
         conditions.push(condition);
     }
     Ok(Matcher { conditions })
+}
+
+/// v1.1 `token.<claim path>`: matched against the verified token's claim values, with the
+/// patterns of any string selector.
+fn compile_token_condition(
+    text: &str,
+    claim: &str,
+    patterns: &[RawPattern],
+    has_tokens: bool,
+    path: &JsonPath,
+) -> Result<Condition, PolicyError> {
+    if !has_tokens {
+        return Err(invalid(
+            path.clone(),
+            "a `token.` selector needs a `tokens` section (issuer, audiences, jwks)",
+        ));
+    }
+    let claim = crate::token::ClaimPath::parse(claim)
+        .map_err(|e| invalid(path.clone(), alloc::format!("{e}")))?;
+    if patterns.is_empty() {
+        return Err(invalid(
+            path.clone(),
+            "empty pattern list: it could never match",
+        ));
+    }
+    // Claim values are plain strings: patterns as for `san.dns` (no serial or DN forms).
+    let (patterns, _) = compile_patterns(&Selector::SanDns, patterns, &[], path)?;
+    Ok(Condition::Token {
+        text: String::from(text),
+        claim,
+        patterns,
+    })
+}
+
+/// v1.1 `require_token`: needs a `tokens` section and an identity (not `public`); a role
+/// that reads token claims is allowed only by rules that require a token (elsewhere it
+/// could never be held).
+fn check_token_rule(
+    raw: &RawRule,
+    rule: &Rule,
+    roles: &[Role],
+    has_tokens: bool,
+    path: &JsonPath,
+) -> Result<(), PolicyError> {
+    if rule.require_token {
+        if !has_tokens {
+            return Err(invalid(
+                path.key("require_token"),
+                "`require_token` needs a `tokens` section (issuer, audiences, jwks)",
+            ));
+        }
+        if matches!(rule.allow, Allow::Public) {
+            return Err(invalid(
+                path.key("require_token"),
+                "a rule that allows `public` needs no identity, and a token is bound to one",
+            ));
+        }
+        return Ok(());
+    }
+    for (i, name) in raw.allow.iter().enumerate() {
+        if roles
+            .iter()
+            .any(|role| role.uses_token && *role.name == **name)
+        {
+            return Err(invalid(
+                path.key("allow").index(i),
+                alloc::format!(
+                    "role \"{name}\" matches token claims, so this rule needs \"require_token\": true (without a verified token it is never held)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn exact_only<'a>(
@@ -719,6 +825,7 @@ fn compile_rule(raw: &RawRule, roles: &[Role], path: &JsonPath) -> Result<Rule, 
         hosts,
         allow,
         binds,
+        require_token: raw.require_token.unwrap_or(false),
     })
 }
 

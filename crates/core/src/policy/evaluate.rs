@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 
 use super::revocation::CrlStore;
 use super::router::{Route, Routes};
+use super::tokens::{NoToken, RequestToken};
 use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
 use crate::authority::{Authority, RequestAuthority};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
@@ -23,6 +24,7 @@ use crate::method_override::{BodyError, FormBody};
 use crate::path::{normalize_target, PathError};
 use crate::selector::Selector;
 use crate::time::UnixTime;
+use crate::token::{Claims, TokenError};
 
 /// `clientAuth` as the identity lists it, by name and by OID (RFC 5280 §4.2.1.12).
 const CLIENT_AUTH: [&str; 2] = ["clientAuth", "1.3.6.1.5.5.7.3.2"];
@@ -139,22 +141,40 @@ impl Policy {
         prepared: Option<&PreparedIdentity>,
         forwarded_as_sent: bool,
     ) -> Decision {
-        let prepared = match (client, prepared) {
-            (ClientCert::Present(identity), Some(p))
-                if p.fingerprint == identity.fingerprint_sha256 =>
-            {
-                Some(p)
-            }
-            _ => None,
-        };
-        self.decide_request_with(
+        self.evaluate_with_token(
             request,
             authority,
             client,
             now,
-            forwarded_as_sent,
             prepared,
+            forwarded_as_sent,
+            &mut NoToken,
+        )
+    }
+
+    /// [`Policy::evaluate_with_authority`] with the request's token (v1.1 `tokens`): what
+    /// hosts call. `token` is asked at most once, and only when a rule matching the request
+    /// has `require_token`; a rule without it never looks at the token.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_with_token(
+        &self,
+        request: &Request<'_>,
+        authority: RequestAuthority<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+        token: &mut dyn RequestToken,
+    ) -> Decision {
+        self.evaluate_with(
+            request,
+            authority,
+            client,
+            now,
+            prepared,
+            forwarded_as_sent,
             None,
+            token,
         )
     }
 
@@ -172,6 +192,32 @@ impl Policy {
         forwarded_as_sent: bool,
         crls: &CrlStore,
     ) -> Decision {
+        self.evaluate_with(
+            request,
+            authority,
+            client,
+            now,
+            prepared,
+            forwarded_as_sent,
+            Some(crls),
+            &mut NoToken,
+        )
+    }
+
+    /// Everything a host knows about the request: the CRLs in force (`None`: the policy's
+    /// inline CRLs installed at `now`) and the request's token (v1.1). What the filter calls.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_with(
+        &self,
+        request: &Request<'_>,
+        authority: RequestAuthority<'_>,
+        client: ClientCert<'_>,
+        now: UnixTime,
+        prepared: Option<&PreparedIdentity>,
+        forwarded_as_sent: bool,
+        crls: Option<&CrlStore>,
+        token: &mut dyn RequestToken,
+    ) -> Decision {
         let prepared = match (client, prepared) {
             (ClientCert::Present(identity), Some(p))
                 if p.fingerprint == identity.fingerprint_sha256 =>
@@ -187,7 +233,8 @@ impl Policy {
             now,
             forwarded_as_sent,
             prepared,
-            Some(crls),
+            crls,
+            token,
         )
     }
 
@@ -206,6 +253,7 @@ impl Policy {
             forwarded_as_sent,
             None,
             None,
+            &mut NoToken,
         )
     }
 
@@ -219,6 +267,7 @@ impl Policy {
         forwarded_as_sent: bool,
         prepared: Option<&PreparedIdentity>,
         crls: Option<&CrlStore>,
+        token: &mut dyn RequestToken,
     ) -> Decision {
         if !is_token(request.method) {
             return rejected(Reason::InvalidMethod);
@@ -276,7 +325,7 @@ impl Policy {
                 segments: &segments,
                 authority: authority.as_ref(),
             };
-            self.decide(&routes, &request, identity, held.as_deref())
+            self.decide(&routes, &request, identity, held.as_deref(), token)
         };
 
         let rule = verdict.rule.and_then(|i| self.rules.get(i));
@@ -520,6 +569,7 @@ impl Policy {
         request: &Matched<'_, '_>,
         identity: Result<&Identity, IdentityRejection>,
         held: Option<&[bool]>,
+        token: &mut dyn RequestToken,
     ) -> Verdict {
         let rule_of = |route: &Route| self.rules.get(route.rule);
 
@@ -543,8 +593,20 @@ impl Policy {
             (Ok(_), None) => return unauthenticated(IdentityRejection::CertificateParseError),
         };
 
+        // v1.1: the roles held with the request's token, worked out when the first rule with
+        // `require_token` is reached (the token is verified then, at most once).
+        let mut with_token: Option<Result<HeldRoles, TokenError>> = None;
         for route in routes {
             let Some(rule) = rule_of(route) else { continue };
+            let held = if rule.require_token {
+                match with_token.get_or_insert_with(|| self.held_with_token(identity, &mut *token))
+                {
+                    Ok(roles) => &roles[..],
+                    Err(_) => continue,
+                }
+            } else {
+                held
+            };
             if let Some(role) = self.first_allowed_role(rule, held) {
                 if self
                     .first_failed_bind(rule, *route, request, identity)
@@ -571,6 +633,20 @@ impl Policy {
                 reason: Reason::NoRuleMatched,
                 rule: None,
             };
+        };
+        let held = if rule.require_token {
+            match with_token.get_or_insert_with(|| self.held_with_token(identity, &mut *token)) {
+                Ok(roles) => &roles[..],
+                Err(error) => {
+                    return Verdict {
+                        status: Status::Unauthenticated,
+                        reason: Reason::TokenRejected(error.clone()),
+                        rule: Some(route.rule),
+                    }
+                }
+            }
+        } else {
+            held
         };
         let reason = if self.first_allowed_role(rule, held).is_none() {
             Reason::RoleNotHeld {
@@ -650,13 +726,32 @@ impl Policy {
         })
     }
 
-    /// For every role in policy order: is it held?
+    /// For every role in policy order: is it held (without a token: `token.` conditions
+    /// fail)?
     fn held_roles(&self, identity: &Identity) -> HeldRoles {
+        self.held_roles_with(identity, None)
+    }
+
+    /// [`Policy::held_roles`] with the claims of a verified token.
+    fn held_roles_with(&self, identity: &Identity, claims: Option<&Claims>) -> HeldRoles {
         let mut pins = PinCache::new(self.issuers.len());
         self.roles
             .iter()
-            .map(|role| self.holds(role, identity, &mut pins))
+            .map(|role| self.holds(role, identity, claims, &mut pins))
             .collect()
+    }
+
+    /// The roles held with the request's token: verified, then tied to this connection
+    /// (binding, consistency), then its claims matched.
+    fn held_with_token(
+        &self,
+        identity: &Identity,
+        token: &mut dyn RequestToken,
+    ) -> Result<HeldRoles, TokenError> {
+        let tokens = self.tokens.as_ref().ok_or(TokenError::Missing)?;
+        let verified = token.verified()?;
+        tokens.check_connection(verified, identity)?;
+        Ok(self.held_roles_with(identity, Some(verified.claims())))
     }
 
     fn role_names_held(&self, held: &[bool]) -> Vec<Arc<str>> {
@@ -668,7 +763,13 @@ impl Policy {
             .collect()
     }
 
-    fn holds(&self, role: &Role, identity: &Identity, pins: &mut PinCache) -> bool {
+    fn holds(
+        &self,
+        role: &Role,
+        identity: &Identity,
+        claims: Option<&Claims>,
+        pins: &mut PinCache,
+    ) -> bool {
         role.matchers.iter().any(|matcher| {
             matcher.conditions.iter().all(|condition| match condition {
                 Condition::Attribute {
@@ -692,6 +793,10 @@ impl Policy {
                         self.issuers.get(i).is_some_and(|pin| pin.matches(identity))
                     })
                 }),
+                Condition::Token {
+                    claim, patterns, ..
+                } => claims
+                    .is_some_and(|claims| claims.any_value(claim, |value| patterns.matches(value))),
             })
         })
     }

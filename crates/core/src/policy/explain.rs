@@ -37,13 +37,23 @@ impl Policy {
     /// The roles `identity` holds and why, in policy `roles` order. Identity checks
     /// (validity, revocation...) are not applied: see [`Policy::check_identity`].
     pub fn role_grants(&self, identity: &Identity) -> Vec<RoleGrant> {
+        self.role_grants_with_token(identity, None)
+    }
+
+    /// [`Policy::role_grants`] with the claims of a verified token (v1.1 `token.` selectors;
+    /// without claims they hold nothing). Binding and consistency are not checked here.
+    pub fn role_grants_with_token(
+        &self,
+        identity: &Identity,
+        claims: Option<&crate::token::Claims>,
+    ) -> Vec<RoleGrant> {
         let mut grants = Vec::new();
         for role in &self.roles {
             for (index, matcher) in role.matchers.iter().enumerate() {
                 let evidence: Option<Vec<Evidence>> = matcher
                     .conditions
                     .iter()
-                    .map(|condition| self.evidence(condition, identity))
+                    .map(|condition| self.evidence(condition, identity, claims))
                     .collect();
                 if let Some(evidence) = evidence {
                     grants.push(RoleGrant {
@@ -102,7 +112,12 @@ impl Policy {
             .unwrap_or_default()
     }
 
-    fn evidence(&self, condition: &Condition, identity: &Identity) -> Option<Evidence> {
+    fn evidence(
+        &self,
+        condition: &Condition,
+        identity: &Identity,
+        claims: Option<&crate::token::Claims>,
+    ) -> Option<Evidence> {
         match condition {
             Condition::Attribute {
                 text,
@@ -148,6 +163,24 @@ impl Policy {
                     value: pin.name.clone(),
                     pattern: crate::pattern::Pattern::Exact(pin.name.clone()).to_string(),
                 }),
+            Condition::Token {
+                text,
+                claim,
+                patterns,
+            } => {
+                let mut found = None;
+                claims?.any_value(claim, |value| {
+                    found = patterns
+                        .matching_pattern(value)
+                        .map(|p| (String::from(value), p.to_string()));
+                    found.is_some()
+                });
+                found.map(|(value, pattern)| Evidence {
+                    selector: text.clone(),
+                    value,
+                    pattern,
+                })
+            }
         }
     }
 }

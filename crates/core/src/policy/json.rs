@@ -48,6 +48,9 @@ pub(super) enum Shape {
     Map(&'static Shape),
     /// An object with these fields only.
     Struct(&'static [Field]),
+    /// Any JSON value, kept as written (v1.1 `tokens.jwks`: a document whose schema is
+    /// RFC 7517's, checked when compiled), nested at most this deep.
+    Json(usize),
 }
 
 /// One field of a [`Shape::Struct`].
@@ -99,6 +102,8 @@ pub(super) enum Node {
     Map(Vec<(String, Node)>),
     /// A [`Shape::Struct`]: the fields present, in document order.
     Struct(Vec<(&'static str, Node)>),
+    /// A [`Shape::Json`] value.
+    Json(crate::json_value::JsonValue),
 }
 
 /// Reads `text` as one JSON value of `shape`. Errors name the JSON path being read and end
@@ -168,6 +173,7 @@ impl<'p> Expect<'p> {
             }
             Shape::Array(_) => "an array",
             Shape::Map(_) | Shape::Struct(_) => "an object",
+            Shape::Json(_) => "a JSON value",
         }
     }
 
@@ -275,6 +281,11 @@ impl<'de> DeserializeSeed<'de> for Expect<'_> {
         let mark = self.path.mark();
         if let Some(index) = self.index {
             self.path.push_index(index);
+        }
+        if let Shape::Json(max_depth) = self.shape {
+            let value = crate::json_value::read_value(deserializer, *max_depth)?;
+            self.path.truncate(mark);
+            return Ok(Node::Json(value));
         }
         let path = &mut *self.path;
         let node = deserializer.deserialize_any(Expect {

@@ -18,6 +18,7 @@ pub mod revocation;
 mod router;
 #[cfg(test)]
 mod test_support;
+mod tokens;
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -33,6 +34,7 @@ pub use evaluate::PreparedIdentity;
 pub use explain::{Evidence, RoleGrant};
 pub use raw::RawPolicy;
 pub use revocation::{CrlStore, IssuerRevocation, WhenUnavailable};
+pub use tokens::{HeaderToken, NoToken, RequestToken, TokenPolicy, DEFAULT_TOKEN_HEADER};
 
 /// `enforce` blocks denied requests; `shadow` only reports them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,6 +183,8 @@ pub struct Policy {
     form_body_check_max_bytes: Option<usize>,
     /// Some rule has v1.1 `hosts`: only then is the request's authority read and checked.
     uses_hosts: bool,
+    /// v1.1 `tokens`.
+    tokens: Option<TokenPolicy>,
 }
 
 /// A role: held when any matcher holds.
@@ -189,6 +193,9 @@ struct Role {
     /// Shared with every [`crate::Decision`] that names it: cloning it does not allocate.
     name: Arc<str>,
     matchers: Vec<Matcher>,
+    /// v1.1: some matcher reads token claims, so the role can be held only under a rule
+    /// with `require_token`.
+    uses_token: bool,
 }
 
 /// Held when every condition holds.
@@ -211,6 +218,14 @@ enum Condition {
     },
     /// The certificate matches one of these `issuers` (indexes into `Policy::issuers`).
     IssuerPin(Vec<usize>),
+    /// v1.1 `token.<claim path>`: some value of the verified token's claim matches some
+    /// pattern (never held without a verified token).
+    Token {
+        /// The selector as written (`token.scope`).
+        text: String,
+        claim: crate::token::ClaimPath,
+        patterns: PatternSet,
+    },
 }
 
 /// The patterns of one selector: exact values in a set (fast for long lists of
@@ -278,6 +293,8 @@ struct Rule {
     allow: Allow,
     /// Sorted by parameter name.
     binds: Vec<Bind>,
+    /// v1.1: allows only with a verified, bound, consistent token.
+    require_token: bool,
 }
 
 #[derive(Debug)]
@@ -381,6 +398,17 @@ impl Policy {
     /// request's authority (and a host need read it).
     pub fn uses_hosts(&self) -> bool {
         self.uses_hosts
+    }
+
+    /// v1.1 `tokens`, when configured.
+    pub fn tokens(&self) -> Option<&TokenPolicy> {
+        self.tokens.as_ref()
+    }
+
+    /// Whether some rule has v1.1 `require_token`: only then does a host need to read the
+    /// token header.
+    pub fn uses_tokens(&self) -> bool {
+        self.rules.iter().any(|rule| rule.require_token)
     }
 
     /// Rule names in policy order (index = [`crate::Decision::rule_index`]).

@@ -22,7 +22,7 @@ use super::json::{self, Field, Node, Presence, Shape};
 use super::PolicyError;
 
 /// The v1 document as parsed, before compilation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RawPolicy {
     /// `enforce` (default) or `shadow`.
     pub mode: Option<String>,
@@ -57,6 +57,42 @@ pub struct RawPolicy {
     pub identity_cache_max_bytes: Option<u32>,
     /// v1.1 filter extension: check form bodies for method overrides (opt-in).
     pub form_body_check: Option<RawFormBodyCheck>,
+    /// v1.1: access tokens (RFC 8705 certificate-bound JWTs) that rules may require.
+    pub tokens: Option<RawTokens>,
+}
+
+/// v1.1 `tokens`: where a request's access token is, how it is verified, and how it must fit
+/// the client certificate (docs/DECISIONS.md "Tokens (RFC 8705)").
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawTokens {
+    /// The required `iss`.
+    pub issuer: String,
+    /// Accepted audiences: one must be in `aud`.
+    pub audiences: Vec<String>,
+    /// Allowed JOSE algorithms (default ES256, ES384, RS256, PS256, EdDSA).
+    pub algorithms: Option<Vec<String>>,
+    /// Accepted `typ` values (default: any).
+    pub types: Vec<String>,
+    /// The issuer's public keys: a JWK set (RFC 7517 §5), inline.
+    pub jwks: crate::json_value::JsonValue,
+    /// The request header carrying the token (default `authorization`, as `Bearer <token>`).
+    pub header: Option<String>,
+    /// Clock skew tolerated on `exp`, `nbf`, `iat` (default 60).
+    pub clock_skew_seconds: Option<u32>,
+    /// `cnf["x5t#S256"]` must be the client certificate's thumbprint (default `true`).
+    pub require_certificate_binding: Option<bool>,
+    /// Claim ↔ certificate equalities, all required.
+    pub consistency: Vec<RawConsistency>,
+}
+
+/// One `tokens.consistency` entry: the token's `claim` must equal a value of `selector` on the
+/// client certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawConsistency {
+    /// Claim path (`sub`, `act.sub`).
+    pub claim: String,
+    /// Certificate selector (`spiffe_id`, `san.uri`, `subject.CN`).
+    pub selector: String,
 }
 
 /// `form_body_check`: the filter buffers form bodies up to `max_bytes` and refuses those that
@@ -159,6 +195,9 @@ pub struct RawRule {
     pub bind: RawMap<String>,
     /// v1.1: host patterns (OR); absent = every host.
     pub hosts: Option<Vec<String>>,
+    /// v1.1: the rule allows only with a verified, bound, consistent token (default `false`:
+    /// the token header is ignored).
+    pub require_token: Option<bool>,
 }
 
 /// A string pattern as written: a plain string, or an object with exactly one of `prefix`,
@@ -252,7 +291,34 @@ pub(super) static POLICY: Shape = Shape::Struct(&[
     Field::new("strict_paths", Shape::Bool, Optional),
     Field::new("identity_cache_max_bytes", Shape::U32, Optional),
     Field::new("form_body_check", Shape::Struct(FORM_BODY_CHECK), Optional),
+    Field::new("tokens", Shape::Struct(TOKENS), Optional),
 ]);
+
+const TOKENS: &[Field] = &[
+    Field::new("issuer", Shape::String, Required),
+    Field::new("audiences", STRINGS, Required),
+    // Left out, the default list; `null` would read as "none allowed".
+    Field::new("algorithms", STRINGS, OptionalNotNull),
+    Field::new("types", STRINGS, Defaulted),
+    Field::new("jwks", Shape::Json(JWKS_MAX_DEPTH), Required),
+    Field::new("header", Shape::String, Optional),
+    Field::new("clock_skew_seconds", Shape::U32, Optional),
+    Field::new("require_certificate_binding", Shape::Bool, Optional),
+    Field::new(
+        "consistency",
+        Shape::Array(&Shape::Struct(CONSISTENCY)),
+        Defaulted,
+    ),
+];
+
+/// A JWK set is an object of an array of objects whose members are arrays at most
+/// (`key_ops`, `x5c`): 4 levels; a little room for extension members.
+const JWKS_MAX_DEPTH: usize = 8;
+
+const CONSISTENCY: &[Field] = &[
+    Field::new("claim", Shape::String, Required),
+    Field::new("selector", Shape::String, Required),
+];
 
 const FORM_BODY_CHECK: &[Field] = &[Field::new("max_bytes", Shape::U32, Required)];
 
@@ -315,6 +381,7 @@ const RULE: &[Field] = &[
     Field::new("bind", Shape::Map(&Shape::String), Defaulted),
     // v1.1. Left out, the rule matches every host: like `methods`, no `null`.
     Field::new("hosts", STRINGS, OptionalNotNull),
+    Field::new("require_token", Shape::Bool, Optional),
 ];
 
 // ------------------------------------------------------------- from the tree to `Raw*` types
@@ -386,6 +453,7 @@ impl FromNode for RawPolicy {
             strict_paths: fields.optional("strict_paths")?,
             identity_cache_max_bytes: fields.optional("identity_cache_max_bytes")?,
             form_body_check: fields.optional("form_body_check")?,
+            tokens: fields.optional("tokens")?,
         };
         fields.finish(policy)
     }
@@ -453,6 +521,38 @@ impl FromNode for RawFormBodyCheck {
     }
 }
 
+impl FromNode for RawTokens {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let tokens = RawTokens {
+            issuer: fields.required("issuer")?,
+            audiences: fields.required("audiences")?,
+            algorithms: fields.optional("algorithms")?,
+            types: fields.defaulted("types")?,
+            jwks: match fields.take("jwks")? {
+                Node::Json(value) => value,
+                _ => return None,
+            },
+            header: fields.optional("header")?,
+            clock_skew_seconds: fields.optional("clock_skew_seconds")?,
+            require_certificate_binding: fields.optional("require_certificate_binding")?,
+            consistency: fields.defaulted("consistency")?,
+        };
+        fields.finish(tokens)
+    }
+}
+
+impl FromNode for RawConsistency {
+    fn from_node(node: Node) -> Option<Self> {
+        let mut fields = Fields::of(node)?;
+        let consistency = RawConsistency {
+            claim: fields.required("claim")?,
+            selector: fields.required("selector")?,
+        };
+        fields.finish(consistency)
+    }
+}
+
 impl FromNode for RawRevoked {
     fn from_node(node: Node) -> Option<Self> {
         let mut fields = Fields::of(node)?;
@@ -474,6 +574,7 @@ impl FromNode for RawRule {
             allow: fields.required("allow")?,
             bind: fields.defaulted("bind")?,
             hosts: fields.optional("hosts")?,
+            require_token: fields.optional("require_token")?,
         };
         fields.finish(rule)
     }
@@ -696,12 +797,12 @@ mod tests {
             (
                 r#"{"rules": [{"name": "a", "paths": ["/"], "alow": []}]}"#,
                 "rules[0].alow",
-                "unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts` at line 1 column 47",
+                "unknown field `alow`, expected one of `name`, `methods`, `paths`, `allow`, `bind`, `hosts`, `require_token` at line 1 column 47",
             ),
             (
                 r#"{"rules": [], "modes": "x"}"#,
                 "modes",
-                "unknown field `modes`, expected one of `mode`, `identity`, `issuers`, `revoked`, `roles`, `rules`, `forward_headers`, `expose_reason`, `host`, `identity_cache_size`, `method_override_params`, `strict_paths`, `identity_cache_max_bytes`, `form_body_check` at line 1 column 21",
+                "unknown field `modes`, expected one of `mode`, `identity`, `issuers`, `revoked`, `roles`, `rules`, `forward_headers`, `expose_reason`, `host`, `identity_cache_size`, `method_override_params`, `strict_paths`, `identity_cache_max_bytes`, `form_body_check`, `tokens` at line 1 column 21",
             ),
             (
                 r#"{"rules": [], "identity": {"source": []}}"#,
@@ -712,6 +813,11 @@ mod tests {
                 r#"{"rules": [], "issuers": {"ca": {"subject": "CN=CA", "keyid": "ab"}}}"#,
                 "issuers.ca.keyid",
                 "unknown field `keyid`, expected one of `subject`, `key_id`, `certificate`, `revocation` at line 1 column 60",
+            ),
+            (
+                r#"{"rules": [], "tokens": {"issuer": "i", "audience": []}}"#,
+                "tokens.audience",
+                "unknown field `audience`, expected one of `issuer`, `audiences`, `algorithms`, `types`, `jwks`, `header`, `clock_skew_seconds`, `require_certificate_binding`, `consistency` at line 1 column 50",
             ),
             (
                 r#"{"rules": [], "revoked": {"serial": []}}"#,
@@ -1056,6 +1162,7 @@ mod tests {
                 allow: vec![s("r")],
                 bind: RawMap(vec![(s("t"), s("subject.O"))]),
                 hosts: None,
+                require_token: None,
             }],
             forward_headers: RawMap(vec![(s("x-r"), s("roles"))]),
             expose_reason: Some(true),
@@ -1065,6 +1172,7 @@ mod tests {
             strict_paths: Some(true),
             identity_cache_max_bytes: Some(1024),
             form_body_check: Some(RawFormBodyCheck { max_bytes: 4096 }),
+            tokens: None,
         };
         assert_eq!(raw, expected);
     }

@@ -39,6 +39,9 @@ impl Part {
 pub enum TokenError {
     /// No token where one is required (for the filter: no `Authorization: Bearer`).
     Missing,
+    /// Several tokens where one is expected: the token header repeated, or one value joined
+    /// from several with `,` (which base64url never contains).
+    Repeated,
     /// More bytes than a [`super::TokenLimits`] cap.
     TooLarge {
         /// What was measured (`token`, `header JSON`, `claims JSON`).
@@ -227,6 +230,7 @@ impl TokenError {
     pub fn code(&self) -> &'static str {
         match self {
             TokenError::Missing => "token_missing",
+            TokenError::Repeated => "token_repeated",
             TokenError::TooLarge { .. } => "token_too_large",
             TokenError::Encrypted => "token_encrypted",
             TokenError::Malformed(_) => "token_malformed",
@@ -289,6 +293,9 @@ impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenError::Missing => f.write_str("no token"),
+            TokenError::Repeated => f.write_str(
+                "several tokens (the token header repeated, or values joined with `,`): which one counts is ambiguous",
+            ),
             TokenError::TooLarge { what, len, max } => {
                 write!(f, "the {what} is {len} bytes, more than the {max}-byte limit")
             }

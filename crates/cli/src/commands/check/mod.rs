@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use mtls_authz_core::policy::raw::RawRule;
-use mtls_authz_core::policy::RoleGrant;
+use mtls_authz_core::policy::{HeaderToken, RoleGrant, TokenPolicy, DEFAULT_TOKEN_HEADER};
+use mtls_authz_core::token::Claims;
 use mtls_authz_core::{
     normalize_path, ClientCert, Identity, Mode, Policy, Request, RequestAuthority, Selector, Source,
 };
@@ -59,6 +60,11 @@ pub(crate) struct CheckArgs {
     /// policy lists the `xfcc` source.
     #[arg(long = "header", value_name = "NAME:VALUE")]
     headers: Vec<String>,
+    /// v1.1: the request's access token (the token, or a file holding it), sent in the policy's
+    /// `tokens.header` (`Authorization: Bearer` by default); the report explains the token part
+    /// of the decision. A token header given with `--header` is sent as well.
+    #[arg(long, value_name = "TOKEN|FILE")]
+    token: Option<String>,
     /// Request body; with the policy's `form_body_check`, an allowed form body (per the
     /// `content-type` header) is checked for method overrides as the filter does.
     #[arg(long)]
@@ -128,6 +134,21 @@ struct BindVerdict {
     holds: bool,
 }
 
+/// v1.1: the token part of a decision.
+#[derive(Serialize)]
+pub(super) struct JsonTokenPart {
+    /// The header read.
+    header: String,
+    /// How many values of it the request carries.
+    values: usize,
+    /// Whether a rule matching the request requires a token (else the header is ignored).
+    required: bool,
+    /// `ok`, or the `TokenError` code: verification, then binding and consistency.
+    verdict: String,
+    /// What the verdict means.
+    detail: String,
+}
+
 #[derive(Serialize)]
 struct JsonCheck<'a> {
     request: JsonRequest<'a>,
@@ -135,6 +156,9 @@ struct JsonCheck<'a> {
     certificate: Option<JsonCertificate>,
     identity_rejection: Option<&'static str>,
     roles: Vec<JsonGrant>,
+    /// v1.1: the token part, when the policy has `tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a JsonTokenPart>,
     matching_rules: &'a [RuleVerdict],
     decision: JsonDecision,
     mode: &'static str,
@@ -250,9 +274,38 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             ));
         }
     }
-    let mut decision = loaded
-        .policy
-        .evaluate_with_crls(&request, authority, client, now, None, false, &crls);
+    // v1.1 `tokens`: the token header's values, `--token` last.
+    let token_header = loaded.policy.tokens().map(|t| t.header_name().to_owned());
+    let mut token_values: Vec<Vec<u8>> = headers
+        .iter()
+        .filter(|(name, _)| Some(name) == token_header.as_ref())
+        .map(|(_, value)| value.as_bytes().to_vec())
+        .collect();
+    if let Some(argument) = &args.token {
+        let (bytes, _) = super::token::token_bytes(argument)?;
+        match &token_header {
+            Some(name) if name == DEFAULT_TOKEN_HEADER => {
+                let mut value = b"Bearer ".to_vec();
+                value.extend_from_slice(&bytes);
+                token_values.push(value);
+            }
+            Some(_) => token_values.push(bytes),
+            None => notes.push(String::from(
+                "--token is ignored: this policy has no `tokens` section",
+            )),
+        }
+    }
+    let token_slices: Vec<&[u8]> = token_values.iter().map(Vec::as_slice).collect();
+    let mut decision = loaded.policy.evaluate_with(
+        &request,
+        authority,
+        client,
+        now,
+        None,
+        false,
+        Some(&crls),
+        &mut HeaderToken::new(loaded.policy.tokens(), &token_slices, now),
+    );
     if let (true, Mode::Enforce, Some(body)) =
         (decision.is_allowed(), loaded.policy.mode(), &args.body)
     {
@@ -269,8 +322,29 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     let checked = loaded.policy.check_identity_with_crls(client, now, &crls);
     let rejection = checked.err();
     let identity = checked.ok();
+    let (token_part, claims) = match loaded.policy.tokens() {
+        Some(tokens) => {
+            let (part, claims) = explain_token(tokens, &token_slices, identity, now);
+            let required = normalized.as_ref().is_some_and(|path| {
+                loaded
+                    .policy
+                    .matching_rules_on_host(&args.method, path, host)
+                    .iter()
+                    .any(|&index| {
+                        loaded
+                            .doc
+                            .rules
+                            .get(index)
+                            .and_then(|rule| rule.require_token)
+                            .unwrap_or(false)
+                    })
+            });
+            (Some(JsonTokenPart { required, ..part }), claims)
+        }
+        None => (None, None),
+    };
     let grants = identity
-        .map(|i| loaded.policy.role_grants(i))
+        .map(|i| loaded.policy.role_grants_with_token(i, claims.as_ref()))
         .unwrap_or_default();
     let verdicts: Vec<RuleVerdict> = match &normalized {
         Some(path) => loaded
@@ -310,6 +384,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             certificate,
             identity_rejection: rejection.map(|r| r.code()),
             roles: json_grants(&grants),
+            token: token_part.as_ref(),
             matching_rules: &verdicts,
             decision: JsonDecision {
                 allowed: decision.is_allowed(),
@@ -336,6 +411,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             certificate: &certificate,
             rejection: rejection.map(|r| r.code()),
             grants: &grants,
+            token: token_part.as_ref(),
             verdicts: &verdicts,
             decision: &decision,
             mode: loaded.policy.mode(),
@@ -352,6 +428,47 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             Exit::Finding
         },
     })
+}
+
+/// The token part of a decision: found, verified, bound and consistent (the same calls the
+/// policy makes), and the claims role matching may use (only when all of that holds).
+fn explain_token(
+    tokens: &TokenPolicy,
+    values: &[&[u8]],
+    identity: Option<&Identity>,
+    now: mtls_authz_core::UnixTime,
+) -> (JsonTokenPart, Option<Claims>) {
+    let checked = tokens
+        .token_of(values)
+        .and_then(|token| tokens.verify(token, now))
+        .and_then(|verified| match identity {
+            Some(identity) => tokens
+                .check_connection(&verified, identity)
+                .map(|()| verified),
+            None => Ok(verified),
+        });
+    let (verdict, detail, claims) = match checked {
+        Ok(verified) => (
+            String::from("ok"),
+            String::from(if identity.is_some() {
+                "verified, bound to the certificate and consistent with it"
+            } else {
+                "verified (no usable certificate to bind it to)"
+            }),
+            identity.map(|_| verified.claims().clone()),
+        ),
+        Err(error) => (error.code().to_owned(), error.to_string(), None),
+    };
+    (
+        JsonTokenPart {
+            header: tokens.header_name().to_owned(),
+            values: values.len(),
+            required: false,
+            verdict,
+            detail,
+        },
+        claims,
+    )
 }
 
 fn certificate_summary(presented: &Presented) -> Option<JsonCertificate> {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use mtls_authz_core::policy::{RawPolicy, RoleGrant};
 use mtls_authz_core::{Decision, Mode, NormalizedPath, UnixTime};
 
-use super::{CheckArgs, JsonCertificate, RuleVerdict};
+use super::{CheckArgs, JsonCertificate, JsonTokenPart, RuleVerdict};
 use crate::clock;
 use crate::output::quote;
 use crate::path_pattern;
@@ -20,6 +20,8 @@ pub(super) struct TextInput<'a> {
     pub(super) certificate: &'a Option<JsonCertificate>,
     pub(super) rejection: Option<&'static str>,
     pub(super) grants: &'a [RoleGrant],
+    /// v1.1: the token part, when the policy has `tokens`.
+    pub(super) token: Option<&'a JsonTokenPart>,
     pub(super) verdicts: &'a [RuleVerdict],
     pub(super) decision: &'a Decision,
     pub(super) mode: Mode,
@@ -71,6 +73,22 @@ pub(super) fn render_text(t: &TextInput<'_>) -> String {
         Some(code) => {
             let _ = writeln!(out, "identity:    rejected ({code})");
         }
+    }
+    if let Some(token) = t.token {
+        let use_ = if token.required {
+            "required by a matching rule"
+        } else {
+            "ignored: no matching rule requires a token"
+        };
+        let _ = writeln!(
+            out,
+            "token:       {} ({} value{}): {} ({use_})",
+            token.header,
+            token.values,
+            if token.values == 1 { "" } else { "s" },
+            token.verdict
+        );
+        let _ = writeln!(out, "             {}", token.detail);
     }
     if t.rejection.is_none() {
         if t.grants.is_empty() {

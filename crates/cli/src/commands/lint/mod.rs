@@ -17,6 +17,7 @@
 //! | MA013 | warning         | rule without v1.1 `hosts` in a policy where other rules have them (it matches every host) |
 //! | MA014 | warning         | `issuers` entry without v1.1 `revocation` where other issuers have it (never checked against a CRL) |
 //! | MA015 | warning         | v1.1 `revocation.when_unavailable: allow` (a stale or missing CRL lets revoked certificates through) |
+//! | MA016 | warning         | v1.1 `tokens.require_certificate_binding: false` (a token works over any client's certificate) |
 //!
 //! The registry of these lints is [`registry::LINTS`]; tests keep this table, the CLI
 //! README's and the ids emitted below equal to it.
@@ -409,6 +410,24 @@ pub(crate) fn lint(doc: &RawPolicy) -> Vec<Finding> {
                 "`listener`: the filter accepts a certificate Envoy reports not verified (resumed TLS sessions); sound only if the listener refuses unverified certificates at the handshake",
             ),
             "keep `trusted_ca` and the default `trust_chain_verification: VERIFY_TRUST_CHAIN` on every listener that runs this policy; or turn session resumption off and use `connection`",
+        ));
+    }
+    // MA016: without binding, a token leaked from one client is accepted over another's mTLS
+    // connection: the certificate and the token then say nothing about each other.
+    if doc
+        .tokens
+        .as_ref()
+        .and_then(|tokens| tokens.require_certificate_binding)
+        == Some(false)
+    {
+        findings.push(Finding::new(
+            "MA016",
+            Severity::Warning,
+            Location::Field("tokens.require_certificate_binding"),
+            String::from(
+                "`false`: a token is accepted over any client's certificate, so a token leaked or replayed from one client works for another (RFC 8705 binding is off)",
+            ),
+            "remove it (default `true`) and have the issuer bind tokens to the client certificate (`cnf` `x5t#S256`); keep `consistency` entries if binding is impossible",
         ));
     }
     debug_assert!(
@@ -852,6 +871,29 @@ mod tests {
         assert_eq!(at(&forwarded), vec!["issuer[corp-ca]".to_string()]);
         let neither = policy(r#", "bind": {"ca": "subject.O"}"#, "");
         assert_eq!(at(&neither), Vec::<String>::new());
+    }
+
+    #[test]
+    fn tokens_without_certificate_binding() {
+        let json = |binding: &str| {
+            format!(
+                r#"{{"tokens": {{"issuer": "https://idp", "audiences": ["api"], "jwks": {{"keys": []}}{binding}}},
+                "rules": [{{"name": "r", "methods": ["GET"], "paths": ["/"], "allow": ["authenticated"], "require_token": true}}]}}"#
+            )
+        };
+        assert_eq!(
+            findings_of(&json(r#", "require_certificate_binding": false"#), "MA016"),
+            vec![(
+                "tokens.require_certificate_binding".to_string(),
+                Severity::Warning,
+                "`false`: a token is accepted over any client's certificate, so a token leaked or replayed from one client works for another (RFC 8705 binding is off)".to_string()
+            )]
+        );
+        assert_eq!(findings_of(&json(""), "MA016"), vec![]);
+        assert_eq!(
+            findings_of(&json(r#", "require_certificate_binding": true"#), "MA016"),
+            vec![]
+        );
     }
 
     #[test]

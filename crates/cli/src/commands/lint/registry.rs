@@ -39,6 +39,7 @@ pub(crate) const LINTS: &[LintInfo] = &[
     LintInfo { id: "MA013", severities: &[Warning], finding: "rule without v1.1 `hosts` in a policy where other rules have them (it matches every host)" },
     LintInfo { id: "MA014", severities: &[Warning], finding: "`issuers` entry without v1.1 `revocation` where other issuers have it (never checked against a CRL)" },
     LintInfo { id: "MA015", severities: &[Warning], finding: "v1.1 `revocation.when_unavailable: allow` (a stale or missing CRL lets revoked certificates through)" },
+    LintInfo { id: "MA016", severities: &[Warning], finding: "v1.1 `tokens.require_certificate_binding: false` (a token works over any client's certificate)" },
 ];
 
 /// Whether lint `id` is registered and may report `severity`.
