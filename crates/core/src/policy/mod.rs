@@ -28,7 +28,7 @@ use crate::pattern::Pattern;
 use crate::selector::Selector;
 
 pub use evaluate::PreparedIdentity;
-pub use explain::{Evidence, RoleGrant};
+pub use explain::{path_pattern_covers, BindCheck, Evidence, RoleGrant, RuleMatch};
 pub use raw::RawPolicy;
 
 /// `enforce` blocks denied requests; `shadow` only reports them.
