@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use mtls_authz_core::policy::RawPolicy;
-use mtls_authz_core::{CertificateFile, Policy};
+use mtls_authz_core::{settings, CertificateFile, Policy};
 
 use crate::error::CliError;
 
@@ -29,10 +29,11 @@ pub(crate) struct LoadedPolicy {
     pub(crate) doc: RawPolicy,
 }
 
-/// Reads and compiles a v1 policy document exactly as the filter does.
+/// Reads and compiles a v1 policy document exactly as the filter does (its filter settings
+/// included: an out-of-range `identity_cache_size` refuses it here too).
 pub(crate) fn policy(file: &Path) -> Result<LoadedPolicy, CliError> {
     let text = read_text(file)?;
-    let policy = Policy::from_json(&text).map_err(|source| CliError::Policy {
+    let (policy, _settings) = settings::compile(&text).map_err(|source| CliError::Policy {
         file: file.to_path_buf(),
         source,
     })?;

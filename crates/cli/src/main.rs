@@ -12,7 +12,6 @@ mod error;
 mod load;
 mod openapi;
 mod output;
-mod path_pattern;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -1,7 +1,8 @@
 //! The CLI as a fourth driver of the shared case tables: `mtls-authz check --format json` must
 //! report, for every case the core or the mock host replays, the decision those layers expect
 //! (status, exact reason, roles, upstream path and headers). `check` promises "the decision the
-//! filter would make"; this holds it to that over every fixture request.
+//! filter would make"; this holds it to that over every fixture request, and its explanation
+//! (matching rules, roles held, bind verdicts) to leading to that same decision.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -120,6 +121,17 @@ fn mismatches(case: &Case) -> Vec<String> {
     if decision["reason"].as_str() != Some(reason) {
         problems.push(format!("reason {} != {reason}", decision["reason"]));
     }
+    let decided_by_rules = ["allow:", "forbidden:", "unauthenticated:"]
+        .iter()
+        .any(|prefix| reason.starts_with(prefix));
+    if decided_by_rules {
+        let explained = explained_reason(&json);
+        if explained != reason {
+            problems.push(format!(
+                "the explanation leads to {explained}, the decision is {reason}"
+            ));
+        }
+    }
     let allowed = decision["allowed"].as_bool() == Some(true);
     let want_code = if allowed { 0 } else { 1 };
     if code != Some(want_code) {
@@ -153,6 +165,63 @@ fn mismatches(case: &Case) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The decision `check`'s explanation leads to, derived by the core's rules from what it
+/// shows: the first matching rule allowing `public` allows; a rejected identity is refused;
+/// the first rule with a held role whose binds all hold allows; otherwise the first matching
+/// rule refuses for its roles or its first failing bind (by parameter name, the order the core
+/// checks them in); no matching rule refuses.
+fn explained_reason(json: &Value) -> String {
+    let rules = json["matching_rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let name = |rule: &Value| rule["name"].as_str().unwrap_or_default().to_owned();
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let failed_bind = |rule: &Value| -> Option<String> {
+        let mut binds = rule["binds"].as_array().cloned().unwrap_or_default();
+        binds.sort_by_key(|b| b["param"].as_str().unwrap_or_default().to_owned());
+        binds
+            .iter()
+            .find(|b| b["holds"].as_bool() != Some(true))
+            .map(|b| b["param"].as_str().unwrap_or_default().to_owned())
+    };
+    if let Some(rule) = rules
+        .iter()
+        .find(|r| strings(&r["allow"]).iter().any(|a| a == "public"))
+    {
+        return format!("allow:rule[{}]:public", name(rule));
+    }
+    if let Some(code) = json["identity_rejection"].as_str() {
+        return format!("unauthenticated:{code}");
+    }
+    for rule in &rules {
+        if let Some(role) = strings(&rule["held"]).first() {
+            if failed_bind(rule).is_none() {
+                return format!("allow:rule[{}]:role[{role}]", name(rule));
+            }
+        }
+    }
+    match rules.first() {
+        None => String::from("forbidden:no_rule_matched"),
+        Some(rule) if strings(&rule["held"]).is_empty() => {
+            format!("forbidden:rule[{}]:role_not_held", name(rule))
+        }
+        Some(rule) => format!(
+            "forbidden:rule[{}]:bind_failed[{}]",
+            name(rule),
+            failed_bind(rule).unwrap_or_default()
+        ),
+    }
 }
 
 #[test]

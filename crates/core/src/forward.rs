@@ -9,22 +9,15 @@
 //! it, which would change the value.
 
 use crate::percent::push_escape;
+use crate::strip::{METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, SHADOW_HEADER, XFCC_HEADER};
 use alloc::string::String;
 
-/// Header names a policy may never set: they steer routing, framing, the request method or
-/// path (`x-original-url`, `x-rewrite-url`: some front controllers route on them), or carry
-/// our own signals. (`:` pseudo-headers are not tokens and fail the token check.)
-pub const FORBIDDEN_HEADER_NAMES: &[&str] = &[
+/// Header names that steer routing or framing (hop-by-hop ones included): a policy may never
+/// set them. (`:` pseudo-headers are not tokens and fail the token check.)
+const ROUTING_AND_FRAMING_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "transfer-encoding",
-    "x-forwarded-client-cert",
-    "x-http-method-override",
-    "x-http-method",
-    "x-method-override",
-    "x-original-url",
-    "x-rewrite-url",
-    "x-mtls-authz-shadow",
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -32,6 +25,17 @@ pub const FORBIDDEN_HEADER_NAMES: &[&str] = &[
     "trailer",
     "upgrade",
 ];
+
+/// A policy may never set a routing or framing header, nor one the filter strips or owns
+/// ([`crate::strip`]: method and path overrides, which some front controllers route on, the
+/// shadow header, `x-forwarded-client-cert`).
+fn is_forbidden(lower: &str) -> bool {
+    ROUTING_AND_FRAMING_HEADERS.contains(&lower)
+        || METHOD_OVERRIDE_HEADERS.contains(&lower)
+        || PATH_OVERRIDE_HEADERS.contains(&lower)
+        || lower == SHADOW_HEADER
+        || lower == XFCC_HEADER
+}
 
 /// True for an RFC 9110 token (`tchar`s, at least one): methods and header names.
 pub fn is_token(s: &str) -> bool {
@@ -63,7 +67,7 @@ pub fn is_token(s: &str) -> bool {
 pub enum HeaderNameError {
     /// Not an RFC 9110 token (empty, space, `:`...).
     NotAToken,
-    /// In [`FORBIDDEN_HEADER_NAMES`].
+    /// A routing or framing header, or one the filter strips or owns.
     Forbidden,
 }
 
@@ -73,7 +77,7 @@ pub fn forward_header_name(name: &str) -> Result<String, HeaderNameError> {
         return Err(HeaderNameError::NotAToken);
     }
     let lower = name.to_ascii_lowercase();
-    if FORBIDDEN_HEADER_NAMES.contains(&lower.as_str()) {
+    if is_forbidden(&lower) {
         return Err(HeaderNameError::Forbidden);
     }
     Ok(lower)
@@ -197,7 +201,10 @@ mod tests {
             "x-rewrite-url",
             "x-mtls-authz-shadow",
             "connection",
+            "keep-alive",
+            "proxy-connection",
             "TE",
+            "trailer",
             "upgrade",
         ] {
             assert_eq!(

@@ -2,7 +2,8 @@
 //!
 //! The document is the v1 policy, compiled by the core (which reports errors with their JSON
 //! path), including two optional filter fields, extensions of the contract recorded in
-//! docs/DECISIONS.md and range-checked by the core so `mtls-authz validate` catches them too:
+//! docs/DECISIONS.md, read apart from the decision by the core's `settings` module so
+//! `mtls-authz validate` checks them too:
 //! - `"host"`: `"auto"` (default), `"envoy"` or `"nginx"` — where the peer certificate is read.
 //! - `"identity_cache_size"`: parsed identities kept per VM, 0–65536 (default 1024; 0 = off).
 //!
@@ -11,10 +12,11 @@
 
 use core::fmt;
 
-use mtls_authz_core::{Policy, PolicyError};
+use mtls_authz_core::{settings, Policy, PolicyError};
 
-pub use mtls_authz_core::policy::{DEFAULT_IDENTITY_CACHE_SIZE, MAX_IDENTITY_CACHE_SIZE};
-pub use mtls_authz_core::HostKind;
+pub use mtls_authz_core::settings::{
+    HostKind, DEFAULT_IDENTITY_CACHE_SIZE, MAX_IDENTITY_CACHE_SIZE,
+};
 
 /// Everything `on_configure` produces.
 #[derive(Debug)]
@@ -70,10 +72,10 @@ pub fn parse(bytes: Option<&[u8]>) -> Result<FilterConfig, ConfigError> {
     if text.trim().is_empty() {
         return Err(ConfigError::Missing);
     }
-    let policy = Policy::from_json(text).map_err(ConfigError::Policy)?;
+    let (policy, settings) = settings::compile(text).map_err(ConfigError::Policy)?;
     Ok(FilterConfig {
-        host: policy.host(),
-        identity_cache_size: policy.identity_cache_size(),
+        host: settings.host,
+        identity_cache_size: settings.identity_cache_size,
         policy,
     })
 }

@@ -16,9 +16,8 @@
 use mtls_authz_core::crl::CrlLimits;
 use mtls_authz_core::identity::{CertError, Identity, MAX_CERT_DER_LEN, MAX_CERT_PEM_LEN};
 use mtls_authz_core::path::{normalize_path, PathError, MAX_PATH_LEN};
-use mtls_authz_core::policy::{
-    MAX_FORM_BODY_CHECK_BYTES, MAX_IDENTITY_CACHE_MAX_BYTES, MAX_IDENTITY_CACHE_SIZE,
-};
+use mtls_authz_core::policy::{MAX_FORM_BODY_CHECK_BYTES, MAX_IDENTITY_CACHE_MAX_BYTES};
+use mtls_authz_core::settings::{self, MAX_IDENTITY_CACHE_SIZE};
 use mtls_authz_core::spiffe::MAX_SPIFFE_ID_LEN;
 use mtls_authz_core::xfcc::MAX_XFCC_LEN;
 use mtls_authz_core::Policy;
@@ -364,8 +363,9 @@ fn policy_with(field: &str) -> String {
     )
 }
 
+/// The error the filter and `mtls-authz validate` report (policy and filter settings).
 fn policy_error(json: &str) -> String {
-    Policy::from_json(json).unwrap_err().to_string()
+    settings::compile(json).unwrap_err().to_string()
 }
 
 #[test]
@@ -374,7 +374,7 @@ fn policy_number_caps() {
         ("identity_cache_size", MAX_IDENTITY_CACHE_SIZE),
         ("identity_cache_max_bytes", MAX_IDENTITY_CACHE_MAX_BYTES),
     ] {
-        Policy::from_json(&policy_with(&format!("\"{field}\": {max}"))).unwrap();
+        settings::compile(&policy_with(&format!("\"{field}\": {max}"))).unwrap();
         let err = policy_error(&policy_with(&format!("\"{field}\": {}", max + 1)));
         assert!(
             err.contains(&format!("at {field}:")) && err.contains(&(max + 1).to_string()),

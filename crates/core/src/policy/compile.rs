@@ -13,15 +13,14 @@ use super::hosts::{parse_host_pattern, HostPattern};
 use super::issuer::IssuerPin;
 use super::json_path::JsonPath;
 use super::raw::{
-    RawHost, RawIdentity, RawIssuer, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule,
+    RawIdentity, RawIssuer, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule,
 };
 use super::revocation::{compile_certificate, compile_revocation, PinnedCa};
 use super::router::{parse_path_pattern, PathPattern, Route, Router};
 use super::{
-    Allow, AllowedRole, Bind, Condition, ExactSet, HostKind, Matcher, Mode, PatternSet,
-    PeerVerification, Policy, PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_MAX_BYTES,
-    DEFAULT_IDENTITY_CACHE_SIZE, MAX_FORM_BODY_CHECK_BYTES, MAX_IDENTITY_CACHE_MAX_BYTES,
-    MAX_IDENTITY_CACHE_SIZE,
+    Allow, AllowedRole, Bind, Condition, ExactSet, Matcher, Mode, PatternSet, PeerVerification,
+    Policy, PolicyError, Role, Rule, Source, DEFAULT_IDENTITY_CACHE_MAX_BYTES,
+    MAX_FORM_BODY_CHECK_BYTES, MAX_IDENTITY_CACHE_MAX_BYTES,
 };
 use crate::forward::{forward_header_name, is_token, HeaderNameError};
 use crate::method_override::OverrideParams;
@@ -263,22 +262,9 @@ impl Policy {
             rules,
             router,
             forward_headers,
-            host: compile_host(raw.host),
             uses_hosts,
             tokens,
-            identity_cache_size: compile_identity_cache_size(
-                raw.identity_cache_size,
-                &root.key("identity_cache_size"),
-            )?,
         })
-    }
-}
-
-fn compile_host(host: Option<RawHost>) -> HostKind {
-    match host {
-        None | Some(RawHost::Auto) => HostKind::Auto,
-        Some(RawHost::Envoy) => HostKind::Envoy,
-        Some(RawHost::Nginx) => HostKind::Nginx,
     }
 }
 
@@ -300,23 +286,6 @@ fn bounded(
             invalid(
                 path.clone(),
                 alloc::format!("expected an integer from {min} to {max}, found {value}"),
-            )
-        })
-}
-
-fn compile_identity_cache_size(size: Option<u32>, path: &JsonPath) -> Result<usize, PolicyError> {
-    let Some(size) = size else {
-        return Ok(DEFAULT_IDENTITY_CACHE_SIZE);
-    };
-    usize::try_from(size)
-        .ok()
-        .filter(|n| *n <= MAX_IDENTITY_CACHE_SIZE)
-        .ok_or_else(|| {
-            invalid(
-                path.clone(),
-                alloc::format!(
-                    "expected an integer from 0 to {MAX_IDENTITY_CACHE_SIZE}, found {size}"
-                ),
             )
         })
 }

@@ -6,6 +6,7 @@
 //! own. Segment borrows, matched routes and the held-role flags live on the stack unless a
 //! request or policy is unusually large. Roles are computed once.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -15,7 +16,7 @@ use smallvec::SmallVec;
 use super::revocation::CrlStore;
 use super::router::{Route, Routes};
 use super::tokens::{NoToken, RequestToken};
-use super::{Allow, AllowedRole, Condition, Policy, Request, Role, Rule};
+use super::{Allow, AllowedRole, Bind, Condition, Policy, Request, Role, Rule};
 use crate::authority::{Authority, RequestAuthority};
 use crate::decision::{Decision, IdentityRejection, Outcome, Reason, Status};
 use crate::forward::{is_token, push_joined};
@@ -690,9 +691,7 @@ impl Policy {
         })
     }
 
-    /// The first bind (sorted by parameter) whose captured segment (or, v1.1, host label) is
-    /// not among the identity's values of its selector. A capture that cannot be found fails
-    /// (closed).
+    /// The first bind (sorted by parameter) that does not hold ([`Policy::bind_holds`]).
     fn first_failed_bind<'p>(
         &self,
         rule: &'p Rule,
@@ -700,29 +699,24 @@ impl Policy {
         request: &Matched<'_, '_>,
         identity: &Identity,
     ) -> Option<&'p str> {
-        let pattern = rule.paths.get(route.path);
-        rule.binds.iter().find_map(|bind| {
-            let holds = if bind.from_host {
-                // The first of the rule's `hosts` (in order) that matches, like paths.
-                let captured = request.authority.and_then(|authority| {
-                    rule.hosts
-                        .as_deref()?
-                        .iter()
-                        .find(|h| h.matches(authority))?
-                        .capture(&bind.param, authority)
-                });
-                captured.is_some_and(|captured| {
-                    self.any_selector_value(&bind.selector, identity, |v| v == captured)
-                })
-            } else {
-                let captured = pattern
-                    .and_then(|p| p.capture_position(&bind.param))
-                    .and_then(|position| request.segments.get(position));
-                captured.is_some_and(|captured| {
-                    self.any_selector_value(&bind.selector, identity, |v| v == *captured)
-                })
-            };
-            (!holds).then_some(bind.param.as_str())
+        rule.binds
+            .iter()
+            .find(|bind| !self.bind_holds(rule, route, bind, request, identity))
+            .map(|bind| bind.param.as_str())
+    }
+
+    /// Whether `bind`'s captured value is among the identity's values of its selector. A
+    /// capture that cannot be found fails (closed).
+    pub(super) fn bind_holds(
+        &self,
+        rule: &Rule,
+        route: Route,
+        bind: &Bind,
+        request: &Matched<'_, '_>,
+        identity: &Identity,
+    ) -> bool {
+        bind_capture(rule, route, bind, request).is_some_and(|captured| {
+            self.any_selector_value(&bind.selector, identity, |v| v == captured)
         })
     }
 
@@ -840,9 +834,32 @@ impl PinCache {
 }
 
 /// What binds capture from: the decoded path segments and (v1.1) the resolved authority.
-struct Matched<'r, 's> {
-    segments: &'r [&'s str],
-    authority: Option<&'r Authority<'r>>,
+pub(super) struct Matched<'r, 's> {
+    pub(super) segments: &'r [&'s str],
+    pub(super) authority: Option<&'r Authority<'r>>,
+}
+
+/// The value `bind` captures from the request: the segment of the route's path at the
+/// parameter's position or, v1.1, the label of the first of the rule's `hosts` (in order, like
+/// paths) that matches. `None`: nothing captured.
+pub(super) fn bind_capture<'r>(
+    rule: &Rule,
+    route: Route,
+    bind: &Bind,
+    request: &Matched<'r, '_>,
+) -> Option<Cow<'r, str>> {
+    if bind.from_host {
+        let authority = request.authority?;
+        rule.hosts
+            .as_deref()?
+            .iter()
+            .find(|h| h.matches(authority))?
+            .capture(&bind.param, authority)
+            .map(Cow::Owned)
+    } else {
+        let position = rule.paths.get(route.path)?.capture_position(&bind.param)?;
+        request.segments.get(position).map(|s| Cow::Borrowed(*s))
+    }
 }
 
 impl Rule {

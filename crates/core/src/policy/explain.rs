@@ -5,6 +5,10 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use alloc::borrow::Cow;
+
+use super::evaluate::{bind_capture, Matched};
+use super::router::{self, Routes};
 use super::{Condition, Policy};
 use crate::identity::Identity;
 use crate::path::NormalizedPath;
@@ -19,6 +23,39 @@ pub struct Evidence {
     pub value: String,
     /// The pattern it matched, as the policy writes it (`"Admins"`, `{"glob":"*.x"}`).
     pub pattern: String,
+}
+
+/// One rule that matches a request, as [`Policy::explain_rules`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleMatch {
+    /// Index of the rule in policy order.
+    pub rule: usize,
+    /// One entry per `bind`, sorted by parameter (the order the decision checks them in).
+    pub binds: Vec<BindCheck>,
+}
+
+/// One `bind` of a matching rule, checked as the decision checks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindCheck {
+    /// The bound `{name}`.
+    pub param: String,
+    /// What the request's path segment or (v1.1) host label captured; `None`: nothing (the
+    /// bind fails closed).
+    pub value: Option<String>,
+    /// The captured value is among the identity's values of the bind's selector.
+    pub holds: bool,
+}
+
+/// True when every request path `narrow` matches, `broad` matches too (the shadowing lint);
+/// false when either is not a valid path pattern.
+pub fn path_pattern_covers(broad: &str, narrow: &str) -> bool {
+    match (
+        router::parse_path_pattern(broad),
+        router::parse_path_pattern(narrow),
+    ) {
+        (Ok(broad), Ok(narrow)) => broad.covers(&narrow),
+        _ => false,
+    }
 }
 
 /// Why an identity holds a role: the first matcher (index in the role's list) that holds,
@@ -91,25 +128,56 @@ impl Policy {
             .collect()
     }
 
-    /// v1.1: the `{name}` labels the first of rule `index`'s `hosts` that matches
-    /// `authority` captures (lower-cased, as binds see them), in pattern order; empty when the
-    /// rule has no `hosts`, none matches or the authority is malformed.
-    pub fn host_captures(&self, index: usize, authority: &str) -> Vec<(String, String)> {
-        let Ok(authority) = crate::authority::Authority::parse(authority) else {
-            return Vec::new();
+    /// Every rule whose methods, path and (v1.1) host match, in policy order, with each of
+    /// its binds checked exactly as the decision checks them (the same route, so the same
+    /// path's captures; the same host label; `issuer_pin` included). With no usable
+    /// `identity` no bind holds. A malformed `authority` matches no rule with `hosts`.
+    pub fn explain_rules(
+        &self,
+        method: &str,
+        path: &NormalizedPath,
+        authority: Option<&str>,
+        identity: Option<&Identity>,
+    ) -> Vec<RuleMatch> {
+        let segments: Vec<&str> = path.segments.iter().map(String::as_str).collect();
+        let authority = authority.and_then(|a| crate::authority::Authority::parse(a).ok());
+        let request = Matched {
+            segments: &segments,
+            authority: authority.as_ref(),
         };
-        self.rules
-            .get(index)
-            .and_then(|rule| rule.hosts.as_deref())
-            .and_then(|hosts| hosts.iter().find(|h| h.matches(&authority)))
-            .and_then(|host| {
-                let param = host.param()?;
-                Some(alloc::vec![(
-                    String::from(param),
-                    host.capture(param, &authority)?
-                )])
+        self.matching_routes(method, &segments, authority.as_ref())
+            .into_iter()
+            .filter_map(|route| {
+                let rule = self.rules.get(route.rule)?;
+                let binds = rule
+                    .binds
+                    .iter()
+                    .map(|bind| BindCheck {
+                        param: bind.param.clone(),
+                        value: bind_capture(rule, route, bind, &request).map(Cow::into_owned),
+                        holds: identity.is_some_and(|identity| {
+                            self.bind_holds(rule, route, bind, &request, identity)
+                        }),
+                    })
+                    .collect();
+                Some(RuleMatch {
+                    rule: route.rule,
+                    binds,
+                })
             })
-            .unwrap_or_default()
+            .collect()
+    }
+
+    /// Indexes of every rule one of whose path patterns matches `path`, whatever its methods
+    /// and hosts, in policy order (why no rule matched: the path did, the method did not).
+    pub fn rules_matching_path(&self, path: &NormalizedPath) -> Vec<usize> {
+        let segments: Vec<&str> = path.segments.iter().map(String::as_str).collect();
+        let mut routes = Routes::new();
+        self.router.matches(&segments, &mut routes);
+        let mut rules: Vec<usize> = routes.into_iter().map(|route| route.rule).collect();
+        crate::sort::sort_unstable(&mut rules);
+        rules.dedup();
+        rules
     }
 
     fn evidence(

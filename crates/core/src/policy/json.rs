@@ -24,7 +24,6 @@ use hashbrown::HashSet;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::json_path::{push_escaped, push_quoted, JsonPath};
-use super::raw::{RawHost, RawPattern};
 use super::PolicyError;
 
 /// What the schema expects at one place of the document.
@@ -36,8 +35,6 @@ pub(super) enum Shape {
     Bool,
     /// A non-negative integer that fits in `u32`.
     U32,
-    /// `host`: one of `auto`, `envoy`, `nginx`.
-    Host,
     /// A string that must be one of these (read as [`Node::String`]).
     Choice(&'static [&'static str]),
     /// A string pattern: a string, or an object with exactly one of `prefix`, `suffix`, `glob`.
@@ -95,8 +92,10 @@ pub(super) enum Node {
     Bool(bool),
     U32(u32),
     String(String),
-    Host(RawHost),
-    Pattern(RawPattern),
+    /// A [`Shape::Pattern`] object: its one kind (`prefix`, `suffix`, `glob`) or `issuer`
+    /// and `serial`, each with its string, in document order (a plain string is a
+    /// [`Node::String`]).
+    Pattern(Vec<(&'static str, String)>),
     Array(Vec<Node>),
     /// A [`Shape::Map`], in document order.
     Map(Vec<(String, Node)>),
@@ -141,7 +140,6 @@ static PATTERN_KINDS: &[Field] = &[
 ];
 const PATTERN_ONE_OF: &str =
     "exactly one of \"prefix\", \"suffix\", \"glob\", or both \"issuer\" and \"serial\"";
-const HOSTS: &[&str] = &["auto", "envoy", "nginx"];
 const U32_EXPECTED: &str = "an integer from 0 to 4294967295";
 
 /// Reads one value of `shape`; as a seed for an array element it first steps into `[index]`.
@@ -165,7 +163,7 @@ impl<'p> Expect<'p> {
 
     fn expected(&self) -> &'static str {
         match self.shape {
-            Shape::String | Shape::Host | Shape::Choice(_) => "a string",
+            Shape::String | Shape::Choice(_) => "a string",
             Shape::Bool => "a boolean",
             Shape::U32 => U32_EXPECTED,
             Shape::Pattern => {
@@ -210,36 +208,27 @@ impl<'p> Expect<'p> {
             self.path.truncate(mark);
             found.push((kind.name, value));
         }
-        let mut take = |name: &str| {
-            found
-                .iter()
-                .position(|(present, _)| *present == name)
-                .map(|at| found.swap_remove(at).1)
-        };
-        let pattern = match (take("prefix"), take("suffix"), take("glob")) {
-            (Some(value), _, _) => RawPattern::Prefix(value),
-            (_, Some(value), _) => RawPattern::Suffix(value),
-            (_, _, Some(value)) => RawPattern::Glob(value),
-            _ => match (take("issuer"), take("serial")) {
-                (Some(issuer), Some(serial)) => RawPattern::IssuerSerial { issuer, serial },
-                (None, None) => {
-                    return Err(A::Error::custom(alloc::format!(
-                        "empty pattern object: give {PATTERN_ONE_OF}"
-                    )))
-                }
-                (Some(_), None) => {
-                    return Err(A::Error::custom(
-                        "an issuer-scoped serial needs \"serial\" next to \"issuer\"",
-                    ))
-                }
-                (None, Some(_)) => {
-                    return Err(A::Error::custom(
-                        "an issuer-scoped serial needs \"issuer\" next to \"serial\"",
-                    ))
-                }
-            },
-        };
-        Ok(Node::Pattern(pattern))
+        let has = |name: &str| found.iter().any(|(present, _)| *present == name);
+        let one_kind = has("prefix") || has("suffix") || has("glob");
+        match (one_kind, has("issuer"), has("serial")) {
+            (true, _, _) | (false, true, true) => {}
+            (false, false, false) => {
+                return Err(A::Error::custom(alloc::format!(
+                    "empty pattern object: give {PATTERN_ONE_OF}"
+                )))
+            }
+            (false, true, false) => {
+                return Err(A::Error::custom(
+                    "an issuer-scoped serial needs \"serial\" next to \"issuer\"",
+                ))
+            }
+            (false, false, true) => {
+                return Err(A::Error::custom(
+                    "an issuer-scoped serial needs \"issuer\" next to \"serial\"",
+                ))
+            }
+        }
+        Ok(Node::Pattern(found))
     }
 
     /// The next key of a struct-like object: one of `fields` and not yet `present`, pushed on
@@ -353,8 +342,7 @@ impl<'de> Visitor<'de> for Expect<'_> {
 
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Node, E> {
         match self.shape {
-            Shape::String => Ok(Node::String(String::from(value))),
-            Shape::Pattern => Ok(Node::Pattern(RawPattern::Exact(String::from(value)))),
+            Shape::String | Shape::Pattern => Ok(Node::String(String::from(value))),
             Shape::Choice(choices) => {
                 if choices.contains(&value) {
                     Ok(Node::String(String::from(value)))
@@ -366,18 +354,6 @@ impl<'de> Visitor<'de> for Expect<'_> {
                     Err(E::custom(detail))
                 }
             }
-            Shape::Host => match value {
-                "auto" => Ok(Node::Host(RawHost::Auto)),
-                "envoy" => Ok(Node::Host(RawHost::Envoy)),
-                "nginx" => Ok(Node::Host(RawHost::Nginx)),
-                other => {
-                    let mut detail = String::from("unknown variant ");
-                    push_escaped(&mut detail, other, '`');
-                    detail.push_str(", expected ");
-                    push_choices(&mut detail, HOSTS.iter().copied());
-                    Err(E::custom(detail))
-                }
-            },
             _ => {
                 let mut found = String::from("string ");
                 push_quoted(&mut found, value);

@@ -31,7 +31,7 @@ use crate::pattern::Pattern;
 use crate::selector::Selector;
 
 pub use evaluate::PreparedIdentity;
-pub use explain::{Evidence, RoleGrant};
+pub use explain::{path_pattern_covers, BindCheck, Evidence, RoleGrant, RuleMatch};
 pub use raw::RawPolicy;
 pub use revocation::{CrlStore, IssuerRevocation, WhenUnavailable};
 pub use tokens::{HeaderToken, NoToken, RequestToken, TokenPolicy, DEFAULT_TOKEN_HEADER};
@@ -52,19 +52,6 @@ pub enum Source {
     PeerCertificate,
     /// The last element of a trusted `x-forwarded-client-cert` header.
     Xfcc,
-}
-
-/// Whose properties carry the peer certificate (filter extension `host`, docs/DECISIONS.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostKind {
-    /// NGINX's properties where `ngx.request_uri` exists, else Envoy's (one config for both
-    /// proxies; the other proxy's certificate properties are never read).
-    Auto,
-    /// `connection.peer_certificate`, `connection.mtls`, `connection.sha256_peer_certificate_digest`,
-    /// `connection.peer_certificate_valid`.
-    Envoy,
-    /// `ngx.ssl_client_raw_cert`, counted only when `ngx.ssl_client_verify` is `SUCCESS`.
-    Nginx,
 }
 
 /// How the filter learns that the proxy verified the peer certificate (v1.1
@@ -97,11 +84,6 @@ pub const DEFAULT_IDENTITY_CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_IDENTITY_CACHE_MAX_BYTES: usize = 1024 * 1024 * 1024;
 /// Largest accepted `form_body_check.max_bytes` (Envoy's default per-request buffer limit).
 pub const MAX_FORM_BODY_CHECK_BYTES: usize = 1024 * 1024;
-
-/// Default of `identity_cache_size`: parsed certificates kept per filter VM.
-pub const DEFAULT_IDENTITY_CACHE_SIZE: usize = 1024;
-/// Largest accepted `identity_cache_size` (each entry holds one parsed certificate).
-pub const MAX_IDENTITY_CACHE_SIZE: usize = 65_536;
 
 /// A request as the evaluator sees it.
 #[derive(Clone, Copy, Debug)]
@@ -172,8 +154,6 @@ pub struct Policy {
     rules: Vec<Rule>,
     router: router::Router,
     forward_headers: Vec<(String, Selector)>,
-    host: HostKind,
-    identity_cache_size: usize,
     stripped_headers: crate::strip::StrippedHeaders,
     override_params: crate::method_override::OverrideParams,
     /// v1.1 `strict_paths`: refuse double encoding and look-alikes of `.`, `/`, `\\`.
@@ -382,16 +362,6 @@ impl Policy {
     /// form bodies for method overrides (and refuse larger ones).
     pub fn form_body_check_max_bytes(&self) -> Option<usize> {
         self.form_body_check_max_bytes
-    }
-
-    /// Filter extension `host`: whose properties carry the peer certificate.
-    pub fn host(&self) -> HostKind {
-        self.host
-    }
-
-    /// Filter extension `identity_cache_size`: parsed certificates kept per VM (0 = off).
-    pub fn identity_cache_size(&self) -> usize {
-        self.identity_cache_size
     }
 
     /// Whether some rule has v1.1 `hosts`: only then does the decision depend on the

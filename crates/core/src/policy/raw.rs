@@ -285,7 +285,7 @@ pub(super) static POLICY: Shape = Shape::Struct(&[
     Field::new("rules", Shape::Array(&Shape::Struct(RULE)), Required),
     Field::new("forward_headers", Shape::Map(&Shape::String), Defaulted),
     Field::new("expose_reason", Shape::Bool, Optional),
-    Field::new("host", Shape::Host, Optional),
+    Field::new("host", Shape::Choice(HOSTS), Optional),
     Field::new("identity_cache_size", Shape::U32, Optional),
     Field::new("method_override_params", STRINGS, Defaulted),
     Field::new("strict_paths", Shape::Bool, Optional),
@@ -324,6 +324,8 @@ const FORM_BODY_CHECK: &[Field] = &[Field::new("max_bytes", Shape::U32, Required
 
 /// `identity.peer_verification` values.
 pub const PEER_VERIFICATIONS: &[&str] = &["connection", "listener"];
+/// The values of `host`, as [`RawHost`] reads them.
+const HOSTS: &[&str] = &["auto", "envoy", "nginx"];
 
 const IDENTITY: &[Field] = &[
     Field::new("sources", STRINGS, Optional),
@@ -609,18 +611,40 @@ impl FromNode for u32 {
 
 impl FromNode for RawHost {
     fn from_node(node: Node) -> Option<Self> {
-        match node {
-            Node::Host(host) => Some(host),
+        let Node::String(host) = node else {
+            return None;
+        };
+        match host.as_str() {
+            "auto" => Some(RawHost::Auto),
+            "envoy" => Some(RawHost::Envoy),
+            "nginx" => Some(RawHost::Nginx),
             _ => None,
         }
     }
 }
 
+/// The walker has checked the pattern object's keys (one kind, or `issuer` and `serial`).
 impl FromNode for RawPattern {
     fn from_node(node: Node) -> Option<Self> {
-        match node {
-            Node::Pattern(pattern) => Some(pattern),
-            _ => None,
+        let mut found = match node {
+            Node::String(exact) => return Some(RawPattern::Exact(exact)),
+            Node::Pattern(found) => found,
+            _ => return None,
+        };
+        let mut take = |name: &str| {
+            found
+                .iter()
+                .position(|(present, _)| *present == name)
+                .map(|at| found.swap_remove(at).1)
+        };
+        match (take("prefix"), take("suffix"), take("glob")) {
+            (Some(value), _, _) => Some(RawPattern::Prefix(value)),
+            (_, Some(value), _) => Some(RawPattern::Suffix(value)),
+            (_, _, Some(value)) => Some(RawPattern::Glob(value)),
+            _ => Some(RawPattern::IssuerSerial {
+                issuer: take("issuer")?,
+                serial: take("serial")?,
+            }),
         }
     }
 }

@@ -31,6 +31,21 @@ enum PatternSegment {
 }
 
 impl PathPattern {
+    /// True when every request path `narrow` matches, `self` matches too: segment by
+    /// segment, `*`/`{name}` covers any segment, a literal only itself; a trailing `**`
+    /// covers every longer path, and only a `**` covers one.
+    pub(crate) fn covers(&self, narrow: &PathPattern) -> bool {
+        let prefix = self.segments.iter().enumerate().all(|(i, broad)| {
+            match (broad, narrow.segments.get(i)) {
+                (_, None) => false,
+                (PatternSegment::Any, Some(_)) => true,
+                (PatternSegment::Literal(b), Some(PatternSegment::Literal(n))) => b == n,
+                (PatternSegment::Literal(_), Some(PatternSegment::Any)) => false,
+            }
+        });
+        prefix && (self.rest || (!narrow.rest && narrow.segments.len() == self.segments.len()))
+    }
+
     /// Position of the segment captured as `{name}`, if this pattern captures it.
     pub(crate) fn capture_position(&self, name: &str) -> Option<usize> {
         self.captures
@@ -263,6 +278,36 @@ mod tests {
         assert_eq!(matching(&r, &["a", "x", "c"]), vec![5, 6]);
         assert_eq!(matching(&r, &["a", "x", "c", "d"]), vec![5]);
         assert_eq!(matching(&r, &["Healthz"]), vec![5]);
+    }
+
+    fn covers(broad: &str, narrow: &str) -> bool {
+        parse_path_pattern(broad)
+            .unwrap()
+            .covers(&parse_path_pattern(narrow).unwrap())
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn coverage() {
+        // A trailing `**` covers everything below it, itself included.
+        assert!(covers("/**", "/"));
+        assert!(covers("/**", "/a/{id}/b/**"));
+        assert!(covers("/a/**", "/a"));
+        assert!(covers("/a/**", "/a/b/c"));
+        assert!(!covers("/a/**", "/b"));
+        assert!(!covers("/a/b/**", "/a/**"));
+        // `*` and `{name}` cover one segment, a literal only itself.
+        assert!(covers("/a/*", "/a/{id}"));
+        assert!(covers("/a/{x}", "/a/b"));
+        assert!(!covers("/a/b", "/a/{x}"));
+        assert!(!covers("/a/*", "/a/**"));
+        assert!(!covers("/a/*", "/a"));
+        assert!(!covers("/a/*", "/a/b/c"));
+        // A trailing `/` is insignificant.
+        assert!(covers("/a/", "/a"));
+        assert!(covers("/a", "/a/"));
+        assert!(covers("/", "/"));
+        assert!(!covers("/", "/a"));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -9,10 +9,12 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use mtls_authz_core::policy::raw::RawRule;
-use mtls_authz_core::policy::{HeaderToken, RoleGrant, TokenPolicy, DEFAULT_TOKEN_HEADER};
+use mtls_authz_core::policy::{
+    HeaderToken, RoleGrant, RuleMatch, TokenPolicy, DEFAULT_TOKEN_HEADER,
+};
 use mtls_authz_core::token::Claims;
 use mtls_authz_core::{
-    normalize_path, ClientCert, Identity, Mode, Policy, Request, RequestAuthority, Selector, Source,
+    normalize_path, ClientCert, Identity, Mode, Request, RequestAuthority, Source,
 };
 use serde::Serialize;
 
@@ -21,7 +23,6 @@ use crate::document::{AUTHENTICATED, PUBLIC};
 use crate::error::CliError;
 use crate::load;
 use crate::output::{self, Exit, Format, Report};
-use crate::path_pattern;
 
 pub(crate) use render::describe_grant;
 use render::{render_text, TextInput};
@@ -349,22 +350,11 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     let verdicts: Vec<RuleVerdict> = match &normalized {
         Some(path) => loaded
             .policy
-            .matching_rules_on_host(&args.method, path, host)
+            .explain_rules(&args.method, path, host, identity)
             .into_iter()
-            .filter_map(|index| {
-                let rule = loaded.doc.rules.get(index)?;
-                let host_captures = host
-                    .map(|host| loaded.policy.host_captures(index, host))
-                    .unwrap_or_default();
-                Some(rule_verdict(
-                    &loaded.policy,
-                    rule,
-                    index,
-                    identity,
-                    &grants,
-                    &path.segments,
-                    host_captures,
-                ))
+            .filter_map(|matched| {
+                let rule = loaded.doc.rules.get(matched.rule)?;
+                Some(rule_verdict(rule, matched, identity, &grants))
             })
             .collect(),
         None => Vec::new(),
@@ -406,6 +396,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             args,
             host: shown_host,
             doc: &loaded.doc,
+            policy: &loaded.policy,
             now,
             normalized: normalized.as_ref(),
             certificate: &certificate,
@@ -497,14 +488,13 @@ fn certificate_summary(presented: &Presented) -> Option<JsonCertificate> {
     }
 }
 
+/// Renders the core's [`RuleMatch`]: binds in the document's order, with the selector as
+/// written.
 fn rule_verdict(
-    policy: &Policy,
     rule: &RawRule,
-    index: usize,
+    matched: RuleMatch,
     identity: Option<&Identity>,
     grants: &[RoleGrant],
-    segments: &[String],
-    host_captures: Vec<(String, String)>,
 ) -> RuleVerdict {
     let held = rule
         .allow
@@ -516,37 +506,22 @@ fn rule_verdict(
         })
         .cloned()
         .collect();
-    let mut captured = rule
-        .paths
-        .iter()
-        .find_map(|p| path_pattern::captures(p, segments))
-        .unwrap_or_default();
-    captured.extend(host_captures);
     let binds = rule
         .bind
         .iter()
         .map(|(param, selector)| {
-            let value = captured
-                .iter()
-                .find(|(name, _)| name == param)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            let holds = identity.is_some_and(|i| {
-                Selector::parse(selector)
-                    .map(|s| policy.selector_values(&s, i).contains(&value.as_str()))
-                    .unwrap_or(false)
-            });
+            let checked = matched.binds.iter().find(|b| b.param == *param);
             BindVerdict {
                 param: param.to_owned(),
-                value,
+                value: checked.and_then(|b| b.value.clone()).unwrap_or_default(),
                 selector: selector.clone(),
-                holds,
+                holds: checked.is_some_and(|b| b.holds),
             }
         })
         .collect();
     RuleVerdict {
         name: rule.name.clone(),
-        index,
+        index: matched.rule,
         allow: rule.allow.clone(),
         held,
         binds,

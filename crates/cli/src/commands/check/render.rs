@@ -3,18 +3,19 @@
 use std::fmt::Write as _;
 
 use mtls_authz_core::policy::{RawPolicy, RoleGrant};
+use mtls_authz_core::Policy;
 use mtls_authz_core::{Decision, Mode, NormalizedPath, UnixTime};
 
 use super::{CheckArgs, JsonCertificate, JsonTokenPart, RuleVerdict};
 use crate::clock;
 use crate::output::quote;
-use crate::path_pattern;
 
 pub(super) struct TextInput<'a> {
     pub(super) args: &'a CheckArgs,
     /// v1.1: the authority, when `--host` gave it or the policy reads it.
     pub(super) host: Option<&'a str>,
     pub(super) doc: &'a RawPolicy,
+    pub(super) policy: &'a Policy,
     pub(super) now: UnixTime,
     pub(super) normalized: Option<&'a NormalizedPath>,
     pub(super) certificate: &'a Option<JsonCertificate>,
@@ -102,7 +103,7 @@ pub(super) fn render_text(t: &TextInput<'_>) -> String {
     }
     if let Some(path) = t.normalized {
         if t.verdicts.is_empty() {
-            let near: Vec<&str> = near_misses(t.doc, &path.segments);
+            let near: Vec<&str> = near_misses(t.policy, t.doc, path);
             let _ = writeln!(
                 out,
                 "rules:       none matches {} {}",
@@ -191,15 +192,12 @@ pub(crate) fn describe_grant(grant: &RoleGrant) -> String {
 }
 
 /// Rules whose path matches but whose methods do not: the usual reason for "no rule matched".
-fn near_misses<'a>(doc: &'a RawPolicy, segments: &[String]) -> Vec<&'a str> {
-    doc.rules
-        .iter()
-        .filter(|r| {
-            r.methods.is_some()
-                && r.paths
-                    .iter()
-                    .any(|p| path_pattern::captures(p, segments).is_some())
-        })
+fn near_misses<'a>(policy: &Policy, doc: &'a RawPolicy, path: &NormalizedPath) -> Vec<&'a str> {
+    policy
+        .rules_matching_path(path)
+        .into_iter()
+        .filter_map(|index| doc.rules.get(index))
+        .filter(|r| r.methods.is_some())
         .map(|r| r.name.as_str())
         .collect()
 }

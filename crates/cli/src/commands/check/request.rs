@@ -2,7 +2,7 @@
 //! chosen by `identity.sources`, and the headers the upstream ends up with.
 
 use mtls_authz_core::xfcc::XfccError;
-use mtls_authz_core::{xfcc, CertError, Decision, Identity, Mode, Policy, Source};
+use mtls_authz_core::{forward, xfcc, CertError, Decision, Identity, Mode, Policy, Source};
 
 use crate::error::CliError;
 
@@ -15,11 +15,7 @@ pub(super) fn parse_header(raw: &str) -> Result<(String, String), CliError> {
         .split_once(':')
         .ok_or_else(|| CliError::argument("--header", format!("`{raw}` is not NAME:VALUE")))?;
     let name = name.trim().to_ascii_lowercase();
-    let is_token = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if !is_token {
+    if !forward::is_token(&name) {
         return Err(CliError::argument(
             "--header",
             format!("`{raw}`: header name must be an HTTP token"),

@@ -33,10 +33,9 @@ use serde::Serialize;
 use crate::error::CliError;
 use crate::load;
 use crate::output::{self, Exit, Format, Report};
-use crate::path_pattern;
 
 use mtls_authz_core::policy::raw::{RawHost, RawPattern, RawRule};
-use mtls_authz_core::policy::RawPolicy;
+use mtls_authz_core::policy::{path_pattern_covers, RawPolicy};
 
 use crate::document::{is_write_method, partial_kind, pattern_as_written, AUTHENTICATED, PUBLIC};
 use crate::output::quote;
@@ -620,13 +619,16 @@ fn shadows(earlier: &RawRule, later: &RawRule) -> bool {
     if !hosts {
         return false;
     }
-    let methods = path_pattern::methods_cover(earlier.methods.as_deref(), later.methods.as_deref());
-    let paths = later.paths.iter().all(|n| {
-        earlier
-            .paths
-            .iter()
-            .any(|b| path_pattern::path_covers(b, n))
-    });
+    // Every method when `methods` is absent.
+    let methods = match (&earlier.methods, &later.methods) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(earlier), Some(later)) => later.iter().all(|m| earlier.contains(m)),
+    };
+    let paths = later
+        .paths
+        .iter()
+        .all(|n| earlier.paths.iter().any(|b| path_pattern_covers(b, n)));
     let allow = later
         .allow
         .iter()

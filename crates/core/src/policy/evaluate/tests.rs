@@ -643,6 +643,42 @@ fn the_first_failing_bind_in_sorted_order_is_named() {
     }
 }
 
+/// `explain_rules` reports the binds the decision checks: sorted by parameter, with the value
+/// captured by the route that matched, holding only with a usable identity; and the rules a
+/// path matches whatever the method.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn explained_binds_are_the_decisions() {
+    use crate::policy::{BindCheck, RuleMatch};
+    let p = policy();
+    let mut id = clinician();
+    id.subject = dn(&[("CN", "z"), ("L", "eu-1"), ("O", "acme")]);
+    let path = normalize_path("/zones/us-1/tenants/acme").unwrap();
+    let bind = |param: &str, value: &str, holds: bool| BindCheck {
+        param: param.to_string(),
+        value: Some(value.to_string()),
+        holds,
+    };
+    assert_eq!(
+        p.explain_rules("GET", &path, None, Some(&id)),
+        [RuleMatch {
+            rule: 6,
+            binds: vec![bind("tenant", "acme", true), bind("zone", "us-1", false)],
+        }]
+    );
+    assert_eq!(
+        p.explain_rules("GET", &path, None, None),
+        [RuleMatch {
+            rule: 6,
+            binds: vec![bind("tenant", "acme", false), bind("zone", "us-1", false)],
+        }]
+    );
+    assert!(p.explain_rules("POST", &path, None, Some(&id)).is_empty());
+    assert_eq!(p.rules_matching_path(&path), [6]);
+    let shared = normalize_path("/shared/doc").unwrap();
+    assert_eq!(p.rules_matching_path(&shared), [8, 9]);
+}
+
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_later_rule_may_allow_what_the_first_does_not() {
