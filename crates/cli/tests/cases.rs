@@ -171,7 +171,8 @@ fn mismatches(case: &Case) -> Vec<String> {
 /// shows: the first matching rule allowing `public` allows; a rejected identity is refused;
 /// the first rule with a held role whose binds all hold allows; otherwise the first matching
 /// rule refuses for its roles or its first failing bind (by parameter name, the order the core
-/// checks them in); no matching rule refuses.
+/// checks them in); no matching rule refuses. A rule with v1.1 `require_token` takes part only
+/// when the token passed, and as the first matching rule it refuses with the token's failure.
 fn explained_reason(json: &Value) -> String {
     let rules = json["matching_rules"]
         .as_array()
@@ -204,7 +205,12 @@ fn explained_reason(json: &Value) -> String {
     if let Some(code) = json["identity_rejection"].as_str() {
         return format!("unauthenticated:{code}");
     }
-    for rule in &rules {
+    // v1.1 `tokens`: a rule with `require_token` counts only when the token passed.
+    let token_failure = json["token"]["verdict"]
+        .as_str()
+        .filter(|verdict| *verdict != "ok");
+    let token_blocks = |rule: &Value| rule["require_token"] == true && token_failure.is_some();
+    for rule in rules.iter().filter(|rule| !token_blocks(rule)) {
         if let Some(role) = strings(&rule["held"]).first() {
             if failed_bind(rule).is_none() {
                 return format!("allow:rule[{}]:role[{role}]", name(rule));
@@ -213,6 +219,9 @@ fn explained_reason(json: &Value) -> String {
     }
     match rules.first() {
         None => String::from("forbidden:no_rule_matched"),
+        Some(rule) if token_blocks(rule) => {
+            format!("unauthenticated:{}", token_failure.unwrap_or_default())
+        }
         Some(rule) if strings(&rule["held"]).is_empty() => {
             format!("forbidden:rule[{}]:role_not_held", name(rule))
         }

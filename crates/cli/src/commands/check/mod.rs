@@ -125,6 +125,9 @@ struct RuleVerdict {
     held: Vec<String>,
     /// `{name}` captures and the bind verdict for each bound one.
     binds: Vec<BindVerdict>,
+    /// v1.1: the rule allows only with a token that verifies (shown only when set).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    require_token: bool,
 }
 
 #[derive(Serialize)]
@@ -525,5 +528,6 @@ fn rule_verdict(
         allow: rule.allow.clone(),
         held,
         binds,
+        require_token: rule.require_token.unwrap_or(false),
     }
 }
