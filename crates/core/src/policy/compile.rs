@@ -12,9 +12,7 @@ use super::hexid::{parse_fingerprint, parse_key_id, parse_serial};
 use super::hosts::{parse_host_pattern, HostPattern};
 use super::issuer::IssuerPin;
 use super::json_path::JsonPath;
-use super::raw::{
-    RawIdentity, RawIssuer, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule,
-};
+use super::raw::{RawIdentity, RawIssuer, RawMatcher, RawPattern, RawPolicy, RawRevoked, RawRule};
 use super::revocation::{compile_certificate, compile_revocation, PinnedCa};
 use super::router::{parse_path_pattern, PathPattern, Route, Router};
 use super::{
