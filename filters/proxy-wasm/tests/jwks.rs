@@ -305,3 +305,19 @@ fn a_fetch_that_cannot_be_sent_counts_as_failed_and_keys_stay_unavailable() {
     answer(&root, &mut host, &call, 200, &tokens::read("jwks.json"));
     assert_eq!(decide(&root, &mut host, "valid-es256"), ALLOWED);
 }
+
+/// A host that refuses ticks fetches nothing: warned at configuration, tokens refused (no
+/// inline set).
+#[test]
+fn without_ticks_no_key_set_is_fetched_and_tokens_fail_closed() {
+    let mut host = host().with_ticks_refused();
+    let mut root = Root::new();
+    assert!(root.configure(&mut host, Some(policy("/jwks.json").as_bytes())));
+    assert!(host.logs().iter().any(|(_, line)| line
+        == "mtls-authz: the host refused a tick period: no JWKS will be fetched, so tokens are verified with the inline keys only (none: refused)"));
+    assert_eq!(
+        decide(&root, &mut host, "valid-es256"),
+        "unauthenticated:token_keys_unavailable"
+    );
+    assert!(host.take_http_calls().is_empty());
+}
