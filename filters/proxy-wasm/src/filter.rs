@@ -204,7 +204,7 @@ impl Filter {
 
     /// From the root's tick: starts due CRL and JWKS fetches, installs an inline CRL that was
     /// not valid yet (see [`crate::crl`], [`crate::jwks`]).
-    pub fn poll_crls<H: Host>(&self, host: &mut H) {
+    pub fn poll_fetches<H: Host>(&self, host: &mut H) {
         if self.config.policy.revocations().is_empty() && !self.jwks.fetches() {
             return;
         }

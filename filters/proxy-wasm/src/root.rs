@@ -8,9 +8,10 @@
 //! at teardown, and, for a filter a reconfiguration already replaced, when the last request
 //! still holding it ends.
 //!
-//! CRL fetches (v1.1 revocation, [`crate::crl`]) are driven from [`Root::tick`] (the first one
-//! at the first tick, never from `on_configure`, where NGINX refuses HTTP calls); their answers
-//! land on [`Root::on_http_call_response`].
+//! CRL and JWKS fetches (v1.1 revocation, [`crate::crl`]; `tokens.jwks_fetch`,
+//! [`crate::jwks`]) are driven from [`Root::tick`] (the first one at the first tick, never from
+//! `on_configure`, where NGINX refuses HTTP calls); their answers land on
+//! [`Root::on_http_call_response`].
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -91,7 +92,7 @@ impl Root {
     pub fn tick<H: Host>(&self, host: &mut H) {
         self.flush(host);
         if let Some(filter) = &self.filter {
-            filter.poll_crls(host);
+            filter.poll_fetches(host);
         }
     }
 
