@@ -3,7 +3,8 @@
 a revocation must reach a connection opened before it).
 
 The connection spec is a JSON object in argv[1]: {"port", "ca", "cert", "key"}. Then each
-line on stdin is a request target; the request goes out as GET on a new stream of the same
+line on stdin is a request target, or a JSON object {"target", "headers": [[name, value]]} for
+a request with more headers (a token); the request goes out as GET on a new stream of the same
 connection and one JSON line comes back on stdout: {"status", "body", "stream"} or
 {"error"}. The connection is never reopened: if it breaks, every later line answers an error.
 """
@@ -35,17 +36,20 @@ def main() -> int:
     connection.initiate_connection()
     tls.sendall(connection.data_to_send())
     for line in sys.stdin:
-        target = line.strip()
+        target, headers = line.strip(), []
         if not target:
             continue
-        print(json.dumps(request(tls, connection, spec["port"], target)), flush=True)
+        if target.startswith("{"):
+            asked = json.loads(target)
+            target, headers = asked["target"], [tuple(h) for h in asked.get("headers", [])]
+        print(json.dumps(request(tls, connection, spec["port"], target, headers)), flush=True)
     return 0
 
 
-def request(tls, connection, port: int, target: str) -> dict:
+def request(tls, connection, port: int, target: str, headers: list) -> dict:
     stream = connection.get_next_available_stream_id()
     connection.send_headers(stream, [(":method", "GET"), (":path", target), (":scheme", "https"),
-                                     (":authority", f"localhost:{port}")], end_stream=True)
+                                     (":authority", f"localhost:{port}")] + headers, end_stream=True)
     tls.sendall(connection.data_to_send())
     status, data = None, b""
     try:

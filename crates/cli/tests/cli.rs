@@ -2032,3 +2032,60 @@ fn check_explains_the_token_part_of_a_decision() {
         "allow:rule[profile]:role[clinician]"
     );
 }
+
+/// v1.1 `tokens.jwks_fetch` without an inline `jwks`: `validate` accepts it; `check` says the
+/// keys are fetched at runtime and fails closed without them (`token_keys_unavailable`), and
+/// verifies with `--jwks FILE` as if the proxy had fetched it.
+#[test]
+fn check_with_jwks_fetch_only_needs_jwks_for_the_keys() {
+    let mut doc: Value = serde_json::from_slice(
+        &std::fs::read(repo_root().join("tests/fixtures/policies/tokens.json")).unwrap(),
+    )
+    .unwrap();
+    let tokens = doc["tokens"].as_object_mut().unwrap();
+    tokens.remove("jwks");
+    tokens.insert(
+        String::from("jwks_fetch"),
+        json!({"upstream": "idp", "authority": "idp.example", "path": "/jwks.json"}),
+    );
+    let file =
+        std::env::temp_dir().join(format!("mtls-authz-jwks-fetch-{}.json", std::process::id()));
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let policy = file.to_str().unwrap();
+    mtls_authz().args(["validate", policy]).assert().code(0);
+    let check = |jwks: Option<&str>| {
+        let mut cmd = mtls_authz();
+        cmd.args(["check", "--policy", policy, "--cert"])
+            .arg(cert("healthcare/clinician-alice"))
+            .args([
+                "--method",
+                "GET",
+                "--path",
+                "/patient-records/1",
+                "--time",
+                TIME,
+            ])
+            .args(["--token", "tests/fixtures/tokens/valid-es256.jwt"])
+            .args(["--format", "json"]);
+        if let Some(jwks) = jwks {
+            cmd.args(["--jwks", jwks]);
+        }
+        cmd
+    };
+    let out = stdout_json(&mut check(None), 1);
+    assert_eq!(
+        out["decision"]["reason"],
+        "unauthenticated:token_keys_unavailable"
+    );
+    assert_eq!(
+        out["notes"],
+        json!(["tokens.jwks_fetch: the keys are fetched at runtime (upstream idp, path /jwks.json); without --jwks no key is known here, so tokens are token_keys_unavailable; pass --jwks FILE to verify with a fetched set"])
+    );
+    let out = stdout_json(&mut check(Some("tests/fixtures/tokens/jwks.json")), 0);
+    assert_eq!(
+        out["decision"]["reason"],
+        "allow:rule[records-read]:role[records-reader]"
+    );
+    assert_eq!(out["token"]["verdict"], "ok");
+    std::fs::remove_file(file).unwrap();
+}

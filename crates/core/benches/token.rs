@@ -180,7 +180,9 @@ fn policy_path(c: &mut Criterion) {
     let token = tokens::token("valid-es256");
     let header = [b"Bearer ".as_slice(), &token].concat();
     let values = [header.as_slice()];
-    let verified = tokens_policy.verify(&token, NOW).expect("verifies");
+    let verified = tokens_policy
+        .verify(&token, tokens_policy.keys(), NOW)
+        .expect("verifies");
     let mut cache = TokenCache::new(TokenCacheLimits::DEFAULT);
     let (until, weight) = (verified.valid_until(), verified.memory_bytes());
     assert!(cache.insert(token_digest(&token), verified, NOW, until, 0, weight));

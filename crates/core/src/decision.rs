@@ -27,7 +27,8 @@
 //! `certificate_not_yet_valid`, `serial_not_positive`, `revoked_serial`, `revoked_fingerprint`,
 //! `missing_client_auth_eku`, `ca_certificate`; v1.1 revocation: `revoked_crl`,
 //! `revocation_unavailable`.
-//! `<token_error>` is a [`crate::token::TokenError::code`]: `token_missing`, `token_repeated`,
+//! `<token_error>` is a [`crate::token::TokenError::code`]: `token_missing`,
+//! `token_keys_unavailable` (only `jwks_fetch` and no key set fetched yet), `token_repeated`,
 //! `token_too_large`, `token_encrypted`, `token_malformed`, `token_bad_base64`, `token_bad_json`,
 //! `token_duplicate_member`, `token_bad_header`, `token_alg_none`, `token_alg_hmac`,
 //! `token_alg_unsupported`, `token_alg_not_allowed`, `token_unencoded_payload`,

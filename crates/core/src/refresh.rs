@@ -87,6 +87,32 @@ impl RefreshPlan {
     }
 }
 
+/// What a fetch returned, as the glue saw it (shared by every fetched artefact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchResponse<'a> {
+    /// An HTTP response: its status and body.
+    Http {
+        /// The `:status`.
+        status: u16,
+        /// The body (a CRL's PEM or DER, a JWKS's JSON).
+        body: &'a [u8],
+    },
+    /// No response: connection refused, reset, or the host's timeout.
+    Transport,
+}
+
+impl<'a> FetchResponse<'a> {
+    /// The body of a 200 answer (the only one that carries the artefact), else why not: the
+    /// status, or `None` without a response.
+    pub fn ok_body(self) -> Result<&'a [u8], Option<u16>> {
+        match self {
+            FetchResponse::Http { status: 200, body } => Ok(body),
+            FetchResponse::Http { status, .. } => Err(Some(status)),
+            FetchResponse::Transport => Err(None),
+        }
+    }
+}
+
 /// Names one fetch, so its answer can be matched to it (and a late answer to an abandoned
 /// fetch recognised and ignored).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -37,6 +37,7 @@ mod config;
 mod error;
 mod header;
 mod jwks;
+mod source;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -51,6 +52,7 @@ pub use config::{
 pub use error::{JwksError, Part, TokenConfigError, TokenError};
 pub use header::{Header, KEY_MEMBERS};
 pub use jwks::{Jwk, JwksLimits, KeySet, SkippedKey};
+pub use source::{JwksCounts, JwksSource, JwksUpdate};
 
 use crate::crypto::{SignatureAlgorithm, SignatureFormat};
 use crate::json_value::{self, JsonError, JsonValue};

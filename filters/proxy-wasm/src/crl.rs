@@ -12,7 +12,6 @@
 //! through shared data would save little and add a second copy of every list.
 
 use std::cell::{Ref, RefCell};
-use std::time::Duration;
 
 use mtls_authz_core::crl::{FetchResponse, Update};
 use mtls_authz_core::policy::CrlStore;
@@ -20,6 +19,7 @@ use mtls_authz_core::refresh::{FetchTicket, Poll};
 use mtls_authz_core::time::UnixTime;
 use mtls_authz_core::Policy;
 
+use crate::fetch;
 use crate::host::{CounterId, Host, HostError, LogLevel};
 use crate::metrics::crl_counter_name;
 
@@ -156,33 +156,24 @@ impl Crls {
                         ),
                     );
                 }
-                Poll::Fetch(ticket) => {
-                    let headers = [
-                        (":method", "GET"),
-                        (":path", fetch.path()),
-                        (":authority", fetch.authority()),
-                        ("accept", "application/pkix-crl"),
-                    ];
-                    let timeout = Duration::from_secs(fetch.plan().timeout_secs());
-                    match host.dispatch_http_call(fetch.upstream(), &headers, timeout) {
-                        Ok(token) => self.in_flight.borrow_mut().push(InFlight {
-                            token,
-                            source: index,
-                            ticket,
-                        }),
-                        Err(error) => {
-                            let update = source.on_response(ticket, now, FetchResponse::Transport);
-                            host.log(
-                                LogLevel::Warn,
-                                &format!(
-                                    "mtls-authz: issuer {}: {error}; {update}",
-                                    revocation.name()
-                                ),
-                            );
-                            self.count_update(host, index, &update);
-                        }
+                Poll::Fetch(ticket) => match fetch::dispatch(host, fetch, "application/pkix-crl") {
+                    Ok(token) => self.in_flight.borrow_mut().push(InFlight {
+                        token,
+                        source: index,
+                        ticket,
+                    }),
+                    Err(error) => {
+                        let update = source.on_response(ticket, now, FetchResponse::Transport);
+                        host.log(
+                            LogLevel::Warn,
+                            &format!(
+                                "mtls-authz: issuer {}: {error}; {update}",
+                                revocation.name()
+                            ),
+                        );
+                        self.count_update(host, index, &update);
                     }
-                }
+                },
             }
         }
     }
@@ -214,16 +205,9 @@ impl Crls {
         let update = if body_size > source.limits().max_pem_bytes() {
             source.on_oversized(call.ticket, now, body_size)
         } else {
-            let status = host.http_call_response_status();
-            let body = host.http_call_response_body(body_size);
-            let response = match (&status, &body) {
-                (Ok(Some(status)), Ok(body)) => FetchResponse::Http {
-                    status: *status,
-                    body: body.as_deref().unwrap_or_default(),
-                },
-                _ => FetchResponse::Transport,
-            };
-            source.on_response(call.ticket, now, response)
+            fetch::with_response(host, body_size, |response| {
+                source.on_response(call.ticket, now, response)
+            })
         };
         drop(store);
         let level = match update {

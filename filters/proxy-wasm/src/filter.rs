@@ -11,6 +11,7 @@ use crate::cache::IdentityCache;
 use crate::config::{self, ConfigError, FilterConfig, HostKind};
 use crate::crl::Crls;
 use crate::host::{Host, LogLevel};
+use crate::jwks::Jwks;
 use crate::metrics::{Metrics, Outcome};
 use crate::request;
 use crate::source::ConnectionCertificates;
@@ -49,6 +50,8 @@ pub struct Filter {
     connections: RefCell<ConnectionCertificates>,
     /// v1.1: the CRLs in force and the fetches in flight.
     crls: Crls,
+    /// v1.1 `tokens`: the key set in force and its fetch (see [`crate::jwks`]).
+    jwks: Jwks,
     /// v1.1 `tokens`: verified tokens by digest (see [`crate::token`]).
     tokens: RefCell<VerifiedTokens>,
     /// Per-VM request counter, part of generated request ids.
@@ -77,10 +80,20 @@ impl Filter {
                 Metrics::define(host, &config.policy.rule_names()).map_err(ConfigError::Metrics)?;
             // Without a clock no inline CRL is valid yet: fail closed until one is.
             let now = host.now_nanos().map_or(UnixTime(0), UnixTime::from_nanos);
-            let previous = previous.map(|filter| (&filter.config.policy, &filter.crls));
-            let crls =
-                Crls::new(host, &config.policy, previous, now).map_err(ConfigError::Metrics)?;
-            Ok(Filter::new(config, metrics, crls))
+            let crls = Crls::new(
+                host,
+                &config.policy,
+                previous.map(|filter| (&filter.config.policy, &filter.crls)),
+                now,
+            )
+            .map_err(ConfigError::Metrics)?;
+            let jwks = Jwks::new(
+                host,
+                &config.policy,
+                previous.map(|filter| (&filter.config.policy, &filter.jwks)),
+            )
+            .map_err(ConfigError::Metrics)?;
+            Ok(Filter::new(config, metrics, crls, jwks))
         });
         match &result {
             Ok(filter) => host.log(
@@ -103,9 +116,10 @@ impl Filter {
         result
     }
 
-    fn new(config: FilterConfig, metrics: Metrics, crls: Crls) -> Filter {
+    fn new(config: FilterConfig, metrics: Metrics, crls: Crls, jwks: Jwks) -> Filter {
         Filter {
             crls,
+            jwks,
             cache: RefCell::new(IdentityCache::new(
                 config.identity_cache_size,
                 config.policy.identity_cache_max_bytes(),
@@ -169,6 +183,11 @@ impl Filter {
         &self.crls
     }
 
+    /// The token key set in force (v1.1 `tokens`).
+    pub fn jwks(&self) -> &Jwks {
+        &self.jwks
+    }
+
     /// Whether some issuer's CRL is fetched (needs the root's tick).
     pub fn fetches_crls(&self) -> bool {
         self.config
@@ -178,19 +197,27 @@ impl Filter {
             .any(|r| r.fetch().is_some())
     }
 
-    /// From the root's tick: starts due CRL fetches, installs an inline CRL that was not valid
-    /// yet (see [`crate::crl`]).
-    pub fn poll_crls<H: Host>(&self, host: &mut H) {
-        if self.config.policy.revocations().is_empty() {
+    /// Whether the token keys are fetched (needs the root's tick).
+    pub fn fetches_jwks(&self) -> bool {
+        self.jwks.fetches()
+    }
+
+    /// From the root's tick: starts due CRL and JWKS fetches, installs an inline CRL that was
+    /// not valid yet (see [`crate::crl`], [`crate::jwks`]).
+    pub fn poll_fetches<H: Host>(&self, host: &mut H) {
+        if self.config.policy.revocations().is_empty() && !self.jwks.fetches() {
             return;
         }
         if let Ok(nanos) = host.now_nanos() {
-            self.crls
-                .poll(host, &self.config.policy, UnixTime::from_nanos(nanos));
+            let now = UnixTime::from_nanos(nanos);
+            self.crls.poll(host, &self.config.policy, now);
+            self.jwks.poll(host, &self.config.policy, now);
         }
     }
 
-    /// An HTTP call answered; false when it is not one of this filter's.
+    /// An HTTP call answered; false when it is not one of this filter's. A key set installed
+    /// empties the verified-token cache (its entries are of another generation anyway: this
+    /// frees them at once).
     pub fn on_http_call_response<H: Host>(
         &self,
         host: &mut H,
@@ -198,8 +225,21 @@ impl Filter {
         body_size: usize,
     ) -> bool {
         let now = host.now_nanos().map_or(UnixTime(0), UnixTime::from_nanos);
-        self.crls
+        if self
+            .crls
             .on_http_call_response(host, &self.config.policy, token, body_size, now)
+        {
+            return true;
+        }
+        match self.jwks.on_http_call_response(host, token, body_size, now) {
+            Some(update) => {
+                if let mtls_authz_core::token::JwksUpdate::Installed { .. } = update {
+                    self.tokens.borrow_mut().clear();
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     /// Decides one request from its headers; see [`crate::request`].

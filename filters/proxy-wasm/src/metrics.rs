@@ -93,6 +93,12 @@ pub fn crl_counter_name(issuer: &str, outcome: &str) -> String {
     format!("{PREFIX}.crl.{}.{outcome}", stat_safe(issuer))
 }
 
+/// `mtls_authz.jwks.<outcome>` (v1.1 `tokens.jwks_fetch`, see [`crate::jwks`]): one key set
+/// per policy, so no name in between.
+pub fn jwks_counter_name(outcome: &str) -> String {
+    format!("{PREFIX}.jwks.{outcome}")
+}
+
 /// Keeps `[A-Za-z0-9_-]`; anything else (notably `.`, which would add a stats level) becomes
 /// `_`.
 fn stat_safe(name: &str) -> String {

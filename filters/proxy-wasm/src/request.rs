@@ -132,7 +132,11 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
     };
     let crls = filter.crls().store();
     // v1.1 `tokens`: read and verified only if a matching rule requires a token.
-    let mut token = CachedToken::new(policy.tokens(), &headers, filter.token_cache(), now);
+    let jwks = filter.jwks().source();
+    let keys = jwks
+        .as_ref()
+        .map_or((None, 0), |source| (source.current(), source.generation()));
+    let mut token = CachedToken::new(policy.tokens(), keys, &headers, filter.token_cache(), now);
     let decision = policy.evaluate_with(
         &request,
         authority.as_request(),
@@ -157,6 +161,8 @@ pub fn handle<H: Host>(filter: &Filter, host: &mut H) -> Verdict {
         (_, true) => policy.check_identity_with_crls(client, now, &crls).ok(),
     };
     drop(crls);
+    drop(token);
+    drop(jwks);
     // Every spoofable header instance, once: what Envoy removes and NGINX must refuse.
     let spoofable = headers.names_to_remove(policy.stripped_headers());
     let context = Context {

@@ -8,9 +8,10 @@
 //! at teardown, and, for a filter a reconfiguration already replaced, when the last request
 //! still holding it ends.
 //!
-//! CRL fetches (v1.1 revocation, [`crate::crl`]) are driven from [`Root::tick`] (the first one
-//! at the first tick, never from `on_configure`, where NGINX refuses HTTP calls); their answers
-//! land on [`Root::on_http_call_response`].
+//! CRL and JWKS fetches (v1.1 revocation, [`crate::crl`]; `tokens.jwks_fetch`,
+//! [`crate::jwks`]) are driven from [`Root::tick`] (the first one at the first tick, never from
+//! `on_configure`, where NGINX refuses HTTP calls); their answers land on
+//! [`Root::on_http_call_response`].
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -61,11 +62,19 @@ impl Root {
                 // call from `on_configure` and the worker dies).
                 if host.set_tick_period(TICK_PERIOD) {
                     filter.ticks_enabled();
-                } else if filter.fetches_crls() {
-                    host.log(
-                        LogLevel::Warn,
-                        "mtls-authz: the host refused a tick period: no CRL will be fetched, so certificates of issuers without a fresh inline CRL are refused",
-                    );
+                } else {
+                    if filter.fetches_crls() {
+                        host.log(
+                            LogLevel::Warn,
+                            "mtls-authz: the host refused a tick period: no CRL will be fetched, so certificates of issuers without a fresh inline CRL are refused",
+                        );
+                    }
+                    if filter.fetches_jwks() {
+                        host.log(
+                            LogLevel::Warn,
+                            "mtls-authz: the host refused a tick period: no JWKS will be fetched, so tokens are verified with the inline keys only (none: refused)",
+                        );
+                    }
                 }
                 self.filter = Some(Rc::new(filter));
                 true
@@ -78,15 +87,16 @@ impl Root {
         }
     }
 
-    /// The periodic tick: hands batched counts to the host and starts due CRL fetches.
+    /// The periodic tick: hands batched counts to the host and starts due CRL and JWKS
+    /// fetches.
     pub fn tick<H: Host>(&self, host: &mut H) {
         self.flush(host);
         if let Some(filter) = &self.filter {
-            filter.poll_crls(host);
+            filter.poll_fetches(host);
         }
     }
 
-    /// An HTTP call the root started (a CRL fetch) answered. The answer to a call of a filter
+    /// An HTTP call the root started (a CRL or JWKS fetch) answered. The answer to a call of a filter
     /// a reconfiguration replaced is dropped: the new filter fetches on its own.
     pub fn on_http_call_response<H: Host>(&self, host: &mut H, token: u32, body_size: usize) {
         if let Some(filter) = &self.filter {

@@ -6,7 +6,9 @@
 //! pays one hash and one lookup. Only verified tokens are cached (a flood of forged ones evicts
 //! nothing); binding and consistency depend on the connection and are checked by the core on
 //! every request. The cache belongs to the [`crate::filter::Filter`], which a new
-//! configuration replaces, so an entry never outlives the key set that verified it.
+//! configuration replaces, and each entry is tagged with the generation of the key set that
+//! verified it (a fetched set changes it, see [`crate::jwks`]), so an entry never outlives
+//! the key set that verified it.
 //!
 //! The token header is read from the headers the filter already holds and forwarded
 //! unchanged: it is not a header the filter strips or sets.
@@ -15,7 +17,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use mtls_authz_core::policy::{RequestToken, TokenPolicy};
-use mtls_authz_core::token::{token_digest, TokenCache, TokenError, VerifiedToken};
+use mtls_authz_core::token::{token_digest, KeySet, TokenCache, TokenError, VerifiedToken};
 use mtls_authz_core::UnixTime;
 
 use crate::headers::RequestHeaders;
@@ -23,12 +25,11 @@ use crate::headers::RequestHeaders;
 /// Verified tokens of one VM.
 pub type VerifiedTokens = TokenCache<Rc<VerifiedToken>>;
 
-/// Cache entries are valid for one key set: the filter's, for its whole life.
-const GENERATION: u64 = 0;
-
 /// One request's token, looked up lazily (the core asks only under `require_token`).
 pub struct CachedToken<'a> {
     tokens: Option<&'a TokenPolicy>,
+    /// The key set in force and its generation.
+    keys: (Option<&'a KeySet>, u64),
     headers: &'a RequestHeaders,
     cache: &'a RefCell<VerifiedTokens>,
     now: UnixTime,
@@ -36,15 +37,18 @@ pub struct CachedToken<'a> {
 }
 
 impl<'a> CachedToken<'a> {
-    /// The token of `headers` under `tokens`, verified at `now` through `cache`.
+    /// The token of `headers` under `tokens`, verified at `now` with `keys` (the set in force
+    /// and its generation) through `cache`.
     pub fn new(
         tokens: Option<&'a TokenPolicy>,
+        keys: (Option<&'a KeySet>, u64),
         headers: &'a RequestHeaders,
         cache: &'a RefCell<VerifiedTokens>,
         now: UnixTime,
     ) -> Self {
         Self {
             tokens,
+            keys,
             headers,
             cache,
             now,
@@ -57,17 +61,18 @@ impl<'a> CachedToken<'a> {
         let values = self.headers.all(tokens.header_name());
         let token = tokens.token_of(&values)?;
         let digest = token_digest(token);
+        let (keys, generation) = self.keys;
         let mut cache = self.cache.borrow_mut();
-        if let Some(verified) = cache.get(&digest, self.now, GENERATION) {
+        if let Some(verified) = cache.get(&digest, self.now, generation) {
             return Ok(Rc::clone(verified));
         }
-        let verified = Rc::new(tokens.verify(token, self.now)?);
+        let verified = Rc::new(tokens.verify(token, keys, self.now)?);
         cache.insert(
             digest,
             Rc::clone(&verified),
             self.now,
             verified.valid_until(),
-            GENERATION,
+            generation,
             verified.memory_bytes(),
         );
         Ok(verified)

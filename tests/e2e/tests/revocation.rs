@@ -9,12 +9,12 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod fetched;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use fetched::{last_reason, logged, wait_every_vm, Session};
 use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup};
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
@@ -23,65 +23,10 @@ use mtls_authz_e2e::{examples, paths, wasm};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-/// Serves whatever CRL is current, HTTP/1.1, one request per connection.
-struct CrlServer {
-    port: u16,
-    body: Arc<Mutex<Vec<u8>>>,
-    status: Arc<Mutex<u16>>,
-    served: Arc<Mutex<u64>>,
-}
+/// The CRL server: the test upstream the filter fetches from.
+type CrlServer = fetched::Server;
 
-impl CrlServer {
-    fn start(body: Vec<u8>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let body = Arc::new(Mutex::new(body));
-        let status = Arc::new(Mutex::new(200));
-        let served = Arc::new(Mutex::new(0));
-        let (shared, count) = (Arc::clone(&body), Arc::clone(&served));
-        let shared_status = Arc::clone(&status);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
-                let body = shared.lock().unwrap().clone();
-                let status = *shared_status.lock().unwrap();
-                let _ = stream.write_all(
-                    format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    )
-                    .as_bytes(),
-                );
-                let _ = stream.write_all(&body);
-                *count.lock().unwrap() += 1;
-            }
-        });
-        Self {
-            port,
-            body,
-            status,
-            served,
-        }
-    }
-
-    /// Answers every later fetch with `status` (503: the CRL server is down).
-    fn answer_with(&self, status: u16) {
-        *self.status.lock().unwrap() = status;
-    }
-
-    fn publish(&self, body: Vec<u8>) {
-        *self.body.lock().unwrap() = body;
-    }
-
-    fn served(&self) -> u64 {
-        *self.served.lock().unwrap()
-    }
-}
+const CRL_TYPE: &str = "application/pkix-crl";
 
 fn crl(name: &str) -> Vec<u8> {
     mtls_authz_fixtures::files::read(&format!("crls/{name}.crl")).unwrap()
@@ -121,82 +66,7 @@ fn bootstrap(upstream_port: u16, crl_port: u16) -> String {
 
 /// A `crl_server` cluster on 127.0.0.1:`crl_port`, with the `clusters:` line it goes after.
 fn crl_cluster(crl_port: u16) -> String {
-    format!(
-        "  clusters:\n  - name: crl_server\n    type: STATIC\n    connect_timeout: 1s\n    load_assignment:\n      cluster_name: crl_server\n      endpoints:\n      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {{ address: 127.0.0.1, port_value: {crl_port} }}\n"
-    )
-}
-
-/// Log lines containing `needle`.
-fn logged(log: &dyn Fn() -> String, needle: &str) -> usize {
-    log().lines().filter(|l| l.contains(needle)).count()
-}
-
-/// Waits until `needle` was logged by every VM: each VM (Envoy: one per worker thread, plus
-/// the main thread's; NGINX: one per worker) fetches on its own, and a request is served by
-/// one of them.
-fn wait_every_vm(log: &dyn Fn() -> String, vms: usize, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while logged(log, needle) < vms {
-        assert!(Instant::now() < deadline, "{needle} x{vms}\n{}", log());
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// One HTTP/2 connection as `cert`; `ask` sends a request on it and returns its JSON answer.
-struct Session {
-    child: std::process::Child,
-    out: BufReader<std::process::ChildStdout>,
-}
-
-impl Session {
-    fn open(port: u16, cert: &str) -> Self {
-        let root = paths::repo_root();
-        let spec = json!({
-            "port": port,
-            "ca": mtls_authz_fixtures::ca_bundle_path(),
-            "cert": mtls_authz_fixtures::cert_pem_path(cert),
-            "key": mtls_authz_fixtures::key_path(cert),
-        });
-        let mut child = Command::new(root.join(".venv/bin/python"))
-            .arg(root.join("tests/e2e/h2_session.py"))
-            .arg(spec.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        Self { child, out }
-    }
-
-    fn ask(&mut self, target: &str) -> Value {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{target}").unwrap();
-        stdin.flush().unwrap();
-        let mut line = String::new();
-        self.out.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap()
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The deny reason of the last denial logged: the proxy's log has it, the body does not
-/// (`expose_reason` is off).
-fn last_reason(log: &dyn Fn() -> String) -> String {
-    log()
-        .lines()
-        .rev()
-        .find_map(|line| {
-            line.split(' ')
-                .find_map(|field| field.strip_prefix("reason="))
-                .map(str::to_string)
-        })
-        .unwrap_or_default()
+    fetched::cluster("crl_server", crl_port)
 }
 
 /// What both proxies must do, `port` their mTLS listener, `log` their log so far. Returns the
@@ -256,7 +126,7 @@ fn published_revocations_reach_open_connections(
 #[test]
 fn envoy_a_published_revocation_reaches_an_open_http2_connection() {
     let upstream = EchoServer::start(0).unwrap();
-    let server = CrlServer::start(crl("health-p256"));
+    let server = CrlServer::start(CRL_TYPE, crl("health-p256"));
     let envoy = Envoy::start(
         &envoy::binary().unwrap(),
         "revocation",
@@ -278,7 +148,7 @@ fn envoy_a_published_revocation_reaches_an_open_http2_connection() {
 #[test]
 fn nginx_a_published_revocation_reaches_an_open_http2_connection() {
     let upstream = EchoServer::start(0).unwrap();
-    let server = CrlServer::start(crl("health-p256"));
+    let server = CrlServer::start(CRL_TYPE, crl("health-p256"));
     let config = NginxConfig::with_fixture_certs(
         "revocation",
         Some(examples::minify_json(&policy(
@@ -320,7 +190,7 @@ fn fresh_crl(number: u32, seconds: u64) -> Vec<u8> {
 fn envoy_a_failing_crl_server_keeps_the_last_crl_until_stale_then_denies() {
     let upstream = EchoServer::start(0).unwrap();
     let valid_for = 15;
-    let server = CrlServer::start(fresh_crl(9, valid_for));
+    let server = CrlServer::start(CRL_TYPE, fresh_crl(9, valid_for));
     let signed = Instant::now();
     let filter = FilterSetup {
         wasm: wasm::locate_or_build().unwrap(),

@@ -77,6 +77,7 @@ fn tokens(tokens: &RawTokens) -> String {
         algorithms,
         types,
         jwks,
+        jwks_fetch,
         header,
         clock_skew_seconds,
         require_certificate_binding,
@@ -89,9 +90,14 @@ fn tokens(tokens: &RawTokens) -> String {
         object.field("algorithms", strings(algorithms));
     }
     object.field("types", strings(types));
-    let mut text = String::new();
-    jwks.render(&mut text);
-    object.field("jwks", text);
+    if let Some(jwks) = jwks {
+        let mut text = String::new();
+        jwks.render(&mut text);
+        object.field("jwks", text);
+    }
+    if let Some(spec) = jwks_fetch {
+        object.field("jwks_fetch", fetch(spec));
+    }
     if let Some(header) = header {
         object.field("header", string(header));
     }
@@ -166,31 +172,36 @@ fn revocation(revocation: &RawRevocation) -> String {
     if let Some(crl) = crl {
         object.field("crl", string(crl));
     }
-    if let Some(RawFetch {
-        upstream,
-        authority,
-        path,
-        refresh_seconds,
-        timeout_seconds,
-    }) = fetch
-    {
-        let mut fetch = Object::default();
-        fetch.field("upstream", string(upstream));
-        fetch.field("authority", string(authority));
-        fetch.field("path", string(path));
-        if let Some(secs) = refresh_seconds {
-            fetch.field("refresh_seconds", secs.to_string());
-        }
-        if let Some(secs) = timeout_seconds {
-            fetch.field("timeout_seconds", secs.to_string());
-        }
-        object.field("fetch", fetch.finish());
+    if let Some(spec) = fetch {
+        object.field("fetch", self::fetch(spec));
     }
     if let Some(secs) = grace_seconds {
         object.field("grace_seconds", secs.to_string());
     }
     if let Some(choice) = when_unavailable {
         object.field("when_unavailable", string(choice));
+    }
+    object.finish()
+}
+
+/// A `fetch` object (a CRL's `fetch`, `tokens.jwks_fetch`).
+fn fetch(fetch: &RawFetch) -> String {
+    let RawFetch {
+        upstream,
+        authority,
+        path,
+        refresh_seconds,
+        timeout_seconds,
+    } = fetch;
+    let mut object = Object::default();
+    object.field("upstream", string(upstream));
+    object.field("authority", string(authority));
+    object.field("path", string(path));
+    if let Some(secs) = refresh_seconds {
+        object.field("refresh_seconds", secs.to_string());
+    }
+    if let Some(secs) = timeout_seconds {
+        object.field("timeout_seconds", secs.to_string());
     }
     object.finish()
 }

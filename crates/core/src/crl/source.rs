@@ -13,22 +13,9 @@ use core::fmt;
 use super::{crl_der, format_time, CaCertificate, CrlError, CrlLimits, CrlNumber};
 use super::{ReplaceError, RevocationList};
 use crate::identity::Identity;
+pub use crate::refresh::FetchResponse;
 use crate::refresh::{Ended, FetchTicket, Poll, RefreshPlan, RefreshSchedule};
 use crate::time::UnixTime;
-
-/// What a fetch returned, as the glue saw it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FetchResponse<'a> {
-    /// An HTTP response: its status and body.
-    Http {
-        /// The `:status`.
-        status: u16,
-        /// The body (PEM or DER).
-        body: &'a [u8],
-    },
-    /// No response: connection refused, reset, or the host's timeout.
-    Transport,
-}
 
 /// What an offered or fetched CRL did to the source. Its `Display` is the log line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,17 +249,11 @@ impl CrlSource {
         {
             return Update::Ignored;
         }
-        let update = match response {
-            FetchResponse::Http { status: 200, body } => self.offer(body, now),
-            FetchResponse::Http { status, .. } => {
+        let update = match response.ok_body() {
+            Ok(body) => self.offer(body, now),
+            Err(status) => {
                 self.counts.fetch_failed += 1;
-                Update::FetchFailed {
-                    status: Some(status),
-                }
-            }
-            FetchResponse::Transport => {
-                self.counts.fetch_failed += 1;
-                Update::FetchFailed { status: None }
+                Update::FetchFailed { status }
             }
         };
         let ended = match (&update, &self.current) {

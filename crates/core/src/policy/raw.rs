@@ -73,8 +73,10 @@ pub struct RawTokens {
     pub algorithms: Option<Vec<String>>,
     /// Accepted `typ` values (default: any).
     pub types: Vec<String>,
-    /// The issuer's public keys: a JWK set (RFC 7517 §5), inline.
-    pub jwks: crate::json_value::JsonValue,
+    /// The issuer's public keys: a JWK set (RFC 7517 §5), inline. Optional with `jwks_fetch`.
+    pub jwks: Option<crate::json_value::JsonValue>,
+    /// Where newer key sets are fetched from (the same request and timing as a CRL's `fetch`).
+    pub jwks_fetch: Option<RawFetch>,
     /// The request header carrying the token (default `authorization`, as `Bearer <token>`).
     pub header: Option<String>,
     /// Clock skew tolerated on `exp`, `nbf`, `iat` (default 60).
@@ -300,7 +302,8 @@ const TOKENS: &[Field] = &[
     // Left out, the default list; `null` would read as "none allowed".
     Field::new("algorithms", STRINGS, OptionalNotNull),
     Field::new("types", STRINGS, Defaulted),
-    Field::new("jwks", Shape::Json(JWKS_MAX_DEPTH), Required),
+    Field::new("jwks", Shape::Json(JWKS_MAX_DEPTH), OptionalNotNull),
+    Field::new("jwks_fetch", Shape::Struct(FETCH), OptionalNotNull),
     Field::new("header", Shape::String, Optional),
     Field::new("clock_skew_seconds", Shape::U32, Optional),
     Field::new("require_certificate_binding", Shape::Bool, Optional),
@@ -531,10 +534,12 @@ impl FromNode for RawTokens {
             audiences: fields.required("audiences")?,
             algorithms: fields.optional("algorithms")?,
             types: fields.defaulted("types")?,
-            jwks: match fields.take("jwks")? {
-                Node::Json(value) => value,
-                _ => return None,
+            jwks: match fields.take("jwks") {
+                None | Some(Node::Absent) => None,
+                Some(Node::Json(value)) => Some(value),
+                Some(_) => return None,
             },
+            jwks_fetch: fields.optional("jwks_fetch")?,
             header: fields.optional("header")?,
             clock_skew_seconds: fields.optional("clock_skew_seconds")?,
             require_certificate_binding: fields.optional("require_certificate_binding")?,
@@ -841,7 +846,7 @@ mod tests {
             (
                 r#"{"rules": [], "tokens": {"issuer": "i", "audience": []}}"#,
                 "tokens.audience",
-                "unknown field `audience`, expected one of `issuer`, `audiences`, `algorithms`, `types`, `jwks`, `header`, `clock_skew_seconds`, `require_certificate_binding`, `consistency` at line 1 column 50",
+                "unknown field `audience`, expected one of `issuer`, `audiences`, `algorithms`, `types`, `jwks`, `jwks_fetch`, `header`, `clock_skew_seconds`, `require_certificate_binding`, `consistency` at line 1 column 50",
             ),
             (
                 r#"{"rules": [], "revoked": {"serial": []}}"#,

@@ -8,6 +8,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::fetch::FetchSpec;
 use super::json_path::JsonPath;
 use super::raw::RawTokens;
 use super::PolicyError;
@@ -15,8 +16,8 @@ use crate::identity::Identity;
 use crate::selector::Selector;
 use crate::time::UnixTime;
 use crate::token::{
-    self, bearer_token, binding_matches, ClaimConsistency, ClaimPath, JwksLimits, KeySet,
-    TokenConfig, TokenError, VerifiedToken,
+    self, bearer_token, binding_matches, ClaimConsistency, ClaimPath, JwksLimits, JwksSource,
+    KeySet, TokenConfig, TokenError, VerifiedToken,
 };
 
 /// The default token header (RFC 6750 §2.1), read as `Bearer <token>`.
@@ -26,7 +27,10 @@ pub const DEFAULT_TOKEN_HEADER: &str = "authorization";
 #[derive(Debug)]
 pub struct TokenPolicy {
     config: TokenConfig,
-    keys: KeySet,
+    /// The inline `jwks`; `None` with only `jwks_fetch`.
+    keys: Option<KeySet>,
+    /// `jwks_fetch`: where newer key sets come from.
+    fetch: Option<FetchSpec>,
     /// Lower-case header name.
     header: String,
     require_binding: bool,
@@ -44,9 +48,39 @@ impl TokenPolicy {
         &self.config
     }
 
-    /// The issuer's keys.
-    pub fn keys(&self) -> &KeySet {
-        &self.keys
+    /// The inline key set (`jwks`), if any: the keys in force until a fetch installs others.
+    pub fn keys(&self) -> Option<&KeySet> {
+        self.keys.as_ref()
+    }
+
+    /// `jwks_fetch`, if any.
+    pub fn jwks_fetch(&self) -> Option<&FetchSpec> {
+        self.fetch.as_ref()
+    }
+
+    /// A fresh key source: the inline set in force, nothing fetched yet.
+    pub fn jwks_source(&self) -> JwksSource {
+        JwksSource::new(
+            self.keys.clone(),
+            self.fetch.as_ref().map(FetchSpec::plan),
+            JwksLimits::default(),
+        )
+    }
+
+    /// [`TokenPolicy::jwks_source`], taking over the set `previous` (the source of the
+    /// `tokens` this one replaces) fetched when both fetch from the same place: a
+    /// reconfiguration keeps the last good fetched keys instead of falling back to the inline
+    /// set or to none. The fetch schedule starts afresh (the first fetch at once).
+    pub fn jwks_source_after(&self, previous: Option<(&TokenPolicy, &JwksSource)>) -> JwksSource {
+        let mut source = self.jwks_source();
+        if let Some((old, old_source)) = previous {
+            if self.fetch.is_some() && old.fetch == self.fetch {
+                if let Some(keys) = old_source.fetched() {
+                    source.adopt(keys.clone());
+                }
+            }
+        }
+        source
     }
 
     /// `require_certificate_binding`.
@@ -78,10 +112,22 @@ impl TokenPolicy {
         }
     }
 
-    /// Verifies `token` (signature, algorithms, issuer, audience, times) at `now`: a pure
-    /// function of the token, so its result may be cached by the token's digest.
-    pub fn verify(&self, token: &[u8], now: UnixTime) -> Result<VerifiedToken, TokenError> {
-        token::verify(token, &self.keys, &self.config, now)
+    /// Verifies `token` (signature, algorithms, issuer, audience, times) at `now` with the
+    /// key set in force (`None`: no set yet, `token_keys_unavailable`): a pure function of the
+    /// token and the set, so its result may be cached by the token's digest and the set's
+    /// generation.
+    pub fn verify(
+        &self,
+        token: &[u8],
+        keys: Option<&KeySet>,
+        now: UnixTime,
+    ) -> Result<VerifiedToken, TokenError> {
+        token::verify(
+            token,
+            keys.ok_or(TokenError::KeysUnavailable)?,
+            &self.config,
+            now,
+        )
     }
 
     /// What ties a verified token to this connection, checked on every request: the
@@ -121,16 +167,19 @@ impl RequestToken for NoToken {
 /// The token in given header values, verified without a cache (tests, the CLI).
 pub struct HeaderToken<'a> {
     tokens: Option<&'a TokenPolicy>,
+    keys: Option<&'a KeySet>,
     values: &'a [&'a [u8]],
     now: UnixTime,
     verified: Option<Result<VerifiedToken, TokenError>>,
 }
 
 impl<'a> HeaderToken<'a> {
-    /// The token of `values` (the request's values of the token header) under `tokens`.
+    /// The token of `values` (the request's values of the token header) under `tokens`,
+    /// verified with the inline key set.
     pub fn new(tokens: Option<&'a TokenPolicy>, values: &'a [&'a [u8]], now: UnixTime) -> Self {
         Self {
             tokens,
+            keys: tokens.and_then(TokenPolicy::keys),
             values,
             now,
             verified: None,
@@ -138,12 +187,20 @@ impl<'a> HeaderToken<'a> {
     }
 }
 
+impl<'a> HeaderToken<'a> {
+    /// Verifies with `keys` instead of the inline set (a fetched set; `None`: none yet).
+    pub fn with_keys(mut self, keys: Option<&'a KeySet>) -> Self {
+        self.keys = keys;
+        self
+    }
+}
+
 impl RequestToken for HeaderToken<'_> {
     fn verified(&mut self) -> Result<&VerifiedToken, TokenError> {
-        let (tokens, values, now) = (self.tokens, self.values, self.now);
+        let (tokens, keys, values, now) = (self.tokens, self.keys, self.values, self.now);
         let state = self.verified.get_or_insert_with(|| {
             let tokens = tokens.ok_or(TokenError::Missing)?;
-            tokens.verify(tokens.token_of(values)?, now)
+            tokens.verify(tokens.token_of(values)?, keys, now)
         });
         match state {
             Ok(verified) => Ok(verified),
@@ -177,10 +234,27 @@ pub(super) fn compile_tokens(raw: &RawTokens, path: &JsonPath) -> Result<TokenPo
             .with_clock_skew_secs(u64::from(skew))
             .map_err(config_error)?;
     }
-    let mut jwks = String::new();
-    raw.jwks.render(&mut jwks);
-    let keys = KeySet::from_jwks(jwks.as_bytes(), &JwksLimits::default())
-        .map_err(|e| invalid(path.key("jwks"), alloc::format!("{e}")))?;
+    let keys = match &raw.jwks {
+        Some(value) => {
+            let mut jwks = String::new();
+            value.render(&mut jwks);
+            let keys = KeySet::from_jwks(jwks.as_bytes(), &JwksLimits::default())
+                .map_err(|e| invalid(path.key("jwks"), alloc::format!("{e}")))?;
+            Some(keys)
+        }
+        None => None,
+    };
+    let fetch = raw
+        .jwks_fetch
+        .as_ref()
+        .map(|fetch| FetchSpec::compile(fetch, &path.key("jwks_fetch")))
+        .transpose()?;
+    if keys.is_none() && fetch.is_none() {
+        return Err(invalid(
+            path.clone(),
+            "needs `jwks` (inline keys), `jwks_fetch` (keys fetched at runtime), or both",
+        ));
+    }
     let header = match &raw.header {
         None => String::from(DEFAULT_TOKEN_HEADER),
         Some(name) => {
@@ -212,6 +286,7 @@ pub(super) fn compile_tokens(raw: &RawTokens, path: &JsonPath) -> Result<TokenPo
     Ok(TokenPolicy {
         config,
         keys,
+        fetch,
         header,
         require_binding: raw.require_certificate_binding.unwrap_or(true),
         consistency,
@@ -487,10 +562,9 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn role_grants_explain_token_conditions() {
         let policy = compile(&tokens_policy()).unwrap();
-        let verified = policy
-            .tokens()
-            .unwrap()
-            .verify(token("valid-es256").as_bytes(), NOW)
+        let tokens = policy.tokens().unwrap();
+        let verified = tokens
+            .verify(token("valid-es256").as_bytes(), tokens.keys(), NOW)
             .unwrap();
         let grants = policy.role_grants_with_token(&alice(), Some(verified.claims()));
         let names: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
@@ -524,8 +598,242 @@ mod tests {
                 .map(|k| (k.kid().map(String::from), k.key().describe()))
                 .collect()
         };
-        let inline = policy.tokens().unwrap().keys();
+        let inline = policy.tokens().unwrap().keys().unwrap();
         assert_eq!(describe(inline), describe(&file));
         assert_eq!(inline.skipped(), file.skipped());
+    }
+
+    /// `tokens` with only `jwks_fetch` (upstream `idp`, every 60 s).
+    fn fetch_only_policy() -> Value {
+        let mut doc = tokens_policy();
+        let tokens = doc["tokens"].as_object_mut().unwrap();
+        tokens.remove("jwks");
+        tokens.insert(
+            String::from("jwks_fetch"),
+            json!({"upstream": "idp", "authority": "idp.health.example", "path": "/jwks.json",
+                   "refresh_seconds": 60, "timeout_seconds": 5}),
+        );
+        doc
+    }
+
+    /// The fixture JWKS without the keys whose kid is in `without`.
+    fn jwks_without(without: &[&str]) -> Vec<u8> {
+        let mut set: Value = serde_json::from_slice(&fixtures::read("jwks.json")).unwrap();
+        set["keys"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|key| !without.contains(&key["kid"].as_str().unwrap_or_default()));
+        set.to_string().into_bytes()
+    }
+
+    fn ok(body: &[u8]) -> crate::refresh::FetchResponse<'_> {
+        crate::refresh::FetchResponse::Http { status: 200, body }
+    }
+
+    fn ticket(source: &mut JwksSource, now: UnixTime) -> crate::refresh::FetchTicket {
+        match source.poll(now) {
+            crate::refresh::Poll::Fetch(ticket) => ticket,
+            other => panic!("expected a fetch, got {other:?}"),
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn jwks_fetch_compiles_and_one_key_source_is_required() {
+        let policy = compile(&fetch_only_policy()).unwrap();
+        let tokens = policy.tokens().unwrap();
+        assert!(tokens.keys().is_none());
+        let fetch = tokens.jwks_fetch().unwrap();
+        assert_eq!(
+            (fetch.upstream(), fetch.authority(), fetch.path()),
+            ("idp", "idp.health.example", "/jwks.json")
+        );
+        assert_eq!(
+            (fetch.plan().interval_secs(), fetch.plan().timeout_secs()),
+            (60, 5)
+        );
+
+        let mut doc = fetch_only_policy();
+        doc["tokens"].as_object_mut().unwrap().remove("jwks_fetch");
+        assert_eq!(
+            compile_error(&doc),
+            (
+                String::from("tokens"),
+                String::from(
+                    "needs `jwks` (inline keys), `jwks_fetch` (keys fetched at runtime), or both"
+                )
+            )
+        );
+        let mut doc = fetch_only_policy();
+        doc["tokens"]["jwks_fetch"]["path"] = json!("jwks.json");
+        assert_eq!(
+            compile_error(&doc),
+            (
+                String::from("tokens.jwks_fetch.path"),
+                String::from("must start with `/`")
+            )
+        );
+        let mut doc = fetch_only_policy();
+        doc["tokens"]["jwks"] = Value::Null;
+        assert_eq!(compile_error(&doc).0, "tokens.jwks");
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn without_a_key_set_tokens_fail_closed_with_their_own_reason() {
+        let policy = compile(&fetch_only_policy()).unwrap();
+        let valid = alloc::format!("Bearer {}", token("valid-es256"));
+        assert_eq!(
+            decide(&policy, "/patient-records/1", &[valid.as_bytes()]),
+            "unauthenticated:token_keys_unavailable"
+        );
+        // No token at all is still `token_missing`: the keys are asked for only to verify.
+        assert_eq!(
+            decide(&policy, "/patient-records/1", &[]),
+            "unauthenticated:token_missing"
+        );
+        assert_eq!(
+            TokenError::KeysUnavailable.to_string(),
+            "no key set yet: the issuer's JWKS has not been fetched"
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_fetched_key_set_is_installed_and_a_bad_one_never_replaces_it() {
+        let policy = compile(&fetch_only_policy()).unwrap();
+        let tokens = policy.tokens().unwrap();
+        let mut source = tokens.jwks_source();
+        assert!(source.current().is_none());
+        assert_eq!(source.generation(), 0);
+
+        let first = ticket(&mut source, NOW);
+        let update = source.on_response(first, NOW, ok(&jwks_without(&["es256-1"])));
+        assert_eq!(
+            update.to_string(),
+            "JWKS installed: 4 keys (kid \"es256-2\", \"es384-1\", \"rsa-1\", \"ed25519-1\"); first key set"
+        );
+        assert_eq!(source.generation(), 1);
+        let verify = |source: &JwksSource| {
+            tokens
+                .verify(token("valid-es256").as_bytes(), source.current(), NOW)
+                .map(|_| ())
+                .map_err(|e| e.code())
+        };
+        assert_eq!(verify(&source), Err("token_unknown_kid"));
+
+        // Refused sets and failed fetches leave it in force; each retry is scheduled.
+        let no_usable = fixtures::read("jwks-no-usable-key.json");
+        let mut now;
+        let refusals: [(crate::refresh::FetchResponse<'_>, &str); 4] = [
+            (ok(b"{\"keys\": ["), "JWKS refused (jwks_bad_json): "),
+            (
+                ok(&no_usable),
+                "JWKS refused (jwks_no_usable_key): ",
+            ),
+            (
+                crate::refresh::FetchResponse::Http {
+                    status: 503,
+                    body: b"",
+                },
+                "JWKS fetch failed: HTTP status 503; the last good key set stays",
+            ),
+            (
+                crate::refresh::FetchResponse::Transport,
+                "JWKS fetch failed: no response (connection or timeout); the last good key set stays",
+            ),
+        ];
+        for (response, starts) in refusals {
+            now = source.schedule().unwrap().next_due().unwrap();
+            let next = ticket(&mut source, now);
+            let update = source.on_response(next, now, response);
+            assert!(update.to_string().starts_with(starts), "{update}");
+            assert_eq!(source.generation(), 1);
+            assert_eq!(source.current().unwrap().keys().len(), 4);
+        }
+        now = source.schedule().unwrap().next_due().unwrap();
+        let oversized = ticket(&mut source, now);
+        assert_eq!(
+            source.on_oversized(oversized, now, 300_000).to_string(),
+            "JWKS refused (jwks_too_large): the JWKS is 300000 bytes, more than the 262144-byte limit; the last good key set stays"
+        );
+
+        // The same bytes again: unchanged, the generation (and so cached tokens) kept.
+        now = source.schedule().unwrap().next_due().unwrap();
+        let same = ticket(&mut source, now);
+        assert_eq!(
+            source.on_response(same, now, ok(&jwks_without(&["es256-1"]))),
+            token::JwksUpdate::Unchanged { keys: 4 }
+        );
+        assert_eq!(source.generation(), 1);
+
+        // The rotated set with es256-1: a new generation, the token verifies.
+        now = source.schedule().unwrap().next_due().unwrap();
+        let rotated = ticket(&mut source, now);
+        let update = source.on_response(rotated, now, ok(&fixtures::read("jwks.json")));
+        assert!(
+            update.to_string().ends_with("; replaced the previous set"),
+            "{update}"
+        );
+        assert_eq!(source.generation(), 2);
+        assert_eq!(verify(&source), Ok(()));
+        // A late answer to an earlier fetch changes nothing.
+        assert_eq!(
+            source.on_response(first, now, ok(&jwks_without(&["es256-1"]))),
+            token::JwksUpdate::Ignored
+        );
+        assert_eq!(source.generation(), 2);
+        assert_eq!(
+            source.counts(),
+            token::JwksCounts {
+                installed: 2,
+                unchanged: 1,
+                refused: 3,
+                fetch_failed: 2
+            }
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_fetched_key_set_is_carried_over_only_to_the_same_fetch() {
+        let policy = compile(&fetch_only_policy()).unwrap();
+        let tokens = policy.tokens().unwrap();
+        let mut source = tokens.jwks_source();
+        let first = ticket(&mut source, NOW);
+        source.on_response(first, NOW, ok(&jwks_without(&["es256-1"])));
+
+        // Same fetch spec (the inline set added): the fetched set stays in force.
+        let mut doc = fetch_only_policy();
+        doc["tokens"]["jwks"] = tokens_policy()["tokens"]["jwks"].clone();
+        let same = compile(&doc).unwrap();
+        let carried = same
+            .tokens()
+            .unwrap()
+            .jwks_source_after(Some((tokens, &source)));
+        assert_eq!(carried.current().unwrap().keys().len(), 4);
+        assert_eq!(
+            carried.current().unwrap().digest(),
+            source.current().unwrap().digest()
+        );
+        // ... and its fetch starts afresh, at once.
+        assert!(carried.schedule().unwrap().next_due() == Some(UnixTime(0)));
+
+        // Another path: a new source, the inline set only.
+        doc["tokens"]["jwks_fetch"]["path"] = json!("/other.json");
+        let other = compile(&doc).unwrap();
+        let fresh = other
+            .tokens()
+            .unwrap()
+            .jwks_source_after(Some((tokens, &source)));
+        assert_eq!(fresh.current().unwrap().keys().len(), 5);
+        // An inline set is never carried over (the new policy gives its own, or none).
+        let inline_only = compile(&doc).unwrap();
+        let from_inline = inline_only.tokens().unwrap().jwks_source();
+        let back = policy
+            .tokens()
+            .unwrap()
+            .jwks_source_after(Some((inline_only.tokens().unwrap(), &from_inline)));
+        assert!(back.current().is_none());
     }
 }

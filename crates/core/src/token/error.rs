@@ -39,6 +39,9 @@ impl Part {
 pub enum TokenError {
     /// No token where one is required (for the filter: no `Authorization: Bearer`).
     Missing,
+    /// No key set to verify with yet: `tokens` has only `jwks_fetch` and no fetch has
+    /// installed one (fail closed until one does).
+    KeysUnavailable,
     /// Several tokens where one is expected: the token header repeated, or one value joined
     /// from several with `,` (which base64url never contains).
     Repeated,
@@ -230,6 +233,7 @@ impl TokenError {
     pub fn code(&self) -> &'static str {
         match self {
             TokenError::Missing => "token_missing",
+            TokenError::KeysUnavailable => "token_keys_unavailable",
             TokenError::Repeated => "token_repeated",
             TokenError::TooLarge { .. } => "token_too_large",
             TokenError::Encrypted => "token_encrypted",
@@ -293,6 +297,9 @@ impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenError::Missing => f.write_str("no token"),
+            TokenError::KeysUnavailable => {
+                f.write_str("no key set yet: the issuer's JWKS has not been fetched")
+            }
             TokenError::Repeated => f.write_str(
                 "several tokens (the token header repeated, or values joined with `,`): which one counts is ambiguous",
             ),

@@ -12,7 +12,7 @@ use mtls_authz_core::policy::raw::RawRule;
 use mtls_authz_core::policy::{
     HeaderToken, RoleGrant, RuleMatch, TokenPolicy, DEFAULT_TOKEN_HEADER,
 };
-use mtls_authz_core::token::Claims;
+use mtls_authz_core::token::{Claims, JwksLimits, KeySet};
 use mtls_authz_core::{
     normalize_path, ClientCert, Identity, Mode, Request, RequestAuthority, Source,
 };
@@ -77,6 +77,10 @@ pub(crate) struct CheckArgs {
     /// offered to every issuer with `revocation` whose CA verifies it, after the inline ones.
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
+    /// v1.1: a JWKS to verify the token with, as if the proxy had fetched it from
+    /// `tokens.jwks_fetch` (it replaces the inline `jwks`).
+    #[arg(long, value_name = "FILE")]
+    jwks: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -278,7 +282,47 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
             ));
         }
     }
-    // v1.1 `tokens`: the token header's values, `--token` last.
+    // v1.1 `tokens`: the keys (`--jwks`, else the inline ones), the token header's values,
+    // `--token` last.
+    let fetched_keys = match &args.jwks {
+        Some(file) => {
+            let bytes = std::fs::read(file).map_err(|source| CliError::Read {
+                file: file.clone(),
+                source,
+            })?;
+            let keys = KeySet::from_jwks(&bytes, &JwksLimits::DEFAULT).map_err(|source| {
+                CliError::Jwks {
+                    file: file.clone(),
+                    source,
+                }
+            })?;
+            Some(keys)
+        }
+        None => None,
+    };
+    match (loaded.policy.tokens(), &args.jwks) {
+        (None, Some(_)) => notes.push(String::from(
+            "--jwks is ignored: this policy has no `tokens` section",
+        )),
+        (Some(tokens), None) => {
+            if let Some(fetch) = tokens.jwks_fetch() {
+                notes.push(format!(
+                    "tokens.jwks_fetch: the keys are fetched at runtime (upstream {}, path {}); {}; pass --jwks FILE to verify with a fetched set",
+                    fetch.upstream(),
+                    fetch.path(),
+                    if tokens.keys().is_some() {
+                        "the inline jwks is used here"
+                    } else {
+                        "without --jwks no key is known here, so tokens are token_keys_unavailable"
+                    }
+                ));
+            }
+        }
+        _ => {}
+    }
+    let keys = fetched_keys
+        .as_ref()
+        .or_else(|| loaded.policy.tokens().and_then(TokenPolicy::keys));
     let token_header = loaded.policy.tokens().map(|t| t.header_name().to_owned());
     let mut token_values: Vec<Vec<u8>> = headers
         .iter()
@@ -308,7 +352,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
         None,
         false,
         Some(&crls),
-        &mut HeaderToken::new(loaded.policy.tokens(), &token_slices, now),
+        &mut HeaderToken::new(loaded.policy.tokens(), &token_slices, now).with_keys(keys),
     );
     if let (true, Mode::Enforce, Some(body)) =
         (decision.is_allowed(), loaded.policy.mode(), &args.body)
@@ -328,7 +372,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     let identity = checked.ok();
     let (token_part, claims) = match loaded.policy.tokens() {
         Some(tokens) => {
-            let (part, claims) = explain_token(tokens, &token_slices, identity, now);
+            let (part, claims) = explain_token(tokens, keys, &token_slices, identity, now);
             let required = normalized.as_ref().is_some_and(|path| {
                 loaded
                     .policy
@@ -428,13 +472,14 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
 /// policy makes), and the claims role matching may use (only when all of that holds).
 fn explain_token(
     tokens: &TokenPolicy,
+    keys: Option<&KeySet>,
     values: &[&[u8]],
     identity: Option<&Identity>,
     now: mtls_authz_core::UnixTime,
 ) -> (JsonTokenPart, Option<Claims>) {
     let checked = tokens
         .token_of(values)
-        .and_then(|token| tokens.verify(token, now))
+        .and_then(|token| tokens.verify(token, keys, now))
         .and_then(|verified| match identity {
             Some(identity) => tokens
                 .check_connection(&verified, identity)
