@@ -26,6 +26,7 @@ mod source;
 use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
@@ -476,7 +477,7 @@ impl<'a> Crl<'a> {
             this_update: self.this_update,
             next_update,
             entry_count: self.entry_count,
-            serials: self.serials,
+            serials: Arc::new(self.serials),
             signature: Vec::from(self.signature.unwrap_or_default()),
         })
     }
@@ -491,7 +492,9 @@ pub struct RevocationList {
     this_update: UnixTime,
     next_update: UnixTime,
     entry_count: usize,
-    serials: RevokedSerials,
+    /// Shared: a filter keeps the newest list per CA for the whole VM (reconfiguration), and
+    /// a copy of a 100,000-entry list would double its memory.
+    serials: Arc<RevokedSerials>,
     /// The signatureValue: binds the signed content, so an equal one means the same CRL.
     signature: Vec<u8>,
 }

@@ -10,10 +10,17 @@
 //!
 //! Each VM fetches on its own: a CRL is fetched every few minutes, so sharing one fetch
 //! through shared data would save little and add a second copy of every list.
+//!
+//! Reconfiguration never rolls revocation back: Envoy gives a changed plugin configuration a
+//! NEW root context (no second `on_configure` on the old one), so the newest list installed
+//! per CA is kept for the whole VM ([`NEWEST_BY_CA`]) and every new filter starts from it
+//! when it is newer than its inline CRL. (An NGINX reload starts new VMs: they start from the
+//! inline CRL and fetch at their first tick.)
 
 use std::cell::{Ref, RefCell};
+use std::collections::BTreeMap;
 
-use mtls_authz_core::crl::{FetchResponse, Update};
+use mtls_authz_core::crl::{FetchResponse, RevocationList, Update};
 use mtls_authz_core::policy::CrlStore;
 use mtls_authz_core::refresh::{FetchTicket, Poll};
 use mtls_authz_core::time::UnixTime;
@@ -22,6 +29,43 @@ use mtls_authz_core::Policy;
 use crate::fetch;
 use crate::host::{CounterId, Host, HostError, LogLevel};
 use crate::metrics::crl_counter_name;
+
+thread_local! {
+    /// The newest CRL this VM installed per CA (by the SHA-256 of the CA certificate), shared
+    /// by every root context of the VM (they share its memory; a VM is single-threaded).
+    /// Lists share their serials, so this costs no second copy of a large CRL.
+    static NEWEST_BY_CA: RefCell<BTreeMap<[u8; 32], RevocationList>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Records the lists in force in `store` that are newer than what the VM knew.
+fn remember(policy: &Policy, store: &CrlStore) {
+    NEWEST_BY_CA.with(|newest| {
+        let mut newest = newest.borrow_mut();
+        for (revocation, source) in policy.revocations().iter().zip(store.sources()) {
+            let Some(list) = source.current() else {
+                continue;
+            };
+            let known = newest.get(revocation.ca_fingerprint());
+            if known.is_none_or(|known| list.number() > known.number()) {
+                newest.insert(*revocation.ca_fingerprint(), list.clone());
+            }
+        }
+    });
+}
+
+/// Starts each source from the VM's newest list of its CA when that is newer (a source's
+/// `adopt` keeps the higher CRL number).
+fn adopt_newest(policy: &Policy, store: &mut CrlStore) {
+    NEWEST_BY_CA.with(|newest| {
+        let newest = newest.borrow();
+        for (revocation, source) in policy.revocations().iter().zip(store.sources_mut()) {
+            if let Some(list) = newest.get(revocation.ca_fingerprint()) {
+                source.adopt(list.clone());
+            }
+        }
+    });
+}
 
 /// Counter suffixes of one issuer's CRL updates.
 pub const INSTALLED: &str = "installed";
@@ -67,12 +111,14 @@ impl Crls {
         now: UnixTime,
     ) -> Result<Crls, HostError> {
         let previous_store = previous.map(|(_, crls)| crls.store.borrow());
-        let store = policy.crl_store_after(
+        let mut store = policy.crl_store_after(
             previous
                 .zip(previous_store.as_deref())
                 .map(|((p, _), s)| (p, s)),
             now,
         );
+        adopt_newest(policy, &mut store);
+        remember(policy, &store);
         let mut counters = Vec::with_capacity(policy.revocations().len());
         for revocation in policy.revocations() {
             let mut define =
@@ -121,6 +167,7 @@ impl Crls {
     /// long.
     pub fn poll<H: Host>(&self, host: &mut H, policy: &Policy, now: UnixTime) {
         let mut store = self.store.borrow_mut();
+        let mut installed = false;
         for (index, (revocation, source)) in policy
             .revocations()
             .iter()
@@ -128,13 +175,18 @@ impl Crls {
             .enumerate()
         {
             // An inline CRL not valid yet at configuration (its thisUpdate ahead of this
-            // clock, or no clock then) is offered again until it is.
-            if let (None, Some(inline)) = (source.current(), revocation.inline_crl()) {
+            // clock, or no clock then) is offered again until it is — also when an older
+            // list carried over from an earlier configuration is in force meanwhile.
+            let inline_due = source
+                .current()
+                .is_none_or(|current| revocation.inline_crl_is_newer_than(current.number()));
+            if let (true, Some(inline)) = (inline_due, revocation.inline_crl()) {
                 if let update @ Update::Installed { .. } = source.offer(inline, now) {
                     host.log(
                         LogLevel::Info,
                         &format!("mtls-authz: issuer {}: inline {update}", revocation.name()),
                     );
+                    installed = true;
                 }
             }
             let Some(fetch) = revocation.fetch() else {
@@ -176,6 +228,9 @@ impl Crls {
                 },
             }
         }
+        if installed {
+            remember(policy, &store);
+        }
     }
 
     /// An HTTP call answered. Returns false when `token` is not one of this filter's calls.
@@ -209,6 +264,9 @@ impl Crls {
                 source.on_response(call.ticket, now, response)
             })
         };
+        if matches!(update, Update::Installed { .. }) {
+            remember(policy, &store);
+        }
         drop(store);
         let level = match update {
             Update::Installed { .. } => LogLevel::Info,

@@ -329,9 +329,59 @@ fn reconfiguration_does_not_roll_back_to_an_older_inline_crl() {
     // Reconfigured with the same CA and the older inline CRL (no fetch): number 5 stays.
     assert!(root.configure(&mut host, Some(policy(&inline("health-p256")).as_bytes())));
     assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
-    // A fresh VM (new root) has only what its policy says.
-    let fresh = configured(&mut host, &policy(&inline("health-p256")));
-    assert_eq!(decide(&fresh, &mut host, "healthcare/admin-bob"), ALLOWED);
+    // Envoy gives a changed configuration a NEW root context in the same VM: it starts from
+    // the VM's newest list of that CA (number 5), not from its older inline CRL, also before
+    // its first fetch answers and while fetches fail (review finding).
+    let new_root = configured(
+        &mut host,
+        &policy(&format!("{}, {FETCH}", inline("health-p256"))),
+    );
+    assert_eq!(
+        decide(&new_root, &mut host, "healthcare/admin-bob"),
+        REVOKED
+    );
+    let call = one_call(&mut host);
+    answer(&new_root, &mut host, &call, 503, b"");
+    assert_eq!(
+        decide(&new_root, &mut host, "healthcare/admin-bob"),
+        REVOKED
+    );
+}
+
+/// A newer inline CRL not yet valid at configuration is installed once it is, even while an
+/// older list carried over from the previous configuration is in force (review finding).
+#[test]
+fn a_newer_inline_crl_replaces_a_carried_over_older_one_once_valid() {
+    use base64::Engine as _;
+    let config = |name: &str| {
+        policy(&format!(
+            r#""crl": "{}", "grace_seconds": 86400"#,
+            base64::engine::general_purpose::STANDARD.encode(crl(name))
+        ))
+    };
+    // health-older: number 1, thisUpdate 11-13, nextUpdate 11-20; health-next: number 5,
+    // thisUpdate 11-20 (admin-bob on hold).
+    let nov19_noon = NOW - 4 * 86_400 + 12 * 3600;
+    let nov20_1am = NOW - 3 * 86_400 + 3600;
+    let mut host = host();
+    host.set_time(nov19_noon);
+    let mut root = configured(&mut host, &config("health-older"));
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), ALLOWED);
+    assert!(root.configure(&mut host, Some(config("health-next").as_bytes())));
+    // Not valid yet: number 1 stays in force.
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), ALLOWED);
+    host.set_time(nov20_1am);
+    host.next_request();
+    root.tick(&mut host);
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
+    // A day later number 1 would be stale; number 5 decides.
+    host.set_time(nov20_1am + 86_400);
+    host.next_request();
+    root.tick(&mut host);
+    assert_eq!(
+        decide(&root, &mut host, "healthcare/clinician-alice"),
+        ALLOWED
+    );
 }
 
 #[test]

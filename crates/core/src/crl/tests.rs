@@ -198,7 +198,7 @@ fn same_name_other_key_is_not_covered() {
         this_update: NOW,
         next_update: NOW,
         entry_count: 0,
-        serials: RevokedSerials::default(),
+        serials: RevokedSerials::default().into(),
         signature: Vec::new(),
     };
     assert!(list.covers(&partner_a_client));

@@ -87,15 +87,17 @@ impl IssuerPin {
         dn_equals(&self.rdns, dn)
     }
 
-    /// v1.1 revocation: true when this issuer may have issued the certificate — its issuer DN
-    /// is this pin's subject and, only when the certificate has an authorityKeyIdentifier, that
-    /// is this pin's key id. Unlike [`IssuerPin::matches`], a certificate without an AKI is
-    /// not excluded: a CRL check must not be skipped for lack of an optional extension.
+    /// v1.1 revocation: true when this issuer may have issued the certificate. When both the
+    /// pin and the certificate name a key (authorityKeyIdentifier), the key alone decides: a
+    /// certificate signed by this CA whose issuer DN differs only in a way chain building
+    /// ignores (OpenSSL and BoringSSL compare names case-insensitively) must not skip the CRL;
+    /// the CRL's own issuer check then refuses to judge it, which fails closed. Otherwise the
+    /// issuer DN must be this pin's subject. Unlike [`IssuerPin::matches`], a certificate
+    /// without an AKI is not excluded: a CRL check must not be skipped for lack of an
+    /// optional extension.
     pub(crate) fn may_have_issued(&self, identity: &Identity) -> bool {
         if let (Some(ours), Some(theirs)) = (&self.key_id, &identity.authority_key_id) {
-            if ours != theirs {
-                return false;
-            }
+            return ours == theirs;
         }
         dn_equals(&self.rdns, &identity.issuer)
     }

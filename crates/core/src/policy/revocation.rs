@@ -22,7 +22,9 @@ use super::fetch::FetchSpec;
 use super::json_path::JsonPath;
 use super::raw::RawRevocation;
 use super::{Policy, PolicyError};
-use crate::crl::{crl_der, CaCertificate, Crl, CrlLimits, CrlSource, RevocationStatus, Update};
+use crate::crl::{
+    crl_der, CaCertificate, Crl, CrlLimits, CrlNumber, CrlSource, RevocationStatus, Update,
+};
 use crate::decision::IdentityRejection;
 use crate::identity::Identity;
 use crate::time::UnixTime;
@@ -48,6 +50,8 @@ pub struct IssuerRevocation {
     ca_fingerprint: [u8; 32],
     /// The inline CRL's DER, already checked against the CA (all but time).
     inline_crl: Option<Vec<u8>>,
+    /// Its CRL number: whether it is newer than a list carried over from an earlier filter.
+    inline_number: Option<CrlNumber>,
     fetch: Option<FetchSpec>,
     grace_secs: u64,
     when_unavailable: WhenUnavailable,
@@ -72,6 +76,14 @@ impl IssuerRevocation {
     /// The inline CRL (DER), if any.
     pub fn inline_crl(&self) -> Option<&[u8]> {
         self.inline_crl.as_deref()
+    }
+
+    /// Whether the inline CRL is newer than `current` (a list in force, perhaps carried over
+    /// from an earlier configuration): then it is offered until it is valid.
+    pub fn inline_crl_is_newer_than(&self, current: &CrlNumber) -> bool {
+        self.inline_number
+            .as_ref()
+            .is_some_and(|inline| inline > current)
     }
 
     /// Where newer CRLs are fetched from, if anywhere.
@@ -253,9 +265,12 @@ pub(super) fn compile_revocation(
             "give a CRL source: `crl` (inline), `fetch`, or both",
         ));
     }
-    let inline_crl = match &raw.crl {
-        Some(text) => Some(compile_inline_crl(text, &ca, &path.key("crl"))?),
-        None => None,
+    let (inline_crl, inline_number) = match &raw.crl {
+        Some(text) => {
+            let (der, number) = compile_inline_crl(text, &ca, &path.key("crl"))?;
+            (Some(der), number)
+        }
+        None => (None, None),
     };
     let fetch = match &raw.fetch {
         Some(fetch) => Some(FetchSpec::compile(fetch, &path.key("fetch"))?),
@@ -277,19 +292,21 @@ pub(super) fn compile_revocation(
         ca,
         ca_fingerprint,
         inline_crl,
+        inline_number,
         fetch,
         grace_secs: u64::from(raw.grace_seconds.unwrap_or(0)),
         when_unavailable,
     })
 }
 
-/// An inline CRL (PEM, or base64 of the DER) as DER, checked against the CA in everything
-/// but time (it is judged against its own thisUpdate; the clock is the store's business).
+/// An inline CRL (PEM, or base64 of the DER) as DER with its CRL number, checked against the
+/// CA in everything but time (it is judged against its own thisUpdate; the clock is the
+/// store's business).
 fn compile_inline_crl(
     text: &str,
     ca: &CaCertificate,
     path: &JsonPath,
-) -> Result<Vec<u8>, PolicyError> {
+) -> Result<(Vec<u8>, Option<CrlNumber>), PolicyError> {
     let limits = CrlLimits::DEFAULT;
     let trimmed = text.trim();
     let decoded;
@@ -314,7 +331,9 @@ fn compile_inline_crl(
     if let Some(problem) = crl.check(ca, crl.this_update()).into_iter().next() {
         return Err(invalid(path.clone(), alloc::format!("{problem}")));
     }
-    Ok(der.into_owned())
+    let number = crl.number().cloned();
+    drop(crl);
+    Ok((der.into_owned(), number))
 }
 
 fn invalid(path: JsonPath, detail: impl Into<String>) -> PolicyError {

@@ -62,7 +62,8 @@ impl ClaimConsistency {
 
     /// Holds when the claim has at least one value ([`Claims::any_value`]) and EVERY value
     /// equals (exactly: no case folding, no trimming) one of the selector's values on
-    /// `identity`. A claim that is absent, or has no string-like value, fails; so does a
+    /// `identity`. A claim that is absent, or has no string-like value, fails, as does an array
+    /// with an element that has no value (`["alice", null]`); so does a
     /// selector with no value (a certificate without a SPIFFE ID never satisfies
     /// `sub` = `spiffe_id`). Selectors that need the policy (`issuer_pin`, `roles`) have no
     /// value here and always fail.
@@ -76,7 +77,7 @@ impl ClaimConsistency {
             }
             false
         });
-        if all_equal && !found.is_empty() {
+        if all_equal && !found.is_empty() && claims.every_element_has_a_value(&self.claim) {
             Ok(())
         } else {
             Err(TokenError::ClaimMismatch {

@@ -224,6 +224,18 @@ impl Claims {
         }
     }
 
+    /// False when the claim is an array with an element that yields no value (`null`, an
+    /// object, a fraction, a nested array): a check that EVERY value must pass cannot skip
+    /// such an element as if it were not there.
+    pub fn every_element_has_a_value(&self, path: &ClaimPath) -> bool {
+        match self.lookup(path) {
+            Some(JsonValue::Array(elements)) => elements
+                .iter()
+                .all(|element| scalar(element, &mut |_| true)),
+            _ => true,
+        }
+    }
+
     /// Every value [`Claims::any_value`] yields (allocates; for tools and messages).
     pub fn values(&self, path: &ClaimPath) -> Vec<String> {
         let mut out = Vec::new();

@@ -815,6 +815,31 @@ fn consistency_needs_every_claim_value_among_the_selector_values() {
     assert!(rule("realm_access.roles", "subject.OU")
         .check(rich.claims(), &alice)
         .is_err());
+    // Every element counts: one without a value (null, object, fraction, nested array) is
+    // not skipped (review finding).
+    for json in [
+        &br#"{"client_id":["alice",null]}"#[..],
+        br#"{"client_id":["alice",{"cn":"admin"}]}"#,
+        br#"{"client_id":["alice",1.5]}"#,
+        br#"{"client_id":["alice",["admin"]]}"#,
+    ] {
+        let claims = Claims::from_json(json_value::parse(json, 4).unwrap()).unwrap();
+        assert_eq!(
+            rule("client_id", "subject.CN")
+                .check(&claims, &alice)
+                .map_err(|e| e.code()),
+            Err("token_claim_mismatch"),
+            "{}",
+            String::from_utf8_lossy(json)
+        );
+    }
+    let claims =
+        Claims::from_json(json_value::parse(br#"{"client_id":["alice","alice"]}"#, 4).unwrap())
+            .unwrap();
+    assert_eq!(
+        rule("client_id", "subject.CN").check(&claims, &alice),
+        Ok(())
+    );
     // Exact comparison: no case folding.
     let json = br#"{"cn":"ALICE","ou":["Clinicians"]}"#;
     let claims = Claims::from_json(json_value::parse(json, 4).unwrap()).unwrap();

@@ -239,6 +239,40 @@ fn certificate_without_aki_is_still_checked() {
     assert_eq!(reason(&policy, &other_key, NOW), ALLOWED);
 }
 
+/// A certificate whose AKI names this CA's key but whose issuer DN differs only in letter case
+/// (chain building in OpenSSL and BoringSSL ignores case, so the proxy accepts it) does not
+/// skip the CRL: the key decides that the CA may have issued it, and the CRL, which names the
+/// CA exactly, cannot judge it: refused (review finding).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn issuer_dn_in_another_letter_case_does_not_skip_the_crl() {
+    let policy = policy_with(&inline("health-p256")).unwrap();
+    let mut variant = identity("healthcare/revoked-clinician");
+    let rdns = variant
+        .issuer
+        .rdns
+        .iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|attribute| {
+                    let mut attribute = attribute.clone();
+                    attribute.value = attribute.value.to_lowercase();
+                    attribute
+                })
+                .collect()
+        })
+        .collect();
+    variant.issuer = crate::dn::DistinguishedName::from_rdns(rdns);
+    assert!(variant.authority_key_id.is_some());
+    assert_eq!(
+        reason(&policy, &variant, NOW),
+        "unauthenticated:revocation_unavailable"
+    );
+    // Without an AKI the DN decides: another name is another issuer.
+    variant.authority_key_id = None;
+    assert_eq!(reason(&policy, &variant, NOW), ALLOWED);
+}
+
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn hold_revokes() {
