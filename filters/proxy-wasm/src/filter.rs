@@ -231,7 +231,10 @@ impl Filter {
         {
             return true;
         }
-        match self.jwks.on_http_call_response(host, token, body_size, now) {
+        match self
+            .jwks
+            .on_http_call_response(host, &self.config.policy, token, body_size, now)
+        {
             Some(update) => {
                 if let mtls_authz_core::token::JwksUpdate::Installed { .. } = update {
                     self.tokens.borrow_mut().clear();

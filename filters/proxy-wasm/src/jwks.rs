@@ -11,12 +11,18 @@
 //! A changed set must take effect for the next request: the verified-token cache is keyed by
 //! the set's generation (an entry of another generation is a miss), and the filter empties it
 //! when a set is installed ([`crate::filter::Filter::on_http_call_response`]).
+//!
+//! Envoy gives a changed plugin configuration a new root context in the same VM, which does
+//! not see the filter it replaces: the last set fetched is also kept for the whole VM
+//! ([`LAST_FETCHED`]), and a new filter with the same `jwks_fetch` starts from it rather than
+//! from an older inline set (whose keys may have been retired since) or from nothing.
 
 use std::cell::{Cell, Ref, RefCell};
 
+use mtls_authz_core::policy::fetch::FetchSpec;
 use mtls_authz_core::refresh::{FetchResponse, FetchTicket, Poll};
 use mtls_authz_core::time::UnixTime;
-use mtls_authz_core::token::{JwksSource, JwksUpdate};
+use mtls_authz_core::token::{JwksSource, JwksUpdate, KeySet};
 use mtls_authz_core::Policy;
 
 use crate::fetch;
@@ -24,6 +30,12 @@ use crate::host::{CounterId, Host, HostError, LogLevel};
 use crate::metrics::jwks_counter_name;
 
 pub use crate::crl::{FETCH_FAILED, INSTALLED, REFUSED, UNCHANGED};
+
+thread_local! {
+    /// The last key set this VM fetched, with the spec it was fetched by: shared by every root
+    /// context of the VM (one VM is one thread; its root contexts share its memory).
+    static LAST_FETCHED: RefCell<Option<(FetchSpec, KeySet)>> = const { RefCell::new(None) };
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Counters {
@@ -57,8 +69,15 @@ impl Jwks {
         let old = previous
             .and_then(|(old_policy, _)| old_policy.tokens())
             .zip(previous_source.as_deref().and_then(Option::as_ref));
-        let source = tokens.jwks_source_after(old);
+        let mut source = tokens.jwks_source_after(old);
         drop(previous_source);
+        if let (None, Some(spec)) = (source.fetched(), tokens.jwks_fetch()) {
+            LAST_FETCHED.with(|last| {
+                if let Some((_, keys)) = last.borrow().as_ref().filter(|(of, _)| of == spec) {
+                    source.adopt(keys.clone());
+                }
+            });
+        }
         let counters = match tokens.jwks_fetch() {
             None => None,
             Some(_) => {
@@ -145,6 +164,7 @@ impl Jwks {
     pub fn on_http_call_response<H: Host>(
         &self,
         host: &mut H,
+        policy: &Policy,
         token: u32,
         body_size: usize,
         now: UnixTime,
@@ -163,6 +183,13 @@ impl Jwks {
                 source.on_response(ticket, now, response)
             })
         };
+        if let (JwksUpdate::Installed { .. }, Some(keys), Some(spec)) = (
+            &update,
+            source.fetched(),
+            policy.tokens().and_then(|tokens| tokens.jwks_fetch()),
+        ) {
+            LAST_FETCHED.with(|last| *last.borrow_mut() = Some((spec.clone(), keys.clone())));
+        }
         let level = match update {
             JwksUpdate::Installed { .. } => LogLevel::Info,
             JwksUpdate::Unchanged { .. } | JwksUpdate::Ignored => LogLevel::Debug,

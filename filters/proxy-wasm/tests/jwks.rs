@@ -285,6 +285,38 @@ fn a_reconfiguration_keeps_the_fetched_key_set_for_the_same_fetch_only() {
     );
 }
 
+/// Envoy gives a changed configuration a new root context in the same VM: with the same
+/// `jwks_fetch` it starts from the VM's last fetched set, before its own fetch answers.
+#[test]
+fn a_new_root_with_the_same_fetch_starts_from_the_last_set_the_vm_fetched() {
+    let mut host = host();
+    let root = configured(&mut host, &policy("/jwks.json"));
+    let call = one_call(&mut host);
+    answer(&root, &mut host, &call, 200, &jwks_without(&["es256-1"]));
+    assert_eq!(
+        decide(&root, &mut host, "valid-es256"),
+        "unauthenticated:token_unknown_kid"
+    );
+    host.next_request();
+    let new_root = configured(&mut host, &policy("/jwks.json"));
+    assert!(host.logs().iter().any(|(_, line)| {
+        line
+        == "mtls-authz: JWKS: the key set fetched before is in force (4 keys) until the next fetch"
+    }));
+    let _first_fetch = one_call(&mut host);
+    assert_eq!(
+        decide(&new_root, &mut host, "valid-es256"),
+        "unauthenticated:token_unknown_kid"
+    );
+    assert_eq!(decide(&new_root, &mut host, "valid-es384"), ALLOWED);
+    // Another fetch spec takes nothing of it.
+    let other = configured(&mut host, &policy("/other.json"));
+    assert_eq!(
+        decide(&other, &mut host, "valid-es384"),
+        "unauthenticated:token_keys_unavailable"
+    );
+}
+
 #[test]
 fn a_fetch_that_cannot_be_sent_counts_as_failed_and_keys_stay_unavailable() {
     let mut host = host();
