@@ -11,6 +11,7 @@
 //! (`on_configure` fails, "cannot be respawned") while the old worker quits: NGINX then serves
 //! nothing — fail closed, never allow-all and never the old policy kept (unlike Envoy, which
 //! keeps the working policy: tests/reload.rs). Every 403 has its deny line in the error log.
+//! `keepalive_requests` is raised so that only the reloads close connections.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -57,14 +58,18 @@ fn a_policy_reloaded_under_load_decides_whole_and_a_broken_one_stops_serving() {
     assert_eq!(b["rules"][1]["name"], "records-read");
     b["rules"][1]["allow"] = serde_json::json!(["admin"]);
     let config = |policy: &str| {
-        NginxConfig::with_fixture_certs(
+        let mut config = NginxConfig::with_fixture_certs(
             "healthcare",
             Some(examples::minify_json(policy)),
             wasm.clone(),
             nginx::free_port().unwrap(),
             Some(upstream.addr()),
             PathBuf::new(),
-        )
+        );
+        // NGINX closes a connection after 1,000 requests by default: only reloads close
+        // connections here.
+        config.keepalive_requests = Some(1_000_000);
+        config
     };
     let nginx =
         Nginx::start_on_free_port(&nginx::binary().unwrap(), "reload-load", &config(&policy_a))
@@ -179,5 +184,10 @@ fn a_policy_reloaded_under_load_decides_whole_and_a_broken_one_stops_serving() {
         "the load ran on after the broken reload"
     );
     assert!(log.contains("mtls-authz: configuration refused: invalid policy at $"));
-    assert_eq!(deny_lines, denied, "every 403 has its deny log line");
+    // A request denied while its connection closed (the old worker quitting) is logged but
+    // its answer lost.
+    assert!(
+        deny_lines >= denied && deny_lines <= denied + none,
+        "every 403 has its deny log line ({deny_lines} lines, {denied} x 403, {none} lost)"
+    );
 }
