@@ -16,6 +16,8 @@ pub(crate) struct ClientTls {
     pub(crate) ca_bundle: PathBuf,
     pub(crate) cert: PathBuf,
     pub(crate) key: PathBuf,
+    /// Extra request headers (`NAME: VALUE`), e.g. a bearer token.
+    pub(crate) headers: Vec<String>,
 }
 
 /// One oha run.
@@ -69,6 +71,9 @@ impl Run<'_> {
                 .arg(&tls.cert)
                 .arg("--key")
                 .arg(&tls.key);
+            for header in &tls.headers {
+                command.arg("-H").arg(header);
+            }
         }
         command.arg(&url);
         let output = command

@@ -58,6 +58,11 @@ usage: mtls-authz-bench [options]
                       request (the empty filter making them one by one; see bench/README.md)
   --against FILE      instead of the comparison, (d) and (e) next to (e) built from FILE: an
                       A/B of two mtls-authz builds in one run (CPU per request is the number)
+  --against-policy FILE  instead of the comparison, (d) and (e) next to (e) with the policy in
+                      FILE (e.g. from bench/gen_policy_variants.py): the price of a policy
+                      feature in one run (identity_cache_size is set as for the healthcare one)
+  --header 'NAME: VALUE'  send this header with every load request (repeatable), e.g. a bearer
+                      token for --against-policy with `tokens`
   --quick             smoke run: 1 round of 1 s, 0.5 s warm-up, 160 clients, 2 passes
   --out FILE          also write the report there (default bench/.run/report-<time>.md)";
 
@@ -84,6 +89,8 @@ struct Args {
     pin: bool,
     probe: bool,
     against: Option<PathBuf>,
+    against_policy: Option<PathBuf>,
+    headers: Vec<String>,
     out: Option<PathBuf>,
 }
 
@@ -107,6 +114,8 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
         pin: true,
         probe: false,
         against: None,
+        against_policy: None,
+        headers: Vec::new(),
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -157,6 +166,8 @@ fn parse_args(root: &Path) -> std::result::Result<Args, String> {
             "--no-pin" => args.pin = false,
             "--probe" => args.probe = true,
             "--against" => args.against = Some(value()?.into()),
+            "--against-policy" => args.against_policy = Some(value()?.into()),
+            "--header" => args.headers.push(value()?),
             "--quick" => {
                 args.rounds = 1;
                 args.duration = Duration::from_secs(1);
@@ -235,7 +246,10 @@ fn run(root: &Path, args: &Args) -> Result<()> {
 
     // Everything the variants need, rendered from the one template.
     let templates = Templates::load(root)?;
-    let policy = bench_policy(args.cache_size)?;
+    let policy = bench_policy(
+        &mtls_authz_fixtures::policy_path("healthcare"),
+        args.cache_size,
+    )?;
     let lua_path = root.join("bench/lua/middleware.lua");
     let lua_code = std::fs::read_to_string(&lua_path)
         .map_err(|e| BenchError::io(format!("reading {}", lua_path.display()), e))?;
@@ -260,6 +274,7 @@ fn run(root: &Path, args: &Args) -> Result<()> {
         ca_bundle: base.ca_bundle.clone(),
         cert: mtls_authz_fixtures::cert_pem_path("healthcare/clinician-alice"),
         key: mtls_authz_fixtures::key_path("healthcare/clinician-alice"),
+        headers: args.headers.clone(),
     };
     // One way to start a variant, whichever the proxy.
     let starter = Starter {
@@ -270,11 +285,14 @@ fn run(root: &Path, args: &Args) -> Result<()> {
         base: &base,
         cpu: pin(PROXY_CPU),
     };
-    if args.probe || args.against.is_some() {
-        let rows = match (&args.against, args.proxy) {
-            (Some(other), _) => against_rows(other),
-            (None, Kind::Envoy) => ladder_rows(),
-            (None, Kind::Nginx) => nginx_bench::ladder_rows(),
+    if args.probe || args.against.is_some() || args.against_policy.is_some() {
+        let rows = match (&args.against, &args.against_policy, args.proxy) {
+            (Some(other), _, _) => against_rows(other),
+            (None, Some(path), _) => {
+                against_policy_rows(path, bench_policy(path, args.cache_size)?)
+            }
+            (None, None, Kind::Envoy) => ladder_rows(),
+            (None, None, Kind::Nginx) => nginx_bench::ladder_rows(),
         };
         let section = probe(args, &rows, &starter, &files, &tls)?;
         print_progress(&section);
@@ -389,6 +407,8 @@ pub(crate) enum Setup {
     Calls(&'static str),
     /// (e) with another build of the filter.
     OtherBuild(PathBuf),
+    /// (e) with another policy (its text).
+    OtherPolicy(String),
 }
 
 /// A row: label, what runs, index of the row its Δ is taken against.
@@ -475,6 +495,24 @@ fn against_rows(other: &Path) -> Vec<Row> {
     ]
 }
 
+/// `--against-policy`: the empty filter, this build with the healthcare policy and with the
+/// policy in `path`, in one run.
+fn against_policy_rows(path: &Path, policy: String) -> Vec<Row> {
+    vec![
+        ("(d) empty wasm".to_owned(), Setup::Calls(""), None),
+        (
+            "(e) mtls-authz, healthcare policy".to_owned(),
+            Setup::Variant(Variant::MtlsAuthz),
+            Some(0),
+        ),
+        (
+            format!("(e) mtls-authz, {}", path.display()),
+            Setup::OtherPolicy(policy),
+            Some(1),
+        ),
+    ]
+}
+
 /// Runs `rows` side by side and prints each row's CPU per request and its Δ.
 fn probe(
     args: &Args,
@@ -485,14 +523,26 @@ fn probe(
 ) -> Result<String> {
     let mut proxies = Vec::new();
     for (index, (label, setup, _)) in rows.iter().enumerate() {
-        let (variant, calls, wasm) = match setup {
-            Setup::Variant(variant) => (*variant, "{}", files.mtls_authz_wasm),
-            Setup::Calls(calls) => (Variant::EmptyWasm, *calls, files.mtls_authz_wasm),
-            Setup::OtherBuild(wasm) => (Variant::MtlsAuthz, "{}", wasm.as_path()),
+        let (variant, calls, wasm, policy) = match setup {
+            Setup::Variant(variant) => (*variant, "{}", files.mtls_authz_wasm, files.policy),
+            Setup::Calls(calls) => (
+                Variant::EmptyWasm,
+                *calls,
+                files.mtls_authz_wasm,
+                files.policy,
+            ),
+            Setup::OtherBuild(wasm) => (Variant::MtlsAuthz, "{}", wasm.as_path(), files.policy),
+            Setup::OtherPolicy(policy) => (
+                Variant::MtlsAuthz,
+                "{}",
+                files.mtls_authz_wasm,
+                policy.as_str(),
+            ),
         };
         let row_files = VariantFiles {
             empty_config: calls,
             mtls_authz_wasm: wasm,
+            policy,
             ..*files
         };
         let name = format!("probe-{index}");
@@ -503,6 +553,8 @@ fn probe(
     let results = measure(args, &measured, tls, args.pin.then_some(CLIENT_CPU))?;
     let title = if args.against.is_some() {
         "Two builds"
+    } else if args.against_policy.is_some() {
+        "Two policies"
     } else {
         "Host-call ladder"
     };
@@ -550,16 +602,16 @@ fn print_progress(text: &str) {
     println!("{text}");
 }
 
-/// The healthcare fixture policy with the churn phase's cache size (inserted as text: the
-/// document's key order is meaningful to the filter and must not be rewritten).
-fn bench_policy(cache_size: u32) -> Result<String> {
-    let path = mtls_authz_fixtures::policy_path("healthcare");
-    let text = std::fs::read_to_string(&path)
+/// A policy (the healthcare fixture, or `--against-policy`'s) with the churn phase's cache size
+/// (inserted as text: the document's key order is meaningful to the filter and must not be
+/// rewritten).
+fn bench_policy(path: &Path, cache_size: u32) -> Result<String> {
+    let text = std::fs::read_to_string(path)
         .map_err(|e| BenchError::io(format!("reading {}", path.display()), e))?;
     let body = text
         .trim_start()
         .strip_prefix('{')
-        .ok_or_else(|| BenchError::new("the healthcare policy is not a JSON object"))?;
+        .ok_or_else(|| BenchError::new(format!("{} is not a JSON object", path.display())))?;
     Ok(format!(
         "{{\n  \"identity_cache_size\": {cache_size},{body}"
     ))
