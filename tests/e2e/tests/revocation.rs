@@ -189,7 +189,8 @@ fn fresh_crl(number: u32, seconds: u64) -> Vec<u8> {
 #[test]
 fn envoy_a_failing_crl_server_keeps_the_last_crl_until_stale_then_denies() {
     let upstream = EchoServer::start(0).unwrap();
-    let valid_for = 15;
+    // Generous: Envoy starting and every VM seeing a 503 fit well within it on a busy machine.
+    let valid_for = 40;
     let server = CrlServer::start(CRL_TYPE, fresh_crl(9, valid_for));
     let signed = Instant::now();
     let filter = FilterSetup {
@@ -202,23 +203,37 @@ fn envoy_a_failing_crl_server_keeps_the_last_crl_until_stale_then_denies() {
         .replacen("  clusters:\n", &crl_cluster(server.port), 1);
     let envoy = Envoy::start(&envoy::binary().unwrap(), "revocation-stale", &yaml).unwrap();
     let log = || envoy.log();
-    wait_every_vm(&log, 1, "CRL number 9 installed: 0 entries");
-    std::thread::sleep(Duration::from_secs(2));
-    server.answer_with(503);
+    // Every VM (one per worker thread, plus the main thread's) fetches on its own: wait until
+    // each has CRL 9, whichever serves the connection.
+    const INSTALLED: &str = "CRL number 9 installed: 0 entries";
+    wait_every_vm(&log, 1, INSTALLED);
+    std::thread::sleep(Duration::from_secs(3));
+    let vms = logged(&log, INSTALLED);
     let mut alice = Session::open(envoy.listener_port().unwrap(), "healthcare/clinician-alice");
     let before = alice.ask("/records/1");
     assert_eq!(before["status"], 200, "{before}\n{}", log());
+    server.answer_with(503);
     wait_every_vm(
         &log,
-        1,
+        vms,
         "CRL fetch failed: HTTP status 503; the last good CRL stays",
     );
-    let stale = Duration::from_secs(valid_for + 2);
+    assert!(
+        signed.elapsed() < Duration::from_secs(valid_for - 5),
+        "too slow to ask while the CRL is fresh: {:?}",
+        signed.elapsed()
+    );
+    let during = alice.ask("/records/1");
+    assert_eq!(during["status"], 200, "{during}\n{}", log());
+    assert_eq!(during["stream"], 3, "not the same connection: {during}");
+    // Past its nextUpdate (a margin for the proxy's cached clock): stale, refused.
+    let stale = Duration::from_secs(valid_for + 3);
     if let Some(left) = stale.checked_sub(signed.elapsed()) {
         std::thread::sleep(left);
     }
     let after = alice.ask("/records/1");
     assert_eq!(after["status"], 401, "{after}\n{}", log());
+    assert_eq!(after["stream"], 5, "not the same connection: {after}");
     assert_eq!(last_reason(&log), "unauthenticated:revocation_unavailable");
     assert!(
         envoy
@@ -226,4 +241,66 @@ fn envoy_a_failing_crl_server_keeps_the_last_crl_until_stale_then_denies() {
             .unwrap()
             >= 1
     );
+}
+
+/// The Envoy test above in NGINX (the CRL server at `127.0.0.1:port`): every worker keeps the
+/// last good CRL through the 503s while it is fresh, and the open HTTP/2 connection is refused
+/// `revocation_unavailable` once its nextUpdate has passed (grace 0).
+#[test]
+fn nginx_a_failing_crl_server_keeps_the_last_crl_until_stale_then_denies() {
+    let upstream = EchoServer::start(0).unwrap();
+    // Generous: NGINX starting and every worker seeing a 503 fit well within it on a busy machine.
+    let valid_for = 40;
+    let server = CrlServer::start(CRL_TYPE, fresh_crl(9, valid_for));
+    let signed = Instant::now();
+    let config = NginxConfig::with_fixture_certs(
+        "revocation-stale",
+        Some(examples::minify_json(&policy_with_grace(
+            "nginx",
+            &format!("127.0.0.1:{}", server.port),
+            0,
+        ))),
+        wasm::locate_or_build().unwrap(),
+        nginx::free_port().unwrap(),
+        Some(upstream.addr()),
+        PathBuf::new(),
+    );
+    let nginx =
+        Nginx::start_on_free_port(&nginx::binary().unwrap(), "revocation-stale", &config).unwrap();
+    let log = || nginx.log();
+    const INSTALLED: &str = "CRL number 9 installed: 0 entries";
+    wait_every_vm(&log, 1, INSTALLED);
+    std::thread::sleep(Duration::from_secs(3));
+    let vms = logged(&log, INSTALLED);
+
+    let mut alice = Session::open(nginx.port(), "healthcare/clinician-alice");
+    let before = alice.ask("/records/1");
+    assert_eq!(before["status"], 200, "{before}\n{}", log());
+
+    // The CRL server goes down: every worker (the connection's too) logs the failed fetch and
+    // keeps CRL 9, which still decides on the same connection while it is fresh.
+    server.answer_with(503);
+    wait_every_vm(
+        &log,
+        vms,
+        "CRL fetch failed: HTTP status 503; the last good CRL stays",
+    );
+    assert!(
+        signed.elapsed() < Duration::from_secs(valid_for - 5),
+        "too slow to ask while the CRL is fresh: {:?}",
+        signed.elapsed()
+    );
+    let during = alice.ask("/records/1");
+    assert_eq!(during["status"], 200, "{during}\n{}", log());
+    assert_eq!(during["stream"], 3, "not the same connection: {during}");
+
+    // Past its nextUpdate (a margin for the proxy's cached clock): stale, refused.
+    let stale = Duration::from_secs(valid_for + 3);
+    if let Some(left) = stale.checked_sub(signed.elapsed()) {
+        std::thread::sleep(left);
+    }
+    let after = alice.ask("/records/1");
+    assert_eq!(after["status"], 401, "{after}\n{}", log());
+    assert_eq!(after["stream"], 5, "not the same connection: {after}");
+    assert_eq!(last_reason(&log), "unauthenticated:revocation_unavailable");
 }
