@@ -12,7 +12,6 @@ use super::router::{self, Routes};
 use super::{Condition, Policy};
 use crate::identity::Identity;
 use crate::path::NormalizedPath;
-use crate::selector::Selector;
 
 /// One value that satisfied one condition of a role matcher.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,20 +261,5 @@ impl Policy {
             .filter(|pin| pin.matches(identity))
             .map(|pin| pin.name.as_str())
             .collect()
-    }
-
-    /// Every value of `selector` on `identity` under this policy, exactly as role matching and
-    /// `bind` read them: [`Selector::values`] plus the policy-dependent `issuer_pin`.
-    pub fn selector_values<'a>(
-        &'a self,
-        selector: &Selector,
-        identity: &'a Identity,
-    ) -> Vec<&'a str> {
-        let mut out = Vec::new();
-        self.any_selector_value(selector, identity, |value| {
-            out.push(value);
-            false
-        });
-        out
     }
 }
