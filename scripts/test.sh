@@ -6,8 +6,8 @@
 # bounded run of every fuzz target (scripts/fuzz.sh).
 # Installs what is missing: rust targets, curl, openssl, Envoy and h2 (./.venv), NGINX +
 # ngx_wasm_module (built once from ../shared/vendor or NGX_VENDOR_DIR into
-# ~/.cache/mtls-authz, scripts/ensure-nginx.sh), wasm-bindgen-cli and cargo-fuzz (./.tools),
-# the nightly toolchain for libFuzzer.
+# ~/.cache/mtls-authz, scripts/ensure-nginx.sh), oha for the saturated soak, wasm-bindgen-cli and
+# cargo-fuzz (./.tools), the nightly toolchain for libFuzzer.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -67,10 +67,13 @@ tools() {
     ensure_e2e_python
     NGINX_BIN="$(ensure_nginx)"
     export NGINX_BIN
+    OHA="$(bash "$ROOT/scripts/ensure-oha.sh")"
+    export OHA
     note "rustc: $(rustc --version)"
     note "node:  $(node --version)"
     note "curl:  $(curl --version | head -n1)"
     note "envoy: $("$ENVOY_BIN" --version | grep -o 'version: [^ ]*' || true)"
+    note "oha:   $("$OHA" --version)"
     note "nginx: $("$NGINX_BIN" -V 2>&1 | head -n1 | sed 's/^nginx version: //') + ngx_wasm_module ($NGINX_BIN)"
 }
 

@@ -149,6 +149,9 @@ fn accept_loop(listener: &TcpListener, stopping: &AtomicBool, served: &Arc<Atomi
 }
 
 fn serve_connection(stream: TcpStream, served: &AtomicU64) {
+    // Each response goes out in one write: with Nagle's algorithm on, a second small write
+    // waited for the proxy's delayed ACK (40 ms per keep-alive response).
+    let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -194,10 +197,11 @@ fn respond(
         body.len(),
         encode_hex(body),
     );
-    writer.write_all(head.as_bytes())?;
+    let mut response = head.into_bytes();
     if !head_only {
-        writer.write_all(body)?;
+        response.extend_from_slice(body);
     }
+    writer.write_all(&response)?;
     writer.flush()
 }
 

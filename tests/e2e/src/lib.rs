@@ -9,6 +9,8 @@
 //! - [`replay`] sends a fixture case to a running proxy and checks what came back;
 //! - [`wasm`] finds (or builds) `mtls_authz_filter.wasm`;
 //! - [`client`] sends one request with curl over TLS with a client certificate;
+//! - [`oha`] runs the `oha` load generator over mTLS (the saturated soak);
+//! - [`measure`] reads run sizes from the environment and a proxy's memory and CPU time;
 //! - [`demo`] holds the example scenarios' requests, shown in the docs and replayed in tests.
 //!
 //! Nothing here panics on bad input: every failure is an [`E2eError`] that says what failed.
@@ -21,7 +23,9 @@ pub mod envoy;
 mod error;
 pub mod examples;
 pub mod http;
+pub mod measure;
 pub mod nginx;
+pub mod oha;
 pub mod paths;
 pub mod replay;
 pub mod wasm;

@@ -1,13 +1,22 @@
 //! Soak (issue 15, part 3): many runtime-generated client certificates cycling through the
-//! filter's identity cache in a real Envoy, mixed allow/deny/400 traffic over HTTP/1.1 and
-//! HTTP/2 (`tests/e2e/soak.py`), for a fixed time. Checks: every answer is the expected one and
-//! no (certificate, request) ever changes its answer; the filter's counters add up exactly to
-//! the requests sent; Envoy's memory (RSS and its allocator's `allocated`) is flat after the
-//! warm-up third of the run.
+//! filter's identity cache in a real Envoy, at saturation, mixed allow/deny/400 traffic over
+//! HTTP/1.1 and HTTP/2, for a fixed time. Two loads run side by side:
+//! - `tests/e2e/soak.py` cycles through every generated certificate (a new TLS connection per
+//!   certificate: four requests, each with its expected answer) and records every
+//!   (certificate, request)'s answers over the run;
+//! - `oha` keeps Envoy's worker saturated on keep-alive connections with three of those
+//!   certificates: requests the policy allows over HTTP/1.1 and HTTP/2, requests it denies
+//!   over HTTP/2.
+//!
+//! Checks: every answer is the expected one and no (certificate, request) ever changes its
+//! answer; the filter's counters add up exactly to the requests both loads sent; Envoy's
+//! memory (RSS and its allocator's `allocated`) is flat after the warm-up third of the run;
+//! Envoy's CPU time shows the load saturated its worker.
 //!
 //! CI: 300 certificates (identity cache 64), 60 s. The long run (10,000 certificates, 10
-//! minutes): `SOAK_CERTS=10000 SOAK_SECONDS=600 cargo test -p mtls-authz-e2e --test soak --
-//! --nocapture` (tests/e2e/README.md).
+//! minutes): `SOAK_CERTS=10000 SOAK_SECONDS=600 SOAK_CACHE=1024 cargo test -p mtls-authz-e2e
+//! --test soak -- --nocapture` (tests/e2e/README.md). `SOAK_OHA_CONNECTIONS` (default 4) sizes
+//! oha's load.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,6 +25,7 @@
     reason = "test code: a broken setup must stop the run with its message"
 )]
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,24 +34,13 @@ use std::time::{Duration, Instant};
 use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup};
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
+use mtls_authz_e2e::measure::{cpu_ticks, env_number, machine_cpu_ticks, rss_kib};
+use mtls_authz_e2e::oha::{self, Load};
 use mtls_authz_e2e::replay::report;
 use mtls_authz_e2e::{paths, wasm};
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
+/// Clock ticks per second of `/proc/<pid>/stat` on Linux.
+const TICKS_PER_SECOND: f64 = 100.0;
 
 fn allocated_bytes(envoy: &Envoy) -> u64 {
     let (status, body) =
@@ -83,6 +82,28 @@ fn thousands_of_certificates_keep_decisions_counters_and_memory_steady() {
     let envoy = Envoy::start(&envoy::binary().unwrap(), "soak", &config.render().unwrap()).unwrap();
     let port = envoy.listener_port().unwrap();
 
+    let oha = oha::binary().unwrap();
+    let oha_connections = u32::try_from(env_number("SOAK_OHA_CONNECTIONS", 4)).unwrap();
+    // oha's three loads, on three of the generated clinicians (soak.py's expectations):
+    // allowed requests on HTTP/1.1 and HTTP/2, denied ones on HTTP/2.
+    let oha_load = |index: u64, method: &'static str, http2: bool| Load {
+        port,
+        method,
+        path: "/patient-records/7".to_owned(),
+        http2,
+        connections: oha_connections,
+        streams: 8,
+        duration: Duration::from_secs(seconds),
+        ca: mtls_authz_fixtures::ca_bundle_path(),
+        cert: dir.join(format!("client-{}.pem", index % certs)),
+        key: dir.join("client.key"),
+    };
+    let oha_loads = [
+        (oha_load(0, "GET", false), 200),
+        (oha_load(1, "GET", true), 200),
+        (oha_load(2, "DELETE", true), 403),
+    ];
+
     let spec = serde_json::json!({
         "port": port,
         "ca": mtls_authz_fixtures::ca_bundle_path(),
@@ -91,6 +112,13 @@ fn thousands_of_certificates_keep_decisions_counters_and_memory_steady() {
         "seconds": seconds,
         "threads": 6,
     });
+    let cpu_before = cpu_ticks(envoy.pid()).unwrap();
+    let machine_before = machine_cpu_ticks().unwrap();
+    let started = Instant::now();
+    let running: Vec<_> = oha_loads
+        .iter()
+        .map(|(load, _)| load.clone().start(&oha).unwrap())
+        .collect();
     let mut child = Command::new(root.join(".venv/bin/python"))
         .arg(root.join("tests/e2e/soak.py"))
         .stdin(Stdio::piped())
@@ -107,14 +135,13 @@ fn thousands_of_certificates_keep_decisions_counters_and_memory_steady() {
 
     // Memory every 5 s while the load runs.
     let done = AtomicBool::new(false);
-    let started = Instant::now();
     let (samples, output) = std::thread::scope(|scope| {
         let sampler = scope.spawn(|| {
             let mut samples = Vec::new();
             while !done.load(Ordering::SeqCst) {
                 samples.push((
                     started.elapsed().as_secs(),
-                    rss_kib(envoy.pid()),
+                    rss_kib(envoy.pid()).unwrap(),
                     allocated_bytes(&envoy),
                 ));
                 for _ in 0..50 {
@@ -130,10 +157,28 @@ fn thousands_of_certificates_keep_decisions_counters_and_memory_steady() {
         done.store(true, Ordering::SeqCst);
         (sampler.join().unwrap(), output)
     });
+    let oha_outcomes: Vec<_> = running
+        .into_iter()
+        .map(|load| load.finish().unwrap())
+        .collect();
+    let busy_cores = (cpu_ticks(envoy.pid()).unwrap() - cpu_before) as f64
+        / TICKS_PER_SECOND
+        / started.elapsed().as_secs_f64();
+    let machine_after = machine_cpu_ticks().unwrap();
+    let idle_share = (machine_after.0 - machine_before.0) as f64
+        / (machine_after.1 - machine_before.1).max(1) as f64;
     assert!(output.status.success(), "soak.py failed");
     let totals: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let status = |s: &str| totals["by_status"][s].as_u64().unwrap_or(0);
-    let sent = totals["sent"].as_u64().unwrap();
+    let python_status = |s: &str| totals["by_status"][s].as_u64().unwrap_or(0);
+    let oha_status = |code: u16| -> u64 {
+        oha_outcomes
+            .iter()
+            .map(|o| o.statuses.get(&code).copied().unwrap_or(0))
+            .sum()
+    };
+    let status = |code: u16| python_status(&code.to_string()) + oha_status(code);
+    let python_sent = totals["sent"].as_u64().unwrap();
+    let oha_sent: u64 = oha_outcomes.iter().map(oha::Outcome::answered).sum();
 
     // Allowed counts reach the stats on the filter's next tick.
     let counter = |name: &str| {
@@ -142,31 +187,58 @@ fn thousands_of_certificates_keep_decisions_counters_and_memory_steady() {
             .unwrap()
     };
     let deadline = Instant::now() + Duration::from_secs(5);
-    while counter("allowed") != status("200") && Instant::now() < deadline {
+    while counter("allowed") != status(200) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
     let counted = [
-        ("allowed", counter("allowed"), status("200")),
-        ("denied", counter("denied"), status("403")),
-        ("bad_request", counter("bad_request"), status("400")),
-        ("unauthenticated", counter("unauthenticated"), status("401")),
+        ("allowed", counter("allowed"), status(200)),
+        ("denied", counter("denied"), status(403)),
+        ("bad_request", counter("bad_request"), status(400)),
+        ("unauthenticated", counter("unauthenticated"), status(401)),
         ("host_error", counter("host_error"), 0),
     ];
 
+    let soak_seconds = totals["seconds"].as_f64().unwrap();
     report(&format!(
-        "soak: {certs} certificates (identity cache {cache}), {}s, {} connections, {sent} requests \
-         ({} HTTP/1.1, {} HTTP/2; {:.0} req/s), answers {}, errors {}, wrong answers {}, \
-         (certificate, request) pairs {}, changed answers {}",
-        totals["seconds"],
+        "soak: {certs} certificates (identity cache {cache}), {soak_seconds}s; soak.py: {} \
+         connections, {python_sent} requests ({} HTTP/1.1, {} HTTP/2; {:.0} req/s), answers {}, \
+         errors {}, wrong answers {}, (certificate, request) pairs {}, changed answers {}",
         totals["connections"],
         totals["h1_requests"],
         totals["h2_requests"],
-        sent as f64 / totals["seconds"].as_f64().unwrap(),
+        python_sent as f64 / soak_seconds,
         totals["by_status"],
         totals["errors"],
         totals["wrong_status"],
         totals["distinct_keys"],
         totals["changes"]
+    ));
+    for ((load, _), outcome) in oha_loads.iter().zip(&oha_outcomes) {
+        report(&format!(
+            "soak: oha {} {} over {} ({} connections{}): {} requests in {:.1}s ({:.0} req/s), \
+             answers {:?}, errors {:?}",
+            load.method,
+            load.path,
+            if load.http2 { "HTTP/2" } else { "HTTP/1.1" },
+            load.connections,
+            if load.http2 {
+                format!(" x {} streams", load.streams)
+            } else {
+                String::new()
+            },
+            outcome.answered(),
+            outcome.millis as f64 / 1000.0,
+            outcome.answered() as f64 * 1000.0 / outcome.millis.max(1) as f64,
+            outcome.statuses,
+            outcome.errors
+        ));
+    }
+    report(&format!(
+        "soak: Envoy (1 worker) kept {busy_cores:.2} cores busy, the machine was {:.1}% idle; {} \
+         requests in all ({:.0} req/s)",
+        idle_share * 100.0,
+        python_sent + oha_sent,
+        (python_sent + oha_sent) as f64 / started.elapsed().as_secs_f64()
     ));
     report(&format!("soak counters (filter, expected): {counted:?}"));
     report(&format!(
@@ -176,13 +248,39 @@ fn thousands_of_certificates_keep_decisions_counters_and_memory_steady() {
     assert_eq!(totals["errors"], 0, "connections that failed");
     assert_eq!(totals["wrong_status"], 0, "answers other than expected");
     assert_eq!(totals["changes"], serde_json::json!([]), "changed answers");
+    for ((load, expected), outcome) in oha_loads.iter().zip(&oha_outcomes) {
+        assert_eq!(
+            outcome.errors,
+            BTreeMap::new(),
+            "oha {} {}: requests without an answer",
+            load.method,
+            load.path
+        );
+        assert_eq!(
+            outcome.statuses.keys().collect::<Vec<_>>(),
+            vec![expected],
+            "oha {} {}: every answer the expected one",
+            load.method,
+            load.path
+        );
+    }
+    // Saturation: Envoy's one worker was kept busy (its thread can use one core; the main
+    // thread next to nothing), or, on a machine shared with other work, the machine had next
+    // to no idle CPU left to give it. oha keeps 68 requests in flight, so Envoy always has
+    // work queued; this checks that the client side did not starve it.
+    assert!(
+        busy_cores >= 0.8 || idle_share < 0.05,
+        "Envoy used {busy_cores:.2} cores while the machine was {:.1}% idle: the load did not \
+         saturate it",
+        idle_share * 100.0
+    );
     for (name, got, want) in counted {
         assert_eq!(got, want, "counter {name}");
     }
     assert_eq!(
-        status("200") + status("403") + status("400"),
-        sent,
-        "every request answered 200, 403 or 400"
+        python_status("200") + python_status("403") + python_status("400"),
+        python_sent,
+        "every soak.py request answered 200, 403 or 400"
     );
     // Flat after warm-up: past the first third, neither RSS nor Envoy's heap grows by more
     // than 10% + 8 MiB over its value at the end of the warm-up.

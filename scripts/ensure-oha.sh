@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Makes sure the `oha` load generator is available and prints the path of its binary: `$OHA`,
+# else `oha` on PATH, else ./.tools/bin/oha, else ~/.cargo/bin/oha; when none exists it is
+# installed into ./.tools (cargo install oha --locked, about 6 minutes on 2 cores, once per
+# checkout). Used by bench/run.sh, scripts/test.sh (the saturated soak) and the e2e crate.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+# The release the bench and the soak were measured with; --locked takes its own lock file.
+OHA_VERSION=1.16.0
+
+if [[ -n "${OHA:-}" ]]; then
+    [[ -x "$OHA" ]] || die "OHA=$OHA is not an executable"
+    echo "$OHA"
+    exit 0
+fi
+for candidate in "$(command -v oha || true)" "$ROOT/.tools/bin/oha" "$HOME/.cargo/bin/oha"; do
+    if [[ -n "$candidate" && -x "$candidate" ]]; then
+        echo "$candidate"
+        exit 0
+    fi
+done
+note "oha not found: installing oha $OHA_VERSION into $ROOT/.tools (cargo install --locked, ~6 min, once)"
+cargo install oha --locked --version "$OHA_VERSION" --root "$ROOT/.tools" >&2
+echo "$ROOT/.tools/bin/oha"
