@@ -25,12 +25,12 @@ pub const DEFAULT_TOKEN_HEADER: &str = "authorization";
 
 /// The URL query parameter that carries a bearer token (RFC 6750 §2.3), in the canonical form
 /// of [`crate::method_override::any_param_named`].
-pub const QUERY_TOKEN_PARAM: &str = "access_token";
+const QUERY_TOKEN_PARAM: &str = "access_token";
 
 /// Whether a URL query (without its `?`) carries a token parameter, its name read as the most
 /// lenient framework reads it (`access_token`, `Access-Token`, `access%5Ftoken`...): the
 /// application could act on that token, which nobody verified ([`TokenPolicy::check_query`]).
-pub fn query_carries_token(query: &[u8]) -> bool {
+fn query_carries_token(query: &[u8]) -> bool {
     crate::method_override::any_param_named(query, |name| name == QUERY_TOKEN_PARAM.as_bytes())
 }
 
@@ -95,7 +95,7 @@ impl TokenPolicy {
     }
 
     /// The request's query as a rule with `require_token` sees it: one carrying a token
-    /// ([`query_carries_token`]) is [`TokenError::InQuery`], before the header's token is
+    /// (an `access_token` parameter, read leniently) is [`TokenError::InQuery`], before the header's token is
     /// looked at. Also what `check` shows.
     pub fn check_query(&self, query: Option<&str>) -> Result<(), TokenError> {
         match query {
