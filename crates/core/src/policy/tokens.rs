@@ -94,9 +94,9 @@ impl TokenPolicy {
         source
     }
 
-    /// The request's query as a rule with `require_token` sees it: one carrying a token
-    /// (an `access_token` parameter, read leniently) is [`TokenError::InQuery`], before the header's token is
-    /// looked at. Also what `check` shows.
+    /// The request's query as a rule with `require_token` sees it: one carrying a token (an
+    /// `access_token` parameter, read leniently) is [`TokenError::InQuery`], before the
+    /// header's token is looked at. Also what `check` shows.
     pub fn check_query(&self, query: Option<&str>) -> Result<(), TokenError> {
         match query {
             Some(query) if query_carries_token(query.as_bytes()) => Err(TokenError::InQuery),
