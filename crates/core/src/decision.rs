@@ -29,6 +29,7 @@
 //! `revocation_unavailable`.
 //! `<token_error>` is a [`crate::token::TokenError::code`]: `token_missing`,
 //! `token_keys_unavailable` (only `jwks_fetch` and no key set fetched yet), `token_repeated`,
+//! `token_in_query` (an `access_token` query parameter under `require_token`),
 //! `token_too_large`, `token_encrypted`, `token_malformed`, `token_bad_base64`, `token_bad_json`,
 //! `token_duplicate_member`, `token_bad_header`, `token_alg_none`, `token_alg_hmac`,
 //! `token_alg_unsupported`, `token_alg_not_allowed`, `token_unencoded_payload`,

@@ -91,11 +91,7 @@ impl OverrideParams {
     /// Whether any parameter of an `application/x-www-form-urlencoded` string (a URL query
     /// without its `?`, or a form body) names a method override.
     pub fn in_urlencoded(&self, params: &[u8]) -> bool {
-        let mut scratch = Vec::new();
-        params
-            .split(|&b| b == b'&' || b == b';')
-            .map(|param| param.split(|&b| b == b'=').next().unwrap_or_default())
-            .any(|key| self.is_override_key(key, &mut scratch))
+        any_param_named(params, |canonical| self.is_listed(canonical))
     }
 
     /// Whether one raw parameter name (as sent, still percent-encoded) is an override.
@@ -103,6 +99,17 @@ impl OverrideParams {
     pub fn is_override_key(&self, raw: &[u8], scratch: &mut Vec<u8>) -> bool {
         !raw.is_empty() && self.is_listed(canonical_name(raw, scratch))
     }
+}
+
+/// Whether any parameter of an `application/x-www-form-urlencoded` string (a URL query without
+/// its `?`, or a form body) has a name `wanted` accepts, given the name in canonical form (the
+/// lenient reading of the module doc). Also how the token check finds `access_token`.
+pub fn any_param_named(params: &[u8], mut wanted: impl FnMut(&[u8]) -> bool) -> bool {
+    let mut scratch = Vec::new();
+    params
+        .split(|&b| b == b'&' || b == b';')
+        .map(|param| param.split(|&b| b == b'=').next().unwrap_or_default())
+        .any(|key| !key.is_empty() && wanted(canonical_name(key, &mut scratch)))
 }
 
 /// A request body that can carry method-override parameters, by its `content-type`.

@@ -325,6 +325,7 @@ impl Policy {
             let request = Matched {
                 segments: &segments,
                 authority: authority.as_ref(),
+                query: normalized.query(),
             };
             self.decide(&routes, &request, identity, held.as_deref(), token)
         };
@@ -600,7 +601,8 @@ impl Policy {
         for route in routes {
             let Some(rule) = rule_of(route) else { continue };
             let held = if rule.require_token {
-                match with_token.get_or_insert_with(|| self.held_with_token(identity, &mut *token))
+                match with_token
+                    .get_or_insert_with(|| self.held_with_token(identity, request, &mut *token))
                 {
                     Ok(roles) => &roles[..],
                     Err(_) => continue,
@@ -636,7 +638,9 @@ impl Policy {
             };
         };
         let held = if rule.require_token {
-            match with_token.get_or_insert_with(|| self.held_with_token(identity, &mut *token)) {
+            match with_token
+                .get_or_insert_with(|| self.held_with_token(identity, request, &mut *token))
+            {
                 Ok(roles) => &roles[..],
                 Err(error) => {
                     return Verdict {
@@ -740,9 +744,11 @@ impl Policy {
     fn held_with_token(
         &self,
         identity: &Identity,
+        request: &Matched<'_, '_>,
         token: &mut dyn RequestToken,
     ) -> Result<HeldRoles, TokenError> {
         let tokens = self.tokens.as_ref().ok_or(TokenError::Missing)?;
+        tokens.check_query(request.query)?;
         let verified = token.verified()?;
         tokens.check_connection(verified, identity)?;
         Ok(self.held_roles_with(identity, Some(verified.claims())))
@@ -837,6 +843,8 @@ impl PinCache {
 pub(super) struct Matched<'r, 's> {
     pub(super) segments: &'r [&'s str],
     pub(super) authority: Option<&'r Authority<'r>>,
+    /// The query as sent (v1.1 tokens: a token there is refused under `require_token`).
+    pub(super) query: Option<&'r str>,
 }
 
 /// The value `bind` captures from the request: the segment of the route's path at the

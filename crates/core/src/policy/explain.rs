@@ -143,6 +143,7 @@ impl Policy {
         let request = Matched {
             segments: &segments,
             authority: authority.as_ref(),
+            query: path.query.as_deref(),
         };
         self.matching_routes(method, &segments, authority.as_ref())
             .into_iter()

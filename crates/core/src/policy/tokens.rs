@@ -23,6 +23,17 @@ use crate::token::{
 /// The default token header (RFC 6750 §2.1), read as `Bearer <token>`.
 pub const DEFAULT_TOKEN_HEADER: &str = "authorization";
 
+/// The URL query parameter that carries a bearer token (RFC 6750 §2.3), in the canonical form
+/// of [`crate::method_override::any_param_named`].
+const QUERY_TOKEN_PARAM: &str = "access_token";
+
+/// Whether a URL query (without its `?`) carries a token parameter, its name read as the most
+/// lenient framework reads it (`access_token`, `Access-Token`, `access%5Ftoken`...): the
+/// application could act on that token, which nobody verified ([`TokenPolicy::check_query`]).
+fn query_carries_token(query: &[u8]) -> bool {
+    crate::method_override::any_param_named(query, |name| name == QUERY_TOKEN_PARAM.as_bytes())
+}
+
 /// The compiled `tokens` section.
 #[derive(Debug)]
 pub struct TokenPolicy {
@@ -81,6 +92,16 @@ impl TokenPolicy {
             }
         }
         source
+    }
+
+    /// The request's query as a rule with `require_token` sees it: one carrying a token (an
+    /// `access_token` parameter, read leniently) is [`TokenError::InQuery`], before the
+    /// header's token is looked at. Also what `check` shows.
+    pub fn check_query(&self, query: Option<&str>) -> Result<(), TokenError> {
+        match query {
+            Some(query) if query_carries_token(query.as_bytes()) => Err(TokenError::InQuery),
+            _ => Ok(()),
+        }
     }
 
     /// `require_certificate_binding`.
@@ -381,6 +402,35 @@ mod tests {
             tokens.token_of(&[b"Bearer a, Bearer b"]),
             Err(TokenError::Repeated)
         );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_query_token_is_found_in_any_lenient_spelling() {
+        for query in [
+            "access_token=x",
+            "a=1&access_token",
+            "a=1;ACCESS_TOKEN=x",
+            "Access-Token=x",
+            "access.token=x",
+            "access%5Ftoken=x",
+            "%61ccess_token=x",
+            "access+token=x",
+            "access_token[]=x",
+            "+access_token+=x",
+        ] {
+            assert!(query_carries_token(query.as_bytes()), "{query}");
+        }
+        for query in [
+            "",
+            "a=access_token",
+            "access_tokens=x",
+            "my_access_token=x",
+            "token=x",
+            "access__token=x",
+        ] {
+            assert!(!query_carries_token(query.as_bytes()), "{query}");
+        }
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -45,6 +45,10 @@ pub enum TokenError {
     /// Several tokens where one is expected: the token header repeated, or one value joined
     /// from several with `,` (which base64url never contains).
     Repeated,
+    /// A token in the URL query (`access_token`, RFC 6750 §2.3, or a spelling of it that a
+    /// lenient framework reads as that name): the application may act on it, and the filter
+    /// verifies only the token header.
+    InQuery,
     /// More bytes than a [`super::TokenLimits`] cap.
     TooLarge {
         /// What was measured (`token`, `header JSON`, `claims JSON`).
@@ -235,6 +239,7 @@ impl TokenError {
             TokenError::Missing => "token_missing",
             TokenError::KeysUnavailable => "token_keys_unavailable",
             TokenError::Repeated => "token_repeated",
+            TokenError::InQuery => "token_in_query",
             TokenError::TooLarge { .. } => "token_too_large",
             TokenError::Encrypted => "token_encrypted",
             TokenError::Malformed(_) => "token_malformed",
@@ -302,6 +307,9 @@ impl fmt::Display for TokenError {
             }
             TokenError::Repeated => f.write_str(
                 "several tokens (the token header repeated, or values joined with `,`): which one counts is ambiguous",
+            ),
+            TokenError::InQuery => f.write_str(
+                "a token in the query (`access_token`): the application may read it, and only the token header is verified",
             ),
             TokenError::TooLarge { what, len, max } => {
                 write!(f, "the {what} is {len} bytes, more than the {max}-byte limit")

@@ -372,7 +372,8 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     let identity = checked.ok();
     let (token_part, claims) = match loaded.policy.tokens() {
         Some(tokens) => {
-            let (part, claims) = explain_token(tokens, keys, &token_slices, identity, now);
+            let query = normalized.as_ref().and_then(|path| path.query.as_deref());
+            let (part, claims) = explain_token(tokens, keys, &token_slices, query, identity, now);
             let required = normalized.as_ref().is_some_and(|path| {
                 loaded
                     .policy
@@ -474,11 +475,13 @@ fn explain_token(
     tokens: &TokenPolicy,
     keys: Option<&KeySet>,
     values: &[&[u8]],
+    query: Option<&str>,
     identity: Option<&Identity>,
     now: mtls_authz_core::UnixTime,
 ) -> (JsonTokenPart, Option<Claims>) {
     let checked = tokens
-        .token_of(values)
+        .check_query(query)
+        .and_then(|()| tokens.token_of(values))
         .and_then(|token| tokens.verify(token, keys, now))
         .and_then(|verified| match identity {
             Some(identity) => tokens
