@@ -81,6 +81,16 @@ fn ingest(c: &mut Criterion) {
     group.bench_function("from_crl_pem/100000", |b| {
         b.iter(|| RevocationList::from_crl(black_box(&pem), &ca, NOW, &limits).expect("valid"))
     });
+    // A forgery (the signature's last byte changed): refused before its entries are read.
+    let mut forged = der.clone();
+    if let Some(last) = forged.last_mut() {
+        *last ^= 0x01;
+    }
+    group.bench_function("from_crl_forged/100000", |b| {
+        b.iter(|| {
+            RevocationList::from_crl(black_box(&forged), &ca, NOW, &limits).expect_err("forged")
+        })
+    });
     group.finish();
 }
 

@@ -608,6 +608,50 @@ fn hundred_thousand_entries() {
     );
 }
 
+/// Review F4: a list that fails its CA's signature is refused before its entries are read. A
+/// forged list over the entry limit shows it: `Crl::parse` reads (counts) the entries first
+/// and stops at the limit; the fetcher's `from_crl` stops at the signature.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_forged_list_is_refused_before_its_entries_are_read() {
+    use mtls_authz_fixtures::crl::{large_crl, LARGE_CRL_ISSUER};
+    let limited = CrlLimits {
+        max_der_bytes: CrlLimits::DEFAULT.max_der_bytes,
+        max_entries: 999,
+    };
+    let genuine = large_crl(1_000);
+    // The same list, its signature's last byte changed.
+    let mut forged = genuine.clone();
+    if let Some(last) = forged.last_mut() {
+        *last ^= 0x01;
+    }
+    let issuer = ca(LARGE_CRL_ISSUER);
+    assert_eq!(
+        Crl::parse(&forged, &limited).unwrap_err(),
+        CrlError::TooManyEntries { max: 999 }
+    );
+    assert_eq!(
+        RevocationList::from_crl(&forged, &issuer, NOW, &limited)
+            .unwrap_err()
+            .code(),
+        "crl_bad_signature"
+    );
+    // Signed by the CA: its entries are read, and the limit holds there too.
+    assert_eq!(
+        RevocationList::from_crl(&genuine, &issuer, NOW, &limited).unwrap_err(),
+        CrlError::TooManyEntries { max: 999 }
+    );
+    let list = RevocationList::from_crl(&genuine, &issuer, NOW, &CrlLimits::DEFAULT).unwrap();
+    assert_eq!(list.entry_count(), 1_000);
+    // Another CA's list: refused for its issuer, also before the entries.
+    assert_eq!(
+        RevocationList::from_crl(&genuine, &ca(HEALTH), NOW, &limited)
+            .unwrap_err()
+            .code(),
+        "crl_issuer_mismatch"
+    );
+}
+
 /// Found by the `crl` fuzz target (fuzz/regressions/crl/revocation-date-minute-99): a
 /// revocationDate of the right DER shape but no calendar date (minute 99) passes parsing,
 /// which only shape-checks dates, and must not cut the displayed entries short.

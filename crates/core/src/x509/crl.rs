@@ -134,7 +134,18 @@ struct CrlExtensions {
     has_freshest_crl: bool,
 }
 
+/// The whole list: [`parse_crl_header`], then [`read_crl_entries`].
 pub(crate) fn parse_crl<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>, CrlError> {
+    let mut crl = parse_crl_header(der, limits)?;
+    read_crl_entries(&mut crl, limits)?;
+    Ok(crl)
+}
+
+/// Everything but the entries: the structure, the signature's bytes, the issuer, the times and
+/// the CRL extensions, with their problems. The entries are located, not read (no entries, no
+/// serials yet), so a list can be checked against its CA before the walk over them that costs
+/// most for a long list.
+pub(crate) fn parse_crl_header<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>, CrlError> {
     if der.is_empty() {
         return Err(CrlError::Empty);
     }
@@ -244,9 +255,6 @@ pub(crate) fn parse_crl<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>
         problems.push(CrlError::MissingNumber);
     }
 
-    let entry_count = count_entries(entries_der, limits)?;
-    let serials = read_entries(entries_der, entry_count, version, &mut problems)?;
-
     Ok(Crl {
         signed,
         outer_algorithm,
@@ -254,9 +262,10 @@ pub(crate) fn parse_crl<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>
         issuer,
         this_update,
         next_update,
+        version,
         entries_der,
-        entry_count,
-        serials,
+        entry_count: 0,
+        serials: RevokedSerials::default(),
         number: found.number,
         authority_key_id: found.authority_key_id,
         distribution_points: found.distribution_points,
@@ -265,6 +274,22 @@ pub(crate) fn parse_crl<'a>(der: &'a [u8], limits: &CrlLimits) -> Result<Crl<'a>
         problems: problems.list,
         more_problems: problems.more,
     })
+}
+
+/// Reads the entries of a list from [`parse_crl_header`]: counts them (the limit applies
+/// before anything is allocated), collects the serials, and adds the entries' problems after
+/// the header's (document order: the CRL extensions' problems were found first).
+pub(crate) fn read_crl_entries(crl: &mut Crl<'_>, limits: &CrlLimits) -> Result<(), CrlError> {
+    let entry_count = count_entries(crl.entries_der, limits)?;
+    let mut problems = Problems {
+        list: core::mem::take(&mut crl.problems),
+        more: crl.more_problems,
+    };
+    crl.serials = read_entries(crl.entries_der, entry_count, crl.version, &mut problems)?;
+    crl.entry_count = entry_count;
+    crl.problems = problems.list;
+    crl.more_problems = problems.more;
+    Ok(())
 }
 
 fn cert_error(error: CertError) -> CrlError {
