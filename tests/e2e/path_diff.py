@@ -18,8 +18,9 @@ same for the same count and seed), then one line per (listener, protocol, target
 
 `upstream` is the request-target the echo upstream received (from its `x-echo-json` header),
 null when the request never reached it; `header` the value of the request header named by the
-optional `echo_header` as the upstream received it (the proxy's own reading of the path). HTTP/1.1 requests share keep-alive connections;
-HTTP/2 requests are streams on one connection; a connection the proxy closed is reopened.
+optional `echo_header` as the upstream received it (NGINX: its own reading of the path).
+HTTP/1.1 requests share keep-alive connections; HTTP/2 requests are streams on one connection;
+a connection the proxy closed is reopened.
 """
 
 from __future__ import annotations
