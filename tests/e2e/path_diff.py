@@ -1,22 +1,26 @@
 #!/usr/bin/env python3
-"""Differential path normalisation: many request-targets, sent byte for byte to several Envoy
-listeners over mutual TLS, and what each answered or forwarded to the echo upstream.
+"""Differential path normalisation: many request-targets, sent byte for byte to several proxy
+listeners (Envoy, NGINX) over mutual TLS, and what each answered or forwarded to the echo
+upstream.
 
-Used by tests/e2e/tests/path_diff.rs (which starts the Envoys and judges the results) and by
+Used by tests/e2e/tests/path_diff.rs (which starts the proxies and judges the results) and by
 hand for the long run (see tests/e2e/README.md). Reads one JSON object on stdin:
 
     {"ca": "bundle.pem", "cert": "leaf.pem", "key": "leaf.key",
-     "listeners": {"label": port, ...}, "count": 2000, "seed": 15, "protocols": ["h1", "h2"]}
+     "listeners": {"label": port, ...}, "count": 2000, "seed": 15, "protocols": ["h1", "h2"],
+     "echo_header": "x-nginx-uri"}
 
 and prints JSON lines on stdout: first {"targets": [hex, ...]} (the generated targets, the
 same for the same count and seed), then one line per (listener, protocol, target):
 
     {"l": label, "p": "h1", "i": 17, "status": 200, "upstream": hex or null,
-     "location": str or null, "error": str or null}
+     "header": str or null, "location": str or null, "error": str or null}
 
 `upstream` is the request-target the echo upstream received (from its `x-echo-json` header),
-null when the request never reached it. HTTP/1.1 requests share keep-alive connections;
-HTTP/2 requests are streams on one connection; a connection the proxy closed is reopened.
+null when the request never reached it; `header` the value of the request header named by the
+optional `echo_header` as the upstream received it (NGINX: its own reading of the path).
+HTTP/1.1 requests share keep-alive connections; HTTP/2 requests are streams on one connection;
+a connection the proxy closed is reopened.
 """
 
 from __future__ import annotations
@@ -132,11 +136,14 @@ def connect(context: ssl.SSLContext, port: int):
     return context.wrap_socket(raw, server_hostname="localhost")
 
 
-def upstream_of(headers: list) -> str | None:
+def upstream_of(headers: list, echo_header: str | None) -> tuple[str | None, str | None]:
+    """The request-target (hex) the upstream received, and its `echo_header` value."""
     for name, value in headers:
         if name == "x-echo-json":
-            return json.loads(bytes.fromhex(value)).get("path_hex")
-    return None
+            echo = json.loads(bytes.fromhex(value))
+            found = [v for n, v in echo.get("headers", []) if n.lower() == echo_header]
+            return echo.get("path_hex"), found[0] if found else None
+    return None, None
 
 
 class Http1:
@@ -144,6 +151,7 @@ class Http1:
 
     def __init__(self, spec: dict, port: int):
         self.context, self.port, self.tls, self.buffer = tls_context(spec, "http/1.1"), port, None, b""
+        self.echo_header = spec.get("echo_header")
 
     def close(self):
         if self.tls is not None:
@@ -186,7 +194,8 @@ class Http1:
                     break
         if found.get("connection", "").lower() == "close":
             self.close()
-        return {"status": int(status_line.split(" ")[1]), "upstream": upstream_of(headers),
+        upstream, header = upstream_of(headers, self.echo_header)
+        return {"status": int(status_line.split(" ")[1]), "upstream": upstream, "header": header,
                 "location": found.get("location")}
 
 
@@ -195,6 +204,7 @@ class Http2:
 
     def __init__(self, spec: dict, port: int):
         self.context, self.port, self.tls, self.connection = tls_context(spec, "h2"), port, None, None
+        self.echo_header = spec.get("echo_header")
 
     def close(self):
         if self.tls is not None:
@@ -243,7 +253,8 @@ class Http2:
                 elif isinstance(event, h2.events.StreamEnded) and event.stream_id == stream:
                     self.tls.sendall(connection.data_to_send())
                     found = dict(headers)
-                    return {"status": status, "upstream": upstream_of(headers),
+                    upstream, header = upstream_of(headers, self.echo_header)
+                    return {"status": status, "upstream": upstream, "header": header,
                             "location": found.get("location")}
             self.tls.sendall(connection.data_to_send())
 
@@ -268,7 +279,7 @@ def main() -> int:
     spec = json.load(sys.stdin)
     generated = targets(spec["count"], spec["seed"])
     sys.stdout.write(json.dumps({"targets": [t.hex() for t in generated]}) + "\n")
-    # One thread per listener and protocol: the Envoys answer in parallel.
+    # One thread per listener and protocol: the proxies answer in parallel.
     runs = [(label, protocol, []) for label in sorted(spec["listeners"])
             for protocol in spec.get("protocols", ["h1", "h2"])]
     threads = [threading.Thread(target=run, args=(spec, label, protocol, generated, out))

@@ -214,13 +214,24 @@ impl Nginx {
         name: &str,
         config: &NginxConfig,
     ) -> Result<Self, E2eError> {
+        Self::start_on_free_port_edited(nginx, name, config, &Ok)
+    }
+
+    /// [`Nginx::start_on_free_port`] on the rendered config passed through `edit`: a test's
+    /// variant of the template (a directive added), the shipped example left as it is.
+    pub fn start_on_free_port_edited(
+        nginx: &Path,
+        name: &str,
+        config: &NginxConfig,
+        edit: &dyn Fn(String) -> Result<String, E2eError>,
+    ) -> Result<Self, E2eError> {
         let mut last = None;
         for _ in 0..5 {
             let dir = paths::fresh_run_dir(name)?;
             let mut config = config.clone();
             config.listen = free_port()?;
             config.logs.clone_from(&dir);
-            match Self::start_in(nginx, name, &dir, &config) {
+            match Self::start_rendered(nginx, name, &dir, &config, &edit(config.render()?)?) {
                 Err(err) if read(&dir.join("error.log")).contains("Address already in use") => {
                     last = Some(err);
                 }
@@ -239,8 +250,19 @@ impl Nginx {
         dir: &Path,
         config: &NginxConfig,
     ) -> Result<Self, E2eError> {
+        Self::start_rendered(nginx, name, dir, config, &config.render()?)
+    }
+
+    /// [`Nginx::start_in`] with `text` as the config file (`config` rendered, maybe edited).
+    fn start_rendered(
+        nginx: &Path,
+        name: &str,
+        dir: &Path,
+        config: &NginxConfig,
+        text: &str,
+    ) -> Result<Self, E2eError> {
         let mut starting = Self {
-            child: spawn(nginx, dir, &config.render()?)?,
+            child: spawn(nginx, dir, text)?,
             dir: dir.to_path_buf(),
             listen: config.listen,
         };
