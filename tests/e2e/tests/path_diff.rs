@@ -58,6 +58,7 @@ use mtls_authz_core::{ClientCert, Decision, Identity, Policy, Request, UnixTime}
 use mtls_authz_e2e::config::{EnvoyConfig, FilterSetup};
 use mtls_authz_e2e::echo::EchoServer;
 use mtls_authz_e2e::envoy::{self, Envoy};
+use mtls_authz_e2e::measure::env_number;
 use mtls_authz_e2e::nginx::{self, Nginx, NginxConfig};
 use mtls_authz_e2e::replay::{self, client_identity, report};
 use mtls_authz_e2e::{examples, paths, wasm, E2eError};
@@ -72,13 +73,6 @@ const STAT_PREFIX_LINE: &str = "          stat_prefix: mtls_authz\n";
 
 /// The fixture client (a verified certificate).
 const CLIENT: &str = "healthcare/clinician-alice";
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One answer: status (None: no response), what reached the upstream (hex), the proxy's own
 /// reading of the path the upstream received (NGINX: `x-nginx-uri`), redirect target.
@@ -423,8 +417,8 @@ fn run_driver(
 
 #[test]
 fn envoy_never_forwards_a_path_other_than_the_one_mtls_authz_authorised() {
-    let count = env_number("PATH_DIFF_TARGETS", 400);
-    let seed = env_number("PATH_DIFF_SEED", 15);
+    let count = usize::try_from(env_number("PATH_DIFF_TARGETS", 400)).unwrap();
+    let seed = usize::try_from(env_number("PATH_DIFF_SEED", 15)).unwrap();
     let wasm = wasm::locate_or_build().unwrap();
     let envoy_bin = envoy::binary().unwrap();
     let upstream = EchoServer::start(0).unwrap();
@@ -777,8 +771,8 @@ impl Readings {
 fn nginx_never_routes_a_path_other_than_the_one_mtls_authz_authorised() {
     // NGINX answers fast, and only targets it need not restructure reach the filter's "allow":
     // more of them than the Envoy test's default.
-    let count = env_number("PATH_DIFF_TARGETS", 1000);
-    let seed = env_number("PATH_DIFF_SEED", 15);
+    let count = usize::try_from(env_number("PATH_DIFF_TARGETS", 1000)).unwrap();
+    let seed = usize::try_from(env_number("PATH_DIFF_SEED", 15)).unwrap();
     let wasm = wasm::locate_or_build().unwrap();
     let nginx_bin = nginx::binary().unwrap();
     let upstream = EchoServer::start(0).unwrap();
