@@ -285,6 +285,48 @@ fn a_reconfiguration_keeps_the_fetched_key_set_for_the_same_fetch_only() {
     );
 }
 
+/// Only a *fetched* set is carried over, and only to the same `jwks_fetch`: with the inline
+/// set added it stays in force; with another fetch the new inline set is; an inline set is
+/// never carried (a fetch-only policy after it starts with none).
+#[test]
+fn only_a_fetched_set_is_carried_over_and_only_to_the_same_fetch() {
+    let with_inline = |path: &str| {
+        let mut doc: Value = serde_json::from_str(&policy(path)).unwrap();
+        let inline: Value = serde_json::from_str(&load_policy("tokens")).unwrap();
+        doc["tokens"]["jwks"] = inline["tokens"]["jwks"].clone();
+        doc.to_string()
+    };
+    let mut host = host();
+    let mut root = configured(&mut host, &policy("/jwks.json"));
+    let call = one_call(&mut host);
+    answer(&root, &mut host, &call, 200, &jwks_without(&["es256-1"]));
+
+    host.next_request();
+    assert!(root.configure(&mut host, Some(with_inline("/jwks.json").as_bytes())));
+    assert!(host.logs().iter().any(|(_, line)| {
+        line
+        == "mtls-authz: JWKS: the key set fetched before is in force (4 keys) until the next fetch"
+    }));
+    assert_eq!(
+        decide(&root, &mut host, "valid-es256"),
+        "unauthenticated:token_unknown_kid"
+    );
+
+    host.next_request();
+    assert!(root.configure(&mut host, Some(with_inline("/other.json").as_bytes())));
+    assert!(host.logs().iter().any(|(_, line)| {
+        line == "mtls-authz: JWKS: the inline key set is in force (5 keys) until a fetch installs one"
+    }));
+    assert_eq!(decide(&root, &mut host, "valid-es256"), ALLOWED);
+
+    host.next_request();
+    assert!(root.configure(&mut host, Some(policy("/other.json").as_bytes())));
+    assert_eq!(
+        decide(&root, &mut host, "valid-es256"),
+        "unauthenticated:token_keys_unavailable"
+    );
+}
+
 /// Envoy gives a changed configuration a new root context in the same VM: with the same
 /// `jwks_fetch` it starts from the VM's last fetched set, before its own fetch answers.
 #[test]

@@ -437,3 +437,55 @@ fn an_inline_crl_not_yet_valid_is_installed_once_it_is() {
         ALLOWED
     );
 }
+
+/// F2 with inline CRLs only, on the same root and on a new one: a policy whose inline CRL is
+/// older (number 2) than the one in force (number 4) keeps number 4, and going back to the
+/// policy with number 4 keeps it too.
+#[test]
+fn an_older_inline_crl_never_replaces_a_newer_inline_one_in_force() {
+    use base64::Engine as _;
+    let config = |name: &str| {
+        policy(&format!(
+            r#""crl": "{}""#,
+            base64::engine::general_purpose::STANDARD.encode(crl(name))
+        ))
+    };
+    let in_force = |host: &MockHost| {
+        host.logs()
+            .iter()
+            .filter(|(_, line)| line.starts_with("mtls-authz: issuer health: CRL number"))
+            .map(|(_, line)| line.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut host = host();
+    let mut root = configured(&mut host, &config("health-hold"));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
+    host.next_request();
+    assert!(root.configure(&mut host, Some(config("health-p256").as_bytes())));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
+    host.next_request();
+    let new_root = configured(&mut host, &config("health-p256"));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(
+        decide(&new_root, &mut host, "healthcare/admin-bob"),
+        REVOKED
+    );
+    host.next_request();
+    assert!(root.configure(&mut host, Some(config("health-hold").as_bytes())));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
+}

@@ -333,9 +333,9 @@ impl CrlSource {
         &self.limits
     }
 
-    /// Takes over `list`, a list this source's CA validated for another source (the store of a
-    /// policy this one replaces), when it is newer than the one in force or none is: carried
-    /// CRLs never roll back. Returns whether it was taken.
+    /// Takes over `list`, a list this source's CA validated for another source (the proxy
+    /// keeps the newest per CA for its VM), when it is newer than the one in force or none
+    /// is: carried CRLs never roll back. Returns whether it was taken.
     pub fn adopt(&mut self, list: RevocationList) -> bool {
         match self.current.as_mut() {
             None => {

@@ -182,9 +182,9 @@ impl JwksSource {
         &self.limits
     }
 
-    /// Takes over a fetched set of the source this one replaces (same fetch spec): a
-    /// reconfiguration does not send tokens back to `token_keys_unavailable` or to an older
-    /// inline set until the next fetch.
+    /// Takes over a set fetched earlier by the same fetch spec (the proxy keeps the last one
+    /// per VM): a reconfiguration does not send tokens back to `token_keys_unavailable` or to
+    /// an older inline set until the next fetch.
     pub fn adopt(&mut self, keys: KeySet) {
         self.install(keys);
     }
