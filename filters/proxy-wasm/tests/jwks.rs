@@ -11,6 +11,9 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::{answer, configured, mtls_host, one_call, ALLOWED};
 use mtls_authz_filter::host::mock::{HttpCall, MockHost};
 use mtls_authz_filter::Root;
 use mtls_authz_fixtures::{cert_bytes, load_policy, tokens};
@@ -18,7 +21,6 @@ use serde_json::{json, Value};
 
 /// The token fixtures' time (tests/fixtures/tokens/manifest.json).
 const NOW: u64 = 1_795_392_000;
-const ALLOWED: &str = "allowed";
 
 /// The `tokens` fixture policy with `jwks_fetch` (path `path`) and no inline `jwks`.
 fn policy(path: &str) -> String {
@@ -44,23 +46,10 @@ fn jwks_without(without: &[&str]) -> Vec<u8> {
 }
 
 fn host() -> MockHost {
-    MockHost::new()
-        .with_time(NOW)
-        .with_property("connection.mtls", [1u8])
-        .with_property("connection.peer_certificate_valid", [1u8])
-        .with_property(
-            "connection.peer_certificate",
-            cert_bytes("healthcare/clinician-alice").unwrap(),
-        )
-}
-
-/// Configured, and ticked once (the first fetch starts on the first tick).
-fn configured(host: &mut MockHost, policy: &str) -> Root {
-    let mut root = Root::new();
-    assert!(root.configure(host, Some(policy.as_bytes())));
-    assert!(host.take_http_calls().is_empty());
-    root.tick(host);
-    root
+    mtls_host().with_time(NOW).with_property(
+        "connection.peer_certificate",
+        cert_bytes("healthcare/clinician-alice").unwrap(),
+    )
 }
 
 /// GET /patient-records/1 by clinician-alice with the fixture token `token`: `allowed`, or
@@ -72,40 +61,7 @@ fn decide(root: &Root, host: &mut MockHost, token: &str) -> String {
         String::from_utf8(tokens::token(token)).unwrap()
     );
     host.push_header("authorization", bearer);
-    let mut context = root.new_request();
-    context.on_request_headers(host, true);
-    context.end(host);
-    if host.local_response().is_none() {
-        return String::from(ALLOWED);
-    }
-    host.logs()
-        .iter()
-        .find_map(|(_, line)| {
-            line.split(' ')
-                .find_map(|field| field.strip_prefix("reason="))
-                .map(str::to_string)
-        })
-        .unwrap()
-}
-
-fn one_call(host: &mut MockHost) -> HttpCall {
-    let mut calls = host.take_http_calls();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    calls.remove(0)
-}
-
-/// Answers `call`; returns the log lines it caused.
-fn answer(
-    root: &Root,
-    host: &mut MockHost,
-    call: &HttpCall,
-    status: u16,
-    body: &[u8],
-) -> Vec<String> {
-    host.next_request();
-    host.set_http_call_response(Some(status), body);
-    root.on_http_call_response(host, call.token, body.len());
-    host.logs().iter().map(|(_, line)| line.clone()).collect()
+    common::decide(root, host)
 }
 
 /// Ticks at `secs` after NOW and returns the fetch that started.
