@@ -333,13 +333,14 @@ mod tests {
             path,
         };
         policy
-            .evaluate_with_token(
+            .evaluate_with(
                 &request,
                 crate::authority::RequestAuthority::default(),
                 ClientCert::Present(&identity),
                 NOW,
                 None,
                 false,
+                None,
                 &mut HeaderToken::new(policy.tokens(), values, NOW),
             )
             .reason
@@ -447,7 +448,7 @@ mod tests {
             ("/healthz", 0, Status::Ok),
         ] {
             let mut counting = Counting(0);
-            let decision = policy.evaluate_with_token(
+            let decision = policy.evaluate_with(
                 &Request {
                     method: "GET",
                     path,
@@ -457,6 +458,7 @@ mod tests {
                 NOW,
                 None,
                 false,
+                None,
                 &mut counting,
             );
             assert_eq!((path, counting.0, decision.status), (path, asked, status));

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::identity::{ClientCert, Identity};
-use crate::policy::{Policy, PolicyError, Request};
+use crate::policy::{NoToken, Policy, PolicyError, Request};
 use crate::time::UnixTime;
 
 /// 2026-11-23T00:00:00Z, the fixtures' default request time (the CRLs run 11-20 to 11-27).
@@ -69,14 +69,15 @@ fn reason_with(
         path: "/x",
     };
     policy
-        .evaluate_with_crls(
+        .evaluate_with(
             &request,
             crate::authority::RequestAuthority::default(),
             ClientCert::Present(identity),
             now,
             None,
             false,
-            crls,
+            Some(crls),
+            &mut NoToken,
         )
         .reason
         .to_string()
