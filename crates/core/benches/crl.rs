@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mtls_authz_core::crl::{crl_der, CaCertificate, Crl, CrlLimits, RevocationList};
-use mtls_authz_core::policy::CrlStore;
+use mtls_authz_core::policy::{CrlStore, NoToken};
 use mtls_authz_core::{ClientCert, Identity, Policy, Request, RequestAuthority, UnixTime};
 use mtls_authz_fixtures::crl::{large_crl, LARGE_CRL_ISSUER};
 
@@ -171,14 +171,15 @@ fn request(c: &mut Criterion) {
     let update = crls.sources_mut()[0].offer(&large_crl(ENTRIES), NOW);
     assert_eq!(update.code(), "installed");
     let evaluate = |policy: &Policy, crls: &CrlStore| {
-        policy.evaluate_with_crls(
+        policy.evaluate_with(
             black_box(&request),
             RequestAuthority::default(),
             ClientCert::Present(&identity),
             NOW,
             None,
             false,
-            crls,
+            Some(crls),
+            &mut NoToken,
         )
     };
     assert_eq!(
@@ -186,6 +187,7 @@ fn request(c: &mut Criterion) {
         "allow:rule[whoami]:role[authenticated]"
     );
     let empty = plain.crl_store(NOW);
+    // IDs kept from `Policy::evaluate_with_crls` (now `evaluate_with`), so baselines compare.
     group.bench_function("evaluate_with_crls/no_revocation", |b| {
         b.iter(|| evaluate(&plain, &empty))
     });

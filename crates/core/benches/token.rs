@@ -13,7 +13,7 @@
 //! - `token/request/*`: `Policy::evaluate` for an allowed request with a cached identity, alone
 //!   (`no_token`) and with a cached token (`cached_token`: digest, lookup, binding), and with a
 //!   token verified on the spot (`uncached_es256`: what a cache miss costs).
-//! - `token/policy/*` (v1.1, phase 2): `Policy::evaluate_with_token` under the `tokens` fixture
+//! - `token/policy/*` (v1.1, phase 2): `Policy::evaluate_with` (a token, no CRLs) under the `tokens` fixture
 //!   policy, a request to a rule without `require_token` (`no_token`: the header is never read)
 //!   and to one with it, the token found in the header, hashed and served from a cache
 //!   (`cached_token`: what the filter does per request) or verified on the spot
@@ -187,7 +187,7 @@ fn policy_path(c: &mut Criterion) {
     let (until, weight) = (verified.valid_until(), verified.memory_bytes());
     assert!(cache.insert(token_digest(&token), verified, NOW, until, 0, weight));
     let evaluate = |path: &str, source: &mut dyn RequestToken| {
-        policy.evaluate_with_token(
+        policy.evaluate_with(
             &Request {
                 method: "GET",
                 path,
@@ -197,6 +197,7 @@ fn policy_path(c: &mut Criterion) {
             NOW,
             None,
             false,
+            None,
             source,
         )
     };

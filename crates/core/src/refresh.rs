@@ -1,4 +1,4 @@
-//! When to fetch an artefact the proxy keeps fresh by itself (a CRL; later a JWKS), with the
+//! When to fetch an artefact the proxy keeps fresh by itself (a CRL, a JWKS), with the
 //! time passed in.
 //!
 //! The proxy glue owns the transport (an HTTP call and its response); this schedule owns only
@@ -263,6 +263,72 @@ fn add(time: UnixTime, secs: u64) -> UnixTime {
     UnixTime(time.as_secs().saturating_add(secs))
 }
 
+/// The fetching half of a source that keeps an artefact fresh (a CRL's, a JWKS's): the
+/// schedule, if it fetches at all, the guard that ignores an answer no longer awaited, and the
+/// counting of failed fetches. One copy, so every source treats its fetches alike.
+#[derive(Clone, Debug)]
+pub struct Fetches {
+    schedule: Option<RefreshSchedule>,
+}
+
+impl Fetches {
+    /// Fetches on `plan`; `None` for a source that is only given its artefact inline.
+    pub fn new(plan: Option<RefreshPlan>) -> Self {
+        Self {
+            schedule: plan.map(RefreshSchedule::new),
+        }
+    }
+
+    /// The schedule; `None` for an inline-only source.
+    pub fn schedule(&self) -> Option<&RefreshSchedule> {
+        self.schedule.as_ref()
+    }
+
+    /// [`RefreshSchedule::poll`] (`Wait` without a schedule); an abandoned fetch is counted
+    /// in `fetch_failed`.
+    pub fn poll(&mut self, now: UnixTime, fetch_failed: &mut u64) -> Poll {
+        let Some(schedule) = self.schedule.as_mut() else {
+            return Poll::Wait;
+        };
+        let poll = schedule.poll(now);
+        if let Poll::Abandoned(_) = poll {
+            *fetch_failed += 1;
+        }
+        poll
+    }
+
+    /// The answer to fetch `ticket`: `None` when it is not the fetch in flight (the answer
+    /// must be ignored); else the body of a 200 answer, or the status of any other (`None`:
+    /// no response), counted in `fetch_failed`. End the fetch with [`Fetches::end`].
+    pub fn answer<'a>(
+        &self,
+        ticket: FetchTicket,
+        response: FetchResponse<'a>,
+        fetch_failed: &mut u64,
+    ) -> Option<Result<&'a [u8], Option<u16>>> {
+        if !self
+            .schedule
+            .as_ref()
+            .is_some_and(|schedule| schedule.is_awaiting(ticket))
+        {
+            return None;
+        }
+        let body = response.ok_body();
+        if body.is_err() {
+            *fetch_failed += 1;
+        }
+        Some(body)
+    }
+
+    /// [`RefreshSchedule::end`]: false, changing nothing, when `ticket` is not the fetch in
+    /// flight (or nothing is fetched).
+    pub fn end(&mut self, ticket: FetchTicket, now: UnixTime, ended: Ended) -> bool {
+        self.schedule
+            .as_mut()
+            .is_some_and(|schedule| schedule.end(ticket, now, ended))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,5 +511,46 @@ mod tests {
             Ended::Succeeded { expires: None }
         ));
         assert_eq!(schedule.next_due(), Some(UnixTime(u64::MAX)));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn fetches_ignore_answers_not_awaited_and_count_every_failure() {
+        let mut fetch_failed = 0;
+        let mut inline_only = Fetches::new(None);
+        assert_eq!(inline_only.poll(T0, &mut fetch_failed), Poll::Wait);
+        assert!(!inline_only.end(FetchTicket(1), T0, Ended::Failed));
+
+        let mut fetches = Fetches::new(Some(RefreshPlan::new(300, 10, 5).unwrap()));
+        let Poll::Fetch(first) = fetches.poll(T0, &mut fetch_failed) else {
+            panic!("the first fetch is due at once");
+        };
+        let ok = FetchResponse::Http {
+            status: 200,
+            body: b"artefact",
+        };
+        assert_eq!(fetches.answer(FetchTicket(7), ok, &mut fetch_failed), None);
+        assert_eq!(
+            fetches.answer(first, ok, &mut fetch_failed),
+            Some(Ok(&b"artefact"[..]))
+        );
+        assert_eq!(
+            fetches.answer(first, FetchResponse::Transport, &mut fetch_failed),
+            Some(Err(None))
+        );
+        assert_eq!(fetch_failed, 1);
+        assert!(fetches.end(first, T0, Ended::Failed));
+        // Ended: a late answer is not awaited any more.
+        assert_eq!(fetches.answer(first, ok, &mut fetch_failed), None);
+        assert!(!fetches.end(first, T0, Ended::Failed));
+        // Abandoned: counted as failed.
+        let Poll::Fetch(_) = fetches.poll(at(5), &mut fetch_failed) else {
+            panic!("the retry is due after 5 s");
+        };
+        assert!(matches!(
+            fetches.poll(at(17), &mut fetch_failed),
+            Poll::Abandoned(_)
+        ));
+        assert_eq!(fetch_failed, 2);
     }
 }

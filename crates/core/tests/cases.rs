@@ -78,13 +78,14 @@ fn run(case: &Case, policies: &mut Policies) -> Result<Vec<String>, String> {
         None => Vec::new(),
     };
     let evaluate = |prepared: Option<&PreparedIdentity>, as_sent: bool| {
-        policy.evaluate_with_token(
+        policy.evaluate_with(
             &request,
             authority,
             client,
             now,
             prepared,
             as_sent,
+            None,
             &mut HeaderToken::new(policy.tokens(), &token_values, now),
         )
     };

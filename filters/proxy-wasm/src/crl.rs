@@ -11,10 +11,11 @@
 //! Each VM fetches on its own: a CRL is fetched every few minutes, so sharing one fetch
 //! through shared data would save little and add a second copy of every list.
 //!
-//! Reconfiguration never rolls revocation back: Envoy gives a changed plugin configuration a
-//! NEW root context (no second `on_configure` on the old one), so the newest list installed
-//! per CA is kept for the whole VM ([`NEWEST_BY_CA`]) and every new filter starts from it
-//! when it is newer than its inline CRL. (An NGINX reload starts new VMs: they start from the
+//! Reconfiguration never rolls revocation back: the newest list installed per CA is kept for
+//! the whole VM ([`NEWEST_BY_CA`]) and every new filter starts from it when it is newer than
+//! its inline CRL. A VM-wide record rather than a hand-over from the replaced filter, because
+//! Envoy gives a changed plugin configuration a NEW root context (no second `on_configure` on
+//! the old one), which never sees the filter it replaces. (An NGINX reload starts new VMs: they start from the
 //! inline CRL and fetch at their first tick.)
 
 use std::cell::{Ref, RefCell};
@@ -102,21 +103,10 @@ pub struct Crls {
 }
 
 impl Crls {
-    /// The store for `policy` at `now`, keeping what `previous` (the filter this one replaces)
-    /// holds when newer, and the counters of each issuer.
-    pub fn new<H: Host>(
-        host: &mut H,
-        policy: &Policy,
-        previous: Option<(&Policy, &Crls)>,
-        now: UnixTime,
-    ) -> Result<Crls, HostError> {
-        let previous_store = previous.map(|(_, crls)| crls.store.borrow());
-        let mut store = policy.crl_store_after(
-            previous
-                .zip(previous_store.as_deref())
-                .map(|((p, _), s)| (p, s)),
-            now,
-        );
+    /// The store for `policy` at `now`, starting from the VM's newest list of each CA when
+    /// that is newer than the inline one, and the counters of each issuer.
+    pub fn new<H: Host>(host: &mut H, policy: &Policy, now: UnixTime) -> Result<Crls, HostError> {
+        let mut store = policy.crl_store(now);
         adopt_newest(policy, &mut store);
         remember(policy, &store);
         let mut counters = Vec::with_capacity(policy.revocations().len());

@@ -64,35 +64,16 @@ pub struct Filter {
 impl Filter {
     /// Parses the plugin configuration and defines the counters. On error, logs one line that
     /// names the offending field and returns the error (`on_configure` then returns false).
+    /// CRLs and fetched key sets start from what the VM holds (see [`crate::crl`],
+    /// [`crate::jwks`]): a reconfiguration never rolls them back.
     pub fn configure<H: Host>(host: &mut H, bytes: Option<&[u8]>) -> Result<Filter, ConfigError> {
-        Self::configure_replacing(host, bytes, None)
-    }
-
-    /// [`Filter::configure`] for a filter that replaces `previous`: CRLs it holds for the same
-    /// CA carry over when newer than the new policy's inline ones (see [`crate::crl`]).
-    pub fn configure_replacing<H: Host>(
-        host: &mut H,
-        bytes: Option<&[u8]>,
-        previous: Option<&Filter>,
-    ) -> Result<Filter, ConfigError> {
         let result = config::parse(bytes).and_then(|config| {
             let metrics =
                 Metrics::define(host, &config.policy.rule_names()).map_err(ConfigError::Metrics)?;
             // Without a clock no inline CRL is valid yet: fail closed until one is.
             let now = host.now_nanos().map_or(UnixTime(0), UnixTime::from_nanos);
-            let crls = Crls::new(
-                host,
-                &config.policy,
-                previous.map(|filter| (&filter.config.policy, &filter.crls)),
-                now,
-            )
-            .map_err(ConfigError::Metrics)?;
-            let jwks = Jwks::new(
-                host,
-                &config.policy,
-                previous.map(|filter| (&filter.config.policy, &filter.jwks)),
-            )
-            .map_err(ConfigError::Metrics)?;
+            let crls = Crls::new(host, &config.policy, now).map_err(ConfigError::Metrics)?;
+            let jwks = Jwks::new(host, &config.policy).map_err(ConfigError::Metrics)?;
             Ok(Filter::new(config, metrics, crls, jwks))
         });
         match &result {

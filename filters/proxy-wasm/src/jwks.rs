@@ -12,10 +12,11 @@
 //! the set's generation (an entry of another generation is a miss), and the filter empties it
 //! when a set is installed ([`crate::filter::Filter::on_http_call_response`]).
 //!
-//! Envoy gives a changed plugin configuration a new root context in the same VM, which does
-//! not see the filter it replaces: the last set fetched is also kept for the whole VM
-//! ([`LAST_FETCHED`]), and a new filter with the same `jwks_fetch` starts from it rather than
-//! from an older inline set (whose keys may have been retired since) or from nothing.
+//! Reconfiguration keeps the last fetched set: it is kept for the whole VM ([`LAST_FETCHED`])
+//! and a new filter with the same `jwks_fetch` starts from it rather than from an older inline
+//! set (whose keys may have been retired since) or from nothing. A VM-wide record rather than
+//! a hand-over from the replaced filter, because Envoy gives a changed plugin configuration a
+//! new root context in the same VM, which never sees the filter it replaces.
 
 use std::cell::{Cell, Ref, RefCell};
 
@@ -55,23 +56,15 @@ pub struct Jwks {
 }
 
 impl Jwks {
-    /// The key source for `policy`, taking over the set `previous` (the filter this one
-    /// replaces) fetched when the fetch spec is the same.
-    pub fn new<H: Host>(
-        host: &mut H,
-        policy: &Policy,
-        previous: Option<(&Policy, &Jwks)>,
-    ) -> Result<Jwks, HostError> {
+    /// The key source for `policy`: the set the VM fetched last when it was fetched by the
+    /// same `jwks_fetch` (in preference to the inline set: it was fetched after the policy
+    /// was written), else the inline set or none.
+    pub fn new<H: Host>(host: &mut H, policy: &Policy) -> Result<Jwks, HostError> {
         let Some(tokens) = policy.tokens() else {
             return Ok(Jwks::default());
         };
-        let previous_source = previous.map(|(_, jwks)| jwks.source.borrow());
-        let old = previous
-            .and_then(|(old_policy, _)| old_policy.tokens())
-            .zip(previous_source.as_deref().and_then(Option::as_ref));
-        let mut source = tokens.jwks_source_after(old);
-        drop(previous_source);
-        if let (None, Some(spec)) = (source.fetched(), tokens.jwks_fetch()) {
+        let mut source = tokens.jwks_source();
+        if let Some(spec) = tokens.jwks_fetch() {
             LAST_FETCHED.with(|last| {
                 if let Some((_, keys)) = last.borrow().as_ref().filter(|(of, _)| of == spec) {
                     source.adopt(keys.clone());

@@ -55,7 +55,7 @@ impl Root {
     /// accepted (`on_configure`'s answer).
     pub fn configure<H: Host>(&mut self, host: &mut H, bytes: Option<&[u8]>) -> bool {
         self.flush(host);
-        match Filter::configure_replacing(host, bytes, self.filter.as_deref()) {
+        match Filter::configure(host, bytes) {
             Ok(filter) => {
                 // Without ticks every count goes to the host at once, and no CRL is fetched
                 // (the first fetch waits for the first tick: ngx_wasm_module traps an HTTP

@@ -11,6 +11,9 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::{answer, configured, mtls_host, one_call, ALLOWED};
 use mtls_authz_filter::host::mock::{HttpCall, MockHost};
 use mtls_authz_filter::Root;
 use mtls_authz_fixtures::{cert_bytes, load_policy, tokens};
@@ -18,7 +21,6 @@ use serde_json::{json, Value};
 
 /// The token fixtures' time (tests/fixtures/tokens/manifest.json).
 const NOW: u64 = 1_795_392_000;
-const ALLOWED: &str = "allowed";
 
 /// The `tokens` fixture policy with `jwks_fetch` (path `path`) and no inline `jwks`.
 fn policy(path: &str) -> String {
@@ -44,23 +46,10 @@ fn jwks_without(without: &[&str]) -> Vec<u8> {
 }
 
 fn host() -> MockHost {
-    MockHost::new()
-        .with_time(NOW)
-        .with_property("connection.mtls", [1u8])
-        .with_property("connection.peer_certificate_valid", [1u8])
-        .with_property(
-            "connection.peer_certificate",
-            cert_bytes("healthcare/clinician-alice").unwrap(),
-        )
-}
-
-/// Configured, and ticked once (the first fetch starts on the first tick).
-fn configured(host: &mut MockHost, policy: &str) -> Root {
-    let mut root = Root::new();
-    assert!(root.configure(host, Some(policy.as_bytes())));
-    assert!(host.take_http_calls().is_empty());
-    root.tick(host);
-    root
+    mtls_host().with_time(NOW).with_property(
+        "connection.peer_certificate",
+        cert_bytes("healthcare/clinician-alice").unwrap(),
+    )
 }
 
 /// GET /patient-records/1 by clinician-alice with the fixture token `token`: `allowed`, or
@@ -72,40 +61,7 @@ fn decide(root: &Root, host: &mut MockHost, token: &str) -> String {
         String::from_utf8(tokens::token(token)).unwrap()
     );
     host.push_header("authorization", bearer);
-    let mut context = root.new_request();
-    context.on_request_headers(host, true);
-    context.end(host);
-    if host.local_response().is_none() {
-        return String::from(ALLOWED);
-    }
-    host.logs()
-        .iter()
-        .find_map(|(_, line)| {
-            line.split(' ')
-                .find_map(|field| field.strip_prefix("reason="))
-                .map(str::to_string)
-        })
-        .unwrap()
-}
-
-fn one_call(host: &mut MockHost) -> HttpCall {
-    let mut calls = host.take_http_calls();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    calls.remove(0)
-}
-
-/// Answers `call`; returns the log lines it caused.
-fn answer(
-    root: &Root,
-    host: &mut MockHost,
-    call: &HttpCall,
-    status: u16,
-    body: &[u8],
-) -> Vec<String> {
-    host.next_request();
-    host.set_http_call_response(Some(status), body);
-    root.on_http_call_response(host, call.token, body.len());
-    host.logs().iter().map(|(_, line)| line.clone()).collect()
+    common::decide(root, host)
 }
 
 /// Ticks at `secs` after NOW and returns the fetch that started.
@@ -279,6 +235,48 @@ fn a_reconfiguration_keeps_the_fetched_key_set_for_the_same_fetch_only() {
     assert!(root.configure(&mut host, Some(policy("/other.json").as_bytes())));
     assert!(host.logs().iter().any(|(_, line)| line
         == "mtls-authz: JWKS: no key set yet: tokens are refused (token_keys_unavailable) until one is fetched"));
+    assert_eq!(
+        decide(&root, &mut host, "valid-es256"),
+        "unauthenticated:token_keys_unavailable"
+    );
+}
+
+/// Only a *fetched* set is carried over, and only to the same `jwks_fetch`: with the inline
+/// set added it stays in force; with another fetch the new inline set is; an inline set is
+/// never carried (a fetch-only policy after it starts with none).
+#[test]
+fn only_a_fetched_set_is_carried_over_and_only_to_the_same_fetch() {
+    let with_inline = |path: &str| {
+        let mut doc: Value = serde_json::from_str(&policy(path)).unwrap();
+        let inline: Value = serde_json::from_str(&load_policy("tokens")).unwrap();
+        doc["tokens"]["jwks"] = inline["tokens"]["jwks"].clone();
+        doc.to_string()
+    };
+    let mut host = host();
+    let mut root = configured(&mut host, &policy("/jwks.json"));
+    let call = one_call(&mut host);
+    answer(&root, &mut host, &call, 200, &jwks_without(&["es256-1"]));
+
+    host.next_request();
+    assert!(root.configure(&mut host, Some(with_inline("/jwks.json").as_bytes())));
+    assert!(host.logs().iter().any(|(_, line)| {
+        line
+        == "mtls-authz: JWKS: the key set fetched before is in force (4 keys) until the next fetch"
+    }));
+    assert_eq!(
+        decide(&root, &mut host, "valid-es256"),
+        "unauthenticated:token_unknown_kid"
+    );
+
+    host.next_request();
+    assert!(root.configure(&mut host, Some(with_inline("/other.json").as_bytes())));
+    assert!(host.logs().iter().any(|(_, line)| {
+        line == "mtls-authz: JWKS: the inline key set is in force (5 keys) until a fetch installs one"
+    }));
+    assert_eq!(decide(&root, &mut host, "valid-es256"), ALLOWED);
+
+    host.next_request();
+    assert!(root.configure(&mut host, Some(policy("/other.json").as_bytes())));
     assert_eq!(
         decide(&root, &mut host, "valid-es256"),
         "unauthenticated:token_keys_unavailable"

@@ -9,7 +9,10 @@
 
 use std::time::Duration;
 
-use mtls_authz_filter::host::mock::{HttpCall, MockHost};
+mod common;
+
+use common::{answer, configured, mtls_host as host, one_call, ALLOWED};
+use mtls_authz_filter::host::mock::MockHost;
 use mtls_authz_filter::host::LogLevel;
 use mtls_authz_filter::Root;
 use mtls_authz_fixtures::{cert_bytes, files};
@@ -18,7 +21,6 @@ use mtls_authz_fixtures::{cert_bytes, files};
 const NOW: u64 = 1_795_392_000;
 /// The fixture CRLs' nextUpdate, 2026-11-27T00:00:00Z.
 const NEXT_UPDATE: u64 = 1_795_737_600;
-const ALLOWED: &str = "allowed";
 const REVOKED: &str = "unauthenticated:revoked_crl";
 const UNAVAILABLE: &str = "unauthenticated:revocation_unavailable";
 
@@ -42,64 +44,11 @@ fn crl(name: &str) -> Vec<u8> {
     files::read(&format!("crls/{name}.crl")).unwrap()
 }
 
-fn host() -> MockHost {
-    MockHost::new()
-        .with_property("connection.mtls", [1u8])
-        .with_property("connection.peer_certificate_valid", [1u8])
-}
-
-/// Configured, and ticked once: the first fetch starts on the first tick (NGINX refuses HTTP
-/// calls from `on_configure`).
-fn configured(host: &mut MockHost, policy: &str) -> Root {
-    let mut root = Root::new();
-    assert!(root.configure(host, Some(policy.as_bytes())));
-    assert!(
-        host.take_http_calls().is_empty(),
-        "no HTTP call from on_configure"
-    );
-    root.tick(host);
-    root
-}
-
 /// One request by `cert`: `allowed`, or the deny reason the filter logged.
 fn decide(root: &Root, host: &mut MockHost, cert: &str) -> String {
     host.next_request_to("GET", "/records");
     host.set_property("connection.peer_certificate", cert_bytes(cert).unwrap());
-    let mut context = root.new_request();
-    context.on_request_headers(host, true);
-    context.end(host);
-    if host.local_response().is_none() {
-        return String::from(ALLOWED);
-    }
-    host.logs()
-        .iter()
-        .find_map(|(_, line)| {
-            line.split(' ')
-                .find_map(|field| field.strip_prefix("reason="))
-                .map(str::to_string)
-        })
-        .unwrap()
-}
-
-/// The one fetch the filter started since the last call.
-fn one_call(host: &mut MockHost) -> HttpCall {
-    let mut calls = host.take_http_calls();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    calls.remove(0)
-}
-
-/// Answers `call` with `status` and `body`; returns the log lines it caused.
-fn answer(
-    root: &Root,
-    host: &mut MockHost,
-    call: &HttpCall,
-    status: u16,
-    body: &[u8],
-) -> Vec<String> {
-    host.next_request();
-    host.set_http_call_response(Some(status), body);
-    root.on_http_call_response(host, call.token, body.len());
-    host.logs().iter().map(|(_, line)| line.clone()).collect()
+    common::decide(root, host)
 }
 
 fn counter(host: &MockHost, outcome: &str) -> u64 {
@@ -436,4 +385,56 @@ fn an_inline_crl_not_yet_valid_is_installed_once_it_is() {
         decide(&root, &mut host, "healthcare/clinician-alice"),
         ALLOWED
     );
+}
+
+/// F2 with inline CRLs only, on the same root and on a new one: a policy whose inline CRL is
+/// older (number 2) than the one in force (number 4) keeps number 4, and going back to the
+/// policy with number 4 keeps it too.
+#[test]
+fn an_older_inline_crl_never_replaces_a_newer_inline_one_in_force() {
+    use base64::Engine as _;
+    let config = |name: &str| {
+        policy(&format!(
+            r#""crl": "{}""#,
+            base64::engine::general_purpose::STANDARD.encode(crl(name))
+        ))
+    };
+    let in_force = |host: &MockHost| {
+        host.logs()
+            .iter()
+            .filter(|(_, line)| line.starts_with("mtls-authz: issuer health: CRL number"))
+            .map(|(_, line)| line.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut host = host();
+    let mut root = configured(&mut host, &config("health-hold"));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
+    host.next_request();
+    assert!(root.configure(&mut host, Some(config("health-p256").as_bytes())));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
+    host.next_request();
+    let new_root = configured(&mut host, &config("health-p256"));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(
+        decide(&new_root, &mut host, "healthcare/admin-bob"),
+        REVOKED
+    );
+    host.next_request();
+    assert!(root.configure(&mut host, Some(config("health-hold").as_bytes())));
+    assert_eq!(
+        in_force(&host),
+        ["mtls-authz: issuer health: CRL number 4 in force (1 entries)"]
+    );
+    assert_eq!(decide(&root, &mut host, "healthcare/admin-bob"), REVOKED);
 }

@@ -14,7 +14,7 @@ use super::{crl_der, format_time, CaCertificate, CrlError, CrlLimits, CrlNumber}
 use super::{ReplaceError, RevocationList};
 use crate::identity::Identity;
 pub use crate::refresh::FetchResponse;
-use crate::refresh::{Ended, FetchTicket, Poll, RefreshPlan, RefreshSchedule};
+use crate::refresh::{Ended, FetchTicket, Fetches, Poll, RefreshPlan, RefreshSchedule};
 use crate::time::UnixTime;
 
 /// What an offered or fetched CRL did to the source. Its `Display` is the log line.
@@ -176,7 +176,7 @@ pub struct CrlSource {
     ca: CaCertificate,
     limits: CrlLimits,
     grace_secs: u64,
-    schedule: Option<RefreshSchedule>,
+    fetches: Fetches,
     current: Option<RevocationList>,
     counts: UpdateCounts,
 }
@@ -195,7 +195,7 @@ impl CrlSource {
             ca,
             limits,
             grace_secs,
-            schedule: plan.map(RefreshSchedule::new),
+            fetches: Fetches::new(plan),
             current: None,
             counts: UpdateCounts::default(),
         }
@@ -218,20 +218,13 @@ impl CrlSource {
 
     /// The fetch schedule; `None` for an inline-only source.
     pub fn schedule(&self) -> Option<&RefreshSchedule> {
-        self.schedule.as_ref()
+        self.fetches.schedule()
     }
 
     /// Called from the glue's timer: whether to start a fetch now. An abandoned fetch counts as
     /// a failed one.
     pub fn poll(&mut self, now: UnixTime) -> Poll {
-        let Some(schedule) = self.schedule.as_mut() else {
-            return Poll::Wait;
-        };
-        let poll = schedule.poll(now);
-        if let Poll::Abandoned(_) = poll {
-            self.counts.fetch_failed += 1;
-        }
-        poll
+        self.fetches.poll(now, &mut self.counts.fetch_failed)
     }
 
     /// Takes the answer to fetch `ticket`: a 200 body is offered as a CRL; anything else is a
@@ -242,19 +235,13 @@ impl CrlSource {
         now: UnixTime,
         response: FetchResponse<'_>,
     ) -> Update {
-        if !self
-            .schedule
-            .as_ref()
-            .is_some_and(|schedule| schedule.is_awaiting(ticket))
+        let update = match self
+            .fetches
+            .answer(ticket, response, &mut self.counts.fetch_failed)
         {
-            return Update::Ignored;
-        }
-        let update = match response.ok_body() {
-            Ok(body) => self.offer(body, now),
-            Err(status) => {
-                self.counts.fetch_failed += 1;
-                Update::FetchFailed { status }
-            }
+            None => return Update::Ignored,
+            Some(Ok(body)) => self.offer(body, now),
+            Some(Err(status)) => Update::FetchFailed { status },
         };
         let ended = match (&update, &self.current) {
             (Update::Installed { .. } | Update::Unchanged { .. }, Some(current)) => {
@@ -264,9 +251,7 @@ impl CrlSource {
             }
             _ => Ended::Failed,
         };
-        if let Some(schedule) = self.schedule.as_mut() {
-            schedule.end(ticket, now, ended);
-        }
+        self.fetches.end(ticket, now, ended);
         update
     }
 
@@ -333,9 +318,9 @@ impl CrlSource {
         &self.limits
     }
 
-    /// Takes over `list`, a list this source's CA validated for another source (the store of a
-    /// policy this one replaces), when it is newer than the one in force or none is: carried
-    /// CRLs never roll back. Returns whether it was taken.
+    /// Takes over `list`, a list this source's CA validated for another source (the proxy
+    /// keeps the newest per CA for its VM), when it is newer than the one in force or none
+    /// is: carried CRLs never roll back. Returns whether it was taken.
     pub fn adopt(&mut self, list: RevocationList) -> bool {
         match self.current.as_mut() {
             None => {
@@ -349,10 +334,7 @@ impl CrlSource {
     /// The answer to fetch `ticket` has a body of `len` bytes, over what a CRL may be: refused
     /// without reading it (a failed fetch for the schedule; the last good CRL stays).
     pub fn on_oversized(&mut self, ticket: FetchTicket, now: UnixTime, len: usize) -> Update {
-        let Some(schedule) = self.schedule.as_mut() else {
-            return Update::Ignored;
-        };
-        if !schedule.end(ticket, now, Ended::Failed) {
+        if !self.fetches.end(ticket, now, Ended::Failed) {
             return Update::Ignored;
         }
         self.counts.invalid += 1;

@@ -142,31 +142,6 @@ impl Policy {
         prepared: Option<&PreparedIdentity>,
         forwarded_as_sent: bool,
     ) -> Decision {
-        self.evaluate_with_token(
-            request,
-            authority,
-            client,
-            now,
-            prepared,
-            forwarded_as_sent,
-            &mut NoToken,
-        )
-    }
-
-    /// [`Policy::evaluate_with_authority`] with the request's token (v1.1 `tokens`): what
-    /// hosts call. `token` is asked at most once, and only when a rule matching the request
-    /// has `require_token`; a rule without it never looks at the token.
-    #[allow(clippy::too_many_arguments)]
-    pub fn evaluate_with_token(
-        &self,
-        request: &Request<'_>,
-        authority: RequestAuthority<'_>,
-        client: ClientCert<'_>,
-        now: UnixTime,
-        prepared: Option<&PreparedIdentity>,
-        forwarded_as_sent: bool,
-        token: &mut dyn RequestToken,
-    ) -> Decision {
         self.evaluate_with(
             request,
             authority,
@@ -175,38 +150,15 @@ impl Policy {
             prepared,
             forwarded_as_sent,
             None,
-            token,
-        )
-    }
-
-    /// [`Policy::evaluate_with_authority`] judged against `crls`, the CRLs in force (v1.1
-    /// `issuers.<name>.revocation`): what a host that keeps CRLs fresh calls. The other entry
-    /// points judge against the policy's inline CRLs alone, installed at `now`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn evaluate_with_crls(
-        &self,
-        request: &Request<'_>,
-        authority: RequestAuthority<'_>,
-        client: ClientCert<'_>,
-        now: UnixTime,
-        prepared: Option<&PreparedIdentity>,
-        forwarded_as_sent: bool,
-        crls: &CrlStore,
-    ) -> Decision {
-        self.evaluate_with(
-            request,
-            authority,
-            client,
-            now,
-            prepared,
-            forwarded_as_sent,
-            Some(crls),
             &mut NoToken,
         )
     }
 
-    /// Everything a host knows about the request: the CRLs in force (`None`: the policy's
-    /// inline CRLs installed at `now`) and the request's token (v1.1). What the filter calls.
+    /// Everything a host knows about the request: the CRLs in force (v1.1
+    /// `issuers.<name>.revocation`; `None`: the policy's inline CRLs installed at `now`) and
+    /// the request's token (v1.1 `tokens`; [`NoToken`] without one). `token` is asked at most
+    /// once, and only when a rule matching the request has `require_token`. What the filter
+    /// calls.
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate_with(
         &self,

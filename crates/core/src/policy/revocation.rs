@@ -167,33 +167,6 @@ impl Policy {
         }
     }
 
-    /// [`Policy::crl_store`], keeping what `previous` (the store of the policy this one
-    /// replaces) already holds for an issuer with the same CA certificate when it is newer
-    /// (a higher CRL number) than the inline one: a reconfiguration or a new VM never rolls
-    /// revocation back to an older inline CRL. Fetch schedules start afresh.
-    pub fn crl_store_after(
-        &self,
-        previous: Option<(&Policy, &CrlStore)>,
-        now: UnixTime,
-    ) -> CrlStore {
-        let mut store = self.crl_store(now);
-        let Some((old_policy, old_store)) = previous else {
-            return store;
-        };
-        for (revocation, source) in self.revocations.iter().zip(store.sources.iter_mut()) {
-            let carried = old_policy
-                .revocations
-                .iter()
-                .zip(old_store.sources())
-                .filter(|(old, _)| old.ca_fingerprint == revocation.ca_fingerprint)
-                .filter_map(|(_, old_source)| old_source.current());
-            for list in carried {
-                source.adopt(list.clone());
-            }
-        }
-        store
-    }
-
     /// The CRL check of an identity that passed every other check: revoked by a CRL of an
     /// issuer that may have issued it, or without a fresh CRL where that denies. Sources
     /// missing from `crls` (a store of another policy) count as unavailable.

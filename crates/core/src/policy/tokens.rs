@@ -78,22 +78,6 @@ impl TokenPolicy {
         )
     }
 
-    /// [`TokenPolicy::jwks_source`], taking over the set `previous` (the source of the
-    /// `tokens` this one replaces) fetched when both fetch from the same place: a
-    /// reconfiguration keeps the last good fetched keys instead of falling back to the inline
-    /// set or to none. The fetch schedule starts afresh (the first fetch at once).
-    pub fn jwks_source_after(&self, previous: Option<(&TokenPolicy, &JwksSource)>) -> JwksSource {
-        let mut source = self.jwks_source();
-        if let Some((old, old_source)) = previous {
-            if self.fetch.is_some() && old.fetch == self.fetch {
-                if let Some(keys) = old_source.fetched() {
-                    source.adopt(keys.clone());
-                }
-            }
-        }
-        source
-    }
-
     /// The request's query as a rule with `require_token` sees it: one carrying a token (an
     /// `access_token` parameter, read leniently) is [`TokenError::InQuery`], before the
     /// header's token is looked at. Also what `check` shows.
@@ -370,13 +354,14 @@ mod tests {
             path,
         };
         policy
-            .evaluate_with_token(
+            .evaluate_with(
                 &request,
                 crate::authority::RequestAuthority::default(),
                 ClientCert::Present(&identity),
                 NOW,
                 None,
                 false,
+                None,
                 &mut HeaderToken::new(policy.tokens(), values, NOW),
             )
             .reason
@@ -513,7 +498,7 @@ mod tests {
             ("/healthz", 0, Status::Ok),
         ] {
             let mut counting = Counting(0);
-            let decision = policy.evaluate_with_token(
+            let decision = policy.evaluate_with(
                 &Request {
                     method: "GET",
                     path,
@@ -523,6 +508,7 @@ mod tests {
                 NOW,
                 None,
                 false,
+                None,
                 &mut counting,
             );
             assert_eq!((path, counting.0, decision.status), (path, asked, status));
@@ -842,48 +828,5 @@ mod tests {
                 fetch_failed: 2
             }
         );
-    }
-
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    #[cfg_attr(not(target_arch = "wasm32"), test)]
-    fn a_fetched_key_set_is_carried_over_only_to_the_same_fetch() {
-        let policy = compile(&fetch_only_policy()).unwrap();
-        let tokens = policy.tokens().unwrap();
-        let mut source = tokens.jwks_source();
-        let first = ticket(&mut source, NOW);
-        source.on_response(first, NOW, ok(&jwks_without(&["es256-1"])));
-
-        // Same fetch spec (the inline set added): the fetched set stays in force.
-        let mut doc = fetch_only_policy();
-        doc["tokens"]["jwks"] = tokens_policy()["tokens"]["jwks"].clone();
-        let same = compile(&doc).unwrap();
-        let carried = same
-            .tokens()
-            .unwrap()
-            .jwks_source_after(Some((tokens, &source)));
-        assert_eq!(carried.current().unwrap().keys().len(), 4);
-        assert_eq!(
-            carried.current().unwrap().digest(),
-            source.current().unwrap().digest()
-        );
-        // ... and its fetch starts afresh, at once.
-        assert!(carried.schedule().unwrap().next_due() == Some(UnixTime(0)));
-
-        // Another path: a new source, the inline set only.
-        doc["tokens"]["jwks_fetch"]["path"] = json!("/other.json");
-        let other = compile(&doc).unwrap();
-        let fresh = other
-            .tokens()
-            .unwrap()
-            .jwks_source_after(Some((tokens, &source)));
-        assert_eq!(fresh.current().unwrap().keys().len(), 5);
-        // An inline set is never carried over (the new policy gives its own, or none).
-        let inline_only = compile(&doc).unwrap();
-        let from_inline = inline_only.tokens().unwrap().jwks_source();
-        let back = policy
-            .tokens()
-            .unwrap()
-            .jwks_source_after(Some((inline_only.tokens().unwrap(), &from_inline)));
-        assert!(back.current().is_none());
     }
 }

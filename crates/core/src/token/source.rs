@@ -17,7 +17,9 @@ use core::fmt;
 
 use super::error::shown;
 use super::{JwksError, JwksLimits, KeySet};
-use crate::refresh::{Ended, FetchResponse, FetchTicket, Poll, RefreshPlan, RefreshSchedule};
+use crate::refresh::{
+    Ended, FetchResponse, FetchTicket, Fetches, Poll, RefreshPlan, RefreshSchedule,
+};
 use crate::time::UnixTime;
 
 /// Most `kid`s named in one log line (a set has 2–10 in practice).
@@ -129,7 +131,7 @@ pub struct JwksCounts {
 #[derive(Clone, Debug)]
 pub struct JwksSource {
     limits: JwksLimits,
-    schedule: Option<RefreshSchedule>,
+    fetches: Fetches,
     current: Option<KeySet>,
     /// The set in force came from a fetch (only such a set is carried over a
     /// reconfiguration: an inline one is the new policy's to give).
@@ -143,7 +145,7 @@ impl JwksSource {
     pub fn new(inline: Option<KeySet>, plan: Option<RefreshPlan>, limits: JwksLimits) -> Self {
         Self {
             limits,
-            schedule: plan.map(RefreshSchedule::new),
+            fetches: Fetches::new(plan),
             current: inline,
             fetched: false,
             generation: 0,
@@ -173,7 +175,7 @@ impl JwksSource {
 
     /// The fetch schedule; `None` for an inline-only source.
     pub fn schedule(&self) -> Option<&RefreshSchedule> {
-        self.schedule.as_ref()
+        self.fetches.schedule()
     }
 
     /// The limits a fetched set must respect (the glue refuses a larger body before reading
@@ -182,9 +184,9 @@ impl JwksSource {
         &self.limits
     }
 
-    /// Takes over a fetched set of the source this one replaces (same fetch spec): a
-    /// reconfiguration does not send tokens back to `token_keys_unavailable` or to an older
-    /// inline set until the next fetch.
+    /// Takes over a set fetched earlier by the same fetch spec (the proxy keeps the last one
+    /// per VM): a reconfiguration does not send tokens back to `token_keys_unavailable` or to
+    /// an older inline set until the next fetch.
     pub fn adopt(&mut self, keys: KeySet) {
         self.install(keys);
     }
@@ -192,14 +194,7 @@ impl JwksSource {
     /// Called from the glue's timer: whether to start a fetch now. An abandoned fetch counts as
     /// a failed one.
     pub fn poll(&mut self, now: UnixTime) -> Poll {
-        let Some(schedule) = self.schedule.as_mut() else {
-            return Poll::Wait;
-        };
-        let poll = schedule.poll(now);
-        if let Poll::Abandoned(_) = poll {
-            self.counts.fetch_failed += 1;
-        }
-        poll
+        self.fetches.poll(now, &mut self.counts.fetch_failed)
     }
 
     /// Takes the answer to fetch `ticket`: a 200 body is read as a JWKS; anything else is a
@@ -210,16 +205,13 @@ impl JwksSource {
         now: UnixTime,
         response: FetchResponse<'_>,
     ) -> JwksUpdate {
-        if !self
-            .schedule
-            .as_ref()
-            .is_some_and(|schedule| schedule.is_awaiting(ticket))
+        let update = match self
+            .fetches
+            .answer(ticket, response, &mut self.counts.fetch_failed)
         {
-            return JwksUpdate::Ignored;
-        }
-        let update = match response.ok_body() {
-            Ok(body) => self.offer(body),
-            Err(status) => JwksUpdate::FetchFailed { status },
+            None => return JwksUpdate::Ignored,
+            Some(Ok(body)) => self.offer(body),
+            Some(Err(status)) => JwksUpdate::FetchFailed { status },
         };
         self.end(ticket, now, update)
     }
@@ -227,18 +219,14 @@ impl JwksSource {
     /// The answer to fetch `ticket` has a body of `len` bytes, over the JWKS limit: refused
     /// without reading it.
     pub fn on_oversized(&mut self, ticket: FetchTicket, now: UnixTime, len: usize) -> JwksUpdate {
-        if !self
-            .schedule
-            .as_ref()
-            .is_some_and(|schedule| schedule.is_awaiting(ticket))
-        {
+        if !self.fetches.end(ticket, now, Ended::Failed) {
             return JwksUpdate::Ignored;
         }
-        let refused = JwksUpdate::Refused(JwksError::TooLarge {
+        self.counts.refused += 1;
+        JwksUpdate::Refused(JwksError::TooLarge {
             len,
             max: self.limits.max_bytes,
-        });
-        self.end(ticket, now, refused)
+        })
     }
 
     /// Reads `bytes` as a JWKS and installs it unless it is the set in force (same bytes) or
@@ -274,24 +262,26 @@ impl JwksSource {
         self.generation = self.generation.wrapping_add(1);
     }
 
-    /// Counts `update` and tells the schedule how fetch `ticket` ended.
+    /// Counts `update` (a failed fetch is counted by [`Fetches::answer`]) and tells the
+    /// schedule how fetch `ticket` ended.
     fn end(&mut self, ticket: FetchTicket, now: UnixTime, update: JwksUpdate) -> JwksUpdate {
-        let (counter, ended) = match &update {
-            JwksUpdate::Installed { .. } => (&mut self.counts.installed, true),
-            JwksUpdate::Unchanged { .. } => (&mut self.counts.unchanged, true),
-            JwksUpdate::Refused(_) => (&mut self.counts.refused, false),
-            JwksUpdate::FetchFailed { .. } => (&mut self.counts.fetch_failed, false),
+        let ended = match &update {
+            JwksUpdate::Installed { .. } => {
+                self.counts.installed += 1;
+                Ended::Succeeded { expires: None }
+            }
+            JwksUpdate::Unchanged { .. } => {
+                self.counts.unchanged += 1;
+                Ended::Succeeded { expires: None }
+            }
+            JwksUpdate::Refused(_) => {
+                self.counts.refused += 1;
+                Ended::Failed
+            }
+            JwksUpdate::FetchFailed { .. } => Ended::Failed,
             JwksUpdate::Ignored => return update,
         };
-        *counter += 1;
-        let ended = if ended {
-            Ended::Succeeded { expires: None }
-        } else {
-            Ended::Failed
-        };
-        if let Some(schedule) = self.schedule.as_mut() {
-            schedule.end(ticket, now, ended);
-        }
+        self.fetches.end(ticket, now, ended);
         update
     }
 }

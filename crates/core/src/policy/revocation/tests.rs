@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::identity::{ClientCert, Identity};
-use crate::policy::{Policy, PolicyError, Request};
+use crate::policy::{NoToken, Policy, PolicyError, Request};
 use crate::time::UnixTime;
 
 /// 2026-11-23T00:00:00Z, the fixtures' default request time (the CRLs run 11-20 to 11-27).
@@ -69,14 +69,15 @@ fn reason_with(
         path: "/x",
     };
     policy
-        .evaluate_with_crls(
+        .evaluate_with(
             &request,
             crate::authority::RequestAuthority::default(),
             ClientCert::Present(identity),
             now,
             None,
             false,
-            crls,
+            Some(crls),
+            &mut NoToken,
         )
         .reason
         .to_string()
@@ -326,32 +327,6 @@ fn stale_or_missing_crl_fails_closed_unless_allowed() {
         reason_with(&policy, &alice, NOW, &crls),
         "unauthenticated:revocation_unavailable"
     );
-}
-
-/// F2: a new policy (reconfiguration, new VM) keeps a newer CRL the old store holds for the
-/// same CA rather than its own older inline one; another CA's lists are not carried.
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[cfg_attr(not(target_arch = "wasm32"), test)]
-fn reconfiguration_never_rolls_back() {
-    let old = policy_with(&inline("health-hold")).unwrap();
-    let old_store = old.crl_store(NOW);
-    let number = |store: &super::CrlStore| {
-        store.sources()[0]
-            .current()
-            .map(|list| list.number().to_string())
-    };
-    assert_eq!(number(&old_store).as_deref(), Some("4"));
-    let new = policy_with(&inline("health-p256")).unwrap();
-    assert_eq!(number(&new.crl_store(NOW)).as_deref(), Some("2"));
-    let carried = new.crl_store_after(Some((&old, &old_store)), NOW);
-    assert_eq!(number(&carried).as_deref(), Some("4"));
-    assert_eq!(
-        reason_with(&new, &identity("healthcare/admin-bob"), NOW, &carried),
-        "unauthenticated:revoked_crl"
-    );
-    // The other way round the newer inline CRL stays.
-    let back = old.crl_store_after(Some((&new, &new.crl_store(NOW))), NOW);
-    assert_eq!(number(&back).as_deref(), Some("4"));
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
