@@ -17,11 +17,14 @@
 //!
 //! A parameter name counts as an override when, read as the most lenient of those frameworks
 //! reads it, it is one of [`METHOD_OVERRIDE_PARAMS`] (or a name the policy adds):
-//! percent-decoded (`%5Fmethod`), `+` as a space, cut at a NUL (PHP truncates there) and at
-//! the first `[` (`_method[]` is PHP's array `_method`), leading and trailing spaces dropped
-//! (PHP drops leading ones), ` `, `.` and `-` read as `_` (PHP turns ` ` and `.` into `_`;
-//! header-style names use `-`), and ASCII case ignored. Parameters are split at `&` and at `;`
-//! (the separator older parsers also accept).
+//! percent-decoded (`%5Fmethod`), `+` as a space, cut at a NUL (PHP truncates there), leading
+//! and trailing spaces dropped (PHP drops leading ones), ` `, `.` and `-` read as `_` (PHP
+//! turns ` ` and `.` into `_`; header-style names use `-`), and ASCII case ignored; brackets
+//! every way a framework reads them: cut at the first `[` (`_method[]` is PHP's array
+//! `_method`), leading `[`/`]` skipped up to the next bracket (Rack 2 reads `[_method]`,
+//! `]_method` and `_method]` as `_method`, qs a leading `[_method]`), an unclosed `[` as `_`
+//! (PHP). Parameters are split at `&` and at `;` (the separator older parsers also accept).
+//! The token check reads `access_token` the same way ([`any_param_named`]).
 //!
 //! Bodies (the opt-in `form_body_check`): [`FormBody`] says from the `content-type` whether a
 //! body can carry parameters a framework reads — `application/x-www-form-urlencoded` (the same
@@ -94,10 +97,10 @@ impl OverrideParams {
         any_param_named(params, |canonical| self.is_listed(canonical))
     }
 
-    /// Whether one raw parameter name (as sent, still percent-encoded) is an override.
-    /// `scratch` is reused between calls so a long query allocates once.
-    pub fn is_override_key(&self, raw: &[u8], scratch: &mut Vec<u8>) -> bool {
-        !raw.is_empty() && self.is_listed(canonical_name(raw, scratch))
+    /// Whether one raw parameter name (as sent, still percent-encoded) is an override, read
+    /// any way a framework may read it.
+    pub fn is_override_key(&self, raw: &[u8]) -> bool {
+        !raw.is_empty() && any_reading(raw, &mut |name| self.is_listed(name))
     }
 }
 
@@ -105,11 +108,10 @@ impl OverrideParams {
 /// its `?`, or a form body) has a name `wanted` accepts, given the name in canonical form (the
 /// lenient reading of the module doc). Also how the token check finds `access_token`.
 pub fn any_param_named(params: &[u8], mut wanted: impl FnMut(&[u8]) -> bool) -> bool {
-    let mut scratch = Vec::new();
     params
         .split(|&b| b == b'&' || b == b';')
         .map(|param| param.split(|&b| b == b'=').next().unwrap_or_default())
-        .any(|key| !key.is_empty() && wanted(canonical_name(key, &mut scratch)))
+        .any(|key| !key.is_empty() && any_reading(key, &mut wanted))
 }
 
 /// A request body that can carry method-override parameters, by its `content-type`.
@@ -181,17 +183,14 @@ impl OverrideParams {
     /// not JSON yields the keys read before the error: a framework would read none, so this
     /// only errs towards refusing. Nesting deeper than any framework parses is refused.
     fn in_json_object_keys(&self, body: &[u8]) -> Result<bool, BodyError> {
-        let mut scratch = Vec::new();
         let mut key = Vec::new();
-        json_keys::any_top_level_key(body, &mut key, |key| {
-            self.is_override_key_decoded(key, &mut scratch)
-        })
-        .ok_or(BodyError::Malformed)
+        json_keys::any_top_level_key(body, &mut key, |key| self.is_override_key_decoded(key))
+            .ok_or(BodyError::Malformed)
     }
 
     /// [`OverrideParams::is_override_key`] for a name that is not percent-encoded (a JSON key,
     /// a multipart field name): `%` and `+` are taken literally.
-    fn is_override_key_decoded(&self, name: &[u8], scratch: &mut Vec<u8>) -> bool {
+    fn is_override_key_decoded(&self, name: &[u8]) -> bool {
         // Escaping `%` and `+` makes the query-key decoder read them literally.
         let mut raw = Vec::with_capacity(name.len());
         for &b in name {
@@ -201,14 +200,13 @@ impl OverrideParams {
                 b => raw.push(b),
             }
         }
-        self.is_override_key(&raw, scratch)
+        self.is_override_key(&raw)
     }
 
     /// Every part's `Content-Disposition` name of a `multipart/form-data` body.
     fn in_multipart(&self, boundary: &[u8], body: &[u8]) -> Result<bool, BodyError> {
         let mut delimiter = b"--".to_vec();
         delimiter.extend_from_slice(boundary);
-        let mut scratch = Vec::new();
         let mut rest = body;
         // The preamble before the first delimiter is ignored (RFC 2046).
         let first = find(rest, &delimiter).ok_or(BodyError::Malformed)?;
@@ -232,9 +230,9 @@ impl OverrideParams {
                 }
                 for (field_name, encoded) in disposition_names(value) {
                     let found = if encoded {
-                        self.is_override_key(&field_name, &mut scratch)
+                        self.is_override_key(&field_name)
                     } else {
-                        self.is_override_key_decoded(&field_name, &mut scratch)
+                        self.is_override_key_decoded(&field_name)
                     };
                     if found {
                         return Ok(true);
@@ -516,9 +514,24 @@ mod json_keys {
 }
 
 /// The canonical form of a raw parameter name (see the module doc), built in `scratch`:
-/// decoded, cut at NUL and `[`, trimmed of spaces, ` `/`.`/`-` as `_`, ASCII lower case.
+/// decoded, cut at NUL and `[`, trimmed of spaces, ` `/`.`/`-` as `_`, ASCII lower case. How
+/// a policy's own names are read; a request's names are read every way a framework may read
+/// them ([`any_reading`]).
 fn canonical_name<'s>(raw: &[u8], scratch: &'s mut Vec<u8>) -> &'s [u8] {
-    scratch.clear();
+    let mut decoded = Vec::new();
+    decode_name(raw, &mut decoded);
+    let cut = decoded
+        .iter()
+        .position(|&b| b == b'[')
+        .unwrap_or(decoded.len());
+    normalise_name(decoded.get(..cut).unwrap_or_default(), scratch);
+    scratch
+}
+
+/// A raw parameter name percent-decoded (a lone `%` stays literal, as every lenient decoder
+/// keeps it), `+` as a space, cut at the first NUL (PHP truncates there).
+fn decode_name(raw: &[u8], out: &mut Vec<u8>) {
+    out.clear();
     let mut i = 0;
     while let Some(&b) = raw.get(i) {
         let (byte, len) = match b {
@@ -527,35 +540,88 @@ fn canonical_name<'s>(raw: &[u8], scratch: &'s mut Vec<u8>) -> &'s [u8] {
                 raw.get(i + 2).and_then(|&l| digit_value(l)),
             ) {
                 (Some(hi), Some(lo)) => (hi << 4 | lo, 3),
-                // A lone `%` stays literal, as every lenient decoder keeps it.
                 _ => (b'%', 1),
             },
             b'+' => (b' ', 1),
             b => (b, 1),
         };
-        if byte == 0 || byte == b'[' {
+        if byte == 0 {
             break;
         }
-        scratch.push(byte);
+        out.push(byte);
         i += len;
     }
-    let start = scratch
+}
+
+/// A decoded name trimmed of spaces, with ` `, `.` and `-` as `_`, in ASCII lower case.
+fn normalise_name(decoded: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let start = decoded
         .iter()
         .position(|&b| b != b' ')
-        .unwrap_or(scratch.len());
-    let end = scratch
+        .unwrap_or(decoded.len());
+    let end = decoded
         .iter()
         .rposition(|&b| b != b' ')
         .map_or(start, |p| p + 1);
-    scratch.truncate(end);
-    scratch.drain(..start);
-    for b in scratch.iter_mut() {
-        *b = match *b {
-            b' ' | b'.' | b'-' => b'_',
-            other => other.to_ascii_lowercase(),
-        };
+    out.extend(
+        decoded
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|&b| match b {
+                b' ' | b'.' | b'-' => b'_',
+                other => other.to_ascii_lowercase(),
+            }),
+    );
+}
+
+/// Whether `wanted` accepts one of the canonical names frameworks read a raw parameter name
+/// as. Brackets are where they part ways:
+/// - cut at the first `[` (PHP, Rack and qs arrays: `_method[]`, `_method[x]`);
+/// - leading `[`/`]` skipped, then up to the next bracket (Rack 2 reads `]_method`,
+///   `_method]` and `[_method]` as `_method`; qs reads a leading `[_method]` so too);
+/// - an unclosed `[` as `_` (PHP: `access[token` is `access_token`).
+fn any_reading(raw: &[u8], wanted: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+    let mut decoded = Vec::new();
+    decode_name(raw, &mut decoded);
+    let mut name = Vec::new();
+    let mut accepts = |reading: &[u8], name: &mut Vec<u8>| {
+        normalise_name(reading, name);
+        !name.is_empty() && wanted(name)
+    };
+    let first_bracket = decoded.iter().position(|&b| b == b'[');
+    let cut = decoded
+        .get(..first_bracket.unwrap_or(decoded.len()))
+        .unwrap_or_default();
+    if accepts(cut, &mut name) {
+        return true;
     }
-    scratch
+    if first_bracket.is_none() && !decoded.contains(&b']') {
+        return false;
+    }
+    let inner_start = decoded
+        .iter()
+        .position(|&b| b != b'[' && b != b']')
+        .unwrap_or(decoded.len());
+    let inner = decoded.get(inner_start..).unwrap_or_default();
+    let inner_end = inner
+        .iter()
+        .position(|&b| b == b'[' || b == b']')
+        .unwrap_or(inner.len());
+    if accepts(inner.get(..inner_end).unwrap_or_default(), &mut name) {
+        return true;
+    }
+    match first_bracket {
+        Some(at) if !decoded.get(at..).unwrap_or_default().contains(&b']') => {
+            let mut php = decoded.clone();
+            if let Some(bracket) = php.get_mut(at) {
+                *bracket = b'_';
+            }
+            accepts(&php, &mut name)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -596,6 +662,13 @@ mod tests {
             "x-method-override=DELETE",
             "x.method.override=DELETE",
             "x+http+method=DELETE",
+            // Brackets as Rack 2, qs and PHP read them (review of F6).
+            "[_method]=DELETE",
+            "%5B_method%5D=DELETE",
+            "]_method=DELETE",
+            "_method]=DELETE",
+            "[[_method]]=DELETE",
+            "x_http[method_override=DELETE",
         ] {
             assert!(overrides(query), "{query}");
         }
@@ -622,6 +695,9 @@ mod tests {
             "%=1",
             "&&&",
             "==",
+            "x[_method]=1",
+            "[]=_method",
+            "[x]_method=1",
         ] {
             assert!(!overrides(query), "{query}");
         }

@@ -23,15 +23,22 @@ use crate::token::{
 /// The default token header (RFC 6750 §2.1), read as `Bearer <token>`.
 pub const DEFAULT_TOKEN_HEADER: &str = "authorization";
 
-/// The URL query parameter that carries a bearer token (RFC 6750 §2.3), in the canonical form
-/// of [`crate::method_override::any_param_named`].
-const QUERY_TOKEN_PARAM: &str = "access_token";
+/// URL query parameters that carry a bearer token, in the canonical form of
+/// [`crate::method_override::any_param_named`]: RFC 6750 §2.3's `access_token`, Laravel's
+/// token guard's `api_token` (read from the query before the header), Doorkeeper's
+/// `bearer_token`.
+const QUERY_TOKEN_PARAMS: [&str; 3] = ["access_token", "api_token", "bearer_token"];
 
-/// Whether a URL query (without its `?`) carries a token parameter, its name read as the most
-/// lenient framework reads it (`access_token`, `Access-Token`, `access%5Ftoken`...): the
-/// application could act on that token, which nobody verified ([`TokenPolicy::check_query`]).
+/// Whether a URL query (without its `?`) carries a token parameter, its name read any way a
+/// framework reads it (`access_token`, `Access-Token`, `access%5Ftoken`, `[access_token]`...):
+/// the application could act on that token, which nobody verified
+/// ([`TokenPolicy::check_query`]).
 fn query_carries_token(query: &[u8]) -> bool {
-    crate::method_override::any_param_named(query, |name| name == QUERY_TOKEN_PARAM.as_bytes())
+    crate::method_override::any_param_named(query, |name| {
+        QUERY_TOKEN_PARAMS
+            .iter()
+            .any(|param| name == param.as_bytes())
+    })
 }
 
 /// The compiled `tokens` section.
@@ -403,6 +410,13 @@ mod tests {
             "access+token=x",
             "access_token[]=x",
             "+access_token+=x",
+            "[access_token]=x",
+            "%5Baccess_token%5D=x",
+            "]access_token=x",
+            "access_token]=x",
+            "access[token=x",
+            "api_token=x",
+            "Bearer-Token=x",
         ] {
             assert!(query_carries_token(query.as_bytes()), "{query}");
         }
@@ -413,6 +427,9 @@ mod tests {
             "my_access_token=x",
             "token=x",
             "access__token=x",
+            "access[x]_token=x",
+            "[]=access_token",
+            "token[access_token]=x",
         ] {
             assert!(!query_carries_token(query.as_bytes()), "{query}");
         }

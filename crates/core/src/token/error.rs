@@ -45,9 +45,9 @@ pub enum TokenError {
     /// Several tokens where one is expected: the token header repeated, or one value joined
     /// from several with `,` (which base64url never contains).
     Repeated,
-    /// A token in the URL query (`access_token`, RFC 6750 §2.3, or a spelling of it that a
-    /// lenient framework reads as that name): the application may act on it, and the filter
-    /// verifies only the token header.
+    /// A token in the URL query (`access_token`, RFC 6750 §2.3, `api_token` or
+    /// `bearer_token`, in any spelling a framework reads as that name): the application may
+    /// act on it, and the filter verifies only the token header.
     InQuery,
     /// More bytes than a [`super::TokenLimits`] cap.
     TooLarge {
@@ -309,7 +309,7 @@ impl fmt::Display for TokenError {
                 "several tokens (the token header repeated, or values joined with `,`): which one counts is ambiguous",
             ),
             TokenError::InQuery => f.write_str(
-                "a token in the query (`access_token`): the application may read it, and only the token header is verified",
+                "a token in the query (`access_token`, `api_token` or `bearer_token`): the application may read it, and only the token header is verified",
             ),
             TokenError::TooLarge { what, len, max } => {
                 write!(f, "the {what} is {len} bytes, more than the {max}-byte limit")
