@@ -519,8 +519,8 @@ impl RevocationList {
         let der = crl_der(bytes, limits)?;
         // A list that is not this CA's, or not yet valid, is refused before its entries are
         // read: a forged 400,000-entry list would otherwise cost a full walk (about 0.4 s)
-        // on every fetch. Its first problem may then differ from `validate`'s, which lists
-        // problems of the entries first.
+        // on every fetch. Its first problem may then differ from `validate`'s, which reports
+        // what reading found (the entries' problems included) before the CA checks.
         let mut crl = crate::x509::crl::parse_crl_header(&der, limits)?;
         if let Some(first) = crl.check(ca, now).into_iter().next() {
             return Err(first);

@@ -12,8 +12,8 @@
 //! the set's generation (an entry of another generation is a miss), and the filter empties it
 //! when a set is installed ([`crate::filter::Filter::on_http_call_response`]).
 //!
-//! Reconfiguration keeps the last fetched set: it is kept for the whole VM ([`LAST_FETCHED`])
-//! and a new filter with the same `jwks_fetch` starts from it rather than from an older inline
+//! Reconfiguration keeps the last fetched set per source, for the whole VM ([`LAST_FETCHED`]),
+//! and a new filter fetching from the same source starts from it rather than from an older inline
 //! set (whose keys may have been retired since) or from nothing. A VM-wide record rather than
 //! a hand-over from the replaced filter, because Envoy gives a changed plugin configuration a
 //! new root context in the same VM, which never sees the filter it replaces.
@@ -32,10 +32,25 @@ use crate::metrics::jwks_counter_name;
 
 pub use crate::crl::{FETCH_FAILED, INSTALLED, REFUSED, UNCHANGED};
 
+/// Most key sets [`LAST_FETCHED`] keeps: one per `jwks_fetch` source in use in the VM (a VM
+/// serving several listeners with different sources), the least recently fetched dropped.
+const MAX_FETCHED_SOURCES: usize = 8;
+
 thread_local! {
-    /// The last key set this VM fetched, with the spec it was fetched by: shared by every root
-    /// context of the VM (one VM is one thread; its root contexts share its memory).
-    static LAST_FETCHED: RefCell<Option<(FetchSpec, KeySet)>> = const { RefCell::new(None) };
+    /// The last key set this VM fetched per source, most recent first: shared by every root
+    /// context of the VM (one VM is one thread; its root contexts share its memory). Per
+    /// source, so two listeners' filters with different sources never evict each other's.
+    static LAST_FETCHED: RefCell<Vec<(FetchSpec, KeySet)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records `keys` as the set last fetched from `spec`'s source.
+fn remember_fetched(spec: &FetchSpec, keys: &KeySet) {
+    LAST_FETCHED.with(|last| {
+        let mut last = last.borrow_mut();
+        last.retain(|(of, _)| !of.same_source(spec));
+        last.insert(0, (spec.clone(), keys.clone()));
+        last.truncate(MAX_FETCHED_SOURCES);
+    });
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -66,7 +81,7 @@ impl Jwks {
         let mut source = tokens.jwks_source();
         if let Some(spec) = tokens.jwks_fetch() {
             LAST_FETCHED.with(|last| {
-                if let Some((_, keys)) = last.borrow().as_ref().filter(|(of, _)| of == spec) {
+                if let Some((_, keys)) = last.borrow().iter().find(|(of, _)| of.same_source(spec)) {
                     source.adopt(keys.clone());
                 }
             });
@@ -176,12 +191,18 @@ impl Jwks {
                 source.on_response(ticket, now, response)
             })
         };
-        if let (JwksUpdate::Installed { .. }, Some(keys), Some(spec)) = (
+        // An unchanged set is recorded too: another filter of the VM may have recorded its
+        // own source since.
+        if let (
+            JwksUpdate::Installed { .. } | JwksUpdate::Unchanged { .. },
+            Some(keys),
+            Some(spec),
+        ) = (
             &update,
             source.fetched(),
             policy.tokens().and_then(|tokens| tokens.jwks_fetch()),
         ) {
-            LAST_FETCHED.with(|last| *last.borrow_mut() = Some((spec.clone(), keys.clone())));
+            remember_fetched(spec, keys);
         }
         let level = match update {
             JwksUpdate::Installed { .. } => LogLevel::Info,

@@ -283,6 +283,36 @@ fn only_a_fetched_set_is_carried_over_and_only_to_the_same_fetch() {
     );
 }
 
+/// Two listeners' filters in one VM fetch from different sources: each source's last set is
+/// kept on its own, so a new root for the first source (a changed configuration, here only
+/// its refresh interval) starts from that source's set, not from the other's or from none.
+#[test]
+fn each_fetch_source_keeps_its_own_last_set_in_the_vm() {
+    let mut host = host();
+    let first = configured(&mut host, &policy("/first.json"));
+    let call = one_call(&mut host);
+    answer(&first, &mut host, &call, 200, &jwks_without(&["es256-1"]));
+    let second = configured(&mut host, &policy("/second.json"));
+    let call = one_call(&mut host);
+    answer(&second, &mut host, &call, 200, &jwks_without(&[]));
+    assert_eq!(decide(&second, &mut host, "valid-es256"), ALLOWED);
+
+    host.next_request();
+    let mut changed: Value = serde_json::from_str(&policy("/first.json")).unwrap();
+    changed["tokens"]["jwks_fetch"]["refresh_seconds"] = json!(120);
+    let new_first = configured(&mut host, &changed.to_string());
+    assert!(host.logs().iter().any(|(_, line)| {
+        line
+        == "mtls-authz: JWKS: the key set fetched before is in force (4 keys) until the next fetch"
+    }));
+    let _first_fetch = one_call(&mut host);
+    assert_eq!(
+        decide(&new_first, &mut host, "valid-es256"),
+        "unauthenticated:token_unknown_kid"
+    );
+    assert_eq!(decide(&new_first, &mut host, "valid-eddsa"), ALLOWED);
+}
+
 /// Envoy gives a changed configuration a new root context in the same VM: with the same
 /// `jwks_fetch` it starts from the VM's last fetched set, before its own fetch answers.
 #[test]

@@ -32,6 +32,14 @@ pub struct FetchSpec {
 }
 
 impl FetchSpec {
+    /// Whether both fetch the same document (upstream, authority and path), whatever their
+    /// schedules: what a fetched document may be carried over between.
+    pub fn same_source(&self, other: &FetchSpec) -> bool {
+        self.upstream == other.upstream
+            && self.authority == other.authority
+            && self.path == other.path
+    }
+
     /// Checks one `fetch` object; errors name the field at fault.
     pub(super) fn compile(raw: &RawFetch, path: &JsonPath) -> Result<Self, PolicyError> {
         let text = |name: &str, value: &str| -> Result<String, PolicyError> {
