@@ -100,7 +100,10 @@ impl OverrideParams {
     /// Whether one raw parameter name (as sent, still percent-encoded) is an override, read
     /// any way a framework may read it.
     pub fn is_override_key(&self, raw: &[u8]) -> bool {
-        !raw.is_empty() && any_reading(raw, &mut |name| self.is_listed(name))
+        !raw.is_empty()
+            && any_reading(raw, &mut NameBuffers::default(), &mut |name| {
+                self.is_listed(name)
+            })
     }
 }
 
@@ -108,10 +111,11 @@ impl OverrideParams {
 /// its `?`, or a form body) has a name `wanted` accepts, given the name in canonical form (the
 /// lenient reading of the module doc). Also how the token check finds `access_token`.
 pub fn any_param_named(params: &[u8], mut wanted: impl FnMut(&[u8]) -> bool) -> bool {
+    let mut buffers = NameBuffers::default();
     params
         .split(|&b| b == b'&' || b == b';')
         .map(|param| param.split(|&b| b == b'=').next().unwrap_or_default())
-        .any(|key| !key.is_empty() && any_reading(key, &mut wanted))
+        .any(|key| !key.is_empty() && any_reading(key, &mut buffers, &mut wanted))
 }
 
 /// A request body that can carry method-override parameters, by its `content-type`.
@@ -582,10 +586,13 @@ fn normalise_name(decoded: &[u8], out: &mut Vec<u8>) {
 /// - leading `[`/`]` skipped, then up to the next bracket (Rack 2 reads `]_method`,
 ///   `_method]` and `[_method]` as `_method`; qs reads a leading `[_method]` so too);
 /// - an unclosed `[` as `_` (PHP: `access[token` is `access_token`).
-fn any_reading(raw: &[u8], wanted: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-    let mut decoded = Vec::new();
-    decode_name(raw, &mut decoded);
-    let mut name = Vec::new();
+fn any_reading(
+    raw: &[u8],
+    buffers: &mut NameBuffers,
+    wanted: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
+    let NameBuffers { decoded, name } = buffers;
+    decode_name(raw, decoded);
     let mut accepts = |reading: &[u8], name: &mut Vec<u8>| {
         normalise_name(reading, name);
         !name.is_empty() && wanted(name)
@@ -594,7 +601,7 @@ fn any_reading(raw: &[u8], wanted: &mut dyn FnMut(&[u8]) -> bool) -> bool {
     let cut = decoded
         .get(..first_bracket.unwrap_or(decoded.len()))
         .unwrap_or_default();
-    if accepts(cut, &mut name) {
+    if accepts(cut, name) {
         return true;
     }
     if first_bracket.is_none() && !decoded.contains(&b']') {
@@ -609,19 +616,27 @@ fn any_reading(raw: &[u8], wanted: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         .iter()
         .position(|&b| b == b'[' || b == b']')
         .unwrap_or(inner.len());
-    if accepts(inner.get(..inner_end).unwrap_or_default(), &mut name) {
+    if accepts(inner.get(..inner_end).unwrap_or_default(), name) {
         return true;
     }
     match first_bracket {
         Some(at) if !decoded.get(at..).unwrap_or_default().contains(&b']') => {
-            let mut php = decoded.clone();
-            if let Some(bracket) = php.get_mut(at) {
+            // The last reading: the decoded name itself becomes PHP's.
+            if let Some(bracket) = decoded.get_mut(at) {
                 *bracket = b'_';
             }
-            accepts(&php, &mut name)
+            accepts(decoded, name)
         }
         _ => false,
     }
+}
+
+/// The two buffers [`any_reading`] works in, reused for every name of a query or body so that
+/// reading one allocates once, not per parameter.
+#[derive(Default)]
+struct NameBuffers {
+    decoded: Vec<u8>,
+    name: Vec<u8>,
 }
 
 #[cfg(test)]
