@@ -15,8 +15,8 @@
 //! the whole VM ([`NEWEST_BY_CA`]) and every new filter starts from it when it is newer than
 //! its inline CRL. A VM-wide record rather than a hand-over from the replaced filter, because
 //! Envoy gives a changed plugin configuration a NEW root context (no second `on_configure` on
-//! the old one), which never sees the filter it replaces. (An NGINX reload starts new VMs: they start from the
-//! inline CRL and fetch at their first tick.)
+//! the old one), which never sees the filter it replaces. (An NGINX reload starts new VMs:
+//! they start from the inline CRL and fetch at their first tick.)
 
 use std::cell::{Ref, RefCell};
 use std::collections::BTreeMap;
