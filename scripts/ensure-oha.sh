@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the `oha` load generator is available and prints the path of its binary: `$OHA`,
-# else `oha` on PATH, else ./.tools/bin/oha, else ~/.cargo/bin/oha; when none exists it is
-# installed into ./.tools (cargo install oha --locked, about 6 minutes on 2 cores, once per
-# checkout). Used by bench/run.sh, scripts/test.sh (the saturated soak) and the e2e crate.
+# else the first of `oha` on PATH, ./.tools/bin/oha, ~/.cargo/bin/oha that is release
+# $OHA_VERSION; when none is, that release is installed into ./.tools (cargo install oha
+# --locked, about 6 minutes on 2 cores, once per checkout). Used by bench/run.sh,
+# scripts/test.sh (the saturated soak) and the e2e crate.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -14,8 +15,10 @@ if [[ -n "${OHA:-}" ]]; then
     echo "$OHA"
     exit 0
 fi
+# Another release may read the options or report JSON differently: only this one is taken.
 for candidate in "$(command -v oha || true)" "$ROOT/.tools/bin/oha" "$HOME/.cargo/bin/oha"; do
-    if [[ -n "$candidate" && -x "$candidate" ]]; then
+    if [[ -n "$candidate" && -x "$candidate" ]] \
+        && [[ "$("$candidate" --version 2>/dev/null)" == "oha $OHA_VERSION" ]]; then
         echo "$candidate"
         exit 0
     fi

@@ -2031,6 +2031,19 @@ fn check_explains_the_token_part_of_a_decision() {
         json["decision"]["reason"],
         "allow:rule[profile]:role[clinician]"
     );
+    // A token in the query counts only where a rule requires one, as in the decision.
+    let json = stdout_json(
+        check("/patient-records/1?access_token=x", "valid-es256").args(["--format", "json"]),
+        1,
+    );
+    assert_eq!(json["token"]["verdict"], "token_in_query");
+    assert_eq!(json["decision"]["reason"], "unauthenticated:token_in_query");
+    let json = stdout_json(
+        check("/profile?access_token=x", "valid-es256").args(["--format", "json"]),
+        0,
+    );
+    assert_eq!(json["token"]["verdict"], "ok");
+    assert_eq!(json["token"]["required"], false);
 }
 
 /// v1.1 `tokens.jwks_fetch` without an inline `jwks`: `validate` accepts it; `check` says the

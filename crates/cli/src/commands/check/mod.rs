@@ -372,8 +372,6 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
     let identity = checked.ok();
     let (token_part, claims) = match loaded.policy.tokens() {
         Some(tokens) => {
-            let query = normalized.as_ref().and_then(|path| path.query.as_deref());
-            let (part, claims) = explain_token(tokens, keys, &token_slices, query, identity, now);
             let required = normalized.as_ref().is_some_and(|path| {
                 loaded
                     .policy
@@ -388,6 +386,12 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Report, CliError> {
                             .unwrap_or(false)
                     })
             });
+            // The query is looked at only where a token is required, as the decision does.
+            let query = normalized
+                .as_ref()
+                .and_then(|path| path.query.as_deref())
+                .filter(|_| required);
+            let (part, claims) = explain_token(tokens, keys, &token_slices, query, identity, now);
             (Some(JsonTokenPart { required, ..part }), claims)
         }
         None => (None, None),
