@@ -282,9 +282,11 @@ fn thousands_of_certificates_keep_decisions_counters_and_memory_steady() {
     }
     // Saturation: requests wait in Envoy (its gauge of requests in progress, sampled every
     // 5 s) rather than in the clients: Envoy always had work, so it ran as fast as the CPU it
-    // got allowed; more offered load would not raise throughput. oha keeps 68 in flight.
+    // got allowed; more offered load would not raise throughput. oha keeps 68 in flight and
+    // soak.py (six sequential clients) at most six, so more than six waiting is oha's load
+    // queueing in Envoy. CI runs here saw medians of 15 and 25 (samples from 8 to 41).
     assert!(
-        median_in_flight >= 8,
+        median_in_flight > 6,
         "a median of {median_in_flight} requests in Envoy ({in_flight:?}): the load did not \
          saturate it"
     );
