@@ -184,9 +184,9 @@ impl JwksSource {
         &self.limits
     }
 
-    /// Takes over a set fetched earlier by the same fetch spec (the proxy keeps the last one
-    /// per VM): a reconfiguration does not send tokens back to `token_keys_unavailable` or to
-    /// an older inline set until the next fetch.
+    /// Takes over a set fetched earlier from the same source (the proxy keeps the last one per
+    /// source for its VM): a reconfiguration does not send tokens back to
+    /// `token_keys_unavailable` or to an older inline set until the next fetch.
     pub fn adopt(&mut self, keys: KeySet) {
         self.install(keys);
     }
