@@ -26,37 +26,12 @@ pub const CONFIGURED_LINE: &str = "mtls-authz: configured:";
 /// The NGINX binary: `NGINX_BIN`, else `.tools/nginx-wasm/sbin/nginx`, else what
 /// `scripts/ensure-nginx.sh` builds (and links there). Never "skip": no NGINX is an error.
 pub fn binary() -> Result<PathBuf, E2eError> {
-    if let Some(path) = paths::from_env("NGINX_BIN") {
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(E2eError::process(
-                "NGINX_BIN",
-                format!("{} is not a file", path.display()),
-            ))
-        };
-    }
-    let root = paths::repo_root();
-    let linked = root.join(".tools/nginx-wasm/sbin/nginx");
-    if linked.is_file() {
-        return Ok(linked);
-    }
-    let script = root.join("scripts/ensure-nginx.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .current_dir(&root)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| E2eError::io(format!("running {}", script.display()), e))?;
-    let printed = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    if output.status.success() && Path::new(&printed).is_file() {
-        Ok(PathBuf::from(printed))
-    } else {
-        Err(E2eError::process(
-            format!("{} (building NGINX + ngx_wasm_module)", script.display()),
-            format!("{}; printed {printed:?}", output.status),
-        ))
-    }
+    paths::tool(
+        "NGINX_BIN",
+        ".tools/nginx-wasm/sbin/nginx",
+        "scripts/ensure-nginx.sh",
+        "building NGINX + ngx_wasm_module",
+    )
 }
 
 /// `examples/nginx/nginx.conf.j2`.

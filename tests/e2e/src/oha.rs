@@ -16,37 +16,12 @@ use crate::{paths, E2eError};
 /// The `oha` binary: `OHA`, else `.tools/bin/oha`, else what `scripts/ensure-oha.sh` finds or
 /// installs (`cargo install oha --locked`, about 6 minutes). Never "skip": no oha is an error.
 pub fn binary() -> Result<PathBuf, E2eError> {
-    if let Some(path) = paths::from_env("OHA") {
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(E2eError::process(
-                "OHA",
-                format!("{} is not a file", path.display()),
-            ))
-        };
-    }
-    let root = paths::repo_root();
-    let installed = root.join(".tools/bin/oha");
-    if installed.is_file() {
-        return Ok(installed);
-    }
-    let script = root.join("scripts/ensure-oha.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .current_dir(&root)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| E2eError::io(format!("running {}", script.display()), e))?;
-    let printed = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    if output.status.success() && Path::new(&printed).is_file() {
-        Ok(PathBuf::from(printed))
-    } else {
-        Err(E2eError::process(
-            format!("{} (installing oha)", script.display()),
-            format!("{}; printed {printed:?}", output.status),
-        ))
-    }
+    paths::tool(
+        "OHA",
+        ".tools/bin/oha",
+        "scripts/ensure-oha.sh",
+        "installing oha",
+    )
 }
 
 /// One load: what to send, how, for how long.

@@ -2,6 +2,7 @@
 //! tools work from any current directory. Fixture paths come from `mtls-authz-fixtures`.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 use std::time::Duration;
@@ -36,6 +37,48 @@ pub fn from_env(var: &str) -> Option<PathBuf> {
     } else {
         repo_root().join(path)
     })
+}
+
+/// A tool the tests need: `$env_var` (which must name a file), else `installed` under the
+/// repository root, else the path `script` prints once it has found, built or installed the
+/// tool (`doing` says which, for the error). Never "skip": no tool is an error.
+pub fn tool(
+    env_var: &str,
+    installed: &str,
+    script: &str,
+    doing: &str,
+) -> Result<PathBuf, E2eError> {
+    if let Some(path) = from_env(env_var) {
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(E2eError::process(
+                env_var,
+                format!("{} is not a file", path.display()),
+            ))
+        };
+    }
+    let root = repo_root();
+    let installed = root.join(installed);
+    if installed.is_file() {
+        return Ok(installed);
+    }
+    let script = root.join(script);
+    let output = Command::new("bash")
+        .arg(&script)
+        .current_dir(&root)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| E2eError::io(format!("running {}", script.display()), e))?;
+    let printed = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if output.status.success() && Path::new(&printed).is_file() {
+        Ok(PathBuf::from(printed))
+    } else {
+        Err(E2eError::process(
+            format!("{} ({doing})", script.display()),
+            format!("{}; printed {printed:?}", output.status),
+        ))
+    }
 }
 
 /// Run directories older than this are removed when a test process starts using the run dir
